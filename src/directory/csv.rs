@@ -1,0 +1,310 @@
+//! Reading the directories from CSV (csv + serde-free column mapping, since headers come in
+//! two languages and cells need per-field validation with positions).
+
+use std::io::Read;
+use std::path::Path;
+
+use csv::{ReaderBuilder, StringRecord, Trim};
+
+use super::fields::{self, parse_list};
+use super::{Enterprise, Officer, Officers, Targets, Warning, uscc};
+use crate::error::{ErrorKind, Position, Result};
+
+/// A column: its English name, the Chinese names users export, and whether it must be present.
+struct Col {
+    en: &'static str,
+    zh: &'static [&'static str],
+    required: bool,
+}
+
+const fn col(en: &'static str, zh: &'static [&'static str], required: bool) -> Col {
+    Col { en, zh, required }
+}
+
+const TARGET_COLS: [Col; 7] = [
+    col("id", &["统一社会信用代码"], true),
+    col("name", &["企业名称"], true),
+    col("region", &["行政区划代码", "所属区域"], true),
+    col("domains", &["监管领域", "行业"], true),
+    col("credit_class", &["信用等级", "信用风险分类"], false),
+    col("status", &["登记状态"], true),
+    col("last_inspected", &["上次检查日期"], false),
+];
+
+const OFFICER_COLS: [Col; 10] = [
+    col("id", &["人员编号", "工号"], true),
+    col("name", &["姓名"], true),
+    col("department", &["所属部门"], true),
+    col("region", &["片区"], true),
+    col("cert_no", &["执法证号"], true),
+    col("cert_expires", &["执法证有效期至"], true),
+    col("domains", &["执法领域"], true),
+    col("expert", &["是否专家"], false),
+    col("status", &["人员状态"], true),
+    col("conflicts", &["回避企业"], false),
+];
+
+/// Maps each known column to its index in the header row; unknown columns are ignored.
+fn map_header<const N: usize>(
+    file: &Path,
+    header: &StringRecord,
+    cols: &[Col; N],
+) -> Result<[Option<usize>; N]> {
+    let mut idx = [None; N];
+    for (i, cell) in header.iter().enumerate() {
+        let cell = cell.trim_start_matches('\u{feff}').trim();
+        let Some(c) = cols
+            .iter()
+            .position(|c| c.en.eq_ignore_ascii_case(cell) || c.zh.contains(&cell))
+        else {
+            continue;
+        };
+        if let Some(first) = idx[c] {
+            return Err(ErrorKind::DuplicateColumn {
+                file: file.to_path_buf(),
+                column: cols[c].en,
+                first: first + 1,
+                second: i + 1,
+            }
+            .into());
+        }
+        idx[c] = Some(i);
+    }
+    for (c, i) in cols.iter().zip(&idx) {
+        if c.required && i.is_none() {
+            return Err(ErrorKind::MissingColumn {
+                file: file.to_path_buf(),
+                column: c.en,
+                zh: c.zh[0],
+                found: header
+                    .iter()
+                    .map(|h| h.trim_start_matches('\u{feff}'))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            }
+            .into());
+        }
+    }
+    Ok(idx)
+}
+
+/// One data row with what is needed to report an error in it.
+struct Row<'a> {
+    file: &'a Path,
+    line: u64,
+    rec: &'a StringRecord,
+}
+
+impl Row<'_> {
+    fn cell(&self, idx: Option<usize>) -> &str {
+        idx.and_then(|i| self.rec.get(i)).unwrap_or("")
+    }
+
+    fn invalid(&self, field: &str, found: &str, expected: impl Into<String>) -> crate::Error {
+        ErrorKind::InvalidField {
+            pos: Position::at(self.file, self.line, field),
+            found: found.to_string(),
+            expected: expected.into(),
+        }
+        .into()
+    }
+
+    /// A cell parsed by `parse`, with the error naming this row and field.
+    fn parse<T>(
+        &self,
+        field: &str,
+        idx: Option<usize>,
+        parse: impl FnOnce(&str) -> std::result::Result<T, &'static str>,
+    ) -> Result<T> {
+        let s = self.cell(idx);
+        parse(s).map_err(|e| self.invalid(field, s, e))
+    }
+
+    /// A required text cell: non-empty, no control characters.
+    fn text(&self, field: &str, idx: Option<usize>) -> Result<String> {
+        self.parse(field, idx, |s| {
+            if s.is_empty() {
+                Err("a non-empty value")
+            } else if s.chars().any(char::is_control) {
+                Err("text without control characters")
+            } else {
+                Ok(s.to_string())
+            }
+        })
+    }
+
+    /// A credit code: a form error is an error, a wrong check character a warning.
+    fn code(&self, field: &str, s: &str, warnings: Option<&mut Vec<Warning>>) -> Result<()> {
+        match uscc::check(s) {
+            Err(e) => Err(self.invalid(
+                field,
+                s,
+                format!("an 18-character unified social credit code ({e})"),
+            )),
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                if let Some(w) = warnings {
+                    let want = uscc::check_character(&s[..17]).unwrap_or('?');
+                    w.push(Warning {
+                        code: "uscc-check",
+                        source: "targets",
+                        id: s.to_string(),
+                        message: format!(
+                            "check character is {:?} but GB 32100-2015 gives {want:?}; kept as an early pilot code",
+                            &s[17..]
+                        ),
+                        file: self.file.to_path_buf(),
+                        line: self.line,
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn csv_error(file: &Path, e: csv::Error) -> crate::Error {
+    let line = e.position().map(|p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => format!(
+            "{e}; the file must be UTF-8 (convert GBK/GB18030 exports, e.g. `iconv -f GB18030 -t UTF-8`)"
+        ),
+        _ => e.to_string(),
+    };
+    ErrorKind::Csv {
+        pos: Position {
+            file: file.to_path_buf(),
+            line,
+            field: None,
+        },
+        message,
+    }
+    .into()
+}
+
+/// Reads all rows, calling `f` on each with its line number; returns records sorted by id.
+fn read_rows<T, const N: usize>(
+    reader: impl Read,
+    file: &Path,
+    cols: &[Col; N],
+    mut f: impl FnMut(&Row<'_>, &[Option<usize>; N]) -> Result<T>,
+    id: impl Fn(&T) -> &str,
+) -> Result<Vec<T>> {
+    let mut rdr = ReaderBuilder::new().trim(Trim::All).from_reader(reader);
+    let header = rdr.headers().map_err(|e| csv_error(file, e))?.clone();
+    let idx = map_header(file, &header, cols)?;
+    let mut out: Vec<(T, u64)> = Vec::new();
+    let mut rec = StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(file, e)),
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        let row = Row {
+            file,
+            line,
+            rec: &rec,
+        };
+        out.push((f(&row, &idx)?, line));
+    }
+    out.sort_by(|a, b| id(&a.0).cmp(id(&b.0)).then(a.1.cmp(&b.1)));
+    if let Some(w) = out.windows(2).find(|w| id(&w[0].0) == id(&w[1].0)) {
+        return Err(ErrorKind::DuplicateId {
+            file: file.to_path_buf(),
+            id: id(&w[0].0).to_string(),
+            first_line: w[0].1,
+            line: w[1].1,
+        }
+        .into());
+    }
+    Ok(out.into_iter().map(|(t, _)| t).collect())
+}
+
+/// Reads a target directory from CSV. `file` names the source in errors.
+///
+/// Headers may be English (`id,name,region,domains,credit_class,status,last_inspected`) or the
+/// Chinese names of real exports (统一社会信用代码, 企业名称, ...); a UTF-8 BOM is ignored.
+///
+/// ```
+/// let csv = "统一社会信用代码,企业名称,行政区划代码,监管领域,信用等级,登记状态,上次检查日期\n\
+///            9144030071526726XG,示例公司,440300,无线电;电力,B,存续,2019/5/12\n";
+/// let t = dualdraw::directory::read_targets(csv.as_bytes(), "demo.csv".as_ref()).unwrap();
+/// assert_eq!(t.records[0].domains, ["无线电", "电力"]);
+/// assert!(t.warnings.is_empty());
+/// ```
+pub fn read_targets(reader: impl Read, file: &Path) -> Result<Targets> {
+    let mut warnings = Vec::new();
+    let records = read_rows(
+        reader,
+        file,
+        &TARGET_COLS,
+        |row, c| {
+            let id = row.cell(c[0]).to_string();
+            row.code("id", &id, Some(&mut warnings))?;
+            let domains = parse_list(row.cell(c[3]));
+            if domains.is_empty() {
+                return Err(row.invalid("domains", "", "one or more domains separated by ';'"));
+            }
+            let last = row.cell(c[6]);
+            Ok(Enterprise {
+                id,
+                name: row.text("name", c[1])?,
+                region: row.parse("region", c[2], fields::parse_region)?,
+                domains,
+                credit_class: row.parse("credit_class", c[4], fields::parse_credit_class)?,
+                status: row.parse("status", c[5], fields::parse_enterprise_status)?,
+                last_inspected: if last.is_empty() {
+                    None
+                } else {
+                    Some(row.parse("last_inspected", c[6], fields::parse_date)?)
+                },
+            })
+        },
+        |e: &Enterprise| &e.id,
+    )?;
+    warnings.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Targets { records, warnings })
+}
+
+/// Reads an inspector directory from CSV. `file` names the source in errors.
+///
+/// Headers may be English (`id,name,department,region,cert_no,cert_expires,domains,expert,
+/// status,conflicts`) or Chinese (人员编号, 姓名, 所属部门, 片区, 执法证号, 执法证有效期至, 执法领域,
+/// 是否专家, 人员状态, 回避企业).
+pub fn read_officers(reader: impl Read, file: &Path) -> Result<Officers> {
+    let records = read_rows(
+        reader,
+        file,
+        &OFFICER_COLS,
+        |row, c| {
+            let id = row.text("id", c[0])?;
+            if id.contains([';', ',']) {
+                return Err(row.invalid("id", &id, "a staff number without ';' or ','"));
+            }
+            let domains = parse_list(row.cell(c[6]));
+            if domains.is_empty() {
+                return Err(row.invalid("domains", "", "one or more domains separated by ';'"));
+            }
+            let conflicts = parse_list(row.cell(c[9]));
+            for code in &conflicts {
+                row.code("conflicts", code, None)?;
+            }
+            Ok(Officer {
+                id,
+                name: row.text("name", c[1])?,
+                department: row.text("department", c[2])?,
+                region: row.text("region", c[3])?,
+                cert_no: row.text("cert_no", c[4])?,
+                cert_expires: row.parse("cert_expires", c[5], fields::parse_date)?,
+                domains,
+                expert: row.parse("expert", c[7], fields::parse_bool)?,
+                status: row.parse("status", c[8], fields::parse_officer_status)?,
+                conflicts,
+            })
+        },
+        |o: &Officer| &o.id,
+    )?;
+    Ok(Officers { records })
+}

@@ -1,0 +1,231 @@
+//! Parsing of single directory fields: dates, booleans, statuses, lists, classes.
+//!
+//! Each parser takes the trimmed cell text and returns the value or a description of what
+//! would be right; the caller adds the file, line and field.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Parses a date written `2020-09-30`, `2020/9/30` or `2020年9月30日`.
+///
+/// ```
+/// use dualdraw::directory::fields::parse_date;
+/// let d = chrono::NaiveDate::from_ymd_opt(2020, 9, 30).unwrap();
+/// assert_eq!(parse_date("2020-09-30"), Ok(d));
+/// assert_eq!(parse_date("2020/9/30"), Ok(d));
+/// assert_eq!(parse_date("2020年9月30日"), Ok(d));
+/// assert!(parse_date("2020-02-30").is_err());
+/// ```
+pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
+    const EXPECTED: &str = "a date such as 2020-09-30, 2020/9/30 or 2020年9月30日";
+    let parts: Vec<&str> = if let Some(rest) = s.strip_suffix('日') {
+        rest.split(['年', '月']).collect()
+    } else if s.contains('-') {
+        s.split('-').collect()
+    } else {
+        s.split('/').collect()
+    };
+    let [y, m, d] = parts.as_slice() else {
+        return Err(EXPECTED);
+    };
+    let digits = |p: &str, max_len: usize| {
+        (!p.is_empty() && p.len() <= max_len && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse::<u32>().ok())
+            .flatten()
+    };
+    match (
+        digits(y, 4).filter(|_| y.len() == 4),
+        digits(m, 2),
+        digits(d, 2),
+    ) {
+        (Some(y), Some(m), Some(d)) => {
+            NaiveDate::from_ymd_opt(y as i32, m, d).ok_or("an existing calendar date")
+        }
+        _ => Err(EXPECTED),
+    }
+}
+
+/// Parses a yes/no cell: `true`/`false`, `yes`/`no`, `1`/`0`, `y`/`n`, `是`/`否`; empty is no.
+pub fn parse_bool(s: &str) -> Result<bool, &'static str> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" | "是" => Ok(true),
+        "false" | "no" | "n" | "0" | "否" | "" => Ok(false),
+        _ => Err("true/false, yes/no, 1/0 or 是/否"),
+    }
+}
+
+/// Splits a list cell on `;` (also `；`, `、` and `,`), trims, drops empties, sorts and dedups.
+///
+/// Sorting makes the canonical record independent of how the cell was typed.
+pub fn parse_list(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .split([';', '；', '、', ','])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// A 6-digit GB/T 2260 administrative division code.
+pub fn parse_region(s: &str) -> Result<String, &'static str> {
+    if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err("a 6-digit GB/T 2260 division code such as 120116")
+    }
+}
+
+/// Credit-risk class of an enterprise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum CreditClass {
+    /// Class A (lowest risk).
+    A,
+    /// Class B.
+    B,
+    /// Class C.
+    C,
+    /// Class D (highest risk).
+    D,
+}
+
+impl CreditClass {
+    /// The class letter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreditClass::A => "A",
+            CreditClass::B => "B",
+            CreditClass::C => "C",
+            CreditClass::D => "D",
+        }
+    }
+}
+
+/// Parses a credit class: `A`–`D` (any case, optionally followed by `级` or `类`); empty is none.
+pub fn parse_credit_class(s: &str) -> Result<Option<CreditClass>, &'static str> {
+    let t = s.trim_end_matches(['级', '类']);
+    match t.to_ascii_uppercase().as_str() {
+        "" => Ok(None),
+        "A" => Ok(Some(CreditClass::A)),
+        "B" => Ok(Some(CreditClass::B)),
+        "C" => Ok(Some(CreditClass::C)),
+        "D" => Ok(Some(CreditClass::D)),
+        _ => Err("a credit class A, B, C or D (or empty)"),
+    }
+}
+
+/// Registration status of an enterprise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnterpriseStatus {
+    /// In business (存续, 在业, 开业, 正常).
+    Active,
+    /// On an abnormal-operation or serious-violation list (经营异常, 异常, 严重违法失信).
+    Abnormal,
+    /// Deregistered or revoked (注销, 吊销, 撤销, 停业).
+    Closed,
+}
+
+impl EnterpriseStatus {
+    /// The canonical English word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnterpriseStatus::Active => "active",
+            EnterpriseStatus::Abnormal => "abnormal",
+            EnterpriseStatus::Closed => "closed",
+        }
+    }
+}
+
+/// Parses an enterprise status in English or Chinese.
+pub fn parse_enterprise_status(s: &str) -> Result<EnterpriseStatus, &'static str> {
+    match s.to_ascii_lowercase().as_str() {
+        "active" | "存续" | "在业" | "开业" | "正常" => Ok(EnterpriseStatus::Active),
+        "abnormal" | "经营异常" | "异常" | "严重违法失信" => {
+            Ok(EnterpriseStatus::Abnormal)
+        }
+        "closed" | "注销" | "吊销" | "撤销" | "停业" => Ok(EnterpriseStatus::Closed),
+        _ => Err("active/存续, abnormal/经营异常 or closed/注销"),
+    }
+}
+
+/// Employment status of an officer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OfficerStatus {
+    /// At work (在岗, 在职, 正常).
+    Active,
+    /// On leave (休假, 请假, 离岗, 借调).
+    Leave,
+    /// Departed (离职, 调离, 退休).
+    Left,
+}
+
+impl OfficerStatus {
+    /// The canonical English word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfficerStatus::Active => "active",
+            OfficerStatus::Leave => "leave",
+            OfficerStatus::Left => "left",
+        }
+    }
+}
+
+/// Parses an officer status in English or Chinese.
+pub fn parse_officer_status(s: &str) -> Result<OfficerStatus, &'static str> {
+    match s.to_ascii_lowercase().as_str() {
+        "active" | "在岗" | "在职" | "正常" => Ok(OfficerStatus::Active),
+        "leave" | "休假" | "请假" | "离岗" | "借调" => Ok(OfficerStatus::Leave),
+        "left" | "离职" | "调离" | "退休" => Ok(OfficerStatus::Left),
+        _ => Err("active/在岗, leave/休假 or left/离职"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_reject_garbage() {
+        for bad in [
+            "",
+            "2020",
+            "20-9-30",
+            "2020-13-01",
+            "2020/9/31",
+            "2020年9月",
+            "2020.9.30",
+            "2020-9-30-1",
+            "２０２０-9-30",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_date("2019/5/2"),
+            NaiveDate::from_ymd_opt(2019, 5, 2).ok_or("")
+        );
+    }
+
+    #[test]
+    fn lists_are_canonical() {
+        assert_eq!(parse_list("电力; 无线电;电力;;"), vec!["无线电", "电力"]);
+        assert_eq!(parse_list(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn classes_and_statuses() {
+        assert_eq!(parse_credit_class("b级"), Ok(Some(CreditClass::B)));
+        assert!(parse_credit_class("E").is_err());
+        assert_eq!(
+            parse_enterprise_status("注销"),
+            Ok(EnterpriseStatus::Closed)
+        );
+        assert_eq!(parse_officer_status("休假"), Ok(OfficerStatus::Leave));
+        assert!(parse_officer_status("retired?").is_err());
+        assert_eq!(parse_bool("是"), Ok(true));
+        assert!(parse_bool("maybe").is_err());
+    }
+}

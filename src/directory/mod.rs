@@ -1,0 +1,187 @@
+//! The two directories (一单、两库): enterprises to inspect and the officers who inspect them.
+//!
+//! Records are parsed from CSV by [`read_targets`] and [`read_officers`] (from any reader; the
+//! crate's [`io`](crate::io) module opens files), validated field by field, and kept sorted by
+//! id. Each record has a canonical byte encoding ([`Enterprise::canonical_bytes`],
+//! [`Officer::canonical_bytes`], SPEC.md §3) whose RFC 6962 tree head is the directory's
+//! digest: it does not change with row order, CSV quoting, header language or a BOM.
+
+mod csv;
+pub mod fields;
+pub mod uscc;
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+pub use self::csv::{read_officers, read_targets};
+pub use fields::{CreditClass, EnterpriseStatus, OfficerStatus};
+
+use crate::merkle::{Hash, TreeBuilder};
+
+/// One enterprise of the target directory (检查对象名录库).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enterprise {
+    /// Unified social credit code (统一社会信用代码).
+    pub id: String,
+    /// Name (企业名称).
+    pub name: String,
+    /// GB/T 2260 division code (行政区划代码).
+    pub region: String,
+    /// Supervision domains (监管领域), sorted.
+    pub domains: Vec<String>,
+    /// Credit-risk class (信用等级), if classified.
+    pub credit_class: Option<CreditClass>,
+    /// Registration status (登记状态).
+    pub status: EnterpriseStatus,
+    /// Date of the last inspection (上次检查日期), if any.
+    pub last_inspected: Option<NaiveDate>,
+}
+
+/// One officer of the inspector directory (执法检查人员名录库).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Officer {
+    /// Staff number (人员编号).
+    pub id: String,
+    /// Name (姓名): personal data.
+    pub name: String,
+    /// Department (所属部门).
+    pub department: String,
+    /// Area (片区).
+    pub region: String,
+    /// Law-enforcement certificate number (执法证号).
+    pub cert_no: String,
+    /// Last day the certificate is valid (执法证有效期至).
+    pub cert_expires: NaiveDate,
+    /// Domains the officer may inspect (执法领域), sorted.
+    pub domains: Vec<String>,
+    /// Expert flag (是否专家).
+    pub expert: bool,
+    /// Employment status (人员状态).
+    pub status: OfficerStatus,
+    /// Enterprises the officer declared an interest in (回避企业), sorted.
+    pub conflicts: Vec<String>,
+}
+
+/// Appends `u32be(len) || bytes`: the length-prefixed string of SPEC.md §1.
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_list(out: &mut Vec<u8>, items: &[String]) {
+    out.extend_from_slice(&(items.len() as u32).to_be_bytes());
+    for i in items {
+        put_str(out, i);
+    }
+}
+
+fn date_str(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+impl Enterprise {
+    /// The canonical encoding of SPEC.md §3.1, the leaf of the directory's Merkle tree.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        put_str(&mut out, "dualdraw/v1/enterprise");
+        put_str(&mut out, &self.id);
+        put_str(&mut out, &self.name);
+        put_str(&mut out, &self.region);
+        put_list(&mut out, &self.domains);
+        put_str(&mut out, self.credit_class.map_or("", CreditClass::as_str));
+        put_str(&mut out, self.status.as_str());
+        put_str(&mut out, &date_str(self.last_inspected));
+        out
+    }
+}
+
+impl Officer {
+    /// The canonical encoding of SPEC.md §3.2, the leaf of the directory's Merkle tree.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        put_str(&mut out, "dualdraw/v1/officer");
+        put_str(&mut out, &self.id);
+        put_str(&mut out, &self.name);
+        put_str(&mut out, &self.department);
+        put_str(&mut out, &self.region);
+        put_str(&mut out, &self.cert_no);
+        put_str(&mut out, &date_str(Some(self.cert_expires)));
+        put_list(&mut out, &self.domains);
+        put_str(&mut out, if self.expert { "1" } else { "0" });
+        put_str(&mut out, self.status.as_str());
+        put_list(&mut out, &self.conflicts);
+        out
+    }
+}
+
+/// Something suspicious in an input that does not stop the draw; it is written into the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// A stable machine-readable code, e.g. `uscc-check`.
+    pub code: &'static str,
+    /// Which directory: `targets` or `officers`.
+    pub source: &'static str,
+    /// The record's id.
+    pub id: String,
+    /// What is suspicious.
+    pub message: String,
+    /// The file and line (for people; not written into the log, which must not depend on row order).
+    #[serde(skip)]
+    pub file: PathBuf,
+    /// 1-based line of the record.
+    #[serde(skip)]
+    pub line: u64,
+}
+
+/// A directory's digest: the RFC 6962 head over its canonical records in id order, and the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest {
+    /// Merkle tree head.
+    pub head: Hash,
+    /// Number of records.
+    pub count: u64,
+}
+
+fn digest<'a>(leaves: impl Iterator<Item = Vec<u8>> + 'a) -> Digest {
+    let mut t = TreeBuilder::new();
+    for l in leaves {
+        t.push(&l);
+    }
+    Digest {
+        head: t.head(),
+        count: t.len(),
+    }
+}
+
+/// The parsed target directory, sorted by id.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    /// Enterprises, sorted by id (byte order), ids unique.
+    pub records: Vec<Enterprise>,
+    /// Warnings found while reading, sorted by id.
+    pub warnings: Vec<Warning>,
+}
+
+impl Targets {
+    /// The directory digest (SPEC.md §3).
+    pub fn digest(&self) -> Digest {
+        digest(self.records.iter().map(Enterprise::canonical_bytes))
+    }
+}
+
+/// The parsed officer directory, sorted by id.
+#[derive(Debug, Clone, Default)]
+pub struct Officers {
+    /// Officers, sorted by id (byte order), ids unique.
+    pub records: Vec<Officer>,
+}
+
+impl Officers {
+    /// The directory digest (SPEC.md §3).
+    pub fn digest(&self) -> Digest {
+        digest(self.records.iter().map(Officer::canonical_bytes))
+    }
+}

@@ -1,0 +1,348 @@
+//! The whole draw as a pure function: plan, directories and seed in; results out.
+//!
+//! [`run`] does no I/O. The [`log`](crate::log) module turns its [`Outcome`] into the
+//! hash-chained log, and [`verify`](crate::verify) runs it again to check a log.
+
+use chrono::NaiveDate;
+
+use crate::directory::{CreditClass, Enterprise, Officers, Targets};
+use crate::error::{ErrorKind, Result};
+use crate::merkle::Hash;
+use crate::plan::{Plan, Sample, Shortfall, Task};
+use crate::seed;
+use crate::target::{Ticket, TicketHasher, bottom_k};
+use crate::team::{self, Stream};
+
+/// A stratum of a task's pool: the whole pool (`all`) or one credit class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stratum {
+    /// The whole pool (count or single ratio).
+    All,
+    /// One credit class; `None` holds the unclassified enterprises.
+    Class(Option<CreditClass>),
+}
+
+impl Stratum {
+    /// The name written in the log: `all`, `A`..`D` or `none`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stratum::All => "all",
+            Stratum::Class(Some(c)) => c.as_str(),
+            Stratum::Class(None) => "none",
+        }
+    }
+
+    /// Log order: all, A, B, C, D, none.
+    fn order(self) -> u8 {
+        match self {
+            Stratum::All => 0,
+            Stratum::Class(Some(c)) => 1 + c as u8,
+            Stratum::Class(None) => 9,
+        }
+    }
+}
+
+/// Pool size and sample of one stratum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StratumPool {
+    /// The stratum.
+    pub stratum: Stratum,
+    /// Eligible enterprises in it.
+    pub eligible: u64,
+    /// How many the plan asks for.
+    pub requested: u64,
+}
+
+/// The eligible pool of one task, before any randomness.
+#[derive(Debug, Clone)]
+pub struct TaskPool<'a> {
+    /// The task.
+    pub task: &'a Task,
+    /// In scope but inspected too recently.
+    pub excluded_recent: u64,
+    /// Strata, in log order.
+    pub strata: Vec<StratumPool>,
+    /// Eligible enterprises with their stratum, in id order.
+    pub members: Vec<(Stratum, &'a Enterprise)>,
+}
+
+fn recently_inspected(e: &Enterprise, date: NaiveDate, days: Option<u32>) -> bool {
+    match (days, e.last_inspected) {
+        (Some(n), Some(last)) => (date - last).num_days() < i64::from(n),
+        _ => false,
+    }
+}
+
+/// Computes a task's eligible pool and sample sizes. Fails when a stratum is too small (unless
+/// the task takes all eligible) or a classified sample lacks a ratio for a populated class.
+pub fn pool<'a>(plan: &Plan, task: &'a Task, targets: &'a Targets) -> Result<TaskPool<'a>> {
+    let mut excluded_recent = 0;
+    let mut members = Vec::new();
+    for e in &targets.records {
+        if !task.scope.contains(e) {
+            continue;
+        }
+        if recently_inspected(e, plan.inspection_date, task.exclude_inspected_within_days) {
+            excluded_recent += 1;
+            continue;
+        }
+        let s = match task.sample {
+            Sample::ByClass(_) => Stratum::Class(e.credit_class),
+            _ => Stratum::All,
+        };
+        members.push((s, e));
+    }
+    let mut counts: std::collections::BTreeMap<Stratum, u64> = Default::default();
+    for (s, _) in &members {
+        *counts.entry(*s).or_default() += 1;
+    }
+    let mut strata = Vec::new();
+    match &task.sample {
+        Sample::Count(c) => strata.push((Stratum::All, *c)),
+        Sample::Ratio(r) => strata.push((
+            Stratum::All,
+            r.of(counts.get(&Stratum::All).copied().unwrap_or(0)),
+        )),
+        Sample::ByClass(by) => {
+            for (s, &n) in &counts {
+                let Stratum::Class(c) = *s else { continue };
+                let Some(r) = by.get(&c) else {
+                    return Err(ErrorKind::MissingClassRatio {
+                        task: task.id.clone(),
+                        class: s.name().into(),
+                        count: n,
+                    }
+                    .into());
+                };
+                strata.push((*s, r.of(n)));
+            }
+            // Classes named in the plan but empty in the pool are still reported, with 0.
+            for c in by.keys() {
+                if !counts.contains_key(&Stratum::Class(*c)) {
+                    strata.push((Stratum::Class(*c), 0));
+                }
+            }
+        }
+    }
+    strata.sort_by_key(|(s, _)| s.order());
+    let strata = strata
+        .into_iter()
+        .map(|(stratum, requested)| {
+            let eligible = counts.get(&stratum).copied().unwrap_or(0);
+            if requested > eligible && task.shortfall == Shortfall::Error {
+                return Err(ErrorKind::PoolTooSmall {
+                    task: task.id.clone(),
+                    stratum: stratum.name().into(),
+                    requested,
+                    eligible,
+                }
+                .into());
+            }
+            Ok(StratumPool {
+                stratum,
+                eligible,
+                requested,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(TaskPool {
+        task,
+        excluded_recent,
+        strata,
+        members,
+    })
+}
+
+/// One drawn enterprise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drawn {
+    /// Its stratum.
+    pub stratum: Stratum,
+    /// 1-based rank in the stratum (1 = smallest ticket).
+    pub rank: u64,
+    /// Enterprise id.
+    pub id: String,
+    /// Its ticket.
+    pub ticket: Ticket,
+}
+
+/// The result of one stratum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StratumResult {
+    /// Pool and sample.
+    pub pool: StratumPool,
+    /// Number drawn: `min(requested, eligible)`.
+    pub drawn: u64,
+    /// The largest drawn ticket (the ticket of the last rank), if any was drawn.
+    pub cutoff: Option<Ticket>,
+}
+
+/// The team of one drawn enterprise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    /// Enterprise id.
+    pub enterprise: String,
+    /// Certified officers in draw order; the first is the leader (组长).
+    pub officers: Vec<String>,
+    /// Experts in draw order.
+    pub experts: Vec<String>,
+    /// How many officers were eligible.
+    pub eligible_officers: u64,
+    /// How many experts were eligible (after removing the drawn officers).
+    pub eligible_experts: u64,
+}
+
+/// The result of one task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskOutcome {
+    /// Task id.
+    pub task: String,
+    /// Task key (published: anyone can recompute tickets from it).
+    pub key: Hash,
+    /// Enterprises in scope excluded for a recent inspection.
+    pub excluded_recent: u64,
+    /// Strata, in log order.
+    pub strata: Vec<StratumResult>,
+    /// Drawn enterprises, by stratum then rank.
+    pub drawn: Vec<Drawn>,
+    /// Teams, in the order of `drawn`.
+    pub teams: Vec<Team>,
+}
+
+/// The result of a whole draw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// One entry per task, in plan order.
+    pub tasks: Vec<TaskOutcome>,
+}
+
+/// Draws one enterprise's team for a task (SPEC.md §5.5).
+pub fn draw_team(
+    task_key: &Hash,
+    task: &Task,
+    date: NaiveDate,
+    e: &Enterprise,
+    officers: &Officers,
+) -> Result<Team> {
+    let mut pool: Vec<&str> = Vec::new();
+    let mut why = Vec::new();
+    for o in &officers.records {
+        match team::exclusion(o, e, task, date, false) {
+            None => pool.push(&o.id),
+            Some(r) => why.push(r),
+        }
+    }
+    let need = task.team.size as usize;
+    if pool.len() < need {
+        return Err(ErrorKind::TooFewOfficers {
+            task: task.id.clone(),
+            enterprise: e.id.clone(),
+            role: "officers",
+            needed: need as u64,
+            eligible: pool.len() as u64,
+            why: team::explain(why.into_iter()),
+        }
+        .into());
+    }
+    let mut stream = Stream::new(&seed::team_key(task_key, &e.id));
+    let eligible_officers = pool.len() as u64;
+    stream.partial_shuffle(&mut pool, need);
+    pool.truncate(need);
+
+    let mut experts: Vec<&str> = Vec::new();
+    let mut why = Vec::new();
+    for o in &officers.records {
+        if pool.contains(&o.id.as_str()) {
+            continue;
+        }
+        match team::exclusion(o, e, task, date, true) {
+            None => experts.push(&o.id),
+            Some(r) => why.push(r),
+        }
+    }
+    let need_x = task.team.experts as usize;
+    if experts.len() < need_x {
+        return Err(ErrorKind::TooFewOfficers {
+            task: task.id.clone(),
+            enterprise: e.id.clone(),
+            role: "experts",
+            needed: need_x as u64,
+            eligible: experts.len() as u64,
+            why: team::explain(why.into_iter().filter(|r| *r != team::Exclusion::NotExpert)),
+        }
+        .into());
+    }
+    let eligible_experts = experts.len() as u64;
+    if need_x > 0 {
+        stream.partial_shuffle(&mut experts, need_x);
+    }
+    experts.truncate(need_x);
+    Ok(Team {
+        enterprise: e.id.clone(),
+        officers: pool.into_iter().map(String::from).collect(),
+        experts: experts.into_iter().map(String::from).collect(),
+        eligible_officers,
+        eligible_experts,
+    })
+}
+
+/// Runs the whole draw. Pure: same arguments, same outcome.
+///
+/// ```no_run
+/// # fn main() -> dualdraw::Result<()> {
+/// let inputs = dualdraw::io::load_inputs("fixtures/tianjin-2020/plan.toml".as_ref())?;
+/// let outcome = dualdraw::draw::run(&inputs.plan, &inputs.targets, &inputs.officers, "20201015")?;
+/// for t in &outcome.tasks {
+///     println!("{}: {} drawn", t.task, t.drawn.len());
+/// }
+/// # Ok(()) }
+/// ```
+pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> Result<Outcome> {
+    seed::check_seed(seed)
+        .map_err(|e| ErrorKind::Seed(format!("invalid seed {seed:?}: expected {e}")))?;
+    let mut tasks = Vec::new();
+    for task in &plan.tasks {
+        let pool = pool(plan, task, targets)?;
+        let key = seed::task_key(seed, &plan.id, &task.id);
+        let hasher = TicketHasher::new(&key);
+        let mut strata = Vec::new();
+        let mut drawn = Vec::new();
+        let mut teams = Vec::new();
+        for sp in pool.strata {
+            // The member index rides along so the winner's record needs no lookup; ids are
+            // unique, so it never decides an order.
+            let entries: Vec<(Ticket, &str, usize)> = pool
+                .members
+                .iter()
+                .enumerate()
+                .filter(|(_, (s, _))| *s == sp.stratum)
+                .map(|(i, (_, e))| (hasher.ticket(&e.id), e.id.as_str(), i))
+                .collect();
+            let winners = bottom_k(entries, sp.requested as usize);
+            for (rank, &(ticket, id, i)) in winners.iter().enumerate() {
+                drawn.push(Drawn {
+                    stratum: sp.stratum,
+                    rank: rank as u64 + 1,
+                    id: id.to_string(),
+                    ticket,
+                });
+                let e = pool.members[i].1;
+                teams.push(draw_team(&key, task, plan.inspection_date, e, officers)?);
+            }
+            strata.push(StratumResult {
+                drawn: winners.len() as u64,
+                cutoff: winners.last().map(|w| w.0),
+                pool: sp,
+            });
+        }
+        tasks.push(TaskOutcome {
+            task: task.id.clone(),
+            key,
+            excluded_recent: pool.excluded_recent,
+            strata,
+            drawn,
+            teams,
+        });
+    }
+    Ok(Outcome { tasks })
+}

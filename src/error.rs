@@ -1,0 +1,341 @@
+//! One error type for the whole library, in the style of the `csv` crate: an opaque [`Error`]
+//! with a [`kind`](Error::kind) that says what went wrong and where.
+//!
+//! Every user error names the file, the line and the field, what was found and what was
+//! expected. Verification failures are a separate, small enum ([`VerifyError`]) so that the
+//! binary can tell "the log is wrong" (exit 1) from "the input is wrong" (exit 2).
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where in an input file a problem was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// The file, as the user named it.
+    pub file: PathBuf,
+    /// 1-based line number in the file, when known.
+    pub line: Option<u64>,
+    /// The field (column or plan key), when known.
+    pub field: Option<String>,
+}
+
+impl Position {
+    /// A position naming a file only.
+    pub fn file(file: impl Into<PathBuf>) -> Self {
+        Position {
+            file: file.into(),
+            line: None,
+            field: None,
+        }
+    }
+
+    /// A position naming a file, a line and a field.
+    pub fn at(file: impl Into<PathBuf>, line: u64, field: impl Into<String>) -> Self {
+        Position {
+            file: file.into(),
+            line: Some(line),
+            field: Some(field.into()),
+        }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field `{field}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// The error type of every fallible operation in this crate.
+///
+/// It is small (one pointer) and opaque; [`Error::kind`] gives the details.
+#[derive(Debug)]
+pub struct Error(Box<ErrorKind>);
+
+impl Error {
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Consumes the error and returns its kind.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// True when a log failed verification (as opposed to bad input or usage).
+    pub fn is_verification(&self) -> bool {
+        matches!(*self.0, ErrorKind::Verify(_))
+    }
+
+    /// The process exit code this error maps to: 1 for a failed verification, 2 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.is_verification() { 1 } else { 2 }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl<K: Into<ErrorKind>> From<K> for Error {
+    fn from(kind: K) -> Self {
+        Error(Box::new(kind.into()))
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The CSV itself is malformed (unequal row lengths, invalid UTF-8, ...).
+    #[error("{pos}: malformed CSV: {message}")]
+    Csv {
+        /// Where.
+        pos: Position,
+        /// The CSV reader's description.
+        message: String,
+    },
+    /// A required column is absent from the header row.
+    #[error(
+        "{}: the header row has no column `{column}` (or its Chinese name `{zh}`); found columns: {found}",
+        file.display()
+    )]
+    MissingColumn {
+        /// The CSV file.
+        file: PathBuf,
+        /// English column name.
+        column: &'static str,
+        /// Chinese column name.
+        zh: &'static str,
+        /// The header row as found.
+        found: String,
+    },
+    /// Two header cells name the same column.
+    #[error(
+        "{}: columns {first} and {second} both name `{column}`; keep only one of them",
+        file.display()
+    )]
+    DuplicateColumn {
+        /// The CSV file.
+        file: PathBuf,
+        /// The column both cells name.
+        column: &'static str,
+        /// 1-based position of the first cell.
+        first: usize,
+        /// 1-based position of the second cell.
+        second: usize,
+    },
+    /// A value does not have the expected form.
+    #[error("{pos}: found {found:?}, expected {expected}")]
+    InvalidField {
+        /// Where.
+        pos: Position,
+        /// The value as found.
+        found: String,
+        /// What would be right.
+        expected: String,
+    },
+    /// The same id appears on two rows.
+    #[error(
+        "{}, line {line}: duplicate id {id:?} (already on line {first_line}); ids must be unique",
+        file.display()
+    )]
+    DuplicateId {
+        /// The CSV file.
+        file: PathBuf,
+        /// The repeated id.
+        id: String,
+        /// Line of the first occurrence.
+        first_line: u64,
+        /// Line of the repetition.
+        line: u64,
+    },
+    /// The plan is not valid TOML or does not have the plan's shape.
+    #[error("{pos}: {message}")]
+    PlanSyntax {
+        /// Where (line and column in the field slot as `column N`).
+        pos: Position,
+        /// The TOML parser's description.
+        message: String,
+    },
+    /// A team size below two.
+    #[error(
+        "{}: task {task:?}: team size {size} is not allowed: an inspection needs at least two \
+         certified law-enforcement officers (Administrative Penalty Law, art. 42); set team.size >= 2",
+        file.display()
+    )]
+    TwoOfficerRule {
+        /// The plan file.
+        file: PathBuf,
+        /// The task id.
+        task: String,
+        /// The size asked for.
+        size: u64,
+    },
+    /// A stratum asks for more enterprises than are eligible.
+    #[error(
+        "task {task:?}, stratum {stratum:?}: {requested} enterprises requested but only {eligible} eligible; \
+         lower the sample or set `shortfall = \"take-all\"` on the task"
+    )]
+    PoolTooSmall {
+        /// The task id.
+        task: String,
+        /// The stratum (`all` or a credit class).
+        stratum: String,
+        /// How many the plan asks for.
+        requested: u64,
+        /// How many are eligible.
+        eligible: u64,
+    },
+    /// A per-class sample has no ratio for a class that has eligible enterprises.
+    #[error(
+        "task {task:?}: {count} eligible enterprises have credit class {class:?} but the plan gives no ratio \
+         for it; no class may be exempt: add `{class} = \"x%\"` to sample.by_class"
+    )]
+    MissingClassRatio {
+        /// The task id.
+        task: String,
+        /// The class (`A`..`D` or `none`).
+        class: String,
+        /// Eligible enterprises of that class.
+        count: u64,
+    },
+    /// Not enough eligible officers for one enterprise's team.
+    #[error(
+        "task {task:?}, enterprise {enterprise}: {needed} {role} needed but only {eligible} eligible ({why})"
+    )]
+    TooFewOfficers {
+        /// The task id.
+        task: String,
+        /// The enterprise's code.
+        enterprise: String,
+        /// `officers` or `experts`.
+        role: &'static str,
+        /// How many the team needs.
+        needed: u64,
+        /// How many are eligible.
+        eligible: u64,
+        /// Why the others were excluded, with counts.
+        why: String,
+    },
+    /// No usable seed.
+    #[error("{0}")]
+    Seed(String),
+    /// An output would overwrite something.
+    #[error("{}: {reason}; a draw never overwrites earlier output, choose another --out", path.display())]
+    OutputExists {
+        /// The path that exists.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A log failed verification.
+    #[error("verification failed: {0}")]
+    Verify(#[from] VerifyError),
+}
+
+/// Why a draw log failed verification. Each variant says exactly which check failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The log has no lines.
+    #[error("the log is empty")]
+    Empty,
+    /// A line is not a well-formed event.
+    #[error("line {line}: not a valid event: {reason}")]
+    Malformed {
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A line's `prev` does not hash the line before it.
+    #[error(
+        "line {line}: hash chain broken: `prev` is {found} but SHA-256 of line {} is {expected} \
+         (a line was edited, inserted, deleted, duplicated or moved here)",
+        line - 1
+    )]
+    ChainBroken {
+        /// 1-based line number of the line whose `prev` is wrong.
+        line: u64,
+        /// SHA-256 of the previous line.
+        expected: String,
+        /// The `prev` found.
+        found: String,
+    },
+    /// The head of the log differs from the one published.
+    #[error(
+        "head mismatch: the log's last line ({lines}) hashes to {found} but the published head is {expected} \
+         (the log was truncated, extended or edited)"
+    )]
+    HeadMismatch {
+        /// The published head.
+        expected: String,
+        /// The head computed from the log.
+        found: String,
+        /// Number of lines in the log.
+        lines: u64,
+    },
+    /// An input's digest differs from the one recorded.
+    #[error("{what}: the log records {logged} but the file now gives {actual}")]
+    DigestMismatch {
+        /// Which input.
+        what: String,
+        /// Digest in the log.
+        logged: String,
+        /// Digest of the input at hand.
+        actual: String,
+    },
+    /// Re-running the draw gives a different line.
+    #[error("line {line}: re-running the draw gives\n  {expected}\nbut the log has\n  {found}")]
+    Mismatch {
+        /// 1-based line number.
+        line: u64,
+        /// The line the re-run produces (without `prev`).
+        expected: String,
+        /// The line in the log (without `prev`).
+        found: String,
+    },
+    /// The log has fewer or more lines than the re-run.
+    #[error("the log has {found} lines but re-running the draw gives {expected}")]
+    LineCount {
+        /// Lines the re-run produces.
+        expected: u64,
+        /// Lines in the log.
+        found: u64,
+    },
+    /// The log claims a spec version this implementation does not know.
+    #[error("the log says spec {found:?}; this build verifies {supported:?}")]
+    UnsupportedSpec {
+        /// The version in the log.
+        found: String,
+        /// The version this build implements.
+        supported: String,
+    },
+}

@@ -1,0 +1,162 @@
+//! File I/O at the edges: loading a plan and its directories, and writing outputs atomically.
+//!
+//! Nothing else in the crate touches the file system.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::directory::{self, Officers, Targets};
+use crate::error::{ErrorKind, Result};
+use crate::merkle::Hash;
+use crate::plan::Plan;
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> crate::Error + '_ {
+    move |source| {
+        ErrorKind::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    }
+}
+
+/// Reads a whole file.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(io_err(path))
+}
+
+/// A plan with its directories, loaded and validated.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The plan file.
+    pub plan_path: PathBuf,
+    /// The plan.
+    pub plan: Plan,
+    /// SHA-256 of the plan file's bytes.
+    pub plan_digest: Hash,
+    /// Target directory file (resolved against the plan's folder).
+    pub targets_path: PathBuf,
+    /// The target directory.
+    pub targets: Targets,
+    /// Officer directory file (resolved against the plan's folder).
+    pub officers_path: PathBuf,
+    /// The officer directory.
+    pub officers: Officers,
+}
+
+/// Loads and validates a plan file: returns the plan and the SHA-256 of its bytes.
+pub fn load_plan(path: &Path) -> Result<(Plan, Hash)> {
+    let bytes = read(path)?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| ErrorKind::PlanSyntax {
+        pos: crate::Position::file(path),
+        message: format!("the plan is not UTF-8 ({e})"),
+    })?;
+    let plan = Plan::from_toml(text.trim_start_matches('\u{feff}'), path)?;
+    Ok((plan, Sha256::digest(&bytes).into()))
+}
+
+/// Loads a plan and both directories it names (paths relative to the plan's folder).
+pub fn load_inputs(plan_path: &Path) -> Result<Inputs> {
+    let (plan, plan_digest) = load_plan(plan_path)?;
+    let base = plan_path.parent().unwrap_or(Path::new(""));
+    let targets_path = base.join(&plan.targets);
+    let officers_path = base.join(&plan.officers);
+    let f = File::open(&targets_path).map_err(io_err(&targets_path))?;
+    let targets = directory::read_targets(std::io::BufReader::new(f), &targets_path)?;
+    let f = File::open(&officers_path).map_err(io_err(&officers_path))?;
+    let officers = directory::read_officers(std::io::BufReader::new(f), &officers_path)?;
+    Ok(Inputs {
+        plan_path: plan_path.to_path_buf(),
+        plan,
+        plan_digest,
+        targets_path,
+        targets,
+        officers_path,
+        officers,
+    })
+}
+
+/// Refuses an output directory that already holds anything.
+pub fn check_new_dir(dir: &Path) -> Result<()> {
+    match fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err(dir)(e)),
+        Ok(mut entries) => {
+            if dir.join("draw.log").exists() {
+                Err(ErrorKind::OutputExists {
+                    path: dir.join("draw.log"),
+                    reason: "a draw log already exists here".into(),
+                }
+                .into())
+            } else if entries.next().is_some() {
+                Err(ErrorKind::OutputExists {
+                    path: dir.to_path_buf(),
+                    reason: "the output directory is not empty".into(),
+                }
+                .into())
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Creates `dir` holding exactly `files`, all or nothing.
+///
+/// The files are written into a fresh sibling directory, each fsynced, and that directory is
+/// renamed to `dir` in one step; a crash leaves either no `dir` or the complete one. An
+/// existing non-empty `dir` is never replaced.
+pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
+    check_new_dir(dir)?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".dualdraw-staging-")
+        .tempdir_in(&parent)
+        .map_err(io_err(&parent))?;
+    for (name, bytes) in files {
+        let p = staging.path().join(name);
+        let mut f = File::create(&p).map_err(io_err(&p))?;
+        f.write_all(bytes).map_err(io_err(&p))?;
+        f.sync_all().map_err(io_err(&p))?;
+    }
+    sync_dir(staging.path())?;
+    // rename(2) replaces only an empty directory, so a racing writer cannot be overwritten.
+    fs::rename(staging.path(), dir).map_err(io_err(dir))?;
+    let _ = staging.keep();
+    sync_dir(&parent)
+}
+
+/// Writes one file atomically: a temporary file in the same folder, fsync, rename.
+/// Refuses to replace an existing file.
+pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.exists() {
+        return Err(ErrorKind::OutputExists {
+            path: path.to_path_buf(),
+            reason: "the file already exists".into(),
+        }
+        .into());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| io_err(path)(e.error))?;
+    sync_dir(&parent)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io_err(dir))
+}

@@ -1,0 +1,240 @@
+//! The draw log: hash-chained JSON Lines (SPEC.md §6).
+//!
+//! Every line is one event, a JSON object in canonical form (keys sorted by their UTF-8 bytes,
+//! no insignificant white space, non-ASCII characters unescaped). Every line has `prev`, the
+//! lowercase hex SHA-256 of the previous line's exact bytes (64 zeros on the first line), and
+//! `seq`, its 0-based position. The head of the log is the SHA-256 of its last line.
+
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+use crate::directory::{Digest, Targets, Warning};
+use crate::draw::Outcome;
+use crate::merkle::Hash;
+use crate::plan::{Plan, Sample, Shortfall};
+
+/// The version of SPEC.md this build implements; written in every log header.
+pub const SPEC_VERSION: &str = "dualdraw-spec/1";
+
+/// `prev` of the first line.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What the header of a log binds the draw to.
+#[derive(Debug, Clone)]
+pub struct Header<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// SHA-256 of the plan file's bytes.
+    pub plan_digest: Hash,
+    /// Target directory digest.
+    pub targets: Digest,
+    /// Officer directory digest.
+    pub officers: Digest,
+    /// The seed.
+    pub seed: &'a str,
+    /// The version of the crate that wrote the log (informational; not part of verification).
+    pub crate_version: &'a str,
+}
+
+/// A finished log: its lines (without newlines) in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log {
+    /// The lines, each a canonical JSON object.
+    pub lines: Vec<String>,
+}
+
+impl Log {
+    /// SHA-256 of the last line (of nothing, for an empty log).
+    pub fn head(&self) -> Hash {
+        line_hash(self.lines.last().map_or("", String::as_str))
+    }
+
+    /// The file contents: each line followed by `\n`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for l in &self.lines {
+            out.extend_from_slice(l.as_bytes());
+            out.push(b'\n');
+        }
+        out
+    }
+}
+
+/// SHA-256 of a line's bytes.
+pub fn line_hash(line: &str) -> Hash {
+    Sha256::digest(line.as_bytes()).into()
+}
+
+/// Writes a JSON value in the canonical form of SPEC.md §6.1.
+pub fn canonical(v: &Value) -> String {
+    let mut s = String::new();
+    write_canonical(v, &mut s);
+    s
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            // Sorted here, not by the map type, so a dependency enabling serde_json's
+            // `preserve_order` cannot change a single byte of the log.
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&m[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Chains events: adds `seq` and `prev` to each and serializes it canonically.
+pub fn chain(events: Vec<Value>) -> Log {
+    let mut lines: Vec<String> = Vec::with_capacity(events.len());
+    for (seq, mut e) in events.into_iter().enumerate() {
+        let prev = lines
+            .last()
+            .map_or_else(|| GENESIS.to_string(), |l| hex::encode(line_hash(l)));
+        if let Value::Object(m) = &mut e {
+            m.insert("prev".into(), Value::String(prev));
+            m.insert("seq".into(), json!(seq));
+        }
+        lines.push(canonical(&e));
+    }
+    Log { lines }
+}
+
+fn sample_json(s: &Sample) -> Value {
+    match s {
+        Sample::Count(c) => json!({ "count": c }),
+        Sample::Ratio(r) => json!({ "ratio": r.to_string() }),
+        Sample::ByClass(m) => {
+            let mut o = serde_json::Map::new();
+            for (c, r) in m {
+                o.insert(
+                    c.map_or("none", |c| c.as_str()).into(),
+                    json!(r.to_string()),
+                );
+            }
+            json!({ "by_class": o })
+        }
+    }
+}
+
+/// The log of a draw: its events, chained.
+pub fn record(h: &Header<'_>, targets: &Targets, outcome: &Outcome) -> Log {
+    chain(events(h, &targets.warnings, outcome))
+}
+
+/// All events of a draw, in order, without `prev` and `seq` (SPEC.md §6.2).
+pub fn events(h: &Header<'_>, warnings: &[Warning], outcome: &Outcome) -> Vec<Value> {
+    let mut ev = vec![json!({
+        "event": "header",
+        "spec": SPEC_VERSION,
+        "crate_version": h.crate_version,
+        "mode": "operator-seed",
+        "notice": "the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result",
+        "plan": { "id": h.plan.id, "title": h.plan.title, "digest": hex::encode(h.plan_digest) },
+        "inspection_date": h.plan.inspection_date.format("%Y-%m-%d").to_string(),
+        "seed": h.seed,
+        "directories": {
+            "targets": { "head": hex::encode(h.targets.head), "count": h.targets.count },
+            "officers": { "head": hex::encode(h.officers.head), "count": h.officers.count },
+        },
+    })];
+    for w in warnings {
+        ev.push(json!({
+            "event": "warning", "code": w.code, "source": w.source, "id": w.id, "message": w.message,
+        }));
+    }
+    let (mut n_targets, mut n_teams) = (0u64, 0u64);
+    for (task, t) in h.plan.tasks.iter().zip(&outcome.tasks) {
+        let strata: Vec<Value> = t
+            .strata
+            .iter()
+            .map(|s| {
+                json!({
+                    "stratum": s.pool.stratum.name(),
+                    "eligible": s.pool.eligible,
+                    "requested": s.pool.requested,
+                    "drawn": s.drawn,
+                    "shortfall": s.pool.requested - s.drawn,
+                    "cutoff": s.cutoff.map(hex::encode),
+                })
+            })
+            .collect();
+        ev.push(json!({
+            "event": "task",
+            "task": t.task,
+            "item": { "name": task.item.name, "basis": task.item.basis },
+            "domain": task.domain,
+            "directed": task.is_directed(),
+            "sample": sample_json(&task.sample),
+            "shortfall_rule": match task.shortfall { Shortfall::Error => "error", Shortfall::TakeAll => "take-all" },
+            "team_rule": { "size": task.team.size, "experts": task.team.experts },
+            "exclude_inspected_within_days": task.exclude_inspected_within_days,
+            "excluded_recent": t.excluded_recent,
+            "key": hex::encode(t.key),
+            "strata": strata,
+        }));
+        for d in &t.drawn {
+            ev.push(json!({
+                "event": "target", "task": t.task, "stratum": d.stratum.name(), "rank": d.rank,
+                "id": d.id, "ticket": hex::encode(d.ticket),
+            }));
+        }
+        for team in &t.teams {
+            ev.push(json!({
+                "event": "team", "task": t.task, "enterprise": team.enterprise,
+                "leader": team.officers.first(),
+                "officers": team.officers, "experts": team.experts,
+                "eligible_officers": team.eligible_officers, "eligible_experts": team.eligible_experts,
+            }));
+        }
+        n_targets += t.drawn.len() as u64;
+        n_teams += t.teams.len() as u64;
+    }
+    ev.push(json!({
+        "event": "footer", "tasks": outcome.tasks.len(), "targets": n_targets, "teams": n_teams,
+        "warnings": warnings.len(),
+    }));
+    ev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_sorts_keys_and_keeps_unicode() {
+        let v = json!({"b": 1, "a": {"z": [1, "无线电"], "y": null}, "é": "\u{1}"});
+        assert_eq!(
+            canonical(&v),
+            r#"{"a":{"y":null,"z":[1,"无线电"]},"b":1,"é":"\u0001"}"#
+        );
+    }
+
+    #[test]
+    fn chain_links_lines() {
+        let log = chain(vec![json!({"event": "a"}), json!({"event": "b"})]);
+        assert!(log.lines[0].contains(GENESIS));
+        assert!(log.lines[1].contains(&hex::encode(line_hash(&log.lines[0]))));
+        assert_eq!(log.head(), line_hash(&log.lines[1]));
+    }
+}

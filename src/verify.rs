@@ -1,0 +1,230 @@
+//! Verifying a draw log: the chain, the head, the input digests, and a full re-run of the draw
+//! compared line by line (SPEC.md §7).
+
+use serde_json::Value;
+
+use crate::directory::{Officers, Targets};
+use crate::draw;
+use crate::error::{Result, VerifyError};
+use crate::log::{self, GENESIS, Header, SPEC_VERSION};
+use crate::merkle::Hash;
+use crate::plan::Plan;
+
+/// What a successful verification established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Lines in the log.
+    pub lines: u64,
+    /// The log's head.
+    pub head: Hash,
+    /// The seed the log records.
+    pub seed: String,
+    /// Tasks re-run.
+    pub tasks: u64,
+    /// Drawn enterprises confirmed.
+    pub targets: u64,
+    /// Teams confirmed.
+    pub teams: u64,
+    /// Warnings confirmed.
+    pub warnings: u64,
+}
+
+/// Splits a log into lines and checks the hash chain. Returns each line with its parsed event.
+///
+/// Fails on the first line that is not a canonical JSON object with the right `seq`, or whose
+/// `prev` is not the SHA-256 of the line before it.
+pub fn check_chain(bytes: &[u8]) -> Result<Vec<(String, Value)>, VerifyError> {
+    if bytes.is_empty() {
+        return Err(VerifyError::Empty);
+    }
+    let body = bytes
+        .strip_suffix(b"\n")
+        .ok_or_else(|| VerifyError::Malformed {
+            line: bytes.split(|&b| b == b'\n').count() as u64,
+            reason: "the last line does not end with a newline".into(),
+        })?;
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+        let line = i as u64 + 1;
+        let bad = |reason: String| VerifyError::Malformed { line, reason };
+        let text = std::str::from_utf8(raw).map_err(|e| bad(format!("not UTF-8 ({e})")))?;
+        let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON ({e})")))?;
+        let prev = v
+            .get("prev")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("no string field `prev`".into()))?;
+        let expected = out.last().map_or_else(
+            || GENESIS.to_string(),
+            |(l, _)| hex::encode(log::line_hash(l)),
+        );
+        if prev != expected {
+            return Err(VerifyError::ChainBroken {
+                line,
+                expected,
+                found: prev.to_string(),
+            });
+        }
+        if v.get("seq").and_then(Value::as_u64) != Some(i as u64) {
+            return Err(bad(format!("`seq` is not {i}")));
+        }
+        out.push((text.to_string(), v));
+    }
+    Ok(out)
+}
+
+fn header_str<'a>(h: &'a Value, path: &[&str]) -> Result<&'a str, VerifyError> {
+    let mut v = h;
+    for p in path {
+        v = v.get(p).unwrap_or(&Value::Null);
+    }
+    v.as_str().ok_or_else(|| VerifyError::Malformed {
+        line: 1,
+        reason: format!("header has no string field `{}`", path.join(".")),
+    })
+}
+
+fn header_u64(h: &Value, path: &[&str]) -> Result<u64, VerifyError> {
+    let mut v = h;
+    for p in path {
+        v = v.get(p).unwrap_or(&Value::Null);
+    }
+    v.as_u64().ok_or_else(|| VerifyError::Malformed {
+        line: 1,
+        reason: format!("header has no integer field `{}`", path.join(".")),
+    })
+}
+
+fn same(what: &str, logged: String, actual: String) -> Result<(), VerifyError> {
+    if logged == actual {
+        Ok(())
+    } else {
+        Err(VerifyError::DigestMismatch {
+            what: what.into(),
+            logged,
+            actual,
+        })
+    }
+}
+
+fn without_prev(line: &str) -> String {
+    match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(mut m)) => {
+            m.remove("prev");
+            log::canonical(&Value::Object(m))
+        }
+        _ => line.to_string(),
+    }
+}
+
+/// Verifies a log against the plan and directories it claims to come from.
+///
+/// Checks, in order: the chain ([`check_chain`]); the head, if one is given (this is what
+/// detects a log truncated after its last event); the header's spec version; the plan and
+/// directory digests; and finally re-runs the draw with the recorded seed and requires every
+/// line to be identical (the header's informational `crate_version` excepted).
+pub fn verify(
+    bytes: &[u8],
+    published_head: Option<&Hash>,
+    plan: &Plan,
+    plan_digest: &Hash,
+    targets: &Targets,
+    officers: &Officers,
+) -> Result<Report> {
+    let lines = check_chain(bytes)?;
+    let head = log::line_hash(&lines[lines.len() - 1].0);
+    if let Some(p) = published_head {
+        if *p != head {
+            return Err(VerifyError::HeadMismatch {
+                expected: hex::encode(p),
+                found: hex::encode(head),
+                lines: lines.len() as u64,
+            }
+            .into());
+        }
+    }
+    let h = &lines[0].1;
+    if header_str(h, &["event"])? != "header" {
+        return Err(VerifyError::Malformed {
+            line: 1,
+            reason: "the first event is not a header".into(),
+        }
+        .into());
+    }
+    let spec = header_str(h, &["spec"])?;
+    if spec != SPEC_VERSION {
+        return Err(VerifyError::UnsupportedSpec {
+            found: spec.into(),
+            supported: SPEC_VERSION.into(),
+        }
+        .into());
+    }
+    same(
+        "plan digest",
+        header_str(h, &["plan", "digest"])?.into(),
+        hex::encode(plan_digest),
+    )?;
+    let (td, od) = (targets.digest(), officers.digest());
+    same(
+        "target directory head",
+        header_str(h, &["directories", "targets", "head"])?.into(),
+        hex::encode(td.head),
+    )?;
+    same(
+        "target directory count",
+        header_u64(h, &["directories", "targets", "count"])?.to_string(),
+        td.count.to_string(),
+    )?;
+    same(
+        "officer directory head",
+        header_str(h, &["directories", "officers", "head"])?.into(),
+        hex::encode(od.head),
+    )?;
+    same(
+        "officer directory count",
+        header_u64(h, &["directories", "officers", "count"])?.to_string(),
+        od.count.to_string(),
+    )?;
+    let seed = header_str(h, &["seed"])?;
+    let crate_version = header_str(h, &["crate_version"])?;
+
+    let outcome = draw::run(plan, targets, officers, seed).map_err(|e| VerifyError::Mismatch {
+        line: 1,
+        expected: format!("(re-running the draw fails: {e})"),
+        found: "a log of a successful draw".into(),
+    })?;
+    let header = Header {
+        plan,
+        plan_digest: *plan_digest,
+        targets: td,
+        officers: od,
+        seed,
+        crate_version,
+    };
+    let expected = log::record(&header, targets, &outcome);
+    for (i, (exp, (got, _))) in expected.lines.iter().zip(&lines).enumerate() {
+        if exp != got {
+            return Err(VerifyError::Mismatch {
+                line: i as u64 + 1,
+                expected: without_prev(exp),
+                found: without_prev(got),
+            }
+            .into());
+        }
+    }
+    if expected.lines.len() != lines.len() {
+        return Err(VerifyError::LineCount {
+            expected: expected.lines.len() as u64,
+            found: lines.len() as u64,
+        }
+        .into());
+    }
+    Ok(Report {
+        lines: lines.len() as u64,
+        head,
+        seed: seed.into(),
+        tasks: outcome.tasks.len() as u64,
+        targets: outcome.tasks.iter().map(|t| t.drawn.len() as u64).sum(),
+        teams: outcome.tasks.iter().map(|t| t.teams.len() as u64).sum(),
+        warnings: targets.warnings.len() as u64,
+    })
+}
