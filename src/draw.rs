@@ -3,6 +3,8 @@
 //! [`run`] does no I/O. The [`log`](crate::log) module turns its [`Outcome`] into the
 //! hash-chained log, and [`verify`](crate::verify) runs it again to check a log.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 
 use crate::directory::{CreditClass, Enterprise, Officers, Targets};
@@ -73,29 +75,35 @@ fn recently_inspected(e: &Enterprise, date: NaiveDate, days: Option<u32>) -> boo
     }
 }
 
-/// Computes a task's eligible pool and sample sizes. Fails when a stratum is too small (unless
-/// the task takes all eligible) or a classified sample lacks a ratio for a populated class.
-pub fn pool<'a>(plan: &Plan, task: &'a Task, targets: &'a Targets) -> Result<TaskPool<'a>> {
-    let mut excluded_recent = 0;
-    let mut members = Vec::new();
-    for e in &targets.records {
-        if !task.scope.contains(e) {
-            continue;
-        }
-        if recently_inspected(e, plan.inspection_date, task.exclude_inspected_within_days) {
-            excluded_recent += 1;
-            continue;
-        }
-        let s = match task.sample {
+/// Where an enterprise stands in a task's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eligibility {
+    /// Outside the task's scope.
+    OutOfScope,
+    /// In scope, but inspected fewer than `exclude_inspected_within_days` days ago.
+    Recent,
+    /// In the pool, in this stratum.
+    Eligible(Stratum),
+}
+
+/// Decides one enterprise's place in one task's pool (SPEC.md §4.3).
+pub fn eligibility(plan: &Plan, task: &Task, e: &Enterprise) -> Eligibility {
+    if !task.scope.contains(e) {
+        Eligibility::OutOfScope
+    } else if recently_inspected(e, plan.inspection_date, task.exclude_inspected_within_days) {
+        Eligibility::Recent
+    } else {
+        Eligibility::Eligible(match task.sample {
             Sample::ByClass(_) => Stratum::Class(e.credit_class),
             _ => Stratum::All,
-        };
-        members.push((s, e));
+        })
     }
-    let mut counts: std::collections::BTreeMap<Stratum, u64> = Default::default();
-    for (s, _) in &members {
-        *counts.entry(*s).or_default() += 1;
-    }
+}
+
+/// Turns per-stratum eligible counts into sample sizes, in log order. Fails when a stratum is
+/// too small (unless the task takes all eligible) or a classified sample lacks a ratio for a
+/// populated class.
+pub fn strata_sizes(task: &Task, counts: &BTreeMap<Stratum, u64>) -> Result<Vec<StratumPool>> {
     let mut strata = Vec::new();
     match &task.sample {
         Sample::Count(c) => strata.push((Stratum::All, *c)),
@@ -104,7 +112,7 @@ pub fn pool<'a>(plan: &Plan, task: &'a Task, targets: &'a Targets) -> Result<Tas
             r.of(counts.get(&Stratum::All).copied().unwrap_or(0)),
         )),
         Sample::ByClass(by) => {
-            for (s, &n) in &counts {
+            for (s, &n) in counts {
                 let Stratum::Class(c) = *s else { continue };
                 let Some(r) = by.get(&c) else {
                     return Err(ErrorKind::MissingClassRatio {
@@ -125,7 +133,7 @@ pub fn pool<'a>(plan: &Plan, task: &'a Task, targets: &'a Targets) -> Result<Tas
         }
     }
     strata.sort_by_key(|(s, _)| s.order());
-    let strata = strata
+    strata
         .into_iter()
         .map(|(stratum, requested)| {
             let eligible = counts.get(&stratum).copied().unwrap_or(0);
@@ -144,11 +152,28 @@ pub fn pool<'a>(plan: &Plan, task: &'a Task, targets: &'a Targets) -> Result<Tas
                 requested,
             })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// Computes a task's eligible pool and sample sizes, before any randomness.
+pub fn pool<'a>(plan: &Plan, task: &'a Task, targets: &'a Targets) -> Result<TaskPool<'a>> {
+    let mut excluded_recent = 0;
+    let mut members = Vec::new();
+    let mut counts: BTreeMap<Stratum, u64> = BTreeMap::new();
+    for e in &targets.records {
+        match eligibility(plan, task, e) {
+            Eligibility::OutOfScope => {}
+            Eligibility::Recent => excluded_recent += 1,
+            Eligibility::Eligible(s) => {
+                *counts.entry(s).or_default() += 1;
+                members.push((s, e));
+            }
+        }
+    }
     Ok(TaskPool {
         task,
         excluded_recent,
-        strata,
+        strata: strata_sizes(task, &counts)?,
         members,
     })
 }
@@ -286,28 +311,32 @@ pub fn draw_team(
     })
 }
 
-/// Runs the whole draw. Pure: same arguments, same outcome.
-///
-/// ```no_run
-/// # fn main() -> dualdraw::Result<()> {
-/// let inputs = dualdraw::io::load_inputs("fixtures/tianjin-2020/plan.toml".as_ref())?;
-/// let outcome = dualdraw::draw::run(&inputs.plan, &inputs.targets, &inputs.officers, "20201015")?;
-/// for t in &outcome.tasks {
-///     println!("{}: {} drawn", t.task, t.drawn.len());
-/// }
-/// # Ok(()) }
-/// ```
-pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> Result<Outcome> {
+/// The target draw of one task, before teams: what the log's `task` and `target` events say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// Task id.
+    pub task: String,
+    /// Task key.
+    pub key: Hash,
+    /// Enterprises in scope excluded for a recent inspection.
+    pub excluded_recent: u64,
+    /// Strata, in log order.
+    pub strata: Vec<StratumResult>,
+    /// Drawn enterprises by stratum then rank, with their records (needed for the teams).
+    pub drawn: Vec<(Drawn, Enterprise)>,
+}
+
+/// Draws the targets of every task from an in-memory directory.
+pub fn select(plan: &Plan, targets: &Targets, seed: &str) -> Result<Vec<Selection>> {
     seed::check_seed(seed)
         .map_err(|e| ErrorKind::Seed(format!("invalid seed {seed:?}: expected {e}")))?;
-    let mut tasks = Vec::new();
+    let mut out = Vec::new();
     for task in &plan.tasks {
         let pool = pool(plan, task, targets)?;
         let key = seed::task_key(seed, &plan.id, &task.id);
         let hasher = TicketHasher::new(&key);
         let mut strata = Vec::new();
         let mut drawn = Vec::new();
-        let mut teams = Vec::new();
         for sp in pool.strata {
             // The member index rides along so the winner's record needs no lookup; ids are
             // unique, so it never decides an order.
@@ -320,14 +349,13 @@ pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> R
                 .collect();
             let winners = bottom_k(entries, sp.requested as usize);
             for (rank, &(ticket, id, i)) in winners.iter().enumerate() {
-                drawn.push(Drawn {
+                let d = Drawn {
                     stratum: sp.stratum,
                     rank: rank as u64 + 1,
                     id: id.to_string(),
                     ticket,
-                });
-                let e = pool.members[i].1;
-                teams.push(draw_team(&key, task, plan.inspection_date, e, officers)?);
+                };
+                drawn.push((d, pool.members[i].1.clone()));
             }
             strata.push(StratumResult {
                 drawn: winners.len() as u64,
@@ -335,14 +363,56 @@ pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> R
                 pool: sp,
             });
         }
-        tasks.push(TaskOutcome {
+        out.push(Selection {
             task: task.id.clone(),
             key,
             excluded_recent: pool.excluded_recent,
             strata,
             drawn,
+        });
+    }
+    Ok(out)
+}
+
+/// Draws the team of every selected enterprise. `selections` are in plan task order.
+pub fn staff(plan: &Plan, selections: Vec<Selection>, officers: &Officers) -> Result<Outcome> {
+    let mut tasks = Vec::new();
+    for (task, sel) in plan.tasks.iter().zip(selections) {
+        let mut teams = Vec::new();
+        let mut drawn = Vec::new();
+        for (d, e) in sel.drawn {
+            teams.push(draw_team(
+                &sel.key,
+                task,
+                plan.inspection_date,
+                &e,
+                officers,
+            )?);
+            drawn.push(d);
+        }
+        tasks.push(TaskOutcome {
+            task: sel.task,
+            key: sel.key,
+            excluded_recent: sel.excluded_recent,
+            strata: sel.strata,
+            drawn,
             teams,
         });
     }
     Ok(Outcome { tasks })
+}
+
+/// Runs the whole draw: [`select`] then [`staff`]. Pure: same arguments, same outcome.
+///
+/// ```no_run
+/// # fn main() -> dualdraw::Result<()> {
+/// let inputs = dualdraw::io::load_inputs("fixtures/tianjin-2020/plan.toml".as_ref())?;
+/// let outcome = dualdraw::draw::run(&inputs.plan, &inputs.targets, &inputs.officers, "20201015")?;
+/// for t in &outcome.tasks {
+///     println!("{}: {} drawn", t.task, t.drawn.len());
+/// }
+/// # Ok(()) }
+/// ```
+pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> Result<Outcome> {
+    staff(plan, select(plan, targets, seed)?, officers)
 }

@@ -247,6 +247,38 @@ pub enum ErrorKind {
     /// No usable seed.
     #[error("{0}")]
     Seed(String),
+    /// A streamed directory is not sorted by id.
+    #[error(
+        "{}, line {line}: id {id:?} comes after {previous:?}; a streamed directory must be sorted by id \
+         (byte order): sort it first with `dualdraw sort`",
+        file.display()
+    )]
+    Unsorted {
+        /// The CSV file.
+        file: PathBuf,
+        /// Line of the out-of-order row.
+        line: u64,
+        /// Its id.
+        id: String,
+        /// The id of the row before it.
+        previous: String,
+    },
+    /// The streaming selection of a ratio sample kept too few candidates (astronomically
+    /// unlikely; the in-memory draw gives the exact answer).
+    #[error(
+        "task {task:?}, stratum {stratum:?}: the streaming draw kept {kept} candidates below its bound but {needed} \
+         are drawn; run the draw without --stream (the result is the same, only slower)"
+    )]
+    StreamBound {
+        /// The task id.
+        task: String,
+        /// The stratum.
+        stratum: String,
+        /// Candidates kept below the final bound.
+        kept: u64,
+        /// Sample size.
+        needed: u64,
+    },
     /// An output would overwrite something.
     #[error("{}: {reason}; a draw never overwrites earlier output, choose another --out", path.display())]
     OutputExists {

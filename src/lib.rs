@@ -15,7 +15,7 @@
 //! | directories | [`directory`] (records, CSV reading, canonical encoding), [`merkle`] (digests) |
 //! | plan | [`plan`] |
 //! | seed and keys | [`seed`] |
-//! | target draw | [`target`] |
+//! | target draw | [`target`] (tickets), [`stream`] (one pass, bounded memory) |
 //! | team draw | [`team`] |
 //! | the whole draw | [`draw`] (pure) |
 //! | log | [`log`] |
@@ -72,6 +72,7 @@ pub mod merkle;
 pub mod output;
 pub mod plan;
 pub mod seed;
+pub mod stream;
 pub mod target;
 pub mod team;
 pub mod verify;

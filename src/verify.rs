@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::directory::{Officers, Targets};
+use crate::directory::{Digest, Officers, Targets, Warning};
 use crate::draw;
 use crate::error::{Result, VerifyError};
 use crate::log::{self, GENESIS, Header, SPEC_VERSION};
@@ -130,6 +130,36 @@ pub fn verify(
     targets: &Targets,
     officers: &Officers,
 ) -> Result<Report> {
+    verify_with(bytes, published_head, plan, plan_digest, officers, |seed| {
+        Ok(Drawn {
+            selections: draw::select(plan, targets, seed)?,
+            digest: targets.digest(),
+            warnings: targets.warnings.clone(),
+        })
+    })
+}
+
+/// The target side of a re-run: what [`verify_with`]'s callback returns.
+#[derive(Debug, Clone)]
+pub struct Drawn {
+    /// The selections of every task.
+    pub selections: Vec<draw::Selection>,
+    /// The target directory digest.
+    pub digest: Digest,
+    /// The target directory's warnings, in id order.
+    pub warnings: Vec<Warning>,
+}
+
+/// [`verify`] with the target draw supplied by a callback that receives the logged seed, so
+/// that a directory too large for memory can be streamed ([`crate::stream`]).
+pub fn verify_with(
+    bytes: &[u8],
+    published_head: Option<&Hash>,
+    plan: &Plan,
+    plan_digest: &Hash,
+    officers: &Officers,
+    targets: impl FnOnce(&str) -> Result<Drawn>,
+) -> Result<Report> {
     let lines = check_chain(bytes)?;
     let head = log::line_hash(&lines[lines.len() - 1].0);
     if let Some(p) = published_head {
@@ -163,17 +193,7 @@ pub fn verify(
         header_str(h, &["plan", "digest"])?.into(),
         hex::encode(plan_digest),
     )?;
-    let (td, od) = (targets.digest(), officers.digest());
-    same(
-        "target directory head",
-        header_str(h, &["directories", "targets", "head"])?.into(),
-        hex::encode(td.head),
-    )?;
-    same(
-        "target directory count",
-        header_u64(h, &["directories", "targets", "count"])?.to_string(),
-        td.count.to_string(),
-    )?;
+    let od = officers.digest();
     same(
         "officer directory head",
         header_str(h, &["directories", "officers", "head"])?.into(),
@@ -186,12 +206,30 @@ pub fn verify(
     )?;
     let seed = header_str(h, &["seed"])?;
     let crate_version = header_str(h, &["crate_version"])?;
-
-    let outcome = draw::run(plan, targets, officers, seed).map_err(|e| VerifyError::Mismatch {
+    let rerun = |e: crate::Error| VerifyError::Mismatch {
         line: 1,
         expected: format!("(re-running the draw fails: {e})"),
         found: "a log of a successful draw".into(),
+    };
+    let drawn = targets(seed).map_err(|e| {
+        if e.is_verification() {
+            e
+        } else {
+            rerun(e).into()
+        }
     })?;
+    let td = drawn.digest;
+    same(
+        "target directory head",
+        header_str(h, &["directories", "targets", "head"])?.into(),
+        hex::encode(td.head),
+    )?;
+    same(
+        "target directory count",
+        header_u64(h, &["directories", "targets", "count"])?.to_string(),
+        td.count.to_string(),
+    )?;
+    let outcome = draw::staff(plan, drawn.selections, officers).map_err(rerun)?;
     let header = Header {
         plan,
         plan_digest: *plan_digest,
@@ -200,7 +238,7 @@ pub fn verify(
         seed,
         crate_version,
     };
-    let expected = log::record(&header, targets, &outcome);
+    let expected = log::chain(log::events(&header, &drawn.warnings, &outcome));
     for (i, (exp, (got, _))) in expected.lines.iter().zip(&lines).enumerate() {
         if exp != got {
             return Err(VerifyError::Mismatch {
@@ -225,6 +263,6 @@ pub fn verify(
         tasks: outcome.tasks.len() as u64,
         targets: outcome.tasks.iter().map(|t| t.drawn.len() as u64).sum(),
         teams: outcome.tasks.iter().map(|t| t.teams.len() as u64).sum(),
-        warnings: targets.warnings.len() as u64,
+        warnings: drawn.warnings.len() as u64,
     })
 }

@@ -2,7 +2,7 @@
 //! two languages and cells need per-field validation with positions).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use csv::{ReaderBuilder, StringRecord, Trim};
 
@@ -209,6 +209,11 @@ fn read_rows<T, const N: usize>(
         };
         out.push((f(&row, &idx)?, line));
     }
+    sort_unique(out, file, id)
+}
+
+/// Sorts records by id and rejects a duplicate id, naming both lines.
+fn sort_unique<T>(mut out: Vec<(T, u64)>, file: &Path, id: impl Fn(&T) -> &str) -> Result<Vec<T>> {
     out.sort_by(|a, b| id(&a.0).cmp(id(&b.0)).then(a.1.cmp(&b.1)));
     if let Some(w) = out.windows(2).find(|w| id(&w[0].0) == id(&w[1].0)) {
         return Err(ErrorKind::DuplicateId {
@@ -220,6 +225,84 @@ fn read_rows<T, const N: usize>(
         .into());
     }
     Ok(out.into_iter().map(|(t, _)| t).collect())
+}
+
+/// Parses one target row (columns already mapped).
+fn parse_target(
+    row: &Row<'_>,
+    c: &[Option<usize>; 7],
+    warnings: &mut Vec<Warning>,
+) -> Result<Enterprise> {
+    let id = row.cell(c[0]).to_string();
+    row.code("id", &id, Some(warnings))?;
+    let domains = parse_list(row.cell(c[3]));
+    if domains.is_empty() {
+        return Err(row.invalid("domains", "", "one or more domains separated by ';'"));
+    }
+    let last = row.cell(c[6]);
+    Ok(Enterprise {
+        id,
+        name: row.text("name", c[1])?,
+        region: row.parse("region", c[2], fields::parse_region)?,
+        domains,
+        credit_class: row.parse("credit_class", c[4], fields::parse_credit_class)?,
+        status: row.parse("status", c[5], fields::parse_enterprise_status)?,
+        last_inspected: if last.is_empty() {
+            None
+        } else {
+            Some(row.parse("last_inspected", c[6], fields::parse_date)?)
+        },
+    })
+}
+
+/// Reads a target directory row by row, in file order, without holding it in memory.
+///
+/// [`read_targets`] collects and sorts; the streaming draw uses this directly.
+pub struct TargetRows<R: Read> {
+    rdr: csv::Reader<R>,
+    idx: [Option<usize>; 7],
+    file: PathBuf,
+    rec: StringRecord,
+}
+
+impl<R: Read> TargetRows<R> {
+    /// Reads and maps the header row. `file` names the source in errors.
+    pub fn new(reader: R, file: &Path) -> Result<Self> {
+        let mut rdr = ReaderBuilder::new().trim(Trim::All).from_reader(reader);
+        let header = rdr.headers().map_err(|e| csv_error(file, e))?.clone();
+        let idx = map_header(file, &header, &TARGET_COLS)?;
+        Ok(TargetRows {
+            rdr,
+            idx,
+            file: file.to_path_buf(),
+            rec: StringRecord::new(),
+        })
+    }
+
+    /// Bytes of input consumed so far.
+    pub fn bytes(&self) -> u64 {
+        self.rdr.position().byte()
+    }
+
+    /// The next record and its 1-based line, or `None` at the end. A pilot code's warning is
+    /// pushed onto `warnings`.
+    pub fn next_record(
+        &mut self,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Option<(u64, Enterprise)>> {
+        match self.rdr.read_record(&mut self.rec) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(&self.file, e)),
+        }
+        let line = self.rec.position().map_or(0, |p| p.line());
+        let row = Row {
+            file: &self.file,
+            line,
+            rec: &self.rec,
+        };
+        Ok(Some((line, parse_target(&row, &self.idx, warnings)?)))
+    }
 }
 
 /// Reads a target directory from CSV. `file` names the source in errors.
@@ -236,34 +319,12 @@ fn read_rows<T, const N: usize>(
 /// ```
 pub fn read_targets(reader: impl Read, file: &Path) -> Result<Targets> {
     let mut warnings = Vec::new();
-    let records = read_rows(
-        reader,
-        file,
-        &TARGET_COLS,
-        |row, c| {
-            let id = row.cell(c[0]).to_string();
-            row.code("id", &id, Some(&mut warnings))?;
-            let domains = parse_list(row.cell(c[3]));
-            if domains.is_empty() {
-                return Err(row.invalid("domains", "", "one or more domains separated by ';'"));
-            }
-            let last = row.cell(c[6]);
-            Ok(Enterprise {
-                id,
-                name: row.text("name", c[1])?,
-                region: row.parse("region", c[2], fields::parse_region)?,
-                domains,
-                credit_class: row.parse("credit_class", c[4], fields::parse_credit_class)?,
-                status: row.parse("status", c[5], fields::parse_enterprise_status)?,
-                last_inspected: if last.is_empty() {
-                    None
-                } else {
-                    Some(row.parse("last_inspected", c[6], fields::parse_date)?)
-                },
-            })
-        },
-        |e: &Enterprise| &e.id,
-    )?;
+    let mut rows = TargetRows::new(reader, file)?;
+    let mut out = Vec::new();
+    while let Some((line, e)) = rows.next_record(&mut warnings)? {
+        out.push((e, line));
+    }
+    let records = sort_unique(out, file, |e: &Enterprise| &e.id)?;
     warnings.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Targets { records, warnings })
 }

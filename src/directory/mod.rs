@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-pub use self::csv::{read_officers, read_targets};
+pub use self::csv::{TargetRows, read_officers, read_targets};
 pub use fields::{CreditClass, EnterpriseStatus, OfficerStatus};
 
 use crate::merkle::{Hash, TreeBuilder};

@@ -1,0 +1,363 @@
+//! Every kind of bad input in `fixtures/bad/` is refused through the binary: exit code 2, an
+//! error on stderr that names the file, the line, the field, what was found and what was
+//! expected, nothing on stdout, and no output directory (nor a staging directory) left behind.
+//!
+//! Each fixture folder is the valid `fixtures/bad/base/` with exactly one thing broken; see
+//! `fixtures/bad/README.md`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Runs the binary from the crate root, so paths in messages read as a user would type them.
+fn dualdraw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dualdraw"))
+        .args(args)
+        .current_dir(MANIFEST_DIR)
+        .output()
+        .expect("run dualdraw")
+}
+
+fn plan_of(kind: &str) -> String {
+    format!("fixtures/bad/{kind}/plan.toml")
+}
+
+fn bad_dir() -> PathBuf {
+    Path::new(MANIFEST_DIR).join("fixtures/bad")
+}
+
+/// Asserts `out` is a refusal with exit code 2 whose stderr holds every fragment.
+fn assert_refused(what: &str, out: &Output, fragments: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{what}: expected exit code 2\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.starts_with("error: "),
+        "{what}: stderr should start with `error: `, got:\n{stderr}"
+    );
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{what}: expected a one-line error, got:\n{stderr}"
+    );
+    assert!(
+        stdout.is_empty(),
+        "{what}: nothing may be printed as drawn, got stdout:\n{stdout}"
+    );
+    for f in fragments {
+        assert!(
+            stderr.contains(f),
+            "{what}: stderr lacks {f:?}; the error may be the wrong one. stderr:\n{stderr}"
+        );
+    }
+}
+
+/// `dualdraw draw fixtures/bad/<kind>/plan.toml --out <tmp>/out` must fail with the right
+/// error and leave `<tmp>` empty.
+fn assert_bad(kind: &str, fragments: &[&str]) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out_dir = tmp.path().join("out");
+    let out = dualdraw(&[
+        "draw",
+        &plan_of(kind),
+        "--out",
+        out_dir.to_str().expect("utf-8 temp path"),
+    ]);
+    assert_refused(kind, &out, fragments);
+    assert!(
+        !out_dir.exists(),
+        "{kind}: the output directory {} was created",
+        out_dir.display()
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("read tempdir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "{kind}: files left behind: {left:?}");
+}
+
+/// One `#[test]` per kind, named after its folder, plus the table [`KINDS`] of all of them.
+macro_rules! bad_inputs {
+    ($($kind:ident => [$($frag:expr),* $(,)?],)*) => {
+        /// (fixture folder, fragments its error must contain).
+        const KINDS: &[(&str, &[&str])] = &[$((stringify!($kind), &[$($frag),*])),*];
+        $(
+            #[test]
+            fn $kind() {
+                assert_bad(stringify!($kind), &[$($frag),*]);
+            }
+        )*
+    };
+}
+
+bad_inputs! {
+    // ---- target directory (检查对象名录库) ----
+    uscc_wrong_length => [
+        "fixtures/bad/uscc_wrong_length/targets.csv, line 4, field `id`",
+        "found \"91120111300528173\"",
+        "18-character unified social credit code",
+        "17 characters instead of 18",
+    ],
+    uscc_bad_character => [
+        "fixtures/bad/uscc_bad_character/targets.csv, line 3, field `id`",
+        "found \"91120116MAO6B2QT07\"",
+        "unified social credit code",
+        "'O' at position 11",
+    ],
+    uscc_lowercase => [
+        "fixtures/bad/uscc_lowercase/targets.csv, line 5, field `id`",
+        "found \"91120114ma05tu8e7y\"",
+        "unified social credit code",
+        "'m' at position 9",
+    ],
+    duplicate_enterprise_id => [
+        "fixtures/bad/duplicate_enterprise_id/targets.csv, line 7",
+        "duplicate id \"91120116MA06B2QT07\"",
+        "already on line 3",
+        "unique",
+    ],
+    missing_column => [
+        "fixtures/bad/missing_column/targets.csv",
+        "no column `status`",
+        "登记状态",
+        "found columns: 统一社会信用代码,企业名称,行政区划代码,监管领域,信用等级,上次检查日期",
+    ],
+    duplicate_column => [
+        "fixtures/bad/duplicate_column/targets.csv",
+        "columns 1 and 8 both name `id`",
+        "keep only one",
+    ],
+    bad_region => [
+        "fixtures/bad/bad_region/targets.csv, line 6, field `region`",
+        "found \"12011\"",
+        "6-digit GB/T 2260 division code",
+    ],
+    bad_credit_class => [
+        "fixtures/bad/bad_credit_class/targets.csv, line 2, field `credit_class`",
+        "found \"E\"",
+        "A, B, C or D",
+    ],
+    unknown_enterprise_status => [
+        "fixtures/bad/unknown_enterprise_status/targets.csv, line 8, field `status`",
+        "found \"营业中\"",
+        "active/存续",
+        "closed/注销",
+    ],
+    empty_domains => [
+        "fixtures/bad/empty_domains/targets.csv, line 4, field `domains`",
+        "found \"\"",
+        "one or more domains",
+    ],
+    bad_last_inspected => [
+        "fixtures/bad/bad_last_inspected/targets.csv, line 9, field `last_inspected`",
+        "found \"2019.5.12\"",
+        "a date such as 2020-09-30",
+    ],
+    gbk_encoding => [
+        "fixtures/bad/gbk_encoding/targets.csv, line 1",
+        "invalid utf-8",
+        "must be UTF-8",
+        "GB18030",
+    ],
+    malformed_csv => [
+        "fixtures/bad/malformed_csv/targets.csv, line 5",
+        "malformed CSV",
+        "found record with 8 fields",
+        "previous record has 7 fields",
+    ],
+    // ---- officer directory (执法检查人员名录库) ----
+    duplicate_officer_id => [
+        "fixtures/bad/duplicate_officer_id/officers.csv, line 6",
+        "duplicate id \"BAD002\"",
+        "already on line 3",
+    ],
+    bad_cert_date => [
+        "fixtures/bad/bad_cert_date/officers.csv, line 4, field `cert_expires`",
+        "found \"2020-02-30\"",
+        "an existing calendar date",
+    ],
+    bad_expert_flag => [
+        "fixtures/bad/bad_expert_flag/officers.csv, line 5, field `expert`",
+        "found \"不确定\"",
+        "是/否",
+    ],
+    bad_officer_status => [
+        "fixtures/bad/bad_officer_status/officers.csv, line 2, field `status`",
+        "found \"出差\"",
+        "active/在岗",
+    ],
+    bad_conflict_code => [
+        "fixtures/bad/bad_conflict_code/officers.csv, line 7, field `conflicts`",
+        "found \"91120116MA05JK3L\"",
+        "18-character unified social credit code",
+        "16 characters instead of 18",
+    ],
+    too_few_officers => [
+        "task \"radio\"",
+        "enterprise 91120116MA06B2QT07",
+        "2 officers needed but only 1 eligible",
+        "2 not active",
+        "1 certificate expired",
+        "2 domain out of scope",
+    ],
+    // ---- plan ----
+    team_size_one => [
+        "fixtures/bad/team_size_one/plan.toml",
+        "task \"radio\"",
+        "team size 1 is not allowed",
+        "at least two",
+        "team.size >= 2",
+    ],
+    toml_syntax_error => [
+        "fixtures/bad/toml_syntax_error/plan.toml, line 3",
+        "invalid basic string",
+        "expected `\"`",
+    ],
+    ratio_bare_float => [
+        "fixtures/bad/ratio_bare_float/plan.toml",
+        "field `task[0].sample.ratio`",
+        "found \"0.05\"",
+        "\"7%\"",
+        "quote it",
+    ],
+    ratio_out_of_range => [
+        "fixtures/bad/ratio_out_of_range/plan.toml",
+        "field `task[0].sample.ratio`",
+        "150%",
+        "at most 100%",
+    ],
+    unknown_plan_key => [
+        "fixtures/bad/unknown_plan_key/plan.toml, line 14",
+        "unknown field `sampel`",
+        "`sample`",
+    ],
+    count_exceeds_pool => [
+        "task \"radio\"",
+        "stratum \"all\"",
+        "5 enterprises requested but only 4 eligible",
+        "take-all",
+    ],
+    by_class_missing_class => [
+        "task \"power\"",
+        "2 eligible enterprises have credit class \"D\"",
+        "no ratio",
+        "add `D = \"x%\"` to sample.by_class",
+    ],
+    by_class_unknown_class => [
+        "fixtures/bad/by_class_unknown_class/plan.toml",
+        "field `task[1].sample.by_class`",
+        "found \"E\"",
+        "A, B, C, D or none",
+    ],
+    duplicate_task_id => [
+        "fixtures/bad/duplicate_task_id/plan.toml",
+        "field `task[1].id`",
+        "found \"radio\"",
+        "not used by another task",
+    ],
+    bad_inspection_date => [
+        "fixtures/bad/bad_inspection_date/plan.toml",
+        "field `inspection_date`",
+        "found \"2020-10-32\"",
+        "an existing calendar date",
+    ],
+    missing_directory_file => [
+        "fixtures/bad/missing_directory_file/targets-2020.csv",
+        "os error 2",
+    ],
+}
+
+/// Nobody adds a fixture without a test: every folder but `base` is in [`KINDS`] (and the
+/// README), and every kind has its folder with a plan.
+#[test]
+fn every_fixture_is_tested() {
+    let mut folders: Vec<String> = std::fs::read_dir(bad_dir())
+        .expect("read fixtures/bad")
+        .map(|e| e.expect("entry"))
+        .filter(|e| e.file_type().expect("file type").is_dir())
+        .map(|e| e.file_name().into_string().expect("utf-8 folder name"))
+        .filter(|n| n != "base")
+        .collect();
+    folders.sort();
+    let mut kinds: Vec<String> = KINDS.iter().map(|(k, _)| k.to_string()).collect();
+    kinds.sort();
+    assert_eq!(
+        folders, kinds,
+        "fixtures/bad/ folders and the KINDS table differ"
+    );
+    assert!(kinds.len() >= 12, "at least 12 kinds of bad input");
+    let readme =
+        std::fs::read_to_string(bad_dir().join("README.md")).expect("fixtures/bad/README.md");
+    for (kind, fragments) in KINDS {
+        assert!(
+            readme.contains(&format!("`{kind}`")),
+            "README.md does not list `{kind}`"
+        );
+        assert!(
+            bad_dir().join(kind).join("plan.toml").is_file(),
+            "{kind}: no plan.toml"
+        );
+        assert!(!fragments.is_empty(), "{kind}: no fragments to check");
+    }
+}
+
+/// The base the fixtures are derived from is valid: it draws, with no warnings, and checks.
+#[test]
+fn base_draws() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out_dir = tmp.path().join("out");
+    let out = dualdraw(&[
+        "draw",
+        &plan_of("base"),
+        "--out",
+        out_dir.to_str().expect("utf-8 temp path"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "base must draw\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("targets: 8 records, officers: 6 records, 0 warnings"),
+        "base codes must all pass the check character: {stdout}"
+    );
+    for f in ["draw.log", "draw.head", "targets.csv", "teams.csv"] {
+        assert!(out_dir.join(f).is_file(), "base: {f} not written");
+    }
+    let out = dualdraw(&["check", &plan_of("base")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "base must check: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `dualdraw check` refuses the same inputs with the same errors (directory, plan and pool
+/// errors alike).
+#[test]
+fn check_refuses_bad_inputs() {
+    for kind in [
+        "bad_cert_date",
+        "uscc_wrong_length",
+        "gbk_encoding",
+        "team_size_one",
+        "unknown_plan_key",
+        "count_exceeds_pool",
+        "by_class_missing_class",
+    ] {
+        let (_, fragments) = KINDS
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .expect("kind in table");
+        let out = dualdraw(&["check", &plan_of(kind)]);
+        assert_refused(&format!("check {kind}"), &out, fragments);
+    }
+}
