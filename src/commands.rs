@@ -2,19 +2,36 @@
 //! and writes its outputs, returning a summary the binary prints.
 
 use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use crate::draw::{self, Outcome};
+use crate::directory::{self, Digest, Officers, Targets, Warning};
+use crate::draw::{self, Outcome, Selection};
 use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
 use crate::log::{self, Header, Log};
 use crate::merkle::Hash;
 use crate::output;
+use crate::plan::Plan;
+use crate::stream::{self, Progress};
 use crate::team;
 use crate::verify::{self, Report};
 
 /// The version of this crate, written into log headers.
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where the target directory comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TargetSource {
+    /// The file the plan names, read into memory.
+    #[default]
+    Plan,
+    /// The file the plan names, streamed (it must be sorted by id).
+    PlanStreamed,
+    /// Another file (or `-` for standard input), streamed.
+    Streamed(PathBuf),
+}
 
 /// Options of [`draw`].
 #[derive(Debug, Clone, Default)]
@@ -25,15 +42,25 @@ pub struct DrawOptions {
     pub out: Option<PathBuf>,
     /// Prepend a UTF-8 BOM to the CSV results so Excel shows Chinese.
     pub excel: bool,
+    /// Where the targets come from.
+    pub targets: TargetSource,
 }
 
 /// What [`draw`] did.
 #[derive(Debug, Clone)]
 pub struct DrawSummary {
-    /// The loaded inputs.
-    pub inputs: Inputs,
+    /// The plan.
+    pub plan: Plan,
     /// The seed used.
     pub seed: String,
+    /// Target directory digest.
+    pub targets: Digest,
+    /// Officer directory digest.
+    pub officers: Digest,
+    /// Warnings about the inputs.
+    pub warnings: Vec<Warning>,
+    /// The drawn enterprises' records (for names in the summary).
+    pub drawn: Targets,
     /// The outcome.
     pub outcome: Outcome,
     /// The log written.
@@ -71,30 +98,141 @@ fn default_out(plan_id: &str) -> PathBuf {
 
 /// Draws from the inputs already loaded, returning the outcome and its log. Pure.
 pub fn draw_inputs(inputs: &Inputs, seed: &str) -> Result<(Outcome, Log)> {
-    let outcome = draw::run(&inputs.plan, &inputs.targets, &inputs.officers, seed)?;
+    let selections = draw::select(&inputs.plan, &inputs.targets, seed)?;
+    staff_and_log(
+        &inputs.plan,
+        inputs.plan_digest,
+        &inputs.officers,
+        selections,
+        inputs.targets.digest(),
+        &inputs.targets.warnings,
+        seed,
+    )
+}
+
+/// Completes a draw whose targets are selected (in memory or streamed): draws the teams and
+/// writes the log. Pure.
+pub fn staff_and_log(
+    plan: &Plan,
+    plan_digest: Hash,
+    officers: &Officers,
+    selections: Vec<Selection>,
+    targets: Digest,
+    warnings: &[Warning],
+    seed: &str,
+) -> Result<(Outcome, Log)> {
+    let outcome = draw::staff(plan, selections, officers)?;
     let header = Header {
-        plan: &inputs.plan,
-        plan_digest: inputs.plan_digest,
-        targets: inputs.targets.digest(),
-        officers: inputs.officers.digest(),
+        plan,
+        plan_digest,
+        targets,
+        officers: officers.digest(),
         seed,
         crate_version: CRATE_VERSION,
     };
-    let log = log::record(&header, &inputs.targets, &outcome);
+    let log = log::chain(log::events(&header, warnings, &outcome));
     Ok((outcome, log))
 }
 
-/// `dualdraw draw`: load, draw, and write `draw.log`, `draw.head`, `targets.csv`, `teams.csv`
-/// into a new output directory, all or nothing.
-pub fn draw(plan: &Path, opts: &DrawOptions) -> Result<DrawSummary> {
-    let inputs = io::load_inputs(plan)?;
-    let seed = resolve_seed(opts.seed.as_deref(), inputs.plan.seed.as_deref())?;
-    let out = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(&inputs.plan.id));
+/// The target side of a draw: selections, digest, warnings, and the drawn records.
+struct TargetSide {
+    selections: Vec<Selection>,
+    digest: Digest,
+    warnings: Vec<Warning>,
+}
+
+fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
+    if path == Path::new("-") {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            std::io::stdin(),
+        )))
+    } else {
+        let f = File::open(path).map_err(|source| ErrorKind::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
+    }
+}
+
+fn target_side(
+    plan_path: &Path,
+    plan: &Plan,
+    source: &TargetSource,
+    seed: &str,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<TargetSide> {
+    let base = plan_path.parent().unwrap_or(Path::new(""));
+    let path = match source {
+        TargetSource::Plan => {
+            let path = base.join(&plan.targets);
+            let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+            let targets = directory::read_targets(input, &path)?;
+            return Ok(TargetSide {
+                selections: draw::select(plan, &targets, seed)?,
+                digest: targets.digest(),
+                warnings: targets.warnings,
+            });
+        }
+        TargetSource::PlanStreamed => base.join(&plan.targets),
+        TargetSource::Streamed(p) => p.clone(),
+    };
+    let mut input = open_input(&path);
+    if *source == TargetSource::PlanStreamed {
+        input = input.map_err(io::named_by("targets", plan_path));
+    }
+    let s = stream::select_stream(input?, &path, plan, seed, progress)?;
+    Ok(TargetSide {
+        selections: s.selections,
+        digest: s.digest,
+        warnings: s.warnings,
+    })
+}
+
+fn load_officers(plan_path: &Path, plan: &Plan) -> Result<Officers> {
+    let path = plan_path
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(&plan.officers);
+    directory::read_officers(open_input(&path)?, &path)
+}
+
+/// `dualdraw draw`: load, draw, and write `draw.log`, `draw.head`, `targets.csv` and
+/// `teams.csv` into a new output directory, all or nothing. `progress` hears from a streamed
+/// directory.
+pub fn draw(
+    plan_path: &Path,
+    opts: &DrawOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<DrawSummary> {
+    let (plan, plan_digest) = io::load_plan(plan_path)?;
+    let seed = resolve_seed(opts.seed.as_deref(), plan.seed.as_deref())?;
+    let out = opts.out.clone().unwrap_or_else(|| default_out(&plan.id));
     io::check_new_dir(&out)?;
-    let (outcome, log) = draw_inputs(&inputs, &seed)?;
+    let officers = load_officers(plan_path, &plan)?;
+    let side = target_side(plan_path, &plan, &opts.targets, &seed, progress)?;
+    let mut drawn: Vec<_> = side
+        .selections
+        .iter()
+        .flat_map(|s| s.drawn.iter().map(|(_, e)| e.clone()))
+        .collect();
+    drawn.sort_by(|a, b| a.id.cmp(&b.id));
+    drawn.dedup_by(|a, b| a.id == b.id);
+    let drawn = Targets {
+        records: drawn,
+        warnings: Vec::new(),
+    };
+    let (outcome, log) = staff_and_log(
+        &plan,
+        plan_digest,
+        &officers,
+        side.selections,
+        side.digest,
+        &side.warnings,
+        &seed,
+    )?;
+    let od = officers.digest();
     let files = [
         ("draw.log", log.to_bytes()),
         (
@@ -103,17 +241,21 @@ pub fn draw(plan: &Path, opts: &DrawOptions) -> Result<DrawSummary> {
         ),
         (
             "targets.csv",
-            output::targets_csv(&inputs.targets, &outcome, opts.excel),
+            output::targets_csv(&drawn, &outcome, opts.excel),
         ),
         (
             "teams.csv",
-            output::teams_csv(&inputs.targets, &inputs.officers, &outcome, opts.excel),
+            output::teams_csv(&drawn, &officers, &outcome, opts.excel),
         ),
     ];
     io::write_new_dir(&out, &files)?;
     Ok(DrawSummary {
-        inputs,
+        plan,
         seed,
+        targets: side.digest,
+        officers: od,
+        warnings: side.warnings,
+        drawn,
         outcome,
         log,
         out,
@@ -122,7 +264,7 @@ pub fn draw(plan: &Path, opts: &DrawOptions) -> Result<DrawSummary> {
 
 impl fmt::Display for DrawSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = &self.inputs.plan;
+        let p = &self.plan;
         writeln!(f, "plan {} — {}", p.id, p.title)?;
         writeln!(
             f,
@@ -132,11 +274,11 @@ impl fmt::Display for DrawSummary {
         writeln!(
             f,
             "targets: {} records, officers: {} records, {} warnings",
-            self.inputs.targets.records.len(),
-            self.inputs.officers.records.len(),
-            self.inputs.targets.warnings.len()
+            self.targets.count,
+            self.officers.count,
+            self.warnings.len()
         )?;
-        for w in &self.inputs.targets.warnings {
+        for w in self.warnings.iter().take(20) {
             writeln!(
                 f,
                 "  warning: {}:{}: {} {}",
@@ -144,6 +286,13 @@ impl fmt::Display for DrawSummary {
                 w.line,
                 w.id,
                 w.message
+            )?;
+        }
+        if self.warnings.len() > 20 {
+            writeln!(
+                f,
+                "  ... and {} more warnings (all in the log)",
+                self.warnings.len() - 20
             )?;
         }
         for (task, t) in p.tasks.iter().zip(&self.outcome.tasks) {
@@ -168,13 +317,12 @@ impl fmt::Display for DrawSummary {
                     s.drawn
                 )?;
             }
-            for (d, team) in t.drawn.iter().zip(&t.teams) {
+            for (d, team) in t.drawn.iter().zip(&t.teams).take(50) {
                 let name = self
-                    .inputs
-                    .targets
+                    .drawn
                     .records
                     .binary_search_by(|e| e.id.as_str().cmp(&d.id))
-                    .map_or("", |i| self.inputs.targets.records[i].name.as_str());
+                    .map_or("", |i| self.drawn.records[i].name.as_str());
                 write!(
                     f,
                     "  #{} {} {}  team: {}",
@@ -188,6 +336,9 @@ impl fmt::Display for DrawSummary {
                 }
                 writeln!(f)?;
             }
+            if t.drawn.len() > 50 {
+                writeln!(f, "  ... and {} more (see targets.csv)", t.drawn.len() - 50)?;
+            }
         }
         writeln!(
             f,
@@ -200,11 +351,13 @@ impl fmt::Display for DrawSummary {
 }
 
 /// `dualdraw verify`: verify a log against a plan. Uses `head` if given, else a `draw.head`
-/// file beside the log if there is one.
+/// file beside the log if there is one. Returns the report and where the head came from.
 pub fn verify(
     log_path: &Path,
-    plan: &Path,
+    plan_path: &Path,
     head: Option<&str>,
+    targets: &TargetSource,
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<(Report, Option<String>)> {
     let bytes = io::read(log_path)?;
     let (head, head_source) = match head {
@@ -220,14 +373,22 @@ pub fn verify(
             }
         }
     };
-    let inputs = io::load_inputs(plan)?;
-    let report = verify::verify(
+    let (plan, plan_digest) = io::load_plan(plan_path)?;
+    let officers = load_officers(plan_path, &plan)?;
+    let report = verify::verify_with(
         &bytes,
         head.as_ref(),
-        &inputs.plan,
-        &inputs.plan_digest,
-        &inputs.targets,
-        &inputs.officers,
+        &plan,
+        &plan_digest,
+        &officers,
+        |seed| {
+            let side = target_side(plan_path, &plan, targets, seed, progress)?;
+            Ok(verify::Drawn {
+                selections: side.selections,
+                digest: side.digest,
+                warnings: side.warnings,
+            })
+        },
     )?;
     Ok((report, head_source))
 }
@@ -331,4 +492,35 @@ pub fn check(plan: &Path) -> Result<String> {
         }
     }
     Ok(s)
+}
+
+/// `dualdraw sort`: sort a target directory by id in bounded memory. `input` and `output` may
+/// be `-` (standard input and output). A file output is written atomically and never replaces
+/// an existing file.
+pub fn sort(
+    input: &Path,
+    output: &Path,
+    opts: &crate::sort::SortOptions,
+) -> Result<crate::sort::SortStats> {
+    let reader = open_input(input)?;
+    if output == Path::new("-") {
+        let stdout = std::io::stdout().lock();
+        return crate::sort::sort_targets(reader, input, std::io::BufWriter::new(stdout), opts);
+    }
+    io::write_new_file_with(output, |w| {
+        crate::sort::sort_targets(reader, input, w, opts)
+    })
+}
+
+/// `dualdraw gen-targets`: write a synthetic directory of `rows` rows, sorted by id.
+pub fn gen_targets(rows: u64, seed: u64, output: &Path) -> Result<()> {
+    if output == Path::new("-") {
+        let stdout = std::io::stdout().lock();
+        return crate::synth::targets(
+            std::io::BufWriter::with_capacity(1 << 20, stdout),
+            rows,
+            seed,
+        );
+    }
+    io::write_new_file_with(output, |w| crate::synth::targets(w, rows, seed))
 }

@@ -116,6 +116,7 @@ pub fn strata_sizes(task: &Task, counts: &BTreeMap<Stratum, u64>) -> Result<Vec<
                 let Stratum::Class(c) = *s else { continue };
                 let Some(r) = by.get(&c) else {
                     return Err(ErrorKind::MissingClassRatio {
+                        pos: task.source.sample.clone(),
                         task: task.id.clone(),
                         class: s.name().into(),
                         count: n,
@@ -139,6 +140,7 @@ pub fn strata_sizes(task: &Task, counts: &BTreeMap<Stratum, u64>) -> Result<Vec<
             let eligible = counts.get(&stratum).copied().unwrap_or(0);
             if requested > eligible && task.shortfall == Shortfall::Error {
                 return Err(ErrorKind::PoolTooSmall {
+                    pos: task.source.sample.clone(),
                     task: task.id.clone(),
                     stratum: stratum.name().into(),
                     requested,
@@ -260,6 +262,8 @@ pub fn draw_team(
     let need = task.team.size as usize;
     if pool.len() < need {
         return Err(ErrorKind::TooFewOfficers {
+            officers: task.source.officers.clone(),
+            team: task.source.team.clone(),
             task: task.id.clone(),
             enterprise: e.id.clone(),
             role: "officers",
@@ -288,6 +292,8 @@ pub fn draw_team(
     let need_x = task.team.experts as usize;
     if experts.len() < need_x {
         return Err(ErrorKind::TooFewOfficers {
+            officers: task.source.officers.clone(),
+            team: task.source.team.clone(),
             task: task.id.clone(),
             enterprise: e.id.clone(),
             role: "experts",

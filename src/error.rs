@@ -1,8 +1,8 @@
 //! One error type for the whole library, in the style of the `csv` crate: an opaque [`Error`]
 //! with a [`kind`](Error::kind) that says what went wrong and where.
 //!
-//! Every user error names the file, the line and the field, what was found and what was
-//! expected. Verification failures are a separate, small enum ([`VerifyError`]) so that the
+//! Every user error names the file, the line, the column or field, what was found and what
+//! was expected. Verification failures are a separate, small enum ([`VerifyError`]) so that the
 //! binary can tell "the log is wrong" (exit 1) from "the input is wrong" (exit 2).
 
 use std::fmt;
@@ -15,8 +15,23 @@ pub struct Position {
     pub file: PathBuf,
     /// 1-based line number in the file, when known.
     pub line: Option<u64>,
-    /// The field (column or plan key), when known.
-    pub field: Option<String>,
+    /// Where in the line: the column and/or the field (CSV column or plan key), when known.
+    pub field: Option<Field>,
+}
+
+/// Where in a line a problem was found: a column, a named field, or both.
+///
+/// Displayed after the line as ``column 17``, ``field `task[0].sample.ratio` `` or, for a CSV
+/// header written in Chinese, ``field `执法证有效期至` (cert_expires)``.
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Field {
+    /// 1-based column (in characters), when known.
+    pub column: Option<u64>,
+    /// The field as the file names it (the header cell as written, or the plan key).
+    pub name: Option<String>,
+    /// The field's English name, when it differs from `name` (a Chinese CSV header).
+    pub english: Option<&'static str>,
 }
 
 impl Position {
@@ -31,11 +46,35 @@ impl Position {
 
     /// A position naming a file, a line and a field.
     pub fn at(file: impl Into<PathBuf>, line: u64, field: impl Into<String>) -> Self {
-        Position {
-            file: file.into(),
-            line: Some(line),
-            field: Some(field.into()),
+        Position::file(file).at_line(Some(line)).in_field(field)
+    }
+
+    /// The same position at `line` (when known).
+    pub fn at_line(mut self, line: Option<u64>) -> Self {
+        self.line = line;
+        self
+    }
+
+    /// The same position at 1-based `column` of its line (when known).
+    pub fn at_column(mut self, column: Option<u64>) -> Self {
+        if column.is_some() {
+            self.field.get_or_insert_with(Field::default).column = column;
         }
+        self
+    }
+
+    /// The same position in the field `name`.
+    pub fn in_field(mut self, name: impl Into<String>) -> Self {
+        self.field.get_or_insert_with(Field::default).name = Some(name.into());
+        self
+    }
+
+    /// The same position, adding the field's English name when it differs from its name as
+    /// written (a CSV header in Chinese).
+    pub fn with_english(mut self, english: &'static str) -> Self {
+        let f = self.field.get_or_insert_with(Field::default);
+        f.english = (f.name.as_deref() != Some(english)).then_some(english);
+        self
     }
 }
 
@@ -46,7 +85,15 @@ impl fmt::Display for Position {
             write!(f, ", line {line}")?;
         }
         if let Some(field) = &self.field {
-            write!(f, ", field `{field}`")?;
+            if let Some(column) = field.column {
+                write!(f, ", column {column}")?;
+            }
+            match (&field.name, field.english) {
+                (Some(name), Some(en)) => write!(f, ", field `{name}` ({en})")?,
+                (Some(name), None) => write!(f, ", field `{name}`")?,
+                (None, Some(en)) => write!(f, ", field `{en}`")?,
+                (None, None) => {}
+            }
         }
         Ok(())
     }
@@ -113,6 +160,18 @@ pub enum ErrorKind {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A file the plan names (a directory) could not be opened.
+    #[error("{}: {source} (named by `{key}` in {})", path.display(), plan.display())]
+    PlanInput {
+        /// The file, resolved against the plan's folder.
+        path: PathBuf,
+        /// The plan key naming it: `targets` or `officers`.
+        key: &'static str,
+        /// The plan file.
+        plan: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// The CSV itself is malformed (unequal row lengths, invalid UTF-8, ...).
     #[error("{pos}: malformed CSV: {message}")]
     Csv {
@@ -123,7 +182,7 @@ pub enum ErrorKind {
     },
     /// A required column is absent from the header row.
     #[error(
-        "{}: the header row has no column `{column}` (or its Chinese name `{zh}`); found columns: {found}",
+        "{}, line 1: the header row has no column `{column}` (or its Chinese name `{zh}`); found columns: {found}",
         file.display()
     )]
     MissingColumn {
@@ -138,7 +197,8 @@ pub enum ErrorKind {
     },
     /// Two header cells name the same column.
     #[error(
-        "{}: columns {first} and {second} both name `{column}`; keep only one of them",
+        "{}, line 1: columns {first} (`{first_header}`) and {second} (`{second_header}`) both name \
+         `{column}`; keep only one of them",
         file.display()
     )]
     DuplicateColumn {
@@ -148,8 +208,12 @@ pub enum ErrorKind {
         column: &'static str,
         /// 1-based position of the first cell.
         first: usize,
+        /// The first cell as written.
+        first_header: String,
         /// 1-based position of the second cell.
         second: usize,
+        /// The second cell as written.
+        second_header: String,
     },
     /// A value does not have the expected form.
     #[error("{pos}: found {found:?}, expected {expected}")]
@@ -179,20 +243,19 @@ pub enum ErrorKind {
     /// The plan is not valid TOML or does not have the plan's shape.
     #[error("{pos}: {message}")]
     PlanSyntax {
-        /// Where (line and column in the field slot as `column N`).
+        /// Where (line and column).
         pos: Position,
         /// The TOML parser's description.
         message: String,
     },
     /// A team size below two.
     #[error(
-        "{}: task {task:?}: team size {size} is not allowed: an inspection needs at least two \
-         certified law-enforcement officers (Administrative Penalty Law, art. 42); set team.size >= 2",
-        file.display()
+        "{pos}: task {task:?}: team size {size} is not allowed: an inspection needs at least two \
+         certified law-enforcement officers (Administrative Penalty Law, art. 42); set team.size >= 2"
     )]
     TwoOfficerRule {
-        /// The plan file.
-        file: PathBuf,
+        /// Where in the plan (line, column, `task[n].team.size`).
+        pos: Position,
         /// The task id.
         task: String,
         /// The size asked for.
@@ -200,10 +263,12 @@ pub enum ErrorKind {
     },
     /// A stratum asks for more enterprises than are eligible.
     #[error(
-        "task {task:?}, stratum {stratum:?}: {requested} enterprises requested but only {eligible} eligible; \
+        "{pos}: task {task:?}, stratum {stratum:?}: {requested} enterprises requested but only {eligible} eligible; \
          lower the sample or set `shortfall = \"take-all\"` on the task"
     )]
     PoolTooSmall {
+        /// The task's sample in the plan (file, line, column, `task[n].sample.…`).
+        pos: Position,
         /// The task id.
         task: String,
         /// The stratum (`all` or a credit class).
@@ -215,10 +280,12 @@ pub enum ErrorKind {
     },
     /// A per-class sample has no ratio for a class that has eligible enterprises.
     #[error(
-        "task {task:?}: {count} eligible enterprises have credit class {class:?} but the plan gives no ratio \
-         for it; no class may be exempt: add `{class} = \"x%\"` to sample.by_class"
+        "{pos}: task {task:?}: {count} eligible enterprises have credit class {class:?} but sample.by_class \
+         gives no ratio for it; no class may be exempt: add `{class} = \"x%\"` to sample.by_class"
     )]
     MissingClassRatio {
+        /// The task's `sample.by_class` in the plan (file, line, column, field).
+        pos: Position,
         /// The task id.
         task: String,
         /// The class (`A`..`D` or `none`).
@@ -228,9 +295,15 @@ pub enum ErrorKind {
     },
     /// Not enough eligible officers for one enterprise's team.
     #[error(
-        "task {task:?}, enterprise {enterprise}: {needed} {role} needed but only {eligible} eligible ({why})"
+        "{}: task {task:?}, enterprise {enterprise}: {needed} {role} needed but only {eligible} eligible \
+         ({why}); the team is set at {team}",
+        officers.display()
     )]
     TooFewOfficers {
+        /// The officer directory file (resolved against the plan's folder).
+        officers: PathBuf,
+        /// The task's `team` in the plan (file, line, column, field).
+        team: Position,
         /// The task id.
         task: String,
         /// The enterprise's code.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::directory::{self, Officers, Targets};
-use crate::error::{ErrorKind, Result};
+use crate::error::{ErrorKind, Position, Result};
 use crate::merkle::Hash;
 use crate::plan::Plan;
 
@@ -20,6 +20,31 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> crate::Error + '_ {
             source,
         }
         .into()
+    }
+}
+
+/// Names, in an error opening or reading a directory file, the plan key `key` (`targets` or
+/// `officers`) and the plan file that named it; other errors pass unchanged.
+///
+/// ```
+/// # use std::path::Path;
+/// let e = dualdraw::io::read(Path::new("no/such/targets.csv")).unwrap_err();
+/// let e = dualdraw::io::named_by("targets", Path::new("no/such/plan.toml"))(e);
+/// assert!(e.to_string().ends_with("(named by `targets` in no/such/plan.toml)"), "{e}");
+/// ```
+pub fn named_by<'a>(
+    key: &'static str,
+    plan_file: &'a Path,
+) -> impl FnOnce(crate::Error) -> crate::Error + 'a {
+    move |e| match e.into_kind() {
+        ErrorKind::Io { path, source } => ErrorKind::PlanInput {
+            path,
+            key,
+            plan: plan_file.to_path_buf(),
+            source,
+        }
+        .into(),
+        other => other.into(),
     }
 }
 
@@ -50,9 +75,19 @@ pub struct Inputs {
 /// Loads and validates a plan file: returns the plan and the SHA-256 of its bytes.
 pub fn load_plan(path: &Path) -> Result<(Plan, Hash)> {
     let bytes = read(path)?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| ErrorKind::PlanSyntax {
-        pos: crate::Position::file(path),
-        message: format!("the plan is not UTF-8 ({e})"),
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        // The valid prefix is UTF-8: count lines and characters in it.
+        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+        let line = valid.matches('\n').count() as u64 + 1;
+        let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        ErrorKind::PlanSyntax {
+            pos: Position::file(path)
+                .at_line(Some(line))
+                .at_column(Some(column)),
+            message: format!(
+                "found bytes that are not UTF-8 ({e}), expected a UTF-8 plan (save it as UTF-8)"
+            ),
+        }
     })?;
     let plan = Plan::from_toml(text.trim_start_matches('\u{feff}'), path)?;
     Ok((plan, Sha256::digest(&bytes).into()))
@@ -64,9 +99,13 @@ pub fn load_inputs(plan_path: &Path) -> Result<Inputs> {
     let base = plan_path.parent().unwrap_or(Path::new(""));
     let targets_path = base.join(&plan.targets);
     let officers_path = base.join(&plan.officers);
-    let f = File::open(&targets_path).map_err(io_err(&targets_path))?;
+    let f = File::open(&targets_path)
+        .map_err(io_err(&targets_path))
+        .map_err(named_by("targets", plan_path))?;
     let targets = directory::read_targets(std::io::BufReader::new(f), &targets_path)?;
-    let f = File::open(&officers_path).map_err(io_err(&officers_path))?;
+    let f = File::open(&officers_path)
+        .map_err(io_err(&officers_path))
+        .map_err(named_by("officers", plan_path))?;
     let officers = directory::read_officers(std::io::BufReader::new(f), &officers_path)?;
     Ok(Inputs {
         plan_path: plan_path.to_path_buf(),
@@ -126,6 +165,12 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
         f.write_all(bytes).map_err(io_err(&p))?;
         f.sync_all().map_err(io_err(&p))?;
     }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(staging.path(), fs::Permissions::from_mode(0o755))
+            .map_err(io_err(staging.path()))?;
+    }
     sync_dir(staging.path())?;
     // rename(2) replaces only an empty directory, so a racing writer cannot be overwritten.
     fs::rename(staging.path(), dir).map_err(io_err(dir))?;
@@ -136,6 +181,15 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
 /// Writes one file atomically: a temporary file in the same folder, fsync, rename.
 /// Refuses to replace an existing file.
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_new_file_with(path, |w| w.write_all(bytes).map_err(io_err(path)))
+}
+
+/// Like [`write_new_file`], with the contents produced by `fill` into a buffered writer. If
+/// `fill` fails, no file is left behind.
+pub fn write_new_file_with<T>(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> Result<T>,
+) -> Result<T> {
     if path.exists() {
         return Err(ErrorKind::OutputExists {
             path: path.to_path_buf(),
@@ -147,12 +201,26 @@ pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
-    tmp.write_all(bytes).map_err(io_err(path))?;
+    let tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
+    let value = {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let v = fill(&mut w)?;
+        w.flush().map_err(io_err(path))?;
+        v
+    };
+    // Temporary files are created private (0600); a result file is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io_err(path))?;
+    }
     tmp.as_file().sync_all().map_err(io_err(path))?;
     tmp.persist_noclobber(path)
         .map_err(|e| io_err(path)(e.error))?;
-    sync_dir(&parent)
+    sync_dir(&parent)?;
+    Ok(value)
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {

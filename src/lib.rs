@@ -20,7 +20,7 @@
 //! | the whole draw | [`draw`] (pure) |
 //! | log | [`log`] |
 //! | verification | [`verify`] |
-//! | files and commands | [`io`], [`output`], [`commands`] |
+//! | files and commands | [`io`], [`output`], [`commands`], [`sort`] (external sort), [`synth`] (synthetic directories) |
 //!
 //! ```
 //! use dualdraw::directory::{read_officers, read_targets};
@@ -72,9 +72,11 @@ pub mod merkle;
 pub mod output;
 pub mod plan;
 pub mod seed;
+pub mod sort;
 pub mod stream;
+pub mod synth;
 pub mod target;
 pub mod team;
 pub mod verify;
 
-pub use error::{Error, ErrorKind, Position, Result, VerifyError};
+pub use error::{Error, ErrorKind, Field, Position, Result, VerifyError};

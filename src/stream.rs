@@ -53,7 +53,7 @@ fn prefix(t: &Ticket) -> u64 {
 fn bound(r: f64, n: u64) -> Option<u64> {
     let n = n.max(1) as f64;
     let t = r + 10.0 * (r / n).sqrt() + 16.0 / n;
-    (t < 1.0).then(|| (t * 18_446_744_073_709_551_616.0) as u64)
+    (t < 1.0).then_some((t * 18_446_744_073_709_551_616.0) as u64)
 }
 
 enum Keeper {
@@ -109,8 +109,8 @@ impl TaskState {
 /// #   team = { size = 2 }
 /// # "#, "plan.toml".as_ref()).unwrap();
 /// let csv = "id,name,region,domains,status\n\
-///            9144030071526726XG,甲,440300,无线电,active\n\
-///            91120116MA05JKLM8J,乙,120116,无线电,active\n";
+///            91120116MA05JKLM8J,乙,120116,无线电,active\n\
+///            9144030071526726XG,甲,440300,无线电,active\n";
 /// let r = dualdraw::stream::select_stream(csv.as_bytes(), "t.csv".as_ref(), &plan, "s", &mut |_| {})?;
 /// assert_eq!(r.digest.count, 2);
 /// assert_eq!(r.selections[0].drawn.len(), 1);
@@ -322,34 +322,143 @@ pub struct Progress {
     pub bytes: u64,
 }
 
-/// Streams a target directory (sorted by id) through a [`StreamSelector`]. `progress` is called
-/// every 65,536 rows and once at the end.
+impl Progress {
+    /// A one-line progress report: rows, rows per second, and, when the input's size is known,
+    /// the share done and the time left.
+    ///
+    /// ```
+    /// use dualdraw::stream::Progress;
+    /// let p = Progress { rows: 2_000_000, bytes: 250 };
+    /// let s = p.render(std::time::Duration::from_secs(2), Some(1000));
+    /// assert_eq!(s, "2000000 rows, 1000000 rows/s, 25%, ETA 0:06");
+    /// ```
+    pub fn render(&self, elapsed: std::time::Duration, total_bytes: Option<u64>) -> String {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        let mut s = format!("{} rows, {:.0} rows/s", self.rows, self.rows as f64 / secs);
+        if let Some(total) = total_bytes.filter(|&t| t > 0) {
+            let done = (self.bytes as f64 / total as f64).min(1.0);
+            let left = if done > 0.0 {
+                secs * (1.0 - done) / done
+            } else {
+                0.0
+            };
+            let left = left.round() as u64;
+            s.push_str(&format!(
+                ", {:.0}%, ETA {}:{:02}",
+                done * 100.0,
+                left / 60,
+                left % 60
+            ));
+        }
+        s
+    }
+}
+
+/// Streams a target directory (sorted by id) through a [`StreamSelector`], parsing on a second
+/// thread when the machine has one. `progress` is called every 65,536 rows and once at the end.
+///
+/// The result is a function of the records alone: [`select_stream_with`] with `parallel` false
+/// gives the same bytes (tested).
 pub fn select_stream(
-    reader: impl Read,
+    reader: impl Read + Send,
     file: &Path,
     plan: &Plan,
     seed: &str,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Streamed> {
+    let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    select_stream_with(reader, file, plan, seed, progress, parallel)
+}
+
+/// Rows parsed by the reading thread, handed over in batches to amortise the channel.
+struct Batch {
+    rows: Vec<(u64, Enterprise)>,
+    warnings: Vec<Warning>,
+    bytes: u64,
+}
+
+const BATCH: usize = 2048;
+
+fn read_batch<R: Read>(rows: &mut TargetRows<R>) -> Result<Option<Batch>> {
+    let mut b = Batch {
+        rows: Vec::with_capacity(BATCH),
+        warnings: Vec::new(),
+        bytes: 0,
+    };
+    while b.rows.len() < BATCH {
+        match rows.next_record(&mut b.warnings)? {
+            Some(r) => b.rows.push(r),
+            None => break,
+        }
+    }
+    b.bytes = rows.bytes();
+    Ok((!b.rows.is_empty()).then_some(b))
+}
+
+/// [`select_stream`] with the choice of threads explicit: with `parallel`, one thread parses
+/// and validates rows while the caller's thread hashes and selects them, in the same order.
+pub fn select_stream_with(
+    reader: impl Read + Send,
+    file: &Path,
+    plan: &Plan,
+    seed: &str,
+    progress: &mut dyn FnMut(Progress),
+    parallel: bool,
+) -> Result<Streamed> {
     let mut rows = TargetRows::new(reader, file)?;
     let mut sel = StreamSelector::new(plan, seed, file)?;
     let mut warnings = Vec::new();
     let mut n = 0u64;
-    while let Some((line, e)) = rows.next_record(&mut warnings)? {
-        sel.push(line, e)?;
-        n += 1;
-        if n % 65_536 == 0 {
+    let mut bytes = 0u64;
+    let mut consume = |b: Batch, warnings: &mut Vec<Warning>| -> Result<()> {
+        let before = n;
+        bytes = b.bytes;
+        for (line, e) in b.rows {
+            sel.push(line, e)?;
+            n += 1;
+        }
+        warnings.extend(b.warnings);
+        if before / 65_536 != n / 65_536 {
             progress(Progress {
                 rows: n,
-                bytes: rows.bytes(),
+                bytes: b.bytes,
             });
         }
+        Ok(())
+    };
+    if parallel {
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(8);
+            scope.spawn(move || {
+                loop {
+                    let b = read_batch(&mut rows).transpose();
+                    let stop = !matches!(b, Some(Ok(_)));
+                    // A closed channel means the consumer failed; its error is the one reported.
+                    if let Some(b) = b {
+                        if tx.send(b).is_err() {
+                            break;
+                        }
+                    }
+                    if stop {
+                        break;
+                    }
+                }
+            });
+            for b in rx {
+                consume(b?, &mut warnings)?;
+            }
+            Ok(())
+        })?;
+    } else {
+        while let Some(b) = read_batch(&mut rows)? {
+            consume(b, &mut warnings)?;
+        }
     }
-    progress(Progress {
-        rows: n,
-        bytes: rows.bytes(),
-    });
     let (selections, digest) = sel.finish()?;
+    progress(Progress {
+        rows: digest.count,
+        bytes,
+    });
     Ok(Streamed {
         selections,
         digest,

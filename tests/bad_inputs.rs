@@ -98,19 +98,19 @@ macro_rules! bad_inputs {
 bad_inputs! {
     // ---- target directory (检查对象名录库) ----
     uscc_wrong_length => [
-        "fixtures/bad/uscc_wrong_length/targets.csv, line 4, field `id`",
+        "fixtures/bad/uscc_wrong_length/targets.csv, line 4, field `统一社会信用代码` (id)",
         "found \"91120111300528173\"",
         "18-character unified social credit code",
         "17 characters instead of 18",
     ],
     uscc_bad_character => [
-        "fixtures/bad/uscc_bad_character/targets.csv, line 3, field `id`",
+        "fixtures/bad/uscc_bad_character/targets.csv, line 3, field `统一社会信用代码` (id)",
         "found \"91120116MAO6B2QT07\"",
         "unified social credit code",
         "'O' at position 11",
     ],
     uscc_lowercase => [
-        "fixtures/bad/uscc_lowercase/targets.csv, line 5, field `id`",
+        "fixtures/bad/uscc_lowercase/targets.csv, line 5, field `统一社会信用代码` (id)",
         "found \"91120114ma05tu8e7y\"",
         "unified social credit code",
         "'m' at position 9",
@@ -122,39 +122,39 @@ bad_inputs! {
         "unique",
     ],
     missing_column => [
-        "fixtures/bad/missing_column/targets.csv",
+        "fixtures/bad/missing_column/targets.csv, line 1",
         "no column `status`",
         "登记状态",
         "found columns: 统一社会信用代码,企业名称,行政区划代码,监管领域,信用等级,上次检查日期",
     ],
     duplicate_column => [
-        "fixtures/bad/duplicate_column/targets.csv",
-        "columns 1 and 8 both name `id`",
+        "fixtures/bad/duplicate_column/targets.csv, line 1",
+        "columns 1 (`统一社会信用代码`) and 8 (`id`) both name `id`",
         "keep only one",
     ],
     bad_region => [
-        "fixtures/bad/bad_region/targets.csv, line 6, field `region`",
+        "fixtures/bad/bad_region/targets.csv, line 6, field `行政区划代码` (region)",
         "found \"12011\"",
         "6-digit GB/T 2260 division code",
     ],
     bad_credit_class => [
-        "fixtures/bad/bad_credit_class/targets.csv, line 2, field `credit_class`",
+        "fixtures/bad/bad_credit_class/targets.csv, line 2, field `信用等级` (credit_class)",
         "found \"E\"",
         "A, B, C or D",
     ],
     unknown_enterprise_status => [
-        "fixtures/bad/unknown_enterprise_status/targets.csv, line 8, field `status`",
+        "fixtures/bad/unknown_enterprise_status/targets.csv, line 8, field `登记状态` (status)",
         "found \"营业中\"",
         "active/存续",
         "closed/注销",
     ],
     empty_domains => [
-        "fixtures/bad/empty_domains/targets.csv, line 4, field `domains`",
+        "fixtures/bad/empty_domains/targets.csv, line 4, field `监管领域` (domains)",
         "found \"\"",
         "one or more domains",
     ],
     bad_last_inspected => [
-        "fixtures/bad/bad_last_inspected/targets.csv, line 9, field `last_inspected`",
+        "fixtures/bad/bad_last_inspected/targets.csv, line 9, field `上次检查日期` (last_inspected)",
         "found \"2019.5.12\"",
         "a date such as 2020-09-30",
     ],
@@ -177,92 +177,90 @@ bad_inputs! {
         "already on line 3",
     ],
     bad_cert_date => [
-        "fixtures/bad/bad_cert_date/officers.csv, line 4, field `cert_expires`",
+        "fixtures/bad/bad_cert_date/officers.csv, line 4, field `执法证有效期至` (cert_expires)",
         "found \"2020-02-30\"",
         "an existing calendar date",
     ],
     bad_expert_flag => [
-        "fixtures/bad/bad_expert_flag/officers.csv, line 5, field `expert`",
+        "fixtures/bad/bad_expert_flag/officers.csv, line 5, field `是否专家` (expert)",
         "found \"不确定\"",
         "是/否",
     ],
     bad_officer_status => [
-        "fixtures/bad/bad_officer_status/officers.csv, line 2, field `status`",
+        "fixtures/bad/bad_officer_status/officers.csv, line 2, field `人员状态` (status)",
         "found \"出差\"",
         "active/在岗",
     ],
     bad_conflict_code => [
-        "fixtures/bad/bad_conflict_code/officers.csv, line 7, field `conflicts`",
+        "fixtures/bad/bad_conflict_code/officers.csv, line 7, field `回避企业` (conflicts)",
         "found \"91120116MA05JK3L\"",
         "18-character unified social credit code",
         "16 characters instead of 18",
     ],
     too_few_officers => [
-        "task \"radio\"",
+        "fixtures/bad/too_few_officers/officers.csv: task \"radio\"",
         "enterprise 91120116MA06B2QT07",
         "2 officers needed but only 1 eligible",
         "2 not active",
         "1 certificate expired",
         "2 domain out of scope",
+        "the team is set at fixtures/bad/too_few_officers/plan.toml, line 15, column 8, field `task[0].team`",
     ],
     // ---- plan ----
     team_size_one => [
-        "fixtures/bad/team_size_one/plan.toml",
+        "fixtures/bad/team_size_one/plan.toml, line 15, column 17, field `task[0].team.size`",
         "task \"radio\"",
         "team size 1 is not allowed",
         "at least two",
         "team.size >= 2",
     ],
     toml_syntax_error => [
-        "fixtures/bad/toml_syntax_error/plan.toml, line 3",
+        "fixtures/bad/toml_syntax_error/plan.toml, line 3, column 17: ",
         "invalid basic string",
         "expected `\"`",
     ],
     ratio_bare_float => [
-        "fixtures/bad/ratio_bare_float/plan.toml",
-        "field `task[0].sample.ratio`",
+        "fixtures/bad/ratio_bare_float/plan.toml, line 14, column 20, field `task[0].sample.ratio`",
         "found \"0.05\"",
         "\"7%\"",
         "quote it",
     ],
     ratio_out_of_range => [
-        "fixtures/bad/ratio_out_of_range/plan.toml",
-        "field `task[0].sample.ratio`",
-        "150%",
+        "fixtures/bad/ratio_out_of_range/plan.toml, line 14, column 20, field `task[0].sample.ratio`",
+        "found \"150%\"",
         "at most 100%",
     ],
     unknown_plan_key => [
-        "fixtures/bad/unknown_plan_key/plan.toml, line 14",
+        "fixtures/bad/unknown_plan_key/plan.toml, line 14, column 1: ",
         "unknown field `sampel`",
         "`sample`",
     ],
     count_exceeds_pool => [
+        "fixtures/bad/count_exceeds_pool/plan.toml, line 14, column 20, field `task[0].sample.count`",
         "task \"radio\"",
         "stratum \"all\"",
         "5 enterprises requested but only 4 eligible",
         "take-all",
     ],
     by_class_missing_class => [
+        "fixtures/bad/by_class_missing_class/plan.toml, line 22, column 19, field `task[1].sample.by_class`",
         "task \"power\"",
         "2 eligible enterprises have credit class \"D\"",
         "no ratio",
         "add `D = \"x%\"` to sample.by_class",
     ],
     by_class_unknown_class => [
-        "fixtures/bad/by_class_unknown_class/plan.toml",
-        "field `task[1].sample.by_class`",
+        "fixtures/bad/by_class_unknown_class/plan.toml, line 22, column 65, field `task[1].sample.by_class`",
         "found \"E\"",
         "A, B, C, D or none",
     ],
     duplicate_task_id => [
-        "fixtures/bad/duplicate_task_id/plan.toml",
-        "field `task[1].id`",
+        "fixtures/bad/duplicate_task_id/plan.toml, line 18, column 6, field `task[1].id`",
         "found \"radio\"",
-        "not used by another task",
+        "not used by another task (task[0] on line 10 has it)",
     ],
     bad_inspection_date => [
-        "fixtures/bad/bad_inspection_date/plan.toml",
-        "field `inspection_date`",
+        "fixtures/bad/bad_inspection_date/plan.toml, line 4, column 19, field `inspection_date`",
         "found \"2020-10-32\"",
         "an existing calendar date",
     ],
@@ -360,4 +358,95 @@ fn check_refuses_bad_inputs() {
         let out = dualdraw(&["check", &plan_of(kind)]);
         assert_refused(&format!("check {kind}"), &out, fragments);
     }
+}
+
+/// `dualdraw check` (which loads the directories through `io::load_inputs`) says which plan key
+/// named a missing directory file.
+#[test]
+fn check_names_the_plan_key_of_a_missing_file() {
+    let kind = "missing_directory_file";
+    let out = dualdraw(&["check", &plan_of(kind)]);
+    assert_refused(
+        "check missing_directory_file",
+        &out,
+        &[
+            "fixtures/bad/missing_directory_file/targets-2020.csv: ",
+            "os error 2",
+            "(named by `targets` in fixtures/bad/missing_directory_file/plan.toml)",
+        ],
+    );
+}
+
+/// A directory error names the header as written, then the English name when it differs, and
+/// shows the cell as found (`;;`, not the empty list it parses to).
+#[test]
+fn directory_errors_name_the_header_as_written() {
+    let zh = "统一社会信用代码,企业名称,行政区划代码,监管领域,信用等级,登记状态\n\
+              91120116MA06B2QT07,甲,120116,;;,B,存续\n";
+    let e = dualdraw::directory::read_targets(zh.as_bytes(), "t.csv".as_ref()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.csv, line 2, field `监管领域` (domains): found \";;\", expected one or more domains \
+         separated by ';'"
+    );
+    let en = "id,name,region,domains,credit_class,status\n\
+              91120116MA06B2QT07,甲,120116,无线电,E,active\n";
+    let e = dualdraw::directory::read_targets(en.as_bytes(), "t.csv".as_ref()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("t.csv, line 2, field `credit_class`: found \"E\""),
+        "{e}"
+    );
+}
+
+/// Plan errors give line and column, and show a string as written, without TOML quotes.
+#[test]
+fn plan_errors_give_line_and_column() {
+    let plan = |sample: &str, scope: &str| {
+        format!(
+            "id = \"P\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\n\
+             targets = \"t.csv\"\nofficers = \"o.csv\"\n\
+             [[task]]\nid = \"a\"\ndomain = \"无线电\"\nitem = {{ name = \"n\", basis = \"b\" }}\n\
+             {scope}\nsample = {sample}\nteam = {{ size = 2 }}\n"
+        )
+    };
+    let err = |text: String| {
+        dualdraw::plan::Plan::from_toml(&text, "p.toml".as_ref())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err(plan("{ by_class = { A = \"5%\", none = \"-1%\" } }", "")),
+        "p.toml, line 11, column 42, field `task[0].sample.by_class.none`: found \"-1%\", \
+         expected a ratio above 0 and at most 100%, written as a string such as \"7%\", \"2.5%\" \
+         or \"0.07\""
+    );
+    assert!(err(plan("{ count = 2, ratio = \"5%\" }", "")).starts_with(
+        "p.toml, line 11, column 10, field `task[0].sample`: found \"count and ratio\", \
+             expected exactly one of"
+    ));
+    assert!(
+        err(plan(
+            "{ count = 2 }",
+            "scope = { regions = [\"120000\", \"12011\"] }"
+        ))
+        .starts_with(
+            "p.toml, line 10, column 32, field `task[0].scope.regions[1]`: found \"12011\", \
+             expected a 6-digit"
+        )
+    );
+    // The plan keeps where each task's sample and team are, for errors found when drawing.
+    let p = dualdraw::plan::Plan::from_toml(&plan("{ ratio = \"5%\" }", ""), "d/p.toml".as_ref())
+        .unwrap();
+    assert_eq!(p.file, Path::new("d/p.toml"));
+    let src = &p.tasks[0].source;
+    assert_eq!(
+        src.sample.to_string(),
+        "d/p.toml, line 11, column 20, field `task[0].sample.ratio`"
+    );
+    assert_eq!(
+        src.team.to_string(),
+        "d/p.toml, line 12, column 8, field `task[0].team`"
+    );
+    assert_eq!(src.officers, Path::new("d/o.csv"));
 }

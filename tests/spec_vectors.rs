@@ -1,64 +1,394 @@
-use dualdraw::directory::{read_officers, read_targets};
-use dualdraw::plan::{Plan, Ratio};
+//! The known-answer vectors of SPEC.md §8, asserted against the library.
+//!
+//! Every expected value below is copied from SPEC.md §8, where it was computed twice: by this
+//! crate and by `tests/spec_vectors.py`, an independent Python implementation written from
+//! SPEC.md alone. If one of these tests fails, either the code or SPEC.md changed: a change to
+//! any of these bytes is a change of the draw format and needs a new `dualdraw-spec` version.
+
+use chrono::NaiveDate;
+use dualdraw::directory::{
+    CreditClass, Enterprise, EnterpriseStatus, Officers, Targets, read_officers, read_targets,
+};
+use dualdraw::log::{self, Header};
+use dualdraw::merkle::{self, TreeBuilder};
+use dualdraw::plan::Plan;
+use dualdraw::seed::{task_key, team_key};
+use dualdraw::target::{TicketHasher, bottom_k, ticket};
+use dualdraw::team::Stream;
+use dualdraw::{draw, verify};
+use sha2::{Digest, Sha256};
+
+// ---- §8 inputs, verbatim from SPEC.md ----
+
+const SEED: &str = "2020-10-15 rehearsal";
+const PLAN_ID: &str = "TJ-GXJ-2020-SSJ";
+const TASK_ID: &str = "radio";
+
+const PLAN_TOML: &str = r#"# SPEC.md §8.6 known-answer plan
+id = "TJ-GXJ-2020-SSJ"
+title = "天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"
+inspection_date = "2020-10-20"
+targets = "targets.csv"
+officers = "officers.csv"
+
+[[task]]
+id = "radio"
+domain = "无线电"
+item = { name = "无线电台（站）设置、使用情况检查", basis = "《中华人民共和国无线电管理条例》" }
+scope = { domains = ["无线电"] }
+sample = { ratio = "50%" }
+exclude_inspected_within_days = 180
+team = { size = 2, experts = 1 }
+"#;
+
+const TARGETS_CSV: &str = "\
+统一社会信用代码,企业名称,行政区划代码,监管领域,信用等级,登记状态,上次检查日期
+9144030071526726XG,深圳市示例通信有限公司,440300,无线电,A,存续,
+91120116MA05JKLM8J,天津滨海示例电子有限公司,120116,电力；无线电,b级,存续,2019/5/12
+91120116MA05JKLM8C,天津市试点无线电器材厂,120116,无线电,,在业,2020年3月1日
+";
+
+const OFFICERS_CSV: &str = "\
+人员编号,姓名,所属部门,片区,执法证号,执法证有效期至,执法领域,是否专家,人员状态,回避企业
+TJGX0001,张伟,无线电管理处,120116,津120100200001,2022-12-31,无线电,否,在岗,
+TJGX0002,王芳,无线电管理处,120101,津120100200002,2021/6/30,无线电;电力,否,在岗,91120116MA05JKLM8J
+TJGX0003,李娜,无线电管理处,120103,津120100200003,2023年1月1日,无线电,否,在岗,
+ZJ0001,刘洋,技术专家组,120101,无,2019-12-31,无线电,是,在岗,
+";
+
+/// The crate version written into the §8.6 header (informational; fixed here so that the
+/// vector does not change with the crate's version).
+const KAT_CRATE_VERSION: &str = "0.1.0";
+
+// ---- §8 expected values, verbatim from SPEC.md ----
+
+const TASK_KEY_PREIMAGE: &str = "000000146475616c647261772f76312f7461736b2d6b657900000014323032302d31302d31352072656865617273616c0000000f544a2d47584a2d323032302d53534a00000005726164696f";
+const TASK_KEY: &str = "d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6";
+
+const TICKETS: [(&str, &str); 3] = [
+    (
+        "9144030071526726XG",
+        "adcf55c5402660cb686047fbc8d8ad9e6a4bfe275462a4b9187e3d6e16d49cb0",
+    ),
+    (
+        "91120116MA05JKLM8J",
+        "2e1e0d35d0343eb024b4eb6d07b5921a273c310fa93e6ddd5348b61f4360188b",
+    ),
+    (
+        "91120116MA05JKLM8C",
+        "49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb",
+    ),
+];
+
+const TEAM_KEY: &str = "47e2e467005690a8b6ff021fc52dc5e725da17cabf816440b34bfd5ec95779f5";
+const TEAM_KEY_8C: &str = "38ba1ede2b627cc767e8ecfb1b93ff32629ed6a910be836d26f0710727fcd5a9";
+const TEAM_WORDS: [u64; 4] = [
+    0x4ffef908c4426eac,
+    0xe886449f9c3f17fc,
+    0xc2eb788e1d633628,
+    0x26661663ef00a2f2,
+];
+
+const KAT_REJECT_KEY: &str = "20aa6f79755b30a1ef39cbf54b1dd5373deca363d641940b8c588ac0e45aec4a";
+
+const RECORDS: [(&str, &str, &str); 3] = [
+    (
+        "91120116MA05JKLM8C",
+        "000000166475616c647261772f76312f656e74657270726973650000001239313132303131364d4130354a4b4c4d384300000021e5a4a9e6b4a5e5b882e8af95e782b9e697a0e7babfe794b5e599a8e69d90e58e82000000063132303131360000000100000009e697a0e7babfe794b500000000000000066163746976650000000a323032302d30332d3031",
+        "c70e04bced9f9a087764ad8633eb1dd59da08421654930e286f2b134b0df47ad",
+    ),
+    (
+        "91120116MA05JKLM8J",
+        "000000166475616c647261772f76312f656e74657270726973650000001239313132303131364d4130354a4b4c4d384a00000024e5a4a9e6b4a5e6bba8e6b5b7e7a4bae4be8be794b5e5ad90e69c89e99990e585ace58fb8000000063132303131360000000200000009e697a0e7babfe794b500000006e794b5e58a9b0000000142000000066163746976650000000a323031392d30352d3132",
+        "21d3f52679db69ba14bf5c6fae8dc5fa1c2206e4fff94a0054f0d7c71d1146cd",
+    ),
+    (
+        "9144030071526726XG",
+        "000000166475616c647261772f76312f656e74657270726973650000001239313434303330303731353236373236584700000021e6b7b1e59cb3e5b882e7a4bae4be8be9809ae4bfa1e69c89e99990e585ace58fb8000000063434303330300000000100000009e697a0e7babfe794b500000001410000000661637469766500000000",
+        "12b6d0c106b7b8e4864b6579e965fba5e0b30c784194f1e75de43fcec7ada196",
+    ),
+];
+const NODE_01: &str = "efc9aba150f60d8201148f8821d250b255530f9e11def6afc8906ab08c0f2316";
+const TARGETS_HEAD: &str = "308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811";
+const OFFICERS_HEAD: &str = "d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050";
+const PLAN_DIGEST: &str = "a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a";
+
+const LOG_LINES: [&str; 8] = [
+    r#"{"crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050"},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"}},"event":"header","inspection_date":"2020-10-20","mode":"operator-seed","notice":"the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seed":"2020-10-15 rehearsal","seq":0,"spec":"dualdraw-spec/1"}"#,
+    r#"{"code":"uscc-check","event":"warning","id":"91120116MA05JKLM8C","message":"check character is \"C\" but GB 32100-2015 gives 'J'; kept as an early pilot code","prev":"4be1a137023ee6e5436be0734d8c58993bd161d235c6955e1221cccbd7c7f185","seq":1,"source":"targets"}"#,
+    r#"{"directed":true,"domain":"无线电","event":"task","exclude_inspected_within_days":180,"excluded_recent":0,"item":{"basis":"《中华人民共和国无线电管理条例》","name":"无线电台（站）设置、使用情况检查"},"key":"d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6","prev":"003a19bd973631f1de7b3c0944e925c941705c6d566cdb4cb28aeca6148e9a4c","sample":{"ratio":"50%"},"seq":2,"shortfall_rule":"error","strata":[{"cutoff":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb","drawn":2,"eligible":3,"requested":2,"shortfall":0,"stratum":"all"}],"task":"radio","team_rule":{"experts":1,"size":2}}"#,
+    r#"{"event":"target","id":"91120116MA05JKLM8J","prev":"24879bb60a469067b0bf8f1ede830aa7d18a7d6cceb6bde23afa34f671530ea6","rank":1,"seq":3,"stratum":"all","task":"radio","ticket":"2e1e0d35d0343eb024b4eb6d07b5921a273c310fa93e6ddd5348b61f4360188b"}"#,
+    r#"{"event":"target","id":"91120116MA05JKLM8C","prev":"10343844077f53ab5c87daeef42711e018611885a8bc7d8fb43f1f6919a48ddd","rank":2,"seq":4,"stratum":"all","task":"radio","ticket":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"}"#,
+    r#"{"eligible_experts":1,"eligible_officers":2,"enterprise":"91120116MA05JKLM8J","event":"team","experts":["ZJ0001"],"leader":"TJGX0001","officers":["TJGX0001","TJGX0003"],"prev":"a72736b1c9b9fb5e262053baf448ec383ba1a71ca1d0f982a82241f0e28ada6f","seq":5,"task":"radio"}"#,
+    r#"{"eligible_experts":1,"eligible_officers":3,"enterprise":"91120116MA05JKLM8C","event":"team","experts":["ZJ0001"],"leader":"TJGX0002","officers":["TJGX0002","TJGX0003"],"prev":"2337bfc1373e5b0e729d9c75d7c5a2bc09a5a5bddb46839a8921cbee3bb1c7ae","seq":6,"task":"radio"}"#,
+    r#"{"event":"footer","prev":"79340720620bb6edce291a926ff13e67b5a833277eb37d21ea2333980533bc50","seq":7,"targets":2,"tasks":1,"teams":2,"warnings":1}"#,
+];
+const LOG_HEAD: &str = "40803625fac6ca4a6fcaf6d4f4df812b46fe85ed458c11bb6da626169b07b45b";
+
+// ---- helpers ----
+
+fn key() -> [u8; 32] {
+    task_key(SEED, PLAN_ID, TASK_ID)
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&u32::try_from(s.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn targets() -> Targets {
+    read_targets(TARGETS_CSV.as_bytes(), "targets.csv".as_ref()).unwrap()
+}
+
+fn officers() -> Officers {
+    read_officers(OFFICERS_CSV.as_bytes(), "officers.csv".as_ref()).unwrap()
+}
+
+fn plan() -> Plan {
+    Plan::from_toml(PLAN_TOML, "plan.toml".as_ref()).unwrap()
+}
+
+// ---- §8.1 ----
 
 #[test]
-fn explore() {
-    let base = "id = \"P\"\ntitle = \"t\\u0001\\u007f\\u2028/\"\ninspection_date = \"2020-10-20\"\ntargets = \"a\"\nofficers = \"b\"\n[[task]]\nid = \"x\"\ndomain = \"d\"\nitem = { name = \"n\", basis = \"b\" }\nsample = { count = 1 }\nteam = { size = 2 }\n";
-    println!("{:?}", Plan::from_toml(base, "p".as_ref()).map(|p| p.title));
-    let v = serde_json::json!({"t": "a\u{1}\u{7f}\u{2028}/\u{8}\u{c}\t\n\r\"\\é"});
-    println!("{}", dualdraw::log::canonical(&v));
-    let d = base.replace(
-        "inspection_date = \"2020-10-20\"",
-        "inspection_date = 2020-10-20",
-    );
-    println!(
-        "{:?}",
-        Plan::from_toml(&d, "p".as_ref()).map(|p| p.inspection_date)
-    );
-    for r in [
-        "0.07",
-        "5.0%",
-        "12.50%",
-        "100%",
-        "1",
-        "0.001%",
-        " 7 % ",
-        "07%",
-        ".5",
-        "5.",
-        "1.0000000000000000000000000001",
-        "0.0000000000000000000000000001%",
-    ] {
-        println!(
-            "{r:?} -> {:?}",
-            r.parse::<Ratio>().map(|x| (x.to_string(), x.of(1000)))
-        );
+fn s8_1_task_key() {
+    let mut pre = Vec::new();
+    for s in ["dualdraw/v1/task-key", SEED, PLAN_ID, TASK_ID] {
+        put_str(&mut pre, s);
     }
-    let csv = "\u{feff} ID ,\"name\",Region,DOMAINS,credit_class,status,extra\n\n9144030071526726XG,\u{3000}甲\u{3000},440300,\" 无线电 ; 电力、电力 \",a级,ACTIVE,zz\n\n\r\n91120116MA05JKLM8C,乙,120116,无线电,,正常,\n";
-    let t = read_targets(csv.as_bytes(), "t".as_ref());
-    println!("{:?}", t);
-    let csv2 = "id,name,region,domains,credit_class,status\n9144030071526726XG,甲,440300,无线电,级,active\n";
-    println!(
-        "{:?}",
-        read_targets(csv2.as_bytes(), "t".as_ref()).map(|t| t.records[0].credit_class)
+    assert_eq!(hex::encode(&pre), TASK_KEY_PREIMAGE);
+    assert_eq!(hex::encode(Sha256::digest(&pre)), TASK_KEY);
+    assert_eq!(hex::encode(key()), TASK_KEY);
+}
+
+// ---- §8.2 ----
+
+#[test]
+fn s8_2_tickets_and_bottom_k() {
+    let k = key();
+    let hasher = TicketHasher::new(&k);
+    for (id, want) in TICKETS {
+        assert_eq!(hex::encode(ticket(&k, id)), want, "{id}");
+        // The midstate shortcut gives the same ticket.
+        assert_eq!(hex::encode(hasher.ticket(id)), want, "{id}");
+        // The generic form: SHA-256 of the ASCII text "<hex key>:<id>".
+        let text = format!("{TASK_KEY}:{id}");
+        assert_eq!(hex::encode(Sha256::digest(text.as_bytes())), want, "{id}");
+    }
+    let entries: Vec<_> = TICKETS
+        .iter()
+        .map(|(id, _)| (ticket(&k, id), *id))
+        .collect();
+    let order: Vec<&str> = bottom_k(entries, 3).into_iter().map(|e| e.1).collect();
+    assert_eq!(
+        order,
+        [
+            "91120116MA05JKLM8J",
+            "91120116MA05JKLM8C",
+            "9144030071526726XG"
+        ]
     );
-    let csv3 = "id,name,region,domains,credit_class,status,last_inspected\n9144030071526726XG,甲,440300,无线电,,active,0000-01-01\n";
-    println!(
-        "{:?}",
-        read_targets(csv3.as_bytes(), "t".as_ref())
-            .map(|t| hex::encode(t.records[0].canonical_bytes()))
+}
+
+// ---- §8.3 ----
+
+#[test]
+fn s8_3_team_key_stream_and_draw() {
+    let tk = team_key(&key(), "91120116MA05JKLM8J");
+    assert_eq!(hex::encode(tk), TEAM_KEY);
+    let mut pre = Vec::new();
+    put_str(&mut pre, "dualdraw/v1/team-key");
+    pre.extend_from_slice(&key());
+    put_str(&mut pre, "91120116MA05JKLM8J");
+    assert_eq!(hex::encode(Sha256::digest(&pre)), TEAM_KEY);
+
+    let mut s = Stream::new(&tk);
+    let words: Vec<u64> = (0..4).map(|_| s.next_u64()).collect();
+    assert_eq!(words, TEAM_WORDS);
+
+    // The bounded integers of the draw: below(7), below(6), then below(4) for the expert.
+    let mut s = Stream::new(&tk);
+    assert_eq!(s.below(7), 3);
+    assert_eq!(TEAM_WORDS[0] % 7, 3);
+    assert_eq!(s.below(6), 4);
+    assert_eq!(TEAM_WORDS[1] % 6, 4);
+    assert_eq!(s.below(4), 0);
+    assert_eq!(TEAM_WORDS[2] % 4, 0);
+    assert_eq!(s.next_u64(), TEAM_WORDS[3]);
+
+    // The same draw through the library's team draw, from a directory whose eligible officer
+    // pool is TJGX0001..TJGX0007 and whose expert pool is EX001..EX003 and TJGX0003.
+    let mut csv =
+        String::from("id,name,department,region,cert_no,cert_expires,domains,expert,status\n");
+    for i in 1..=7 {
+        let expert = if i == 3 { "1" } else { "0" };
+        csv.push_str(&format!(
+            "TJGX000{i},officer {i},radio,120101,C{i},2022-12-31,无线电,{expert},active\n"
+        ));
+    }
+    for i in 1..=3 {
+        csv.push_str(&format!(
+            "EX00{i},expert {i},experts,120101,E{i},2019-12-31,无线电,1,active\n"
+        ));
+    }
+    let officers = read_officers(csv.as_bytes(), "officers.csv".as_ref()).unwrap();
+    let plan = plan();
+    let e = Enterprise {
+        id: "91120116MA05JKLM8J".into(),
+        name: "x".into(),
+        region: "120116".into(),
+        domains: vec!["无线电".into()],
+        credit_class: Some(CreditClass::B),
+        status: EnterpriseStatus::Active,
+        last_inspected: None,
+    };
+    let date = NaiveDate::from_ymd_opt(2020, 10, 20).unwrap();
+    let team = draw::draw_team(&key(), &plan.tasks[0], date, &e, &officers).unwrap();
+    assert_eq!(team.officers, ["TJGX0004", "TJGX0006"]);
+    assert_eq!(team.experts, ["EX001"]);
+    assert_eq!((team.eligible_officers, team.eligible_experts), (7, 4));
+}
+
+// ---- §8.4 ----
+
+#[test]
+fn s8_4_rejection() {
+    let n = (1u64 << 63) + 1;
+    let t = n.wrapping_neg() % n;
+    assert_eq!(t, 0x7fff_ffff_ffff_ffff);
+    let k: [u8; 32] = Sha256::digest(b"kat-0").into();
+    assert_eq!(hex::encode(k), KAT_REJECT_KEY);
+    let mut s = Stream::new(&k);
+    let (w0, w1) = (s.next_u64(), s.next_u64());
+    assert_eq!((w0, w1), (0x3ded9e2b8acfbf9d, 0xae94476c6ee96a6a));
+    assert!(w0 < t && w1 >= t);
+    let mut s = Stream::new(&k);
+    assert_eq!(s.below(n), 0x2e94476c6ee96a69);
+    assert_eq!(w1 % n, 0x2e94476c6ee96a69);
+}
+
+// ---- §8.5 ----
+
+#[test]
+fn s8_5_merkle_head() {
+    let t = targets();
+    assert_eq!(t.records.len(), 3);
+    let mut leaves = Vec::new();
+    for (e, (id, bytes, leaf)) in t.records.iter().zip(RECORDS) {
+        assert_eq!(e.id, id);
+        let b = e.canonical_bytes();
+        assert_eq!(hex::encode(&b), bytes, "{id}");
+        assert_eq!(hex::encode(merkle::leaf_hash(&b)), leaf, "{id}");
+        leaves.push(b);
+    }
+    let l: Vec<[u8; 32]> = leaves.iter().map(|b| merkle::leaf_hash(b)).collect();
+    let n01 = merkle::node_hash(&l[0], &l[1]);
+    assert_eq!(hex::encode(n01), NODE_01);
+    assert_eq!(hex::encode(merkle::node_hash(&n01, &l[2])), TARGETS_HEAD);
+    let slices: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
+    assert_eq!(hex::encode(merkle::mth(&slices)), TARGETS_HEAD);
+    let mut b = TreeBuilder::new();
+    for x in &leaves {
+        b.push(x);
+    }
+    assert_eq!(hex::encode(b.head()), TARGETS_HEAD);
+    assert_eq!(hex::encode(t.digest().head), TARGETS_HEAD);
+    assert_eq!(t.digest().count, 3);
+
+    // An independent RFC 6962 implementation agrees.
+    let mut ct = ct_merkle::mem_backed_tree::MemoryBackedTree::<Sha256, Vec<u8>>::new();
+    for x in leaves {
+        ct.push(x);
+    }
+    assert_eq!(hex::encode(ct.root().as_bytes()), TARGETS_HEAD);
+
+    assert_eq!(hex::encode(officers().digest().head), OFFICERS_HEAD);
+    assert_eq!(
+        hex::encode(TreeBuilder::new().head()),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
-    let o = "id,name,department,region,cert_no,cert_expires,domains,status\nA1,张三,处,片区一,C1,2025-12-31,无线电,active\n";
-    println!(
-        "{:?}",
-        read_officers(o.as_bytes(), "o".as_ref()).map(|o| o.records)
+}
+
+// ---- §8.6 ----
+
+fn kat_log() -> log::Log {
+    let (plan, targets, officers) = (plan(), targets(), officers());
+    let outcome = draw::run(&plan, &targets, &officers, SEED).unwrap();
+    let header = Header {
+        plan: &plan,
+        plan_digest: Sha256::digest(PLAN_TOML.as_bytes()).into(),
+        targets: targets.digest(),
+        officers: officers.digest(),
+        seed: SEED,
+        crate_version: KAT_CRATE_VERSION,
+    };
+    log::record(&header, &targets, &outcome)
+}
+
+#[test]
+fn s8_6_complete_log() {
+    assert_eq!(
+        hex::encode(Sha256::digest(PLAN_TOML.as_bytes())),
+        PLAN_DIGEST
     );
-    let bc = base.replace(
-        "sample = { count = 1 }",
-        "sample = { by_class = { A = \"5%\", \"a级\" = \"10%\", NONE = \"1%\" } }",
+    let log = kat_log();
+    assert_eq!(log.lines.len(), LOG_LINES.len());
+    for (i, (got, want)) in log.lines.iter().zip(LOG_LINES).enumerate() {
+        assert_eq!(got, want, "line {}", i + 1);
+    }
+    assert_eq!(hex::encode(log.head()), LOG_HEAD);
+    // The team of the second drawn enterprise: below(3) then below(2) on its own stream.
+    let tk = team_key(&key(), "91120116MA05JKLM8C");
+    assert_eq!(hex::encode(tk), TEAM_KEY_8C);
+    let mut s = Stream::new(&tk);
+    assert_eq!(s.next_u64(), 0x04daa205d1c79b4b);
+    assert_eq!(s.next_u64(), 0x88a5852dce228153);
+    let mut s = Stream::new(&tk);
+    assert_eq!((s.below(3), s.below(2)), (1, 1));
+    let bytes = log.to_bytes();
+    assert_eq!(bytes, format!("{}\n", LOG_LINES.join("\n")).into_bytes());
+    assert_eq!(
+        hex::encode(Sha256::digest(LOG_LINES[7].as_bytes())),
+        LOG_HEAD
     );
-    println!(
-        "{:?}",
-        Plan::from_toml(&bc, "p".as_ref()).map(|p| format!("{:?}", p.tasks[0].sample))
+}
+
+#[test]
+fn s8_6_log_verifies() {
+    let (plan, targets, officers) = (plan(), targets(), officers());
+    let digest: [u8; 32] = Sha256::digest(PLAN_TOML.as_bytes()).into();
+    let head: [u8; 32] = hex::decode(LOG_HEAD).unwrap().try_into().unwrap();
+    let log = format!("{}\n", LOG_LINES.join("\n"));
+    let report = verify::verify(
+        log.as_bytes(),
+        Some(&head),
+        &plan,
+        &digest,
+        &targets,
+        &officers,
+    )
+    .unwrap();
+    assert_eq!(hex::encode(report.head), LOG_HEAD);
+    assert_eq!(
+        (
+            report.lines,
+            report.tasks,
+            report.targets,
+            report.teams,
+            report.warnings
+        ),
+        (8, 1, 2, 2, 1)
     );
+    // Dropping the footer keeps the chain intact but fails against the published head (exit 1).
+    let truncated = format!("{}\n", LOG_LINES[..7].join("\n"));
+    let err = verify::verify(
+        truncated.as_bytes(),
+        Some(&head),
+        &plan,
+        &digest,
+        &targets,
+        &officers,
+    )
+    .unwrap_err();
+    assert_eq!(err.exit_code(), 1);
 }

@@ -371,6 +371,29 @@ fn other_plan_or_directories_are_detected() {
         "{e}"
     );
 
+    // A directory edited so much that the draw itself fails on it (every radio enterprise moved
+    // out of the radio domain: the radio task's pool becomes too small). Still a failed
+    // verification; the variant is printed: the digest mismatch is the precise diagnosis, but
+    // since `verify_with` the target digest is compared only after the selection re-ran, so
+    // a selection error ("re-running the draw fails") currently wins.
+    let mut targets = i.targets.clone();
+    for e in &mut targets.records {
+        if e.domains.iter().any(|d| d == "无线电") {
+            e.domains = vec!["电力".to_string()];
+        }
+    }
+    let e = dualdraw::verify::verify(
+        &d.bytes,
+        None,
+        &i.plan,
+        &i.plan_digest,
+        &targets,
+        &i.officers,
+    )
+    .unwrap_err();
+    let (v, _) = classify(&e, "radio domain removed from every enterprise");
+    println!("targets edited so the re-run's selection fails: {v}: {e}");
+
     // One officer's certificate number edited.
     let mut officers = i.officers.clone();
     officers.records[0].cert_no.push('X');

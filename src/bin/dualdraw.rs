@@ -2,12 +2,14 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use dualdraw::commands;
+use dualdraw::commands::{self, TargetSource};
+use dualdraw::stream::Progress;
 
 /// Reproducible, verifiable double-random (双随机、一公开) inspection draws.
 #[derive(Parser)]
@@ -15,6 +17,28 @@ use dualdraw::commands;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(clap::Args)]
+struct Targets {
+    /// Stream the target directory in one pass and bounded memory (it must be sorted by id;
+    /// see `dualdraw sort`). The result is identical to the in-memory draw.
+    #[arg(long)]
+    stream: bool,
+    /// Stream the target directory from this file instead of the plan's (`-` for standard
+    /// input); implies --stream.
+    #[arg(long, value_name = "FILE")]
+    targets: Option<PathBuf>,
+}
+
+impl Targets {
+    fn source(self) -> TargetSource {
+        match (self.targets, self.stream) {
+            (Some(p), _) => TargetSource::Streamed(p),
+            (None, true) => TargetSource::PlanStreamed,
+            (None, false) => TargetSource::Plan,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -32,6 +56,8 @@ enum Command {
         /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
         #[arg(long)]
         excel: bool,
+        #[command(flatten)]
+        targets: Targets,
     },
     /// Verify a draw log: its chain, its inputs' digests, and a full re-run of the draw.
     Verify {
@@ -43,12 +69,76 @@ enum Command {
         /// The published head (64 hex characters); detects truncation.
         #[arg(long)]
         head: Option<String>,
+        #[command(flatten)]
+        targets: Targets,
     },
     /// Validate a plan and its directories and print pool sizes, without drawing.
     Check {
         /// The plan (TOML).
         plan: PathBuf,
     },
+    /// Sort a target directory by id in bounded memory, so that it can be streamed.
+    Sort {
+        /// Input CSV (`-` for standard input).
+        input: PathBuf,
+        /// Output CSV (`-` for standard output); an existing file is never replaced.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Memory budget for rows held at once, in MiB (peak use is about twice this).
+        #[arg(long, default_value_t = 128)]
+        memory_mib: usize,
+        /// Folder for temporary run files.
+        #[arg(long)]
+        tmp_dir: Option<PathBuf>,
+    },
+    /// Write a synthetic target directory, sorted by id, for benches and scale tests.
+    GenTargets {
+        /// Number of enterprises.
+        #[arg(long)]
+        rows: u64,
+        /// Generator seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output CSV (`-` for standard output).
+        #[arg(short, long, default_value = "-")]
+        output: PathBuf,
+    },
+}
+
+/// A progress line on standard error when it is a terminal; silent otherwise.
+fn progress_bar(input: Option<PathBuf>) -> impl FnMut(Progress) {
+    let start = Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let total = input
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len());
+    move |p: Progress| {
+        if tty {
+            let _ = write!(
+                std::io::stderr(),
+                "\r\x1b[K{}",
+                p.render(start.elapsed(), total)
+            );
+        }
+    }
+}
+
+fn clear_bar() {
+    if std::io::stderr().is_terminal() {
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
+    }
+}
+
+fn streamed_file(plan: &std::path::Path, src: &TargetSource) -> Option<PathBuf> {
+    match src {
+        TargetSource::Plan => None,
+        TargetSource::PlanStreamed => dualdraw::io::load_plan(plan).ok().map(|(p, _)| {
+            plan.parent()
+                .unwrap_or(std::path::Path::new(""))
+                .join(p.targets)
+        }),
+        TargetSource::Streamed(p) => Some(p.clone()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -60,30 +150,78 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Draw { plan, seed, out, excel } => {
-            commands::draw(&plan, &commands::DrawOptions { seed, out, excel }).map(|s| s.to_string())
+        Command::Draw {
+            plan,
+            seed,
+            out,
+            excel,
+            targets,
+        } => {
+            let targets = targets.source();
+            let mut bar = progress_bar(streamed_file(&plan, &targets));
+            let opts = commands::DrawOptions {
+                seed,
+                out,
+                excel,
+                targets,
+            };
+            let r = commands::draw(&plan, &opts, &mut bar).map(|s| s.to_string());
+            clear_bar();
+            r
         }
-        Command::Verify { log, plan, head } => {
-            commands::verify(&log, &plan, head.as_deref()).map(|(r, head_source)| {
-                format!(
-                    "OK: {} lines, hash chain intact{}\n\
-                     plan and directory digests match the header\n\
-                     re-ran the draw with seed {:?}: {} tasks, {} targets, {} teams and {} warnings identical\n\
-                     head {}",
-                    r.lines,
-                    head_source.map_or(String::from(" (no published head given: truncation after the footer cannot be excluded)"), |s| format!(", head matches {s}")),
-                    r.seed,
-                    r.tasks,
-                    r.targets,
-                    r.teams,
-                    r.warnings,
-                    hex::encode(r.head)
-                )
-            })
+        Command::Verify {
+            log,
+            plan,
+            head,
+            targets,
+        } => {
+            let targets = targets.source();
+            let mut bar = progress_bar(streamed_file(&plan, &targets));
+            let r = commands::verify(&log, &plan, head.as_deref(), &targets, &mut bar).map(
+                |(r, head_source)| {
+                    format!(
+                        "OK: {} lines, hash chain intact{}\n\
+                         plan and directory digests match the header\n\
+                         re-ran the draw with seed {:?}: {} tasks, {} targets, {} teams and {} warnings identical\n\
+                         head {}",
+                        r.lines,
+                        head_source.map_or(
+                            String::from(" (no published head given: truncation after the footer cannot be excluded)"),
+                            |s| format!(", head matches {s}")
+                        ),
+                        r.seed,
+                        r.tasks,
+                        r.targets,
+                        r.teams,
+                        r.warnings,
+                        hex::encode(r.head)
+                    )
+                },
+            );
+            clear_bar();
+            r
         }
         Command::Check { plan } => commands::check(&plan),
+        Command::Sort {
+            input,
+            output,
+            memory_mib,
+            tmp_dir,
+        } => {
+            let opts = dualdraw::sort::SortOptions {
+                memory: memory_mib << 20,
+                tmp_dir,
+            };
+            commands::sort(&input, &output, &opts)
+                .map(|s| format!("sorted {} rows ({} runs spilled to disk)", s.rows, s.runs))
+        }
+        Command::GenTargets { rows, seed, output } => {
+            commands::gen_targets(rows, seed, &output).map(|()| String::new())
+        }
     };
     match result {
+        // Nothing to say (e.g. the CSV went to standard output).
+        Ok(text) if text.is_empty() => ExitCode::SUCCESS,
         Ok(text) => {
             // A closed stdout (e.g. `| head`) is not an error of the draw.
             let _ = writeln!(std::io::stdout(), "{text}");

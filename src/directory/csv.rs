@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use csv::{ReaderBuilder, StringRecord, Trim};
+use csv::{ReaderBuilder, StringRecord};
 
 use super::fields::{self, parse_list};
 use super::{Enterprise, Officer, Officers, Targets, Warning, uscc};
@@ -44,6 +44,15 @@ const OFFICER_COLS: [Col; 10] = [
     col("conflicts", &["回避企业"], false),
 ];
 
+/// Header cell `i` as written (without a BOM or surrounding spaces).
+fn header_cell(header: &StringRecord, i: usize) -> &str {
+    header
+        .get(i)
+        .unwrap_or("")
+        .trim_start_matches('\u{feff}')
+        .trim()
+}
+
 /// Maps each known column to its index in the header row; unknown columns are ignored.
 fn map_header<const N: usize>(
     file: &Path,
@@ -64,7 +73,9 @@ fn map_header<const N: usize>(
                 file: file.to_path_buf(),
                 column: cols[c].en,
                 first: first + 1,
+                first_header: header_cell(header, first).to_string(),
                 second: i + 1,
+                second_header: cell.to_string(),
             }
             .into());
         }
@@ -88,21 +99,45 @@ fn map_header<const N: usize>(
     Ok(idx)
 }
 
+/// The index of the id column of a target directory's header (for sorting raw rows).
+pub fn target_id_column(file: &Path, header: &csv::ByteRecord) -> Result<usize> {
+    let text = StringRecord::from_byte_record_lossy(header.clone());
+    let idx = map_header(file, &text, &TARGET_COLS)?;
+    Ok(idx[0].unwrap_or(0))
+}
+
 /// One data row with what is needed to report an error in it.
 struct Row<'a> {
     file: &'a Path,
     line: u64,
+    header: &'a StringRecord,
     rec: &'a StringRecord,
 }
 
 impl Row<'_> {
+    /// The trimmed cell (SPEC.md §3: every field is trimmed of White_Space). Trimming here
+    /// rather than with the reader's `Trim::All` avoids copying every record.
     fn cell(&self, idx: Option<usize>) -> &str {
-        idx.and_then(|i| self.rec.get(i)).unwrap_or("")
+        idx.and_then(|i| self.rec.get(i)).unwrap_or("").trim()
     }
 
-    fn invalid(&self, field: &str, found: &str, expected: impl Into<String>) -> crate::Error {
+    /// An error in the cell of column `idx`, whose English name is `field`. The field is named
+    /// by its header as written, followed by the English name when that differs.
+    fn invalid(
+        &self,
+        field: &'static str,
+        idx: Option<usize>,
+        found: &str,
+        expected: impl Into<String>,
+    ) -> crate::Error {
+        let pos = match idx {
+            Some(i) => {
+                Position::at(self.file, self.line, header_cell(self.header, i)).with_english(field)
+            }
+            None => Position::at(self.file, self.line, field),
+        };
         ErrorKind::InvalidField {
-            pos: Position::at(self.file, self.line, field),
+            pos,
             found: found.to_string(),
             expected: expected.into(),
         }
@@ -112,16 +147,16 @@ impl Row<'_> {
     /// A cell parsed by `parse`, with the error naming this row and field.
     fn parse<T>(
         &self,
-        field: &str,
+        field: &'static str,
         idx: Option<usize>,
         parse: impl FnOnce(&str) -> std::result::Result<T, &'static str>,
     ) -> Result<T> {
         let s = self.cell(idx);
-        parse(s).map_err(|e| self.invalid(field, s, e))
+        parse(s).map_err(|e| self.invalid(field, idx, s, e))
     }
 
     /// A required text cell: non-empty, no control characters.
-    fn text(&self, field: &str, idx: Option<usize>) -> Result<String> {
+    fn text(&self, field: &'static str, idx: Option<usize>) -> Result<String> {
         self.parse(field, idx, |s| {
             if s.is_empty() {
                 Err("a non-empty value")
@@ -134,10 +169,17 @@ impl Row<'_> {
     }
 
     /// A credit code: a form error is an error, a wrong check character a warning.
-    fn code(&self, field: &str, s: &str, warnings: Option<&mut Vec<Warning>>) -> Result<()> {
+    fn code(
+        &self,
+        field: &'static str,
+        idx: Option<usize>,
+        s: &str,
+        warnings: Option<&mut Vec<Warning>>,
+    ) -> Result<()> {
         match uscc::check(s) {
             Err(e) => Err(self.invalid(
                 field,
+                idx,
                 s,
                 format!("an 18-character unified social credit code ({e})"),
             )),
@@ -172,11 +214,7 @@ fn csv_error(file: &Path, e: csv::Error) -> crate::Error {
         _ => e.to_string(),
     };
     ErrorKind::Csv {
-        pos: Position {
-            file: file.to_path_buf(),
-            line,
-            field: None,
-        },
+        pos: Position::file(file).at_line(line),
         message,
     }
     .into()
@@ -190,7 +228,7 @@ fn read_rows<T, const N: usize>(
     mut f: impl FnMut(&Row<'_>, &[Option<usize>; N]) -> Result<T>,
     id: impl Fn(&T) -> &str,
 ) -> Result<Vec<T>> {
-    let mut rdr = ReaderBuilder::new().trim(Trim::All).from_reader(reader);
+    let mut rdr = ReaderBuilder::new().from_reader(reader);
     let header = rdr.headers().map_err(|e| csv_error(file, e))?.clone();
     let idx = map_header(file, &header, cols)?;
     let mut out: Vec<(T, u64)> = Vec::new();
@@ -205,6 +243,7 @@ fn read_rows<T, const N: usize>(
         let row = Row {
             file,
             line,
+            header: &header,
             rec: &rec,
         };
         out.push((f(&row, &idx)?, line));
@@ -234,10 +273,15 @@ fn parse_target(
     warnings: &mut Vec<Warning>,
 ) -> Result<Enterprise> {
     let id = row.cell(c[0]).to_string();
-    row.code("id", &id, Some(warnings))?;
+    row.code("id", c[0], &id, Some(warnings))?;
     let domains = parse_list(row.cell(c[3]));
     if domains.is_empty() {
-        return Err(row.invalid("domains", "", "one or more domains separated by ';'"));
+        return Err(row.invalid(
+            "domains",
+            c[3],
+            row.cell(c[3]),
+            "one or more domains separated by ';'",
+        ));
     }
     let last = row.cell(c[6]);
     Ok(Enterprise {
@@ -260,6 +304,7 @@ fn parse_target(
 /// [`read_targets`] collects and sorts; the streaming draw uses this directly.
 pub struct TargetRows<R: Read> {
     rdr: csv::Reader<R>,
+    header: StringRecord,
     idx: [Option<usize>; 7],
     file: PathBuf,
     rec: StringRecord,
@@ -268,11 +313,12 @@ pub struct TargetRows<R: Read> {
 impl<R: Read> TargetRows<R> {
     /// Reads and maps the header row. `file` names the source in errors.
     pub fn new(reader: R, file: &Path) -> Result<Self> {
-        let mut rdr = ReaderBuilder::new().trim(Trim::All).from_reader(reader);
+        let mut rdr = ReaderBuilder::new().from_reader(reader);
         let header = rdr.headers().map_err(|e| csv_error(file, e))?.clone();
         let idx = map_header(file, &header, &TARGET_COLS)?;
         Ok(TargetRows {
             rdr,
+            header,
             idx,
             file: file.to_path_buf(),
             rec: StringRecord::new(),
@@ -299,6 +345,7 @@ impl<R: Read> TargetRows<R> {
         let row = Row {
             file: &self.file,
             line,
+            header: &self.header,
             rec: &self.rec,
         };
         Ok(Some((line, parse_target(&row, &self.idx, warnings)?)))
@@ -342,15 +389,20 @@ pub fn read_officers(reader: impl Read, file: &Path) -> Result<Officers> {
         |row, c| {
             let id = row.text("id", c[0])?;
             if id.contains([';', ',']) {
-                return Err(row.invalid("id", &id, "a staff number without ';' or ','"));
+                return Err(row.invalid("id", c[0], &id, "a staff number without ';' or ','"));
             }
             let domains = parse_list(row.cell(c[6]));
             if domains.is_empty() {
-                return Err(row.invalid("domains", "", "one or more domains separated by ';'"));
+                return Err(row.invalid(
+                    "domains",
+                    c[6],
+                    row.cell(c[6]),
+                    "one or more domains separated by ';'",
+                ));
             }
             let conflicts = parse_list(row.cell(c[9]));
             for code in &conflicts {
-                row.code("conflicts", code, None)?;
+                row.code("conflicts", c[9], code, None)?;
             }
             Ok(Officer {
                 id,

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-pub use self::csv::{TargetRows, read_officers, read_targets};
+pub use self::csv::{TargetRows, read_officers, read_targets, target_id_column};
 pub use fields::{CreditClass, EnterpriseStatus, OfficerStatus};
 
 use crate::merkle::{Hash, TreeBuilder};
@@ -77,15 +77,40 @@ fn put_list(out: &mut Vec<u8>, items: &[String]) {
     }
 }
 
-fn date_str(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
+/// Appends `str(YYYY-MM-DD)`, or `str("")` for no date (SPEC.md §3.1). Written by hand: this
+/// runs once per record of a national directory, and chrono's formatter is the slow path.
+fn put_date(out: &mut Vec<u8>, d: Option<NaiveDate>) {
+    use chrono::Datelike;
+    let Some(d) = d else {
+        put_str(out, "");
+        return;
+    };
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&y) {
+        put_str(out, &d.format("%Y-%m-%d").to_string());
+        return;
+    }
+    let y = y as u32;
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    out.extend_from_slice(&10u32.to_be_bytes());
+    out.extend_from_slice(&[
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ]);
 }
 
 impl Enterprise {
     /// The canonical encoding of SPEC.md §3.1, the leaf of the directory's Merkle tree.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128);
+        let mut out = Vec::with_capacity(256);
         put_str(&mut out, "dualdraw/v1/enterprise");
         put_str(&mut out, &self.id);
         put_str(&mut out, &self.name);
@@ -93,7 +118,7 @@ impl Enterprise {
         put_list(&mut out, &self.domains);
         put_str(&mut out, self.credit_class.map_or("", CreditClass::as_str));
         put_str(&mut out, self.status.as_str());
-        put_str(&mut out, &date_str(self.last_inspected));
+        put_date(&mut out, self.last_inspected);
         out
     }
 }
@@ -101,14 +126,14 @@ impl Enterprise {
 impl Officer {
     /// The canonical encoding of SPEC.md §3.2, the leaf of the directory's Merkle tree.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128);
+        let mut out = Vec::with_capacity(256);
         put_str(&mut out, "dualdraw/v1/officer");
         put_str(&mut out, &self.id);
         put_str(&mut out, &self.name);
         put_str(&mut out, &self.department);
         put_str(&mut out, &self.region);
         put_str(&mut out, &self.cert_no);
-        put_str(&mut out, &date_str(Some(self.cert_expires)));
+        put_date(&mut out, Some(self.cert_expires));
         put_list(&mut out, &self.domains);
         put_str(&mut out, if self.expert { "1" } else { "0" });
         put_str(&mut out, self.status.as_str());

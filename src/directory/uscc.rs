@@ -34,8 +34,22 @@ impl std::fmt::Display for CodeError {
     }
 }
 
+/// Value of each byte in [`CHARSET`], or 255: a table, since every record's id goes through it.
+const VALUES: [u8; 256] = {
+    let mut t = [255u8; 256];
+    let mut i = 0;
+    while i < CHARSET.len() {
+        t[CHARSET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 fn value(c: u8) -> Option<u32> {
-    CHARSET.iter().position(|&x| x == c).map(|v| v as u32)
+    match VALUES[c as usize] {
+        255 => None,
+        v => Some(u32::from(v)),
+    }
 }
 
 /// Checks a code's form and returns whether its check character (position 18) is right.
@@ -50,9 +64,11 @@ fn value(c: u8) -> Option<u32> {
 /// assert!(check("9112011").is_err());
 /// ```
 pub fn check(code: &str) -> Result<bool, CodeError> {
-    let n = code.chars().count();
-    if n != 18 {
-        return Err(CodeError::Length(n));
+    if code.len() != 18 || !code.is_ascii() {
+        let n = code.chars().count();
+        if n != 18 {
+            return Err(CodeError::Length(n));
+        }
     }
     let mut sum = 0u32;
     let bytes = code.as_bytes();

@@ -23,11 +23,13 @@
 
 mod ratio;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Deserialize;
+use toml::Spanned;
 
 pub use ratio::Ratio;
 
@@ -52,6 +54,8 @@ pub struct Plan {
     pub seed: Option<String>,
     /// The tasks, in plan order.
     pub tasks: Vec<Task>,
+    /// The plan file, as named to [`Plan::from_toml`]; errors name it.
+    pub file: PathBuf,
 }
 
 /// One task (batch) of a plan.
@@ -74,6 +78,21 @@ pub struct Task {
     pub shortfall: Shortfall,
     /// How teams are formed.
     pub team: TeamRule,
+    /// Where the task is written, for errors found while drawing.
+    pub source: TaskSource,
+}
+
+/// Where a task is written, so that an error found only when drawing (a pool too small, a
+/// class without a ratio, too few officers) points back at the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskSource {
+    /// The task's sample: plan file, line, column and field (`task[n].sample.count`,
+    /// `task[n].sample.ratio` or `task[n].sample.by_class`).
+    pub sample: Position,
+    /// The task's team rule: plan file, line, column and field `task[n].team`.
+    pub team: Position,
+    /// The officer directory the plan names, resolved against the plan's folder.
+    pub officers: PathBuf,
 }
 
 /// A check item (抽查事项): name and legal basis.
@@ -170,16 +189,17 @@ impl Task {
 }
 
 // ---- raw TOML shape ----
+// Values that are validated keep their span, so that errors give a line and a column.
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPlan {
-    id: String,
+    id: Spanned<String>,
     title: String,
-    inspection_date: String,
+    inspection_date: Spanned<String>,
     targets: PathBuf,
     officers: PathBuf,
-    seed: Option<String>,
+    seed: Option<Spanned<String>>,
     #[serde(default)]
     task: Vec<RawTask>,
 }
@@ -187,35 +207,43 @@ struct RawPlan {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTask {
-    id: String,
+    id: Spanned<String>,
     item: Item,
-    domain: String,
+    domain: Spanned<String>,
     #[serde(default)]
     scope: RawScope,
-    sample: RawSample,
+    sample: Spanned<RawSample>,
     exclude_inspected_within_days: Option<u32>,
     #[serde(default)]
     shortfall: Shortfall,
-    team: TeamRule,
+    team: Spanned<RawTeam>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawScope {
     #[serde(default)]
-    regions: Vec<String>,
+    regions: Vec<Spanned<String>>,
     #[serde(default)]
     domains: Vec<String>,
     #[serde(default)]
-    statuses: Vec<String>,
+    statuses: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSample {
-    count: Option<u64>,
-    ratio: Option<toml::Value>,
-    by_class: Option<BTreeMap<String, toml::Value>>,
+    count: Option<Spanned<u64>>,
+    ratio: Option<Spanned<toml::Value>>,
+    by_class: Option<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    size: Spanned<u64>,
+    #[serde(default)]
+    experts: u64,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -237,6 +265,15 @@ fn check_ident(s: &str) -> std::result::Result<(), &'static str> {
     }
 }
 
+/// A TOML value as the user wrote it: a string without its quotes, anything else as in the
+/// file.
+fn raw_value(text: &str, v: &Spanned<toml::Value>) -> String {
+    match v.get_ref() {
+        toml::Value::String(s) => s.clone(),
+        _ => text.get(v.span()).unwrap_or_default().trim().to_string(),
+    }
+}
+
 fn ratio_value(v: &toml::Value) -> std::result::Result<Ratio, String> {
     match v {
         toml::Value::String(s) => s.parse().map_err(|e: &str| e.to_string()),
@@ -251,140 +288,188 @@ fn ratio_value(v: &toml::Value) -> std::result::Result<Ratio, String> {
 impl Plan {
     /// Parses and validates a plan. `file` names the plan in errors.
     pub fn from_toml(text: &str, file: &Path) -> Result<Plan> {
-        let raw: RawPlan = toml::from_str(text).map_err(|e| {
-            let (line, col) = e.span().map_or((None, None), |s| {
-                let (l, c) = line_col(text, s.start);
-                (Some(l), Some(c))
-            });
-            ErrorKind::PlanSyntax {
-                pos: Position {
-                    file: file.to_path_buf(),
-                    line,
-                    field: col.map(|c| format!("column {c}")),
-                },
-                message: e.message().to_string(),
-            }
-        })?;
-        let bad = |field: String, found: String, expected: String| -> crate::Error {
+        // The position of a byte range of `text`, in the plan field `field`.
+        let at = |span: Range<usize>, field: &str| -> Position {
+            let (line, col) = line_col(text, span.start);
+            Position::file(file)
+                .at_line(Some(line))
+                .at_column(Some(col))
+                .in_field(field)
+        };
+        let bad = |pos: Position, found: &str, expected: &str| -> crate::Error {
             ErrorKind::InvalidField {
-                pos: Position {
-                    file: file.to_path_buf(),
-                    line: None,
-                    field: Some(field),
-                },
-                found,
-                expected,
+                pos,
+                found: found.to_string(),
+                expected: expected.to_string(),
             }
             .into()
         };
-        check_ident(&raw.id).map_err(|e| bad("id".into(), raw.id.clone(), e.into()))?;
-        let inspection_date = fields::parse_date(&raw.inspection_date).map_err(|e| {
+        let raw: RawPlan = toml::from_str(text).map_err(|e| {
+            let mut pos = Position::file(file);
+            if let Some(s) = e.span() {
+                let (line, col) = line_col(text, s.start);
+                pos = pos.at_line(Some(line)).at_column(Some(col));
+            }
+            ErrorKind::PlanSyntax {
+                pos,
+                message: e.message().trim_end().to_string(),
+            }
+        })?;
+        check_ident(raw.id.get_ref())
+            .map_err(|e| bad(at(raw.id.span(), "id"), raw.id.get_ref(), e))?;
+        let inspection_date = fields::parse_date(raw.inspection_date.get_ref()).map_err(|e| {
             bad(
-                "inspection_date".into(),
-                raw.inspection_date.clone(),
-                e.into(),
+                at(raw.inspection_date.span(), "inspection_date"),
+                raw.inspection_date.get_ref(),
+                e,
             )
         })?;
         if let Some(s) = &raw.seed {
-            crate::seed::check_seed(s).map_err(|e| bad("seed".into(), s.clone(), e.into()))?;
+            crate::seed::check_seed(s.get_ref())
+                .map_err(|e| bad(at(s.span(), "seed"), s.get_ref(), e))?;
         }
         if raw.task.is_empty() {
             return Err(bad(
-                "task".into(),
-                "no [[task]]".into(),
-                "at least one [[task]] table".into(),
+                Position::file(file).in_field("task"),
+                "no [[task]]",
+                "at least one [[task]] table",
             ));
         }
-        let mut seen = BTreeSet::new();
+        let officers = file.parent().unwrap_or(Path::new("")).join(&raw.officers);
+        // Task id -> (index, line) of its first use.
+        let mut seen: BTreeMap<String, (usize, u64)> = BTreeMap::new();
         let mut tasks = Vec::new();
         for (n, t) in raw.task.into_iter().enumerate() {
             let f = |name: &str| format!("task[{n}].{name}");
-            check_ident(&t.id).map_err(|e| bad(f("id"), t.id.clone(), e.into()))?;
-            if !seen.insert(t.id.clone()) {
+            let id = t.id.get_ref();
+            check_ident(id).map_err(|e| bad(at(t.id.span(), &f("id")), id, e))?;
+            let id_line = line_col(text, t.id.span().start).0;
+            if let Some((first, line)) = seen.get(id) {
                 return Err(bad(
-                    f("id"),
-                    t.id,
-                    "a task id not used by another task".into(),
+                    at(t.id.span(), &f("id")),
+                    id,
+                    &format!(
+                        "a task id not used by another task (task[{first}] on line {line} has it)"
+                    ),
                 ));
             }
-            if t.domain.trim().is_empty() {
+            seen.insert(id.clone(), (n, id_line));
+            if t.domain.get_ref().trim().is_empty() {
                 return Err(bad(
-                    f("domain"),
-                    t.domain,
-                    "a supervision domain such as 无线电".into(),
+                    at(t.domain.span(), &f("domain")),
+                    t.domain.get_ref(),
+                    "a supervision domain such as 无线电",
                 ));
             }
-            if t.team.size < 2 {
+            let size = &t.team.get_ref().size;
+            if *size.get_ref() < 2 {
                 return Err(ErrorKind::TwoOfficerRule {
-                    file: file.to_path_buf(),
-                    task: t.id,
-                    size: t.team.size,
+                    pos: at(size.span(), &f("team.size")),
+                    task: id.clone(),
+                    size: *size.get_ref(),
                 }
                 .into());
             }
             let mut regions = Vec::new();
-            for r in &t.scope.regions {
-                regions.push(
-                    fields::parse_region(r)
-                        .map_err(|e| bad(f("scope.regions"), r.clone(), e.into()))?,
-                );
+            for (i, r) in t.scope.regions.iter().enumerate() {
+                regions.push(fields::parse_region(r.get_ref()).map_err(|e| {
+                    bad(
+                        at(r.span(), &f(&format!("scope.regions[{i}]"))),
+                        r.get_ref(),
+                        e,
+                    )
+                })?);
             }
             let mut statuses = Vec::new();
-            for s in &t.scope.statuses {
-                statuses.push(
-                    fields::parse_enterprise_status(s)
-                        .map_err(|e| bad(f("scope.statuses"), s.clone(), e.into()))?,
-                );
+            for (i, s) in t.scope.statuses.iter().enumerate() {
+                statuses.push(fields::parse_enterprise_status(s.get_ref()).map_err(|e| {
+                    bad(
+                        at(s.span(), &f(&format!("scope.statuses[{i}]"))),
+                        s.get_ref(),
+                        e,
+                    )
+                })?);
             }
-            let sample = match (t.sample.count, &t.sample.ratio, &t.sample.by_class) {
-                (Some(c), None, None) if c > 0 => Sample::Count(c),
+            let raw_sample = t.sample.get_ref();
+            let (sample, sample_pos) = match (
+                &raw_sample.count,
+                &raw_sample.ratio,
+                &raw_sample.by_class,
+            ) {
                 (Some(c), None, None) => {
-                    return Err(bad(
-                        f("sample.count"),
-                        c.to_string(),
-                        "a count of at least 1".into(),
-                    ));
+                    let pos = at(c.span(), &f("sample.count"));
+                    if *c.get_ref() == 0 {
+                        return Err(bad(pos, "0", "a count of at least 1"));
+                    }
+                    (Sample::Count(*c.get_ref()), pos)
                 }
-                (None, Some(r), None) => Sample::Ratio(
-                    ratio_value(r).map_err(|e| bad(f("sample.ratio"), r.to_string(), e))?,
-                ),
-                (None, None, Some(m)) if !m.is_empty() => {
+                (None, Some(r), None) => {
+                    let pos = at(r.span(), &f("sample.ratio"));
+                    let ratio = ratio_value(r.get_ref())
+                        .map_err(|e| bad(pos.clone(), &raw_value(text, r), &e))?;
+                    (Sample::Ratio(ratio), pos)
+                }
+                (None, None, Some(m)) if !m.get_ref().is_empty() => {
                     let mut by = BTreeMap::new();
-                    for (k, v) in m {
-                        let class = if k.eq_ignore_ascii_case("none") {
+                    for (k, v) in m.get_ref() {
+                        let class = if k.get_ref().eq_ignore_ascii_case("none") {
                             None
                         } else {
-                            fields::parse_credit_class(k)
+                            fields::parse_credit_class(k.get_ref())
                                 .ok()
                                 .flatten()
                                 .ok_or_else(|| {
                                     bad(
-                                        f("sample.by_class"),
-                                        k.clone(),
-                                        "a class key A, B, C, D or none".into(),
+                                        at(k.span(), &f("sample.by_class")),
+                                        k.get_ref(),
+                                        "a class key A, B, C, D or none",
                                     )
                                 })
                                 .map(Some)?
                         };
-                        let r = ratio_value(v).map_err(|e| {
-                            bad(format!("{}.{k}", f("sample.by_class")), v.to_string(), e)
+                        let r = ratio_value(v.get_ref()).map_err(|e| {
+                            bad(
+                                at(v.span(), &f(&format!("sample.by_class.{}", k.get_ref()))),
+                                &raw_value(text, v),
+                                &e,
+                            )
                         })?;
                         by.insert(class, r);
                     }
-                    Sample::ByClass(by)
+                    (Sample::ByClass(by), at(m.span(), &f("sample.by_class")))
                 }
-                _ => {
+                (count, ratio, by_class) => {
+                    let given: Vec<&str> = [
+                        count.as_ref().map(|_| "count"),
+                        ratio.as_ref().map(|_| "ratio"),
+                        by_class.as_ref().map(|m| {
+                            if m.get_ref().is_empty() {
+                                "an empty by_class"
+                            } else {
+                                "by_class"
+                            }
+                        }),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    let found = if given.is_empty() {
+                        "none of count/ratio/by_class".to_string()
+                    } else {
+                        given.join(" and ")
+                    };
                     return Err(bad(
-                        f("sample"),
-                        "none or several of count/ratio/by_class".into(),
-                        "exactly one of count = N, ratio = \"x%\" or by_class = { A = \"x%\", ... }".into(),
+                        at(t.sample.span(), &f("sample")),
+                        &found,
+                        "exactly one of count = N, ratio = \"x%\" or by_class = { A = \"x%\", ... }",
                     ));
                 }
             };
+            let team = t.team.get_ref();
             tasks.push(Task {
-                id: t.id,
+                id: id.clone(),
                 item: t.item,
-                domain: t.domain,
+                domain: t.domain.into_inner(),
                 scope: Scope {
                     regions,
                     domains: t.scope.domains,
@@ -393,17 +478,26 @@ impl Plan {
                 sample,
                 exclude_inspected_within_days: t.exclude_inspected_within_days,
                 shortfall: t.shortfall,
-                team: t.team,
+                team: TeamRule {
+                    size: *team.size.get_ref(),
+                    experts: team.experts,
+                },
+                source: TaskSource {
+                    sample: sample_pos,
+                    team: at(t.team.span(), &f("team")),
+                    officers: officers.clone(),
+                },
             });
         }
         Ok(Plan {
-            id: raw.id,
+            id: raw.id.into_inner(),
             title: raw.title,
             inspection_date,
             targets: raw.targets,
             officers: raw.officers,
-            seed: raw.seed,
+            seed: raw.seed.map(Spanned::into_inner),
             tasks,
+            file: file.to_path_buf(),
         })
     }
 }

@@ -1,0 +1,238 @@
+//! The streaming target draw gives exactly what the in-memory draw gives: same selections, same
+//! digest, same log bytes; in parallel and sequentially; from a file, from a pipe, after
+//! `dualdraw sort`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use dualdraw::commands::{draw_inputs, staff_and_log};
+use dualdraw::directory::read_targets;
+use dualdraw::plan::Plan;
+use dualdraw::stream::{Streamed, select_stream_with};
+use dualdraw::{ErrorKind, io};
+use proptest::prelude::*;
+
+const DEMO: &str = "fixtures/tianjin-2020/plan.toml";
+const SEED: &str = "2020-10-15 rehearsal";
+
+fn stream(bytes: &[u8], plan: &Plan, seed: &str, parallel: bool) -> dualdraw::Result<Streamed> {
+    select_stream_with(bytes, "t.csv".as_ref(), plan, seed, &mut |_| {}, parallel)
+}
+
+fn sorted(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    dualdraw::sort::sort_targets(bytes, "in.csv".as_ref(), &mut out, &Default::default()).unwrap();
+    out
+}
+
+#[test]
+fn demo_streamed_log_is_byte_identical() {
+    let inputs = io::load_inputs(DEMO.as_ref()).unwrap();
+    let (_, expected) = draw_inputs(&inputs, SEED).unwrap();
+    let raw = std::fs::read(&inputs.targets_path).unwrap();
+    let sorted = sorted(&raw);
+    for parallel in [false, true] {
+        let s = stream(&sorted, &inputs.plan, SEED, parallel).unwrap();
+        let (_, log) = staff_and_log(
+            &inputs.plan,
+            inputs.plan_digest,
+            &inputs.officers,
+            s.selections,
+            s.digest,
+            &s.warnings,
+            SEED,
+        )
+        .unwrap();
+        assert_eq!(log.to_bytes(), expected.to_bytes(), "parallel = {parallel}");
+    }
+}
+
+#[test]
+fn unsorted_and_duplicate_rows_are_named_by_line() {
+    let inputs = io::load_inputs(DEMO.as_ref()).unwrap();
+    let raw = std::fs::read(&inputs.targets_path).unwrap();
+    // The demo file is not sorted: the first out-of-order row is reported.
+    let e = stream(&raw, &inputs.plan, SEED, true).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Unsorted { line, .. } if *line > 1),
+        "{e}"
+    );
+    assert!(e.to_string().contains("dualdraw sort"), "{e}");
+    // A sorted file with one row repeated: a duplicate, with both lines.
+    let text = String::from_utf8(sorted(&raw)).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(11, lines[10]);
+    let dup = lines.join("\n") + "\n";
+    for parallel in [false, true] {
+        let e = stream(dup.as_bytes(), &inputs.plan, SEED, parallel).unwrap_err();
+        match e.kind() {
+            ErrorKind::DuplicateId {
+                first_line, line, ..
+            } => assert_eq!((*first_line, *line), (11, 12), "{e}"),
+            _ => panic!("expected a duplicate id, got {e}"),
+        }
+    }
+}
+
+const PLAN: &str = r#"
+id = "STREAM"
+title = "stream test"
+inspection_date = "2020-10-20"
+targets = "t.csv"
+officers = "o.csv"
+[[task]]
+id = "count"
+domain = "无线电"
+item = { name = "n", basis = "b" }
+scope = { domains = ["无线电"] }
+sample = { count = COUNT }
+shortfall = "take-all"
+exclude_inspected_within_days = 365
+team = { size = 2 }
+[[task]]
+id = "ratio"
+domain = "电力"
+item = { name = "n", basis = "b" }
+sample = { ratio = "RATIO" }
+team = { size = 2 }
+[[task]]
+id = "classes"
+domain = "监控化学品"
+item = { name = "n", basis = "b" }
+scope = { statuses = ["active", "abnormal", "closed"], regions = ["120116", "120100"] }
+sample = { by_class = { A = "CA", B = "5%", C = "20%", D = "100%", none = "3%" } }
+team = { size = 2 }
+"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// Random directory sizes, sample sizes and ratios, from tiny ratios (where the streaming
+    /// bound keeps everything for a while) to large ones: streaming equals in-memory.
+    #[test]
+    fn streaming_equals_in_memory(
+        rows in 0u64..4_000,
+        gen_seed in 0u64..1_000,
+        count in 1u64..40,
+        ratio_bp in 1u32..10_000,
+        class_a_bp in 1u32..10_000,
+        seed in "[a-z0-9]{1,12}",
+    ) {
+        let plan_text = PLAN
+            .replace("COUNT", &count.to_string())
+            .replace("RATIO", &format!("{}.{:02}%", ratio_bp / 100, ratio_bp % 100))
+            .replace("CA", &format!("{}.{:02}%", class_a_bp / 100, class_a_bp % 100));
+        let plan = Plan::from_toml(&plan_text, "plan.toml".as_ref()).unwrap();
+        let mut data = Vec::new();
+        dualdraw::synth::targets(&mut data, rows, gen_seed).unwrap();
+        let targets = read_targets(data.as_slice(), "t.csv".as_ref()).unwrap();
+        let memory = dualdraw::draw::select(&plan, &targets, &seed).unwrap();
+        for parallel in [false, true] {
+            let s = stream(&data, &plan, &seed, parallel).unwrap();
+            prop_assert_eq!(&s.selections, &memory);
+            prop_assert_eq!(s.digest, targets.digest());
+            prop_assert_eq!(&s.warnings, &targets.warnings);
+        }
+    }
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dualdraw"))
+}
+
+/// Writes a plan over `targets.csv` and the demo officers into `dir`.
+fn write_plan(dir: &Path) -> std::path::PathBuf {
+    let officers = std::fs::canonicalize("fixtures/tianjin-2020/officers.csv").unwrap();
+    let text = PLAN
+        .replace("COUNT", "7")
+        .replace("RATIO", "0.5%")
+        .replace("CA", "1%")
+        .replace("t.csv", "targets.csv")
+        .replace("o.csv", &officers.display().to_string());
+    let p = dir.join("plan.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn cli_pipe_sort_and_memory_give_the_same_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path());
+    let targets = dir.path().join("targets.csv");
+    let st = bin()
+        .args(["gen-targets", "--rows", "20000", "--seed", "3", "-o"])
+        .arg(&targets)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let draw = |extra: &[&str], out: &str, stdin: Option<&Path>| {
+        let mut c = bin();
+        c.arg("draw")
+            .arg(&plan)
+            .args(["--seed", "s1", "--out"])
+            .arg(dir.path().join(out));
+        c.args(extra);
+        if let Some(f) = stdin {
+            c.stdin(Stdio::from(std::fs::File::open(f).unwrap()));
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(dir.path().join(out).join("draw.log")).unwrap()
+    };
+    let memory = draw(&[], "mem", None);
+    assert_eq!(draw(&["--stream"], "streamed", None), memory);
+    assert_eq!(draw(&["--targets", "-"], "piped", Some(&targets)), memory);
+
+    // Shuffle (reverse) the rows: the in-memory draw is unchanged; streaming refuses until sorted.
+    let text = std::fs::read_to_string(&targets).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1..].reverse();
+    let shuffled = dir.path().join("shuffled.csv");
+    std::fs::write(&shuffled, lines.join("\n") + "\n").unwrap();
+    let o = bin()
+        .arg("draw")
+        .arg(&plan)
+        .args(["--seed", "s1", "--targets"])
+        .arg(&shuffled)
+        .arg("--out")
+        .arg(dir.path().join("refused"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 3"));
+    assert!(!dir.path().join("refused").exists());
+    let resorted = dir.path().join("resorted.csv");
+    let o = bin()
+        .arg("sort")
+        .arg(&shuffled)
+        .arg("-o")
+        .arg(&resorted)
+        .args(["--memory-mib", "1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("runs spilled"));
+    assert_eq!(std::fs::read(&resorted).unwrap(), text.as_bytes());
+    assert_eq!(
+        draw(&["--targets", resorted.to_str().unwrap()], "resorted", None),
+        memory
+    );
+
+    // Verify streams too, and a sort never replaces an existing file.
+    let o = bin()
+        .arg("verify")
+        .arg(dir.path().join("mem/draw.log"))
+        .arg("--plan")
+        .arg(&plan)
+        .arg("--stream")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin()
+        .arg("sort")
+        .arg(&shuffled)
+        .arg("-o")
+        .arg(&resorted)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,0 +1,822 @@
+#!/usr/bin/env python3
+"""Independent verifier for dualdraw logs (`dualdraw-spec/1`), written from SPEC.md alone.
+
+Python 3.11+ standard library only. Usage:
+
+    python3 verify.py LOG --plan PLAN [--head HEX]     # exit 0 verified, 1 failed, 2 bad input
+    python3 verify.py --self-test                      # RFC 8439 and SPEC §8 vectors
+
+Every function cites the SPEC.md section it implements.
+"""
+import argparse
+import csv
+import hashlib
+import io
+import json
+import re
+import sys
+import tomllib
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from math import ceil
+from pathlib import Path
+
+SPEC = "dualdraw-spec/1"
+ZERO64 = "0" * 64
+NOTICE = ("the seed was supplied by the operator (rehearsal/test mode); this draw alone does not "
+          "prove the seed was not chosen to steer the result")
+
+
+class BadInput(Exception):
+    """Invalid or unreadable input: exit code 2 (§7)."""
+
+
+class Failed(Exception):
+    """Verification failure: exit code 1 (§7). `line` is 1-based."""
+
+    def __init__(self, check, line, message):
+        super().__init__(f"{check}: line {line}: {message}")
+
+
+# ---------------------------------------------------------------- §1 notation and encodings
+WHITE_SPACE = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
+    chr(c) for c in range(0x2000, 0x200B)}
+
+
+def trim(s):
+    """§1: remove Unicode White_Space from both ends (not Python's str.strip set)."""
+    a, b = 0, len(s)
+    while a < b and s[a] in WHITE_SPACE:
+        a += 1
+    while b > a and s[b - 1] in WHITE_SPACE:
+        b -= 1
+    return s[a:b]
+
+
+def has_control(s):
+    """§1: general category Cc."""
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in s)
+
+
+def u32be(n):
+    return n.to_bytes(4, "big")
+
+
+def enc_str(s):
+    """§1 str(x)."""
+    b = s.encode("utf-8")
+    return u32be(len(b)) + b
+
+
+def enc_list(items):
+    """§1 list(x1..xn)."""
+    return u32be(len(items)) + b"".join(enc_str(x) for x in items)
+
+
+def sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+def ascii_lower(s):
+    return s.translate({c: c + 32 for c in range(65, 91)})
+
+
+def byte_sorted(items):
+    """§1 byte order == code point order, which is Python's str order."""
+    return sorted(items)
+
+
+# ---------------------------------------------------------------- §3 directories: value rules
+CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+ENTERPRISE_STATUS = {"active": ["active", "存续", "在业", "开业", "正常"],
+                     "abnormal": ["abnormal", "经营异常", "异常", "严重违法失信"],
+                     "closed": ["closed", "注销", "吊销", "撤销", "停业"]}
+OFFICER_STATUS = {"active": ["active", "在岗", "在职", "正常"],
+                  "leave": ["leave", "休假", "请假", "离岗", "借调"],
+                  "left": ["left", "离职", "调离", "退休"]}
+
+
+def parse_text(v):
+    """§3 text: non-empty, no control character."""
+    if not v or has_control(v):
+        raise ValueError("empty or contains a control character")
+    return v
+
+
+def uscc_form(v):
+    """§3 unified social credit code: 18 characters of CHARSET."""
+    if len(v) != 18 or any(c not in CHARSET for c in v):
+        raise ValueError(f"not a unified social credit code: {v!r}")
+    return v
+
+
+def uscc_check_char(code):
+    """§3 check character of positions 1-17."""
+    total = sum(CHARSET.index(c) * w for c, w in zip(code[:17], WEIGHTS))
+    return CHARSET[(31 - total % 31) % 31]
+
+
+def days_from_civil(y, m, d):
+    """Proleptic Gregorian day number (days since 1970-01-01); valid for year 0..9999."""
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+def parse_date(v):
+    """§3 date -> 'YYYY-MM-DD'."""
+    if v.endswith("日"):
+        parts = re.split("[年月]", v[:-1])
+    else:
+        parts = v.split("-") if "-" in v else v.split("/")
+    ok = len(parts) == 3 and all(p and all("0" <= c <= "9" for c in p) for p in parts)
+    if not ok or len(parts[0]) != 4 or not (1 <= len(parts[1]) <= 2 and 1 <= len(parts[2]) <= 2):
+        raise ValueError(f"not a date: {v!r}")
+    y, m, d = (int(p) for p in parts)
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    mdays = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    if not (1 <= m <= 12 and 1 <= d <= mdays[m - 1]):
+        raise ValueError(f"no such date: {v!r}")
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def date_number(iso):
+    y, m, d = (int(p) for p in iso.split("-"))
+    return days_from_civil(y, m, d)
+
+
+def parse_list(v):
+    """§3 list: split at ; ； 、 , ; trim; drop empty; sort; dedupe."""
+    return byte_sorted({trim(x) for x in re.split("[;；、,]", v)} - {""})
+
+
+def parse_yesno(v):
+    """§3 yes/no -> '1'/'0'."""
+    low = ascii_lower(v)
+    if low in ("true", "yes", "y", "1") or v == "是":
+        return "1"
+    if low in ("false", "no", "n", "0", "") or v == "否":
+        return "0"
+    raise ValueError(f"not yes/no: {v!r}")
+
+
+def parse_class(v):
+    """§3 credit class -> 'A'..'D' or '' (quirk: '级' alone is no class)."""
+    while v and v[-1] in "级类":
+        v = v[:-1]
+    if v == "" or ascii_lower(v) in ("a", "b", "c", "d"):
+        return v.upper()
+    raise ValueError(f"not a credit class: {v!r}")
+
+
+def parse_status(v, table):
+    """§3 status: English ASCII case-insensitive, Chinese exact."""
+    for canon, spellings in table.items():
+        if ascii_lower(v) == spellings[0] or v in spellings[1:]:
+            return canon
+    raise ValueError(f"unknown status: {v!r}")
+
+
+def parse_region6(v):
+    if len(v) != 6 or not all("0" <= c <= "9" for c in v):
+        raise ValueError(f"not 6 ASCII digits: {v!r}")
+    return v
+
+
+def parse_officer_id(v):
+    if ";" in parse_text(v) or "," in v:
+        raise ValueError("contains ';' or ','")
+    return v
+
+
+def parse_domains(v):
+    items = parse_list(v)
+    if not items:
+        raise ValueError("empty list")
+    return items
+
+
+TARGET_COLUMNS = [  # (column, Chinese names, required, parser)
+    ("id", ["统一社会信用代码"], True, uscc_form),
+    ("name", ["企业名称"], True, parse_text),
+    ("region", ["行政区划代码", "所属区域"], True, parse_region6),
+    ("domains", ["监管领域", "行业"], True, parse_domains),
+    ("credit_class", ["信用等级", "信用风险分类"], False, parse_class),
+    ("status", ["登记状态"], True, lambda v: parse_status(v, ENTERPRISE_STATUS)),
+    ("last_inspected", ["上次检查日期"], False, lambda v: parse_date(v) if v else ""),
+]
+OFFICER_COLUMNS = [
+    ("id", ["人员编号", "工号"], True, parse_officer_id),
+    ("name", ["姓名"], True, parse_text),
+    ("department", ["所属部门"], True, parse_text),
+    ("region", ["片区"], True, parse_text),
+    ("cert_no", ["执法证号"], True, parse_text),
+    ("cert_expires", ["执法证有效期至"], True, parse_date),
+    ("domains", ["执法领域"], True, parse_domains),
+    ("expert", ["是否专家"], False, parse_yesno),
+    ("status", ["人员状态"], True, lambda v: parse_status(v, OFFICER_STATUS)),
+    ("conflicts", ["回避企业"], False, lambda v: [uscc_form(c) for c in parse_list(v)]),
+]
+
+
+def read_directory(path, columns):
+    """§3: read a CSV directory into records (dicts of canonical values) sorted by id."""
+    try:
+        text = Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{path}: {e}") from None
+    csv.field_size_limit(1 << 30)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    try:
+        for rec in reader:
+            if rec:  # empty lines are skipped
+                rows.append((reader.line_num, [trim(f) for f in rec]))
+    except csv.Error as e:
+        raise BadInput(f"{path}: CSV syntax: {e}") from None
+    if not rows:
+        raise BadInput(f"{path}: no header")
+    header = [trim(h.lstrip("\ufeff")) for h in rows[0][1]]  # all leading U+FEFF, then trim
+    where = {}
+    for i, cell in enumerate(header):
+        for name, zh, _, _ in columns:
+            if ascii_lower(cell) == name or cell in zh:
+                if name in where:
+                    raise BadInput(f"{path}: column {name} appears twice")
+                where[name] = i
+    for name, _, required, _ in columns:
+        if required and name not in where:
+            raise BadInput(f"{path}: missing column {name}")
+    records, seen = [], set()
+    for line, rec in rows[1:]:
+        if len(rec) != len(header):
+            raise BadInput(f"{path}: line {line}: {len(rec)} fields, header has {len(header)}")
+        r = {}
+        for name, _, _, parse in columns:
+            try:
+                r[name] = parse(rec[where[name]] if name in where else "")
+            except ValueError as e:
+                raise BadInput(f"{path}: line {line}: field {name}: {e}") from None
+        if r["id"] in seen:
+            raise BadInput(f"{path}: line {line}: duplicate id {r['id']}")
+        seen.add(r["id"])
+        records.append(r)
+    return sorted(records, key=lambda r: r["id"])
+
+
+# ---------------------------------------------------------------- §3.1-3.3 records and digest
+def enterprise_record(e):
+    """§3.1 canonical enterprise record."""
+    return (enc_str("dualdraw/v1/enterprise") + enc_str(e["id"]) + enc_str(e["name"])
+            + enc_str(e["region"]) + enc_list(e["domains"]) + enc_str(e["credit_class"])
+            + enc_str(e["status"]) + enc_str(e["last_inspected"]))
+
+
+def officer_record(o):
+    """§3.2 canonical officer record."""
+    return (enc_str("dualdraw/v1/officer") + enc_str(o["id"]) + enc_str(o["name"])
+            + enc_str(o["department"]) + enc_str(o["region"]) + enc_str(o["cert_no"])
+            + enc_str(o["cert_expires"]) + enc_list(o["domains"]) + enc_str(o["expert"])
+            + enc_str(o["status"]) + enc_list(o["conflicts"]))
+
+
+def merkle_head(leaves):
+    """§3.3 RFC 6962 Merkle Tree Hash."""
+    if not leaves:
+        return sha256(b"")
+    if len(leaves) == 1:
+        return sha256(b"\x00" + leaves[0])
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return sha256(b"\x01" + merkle_head(leaves[:k]) + merkle_head(leaves[k:]))
+
+
+def directory_digest(records, canon):
+    return {"count": len(records), "head": merkle_head([canon(r) for r in records]).hex()}
+
+
+# ---------------------------------------------------------------- §4.1-4.2 plan
+def is_identifier(v):
+    """§4.1 identifier."""
+    return (isinstance(v, str) and 1 <= len(v.encode()) <= 128 and not has_control(v)
+            and trim(v) == v)
+
+
+def parse_ratio(v):
+    """§4.2 ratio string -> (exact Fraction R, displayed string)."""
+    if not isinstance(v, str):
+        raise BadInput(f"ratio must be a string: {v!r}")
+    s, pct = trim(v), False
+    if s.endswith("%"):
+        s, pct = trim(s[:-1]), True
+    if not re.fullmatch(r"[0-9]+|[0-9]*\.[0-9]+", s):
+        raise BadInput(f"bad ratio {v!r}")
+    with localcontext() as ctx:
+        ctx.prec = 200
+        shown = Decimal(s) if pct else Decimal(s) * 100
+    r = Fraction(shown) / 100
+    if not 0 < r <= 1:
+        raise BadInput(f"ratio out of range (0, 1]: {v!r}")
+    text = format(shown, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return r, text + "%"
+
+
+def check_keys(table, allowed, where, required=()):
+    if not isinstance(table, dict):
+        raise BadInput(f"{where}: must be a table")
+    for k in table:
+        if k not in allowed:
+            raise BadInput(f"{where}: unknown key {k!r}")
+    for k in required:
+        if k not in table:
+            raise BadInput(f"{where}: missing key {k!r}")
+
+
+def want(v, typ, where):
+    if typ is int and (not isinstance(v, int) or isinstance(v, bool)):
+        raise BadInput(f"{where}: must be an integer")
+    if typ is not int and not isinstance(v, typ):
+        raise BadInput(f"{where}: must be a {typ.__name__}")
+    return v
+
+
+def parse_sample(s, where):
+    """§4.2 sample: count / ratio / by_class."""
+    check_keys(s, ("count", "ratio", "by_class"), where)
+    if len(s) != 1:
+        raise BadInput(f"{where}: exactly one of count, ratio, by_class")
+    if "count" in s:
+        n = want(s["count"], int, where + ".count")
+        if n < 1:
+            raise BadInput(f"{where}.count must be >= 1")
+        return {"kind": "count", "n": n, "log": {"count": n}}
+    if "ratio" in s:
+        r, shown = parse_ratio(s["ratio"])
+        return {"kind": "ratio", "r": r, "log": {"ratio": shown}}
+    table = want(s["by_class"], dict, where + ".by_class")
+    if not table:
+        raise BadInput(f"{where}.by_class is empty")
+    ratios, shown = {}, {}
+    for key in byte_sorted(table):  # quirk: of two keys naming one class, the last wins
+        try:
+            cls = "none" if ascii_lower(key) == "none" else parse_class(key)
+        except ValueError:
+            raise BadInput(f"{where}.by_class: unknown class {key!r}") from None
+        if cls == "":
+            raise BadInput(f"{where}.by_class: unknown class {key!r}")
+        ratios[cls], shown[cls] = parse_ratio(table[key])
+    return {"kind": "by_class", "ratios": ratios, "log": {"by_class": shown}}
+
+
+def parse_task(t, i):
+    """§4.2 one [[task]]."""
+    w = f"task[{i}]"
+    check_keys(t, ("id", "domain", "item", "scope", "sample", "exclude_inspected_within_days",
+                   "shortfall", "team"), w, ("id", "domain", "item", "sample", "team"))
+    if not is_identifier(t["id"]):
+        raise BadInput(f"{w}.id is not an identifier")
+    domain = want(t["domain"], str, w + ".domain")
+    if trim(domain) == "":
+        raise BadInput(f"{w}.domain is empty")
+    check_keys(t["item"], ("name", "basis"), w + ".item", ("name", "basis"))
+    item = {k: want(t["item"][k], str, f"{w}.item.{k}") for k in ("name", "basis")}
+    scope = t.get("scope", {})
+    check_keys(scope, ("regions", "domains", "statuses"), w + ".scope")
+    sc = {}
+    for k in ("regions", "domains", "statuses"):
+        sc[k] = [want(x, str, f"{w}.scope.{k}") for x in want(scope.get(k, []), list, w)]
+    try:
+        [parse_region6(r) for r in sc["regions"]]
+        statuses = [parse_status(x, ENTERPRISE_STATUS) for x in sc["statuses"]]
+    except ValueError as e:
+        raise BadInput(f"{w}.scope: {e}") from None
+    excl = t.get("exclude_inspected_within_days")
+    if excl is not None and not 0 <= want(excl, int, w) <= 4294967295:
+        raise BadInput(f"{w}.exclude_inspected_within_days out of range")
+    shortfall = t.get("shortfall", "error")
+    if shortfall not in ("error", "take-all"):
+        raise BadInput(f"{w}.shortfall must be \"error\" or \"take-all\"")
+    check_keys(t["team"], ("size", "experts"), w + ".team", ("size",))
+    size = want(t["team"]["size"], int, w + ".team.size")
+    experts = want(t["team"].get("experts", 0), int, w + ".team.experts")
+    if size < 2 or experts < 0:
+        raise BadInput(f"{w}.team: size must be >= 2 and experts >= 0")
+    return {"id": t["id"], "domain": domain, "item": item, "regions": sc["regions"],
+            "domains": sc["domains"], "statuses": statuses,
+            "directed": any(sc.values()), "sample": parse_sample(t["sample"], w + ".sample"),
+            "exclude": excl, "shortfall": shortfall, "size": size, "experts": experts}
+
+
+def load_plan(path):
+    """§4.1-4.2: parse and validate the plan; returns (plan dict, raw bytes)."""
+    try:
+        raw = Path(path).read_bytes()
+        doc = tomllib.loads(raw.decode("utf-8").lstrip("\ufeff"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise BadInput(f"{path}: {e}") from None
+    check_keys(doc, ("id", "title", "inspection_date", "targets", "officers", "seed", "task"),
+               "plan", ("id", "title", "inspection_date", "targets", "officers", "task"))
+    if not is_identifier(doc["id"]):
+        raise BadInput("plan.id is not an identifier")
+    for k in ("title", "inspection_date", "targets", "officers"):
+        want(doc[k], str, "plan." + k)
+    try:
+        date = parse_date(doc["inspection_date"])
+    except ValueError as e:
+        raise BadInput(f"plan.inspection_date: {e}") from None
+    if "seed" in doc:
+        check_seed(want(doc["seed"], str, "plan.seed"))
+    tasks = [parse_task(t, i) for i, t in enumerate(want(doc["task"], list, "plan.task"))]
+    if not tasks or len({t["id"] for t in tasks}) != len(tasks):
+        raise BadInput("plan: needs at least one task, with unique ids")
+    base = Path(path).parent
+    return {"id": doc["id"], "title": doc["title"], "date": date, "seed": doc.get("seed"),
+            "targets": base / doc["targets"], "officers": base / doc["officers"],
+            "tasks": tasks}, raw
+
+
+# ---------------------------------------------------------------- §4.3-4.4 pool and strata
+def region_matches(f, r):
+    """§4.3 region filter."""
+    if f.endswith("0000"):
+        return r.startswith(f[:2])
+    if f.endswith("00"):
+        return r.startswith(f[:4])
+    return r == f
+
+
+def task_pool(task, enterprises, date):
+    """§4.3 -> (eligible per stratum name, excluded_recent)."""
+    strata, excluded = {}, 0
+    for e in enterprises:
+        if task["regions"] and not any(region_matches(f, e["region"]) for f in task["regions"]):
+            continue
+        if task["domains"] and not set(task["domains"]) & set(e["domains"]):
+            continue
+        if e["status"] not in (task["statuses"] or ["active", "abnormal"]):
+            continue
+        if (task["exclude"] is not None and e["last_inspected"]
+                and date_number(date) - date_number(e["last_inspected"]) < task["exclude"]):
+            excluded += 1
+            continue
+        name = "all" if task["sample"]["kind"] != "by_class" else (e["credit_class"] or "none")
+        strata.setdefault(name, []).append(e)
+    return strata, excluded
+
+
+def sample_sizes(task, pool):
+    """§4.4 -> list of (stratum, eligible list, requested), in stratum order."""
+    s = task["sample"]
+    if s["kind"] != "by_class":
+        elig = pool.get("all", [])
+        req = s["n"] if s["kind"] == "count" else ceil(s["r"] * len(elig))
+        return [("all", elig, req)]
+    out = []
+    for cls in ("A", "B", "C", "D", "none"):
+        elig = pool.get(cls, [])
+        if elig and cls not in s["ratios"]:
+            raise Failed("strata (§4.4)", 1, f"task {task['id']}: class {cls} has eligible "
+                         "enterprises but no ratio in the plan")
+        if elig or cls in s["ratios"]:
+            out.append((cls, elig, ceil(s["ratios"][cls] * len(elig)) if elig else 0))
+    return out
+
+
+# ---------------------------------------------------------------- §5 randomness
+def check_seed(seed):
+    """§5.1 seed: 1..1024 bytes, no control character."""
+    if not 1 <= len(seed.encode()) <= 1024 or has_control(seed):
+        raise BadInput("invalid seed")
+    return seed
+
+
+def task_key(seed, plan_id, task_id):
+    """§5.1 K."""
+    return sha256(enc_str("dualdraw/v1/task-key") + enc_str(seed) + enc_str(plan_id)
+                  + enc_str(task_id))
+
+
+def ticket(key, eid):
+    """§5.2 ticket = SHA-256(hex(K) ':' id)."""
+    return sha256((key.hex() + ":" + eid).encode())
+
+
+def bottom_k(key, eligible, k):
+    """§5.2 the k smallest tickets, ties by id."""
+    return sorted(((ticket(key, e["id"]), e["id"]) for e in eligible))[:k]
+
+
+def team_key(key, eid):
+    """§5.3 team key."""
+    return sha256(enc_str("dualdraw/v1/team-key") + key + enc_str(eid))
+
+
+def chacha20_block(key, counter, nonce):
+    """RFC 8439 §2.3 ChaCha20 block function -> 64 bytes."""
+    def rotl(v, c):
+        return ((v << c) & 0xFFFFFFFF) | (v >> (32 - c))
+
+    def qr(s, a, b, c, d):
+        s[a] = (s[a] + s[b]) & 0xFFFFFFFF; s[d] = rotl(s[d] ^ s[a], 16)
+        s[c] = (s[c] + s[d]) & 0xFFFFFFFF; s[b] = rotl(s[b] ^ s[c], 12)
+        s[a] = (s[a] + s[b]) & 0xFFFFFFFF; s[d] = rotl(s[d] ^ s[a], 8)
+        s[c] = (s[c] + s[d]) & 0xFFFFFFFF; s[b] = rotl(s[b] ^ s[c], 7)
+
+    words = lambda b: [int.from_bytes(b[i:i + 4], "little") for i in range(0, len(b), 4)]
+    init = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574] + words(key) + [counter] + words(nonce)
+    s = list(init)
+    for _ in range(10):
+        qr(s, 0, 4, 8, 12); qr(s, 1, 5, 9, 13); qr(s, 2, 6, 10, 14); qr(s, 3, 7, 11, 15)
+        qr(s, 0, 5, 10, 15); qr(s, 1, 6, 11, 12); qr(s, 2, 7, 8, 13); qr(s, 3, 4, 9, 14)
+    return b"".join(((x + y) & 0xFFFFFFFF).to_bytes(4, "little") for x, y in zip(s, init))
+
+
+class Stream:
+    """§5.3 keystream (zero nonce, counter from 0); next_u64 reads 8 bytes little-endian."""
+
+    def __init__(self, key):
+        self.key, self.counter, self.buf = key, 0, b""
+
+    def next_u64(self):
+        if len(self.buf) < 8:
+            self.buf += chacha20_block(self.key, self.counter, bytes(12))
+            self.counter += 1
+        word, self.buf = self.buf[:8], self.buf[8:]
+        return int.from_bytes(word, "little")
+
+
+def below(stream, n):
+    """§5.4 unbiased integer in 0..n-1 by rejection."""
+    if n <= 1:
+        return 0
+    t = (1 << 64) % n
+    while True:
+        x = stream.next_u64()
+        if x >= t:
+            return x % n
+
+
+def partial_fisher_yates(stream, pool, k):
+    """§5.5 steps 4 and 7."""
+    for i in range(k):
+        j = i + below(stream, len(pool) - i)
+        pool[i], pool[j] = pool[j], pool[i]
+    return pool[:k]
+
+
+def draw_team(task, key, eid, officers, date):
+    """§5.5 one team -> log members."""
+    d = task["domain"]
+    pool = [o["id"] for o in officers if o["status"] == "active" and o["cert_expires"] >= date
+            and d in o["domains"] and eid not in o["conflicts"]]
+    if len(pool) < task["size"]:
+        raise Failed("team (§5.5)", 1, f"task {task['id']}, {eid}: {len(pool)} eligible "
+                     f"officers < team size {task['size']}")
+    stream = Stream(team_key(key, eid))
+    drawn = partial_fisher_yates(stream, pool, task["size"])
+    xpool = [o["id"] for o in officers if o["id"] not in drawn and o["status"] == "active"
+             and o["expert"] == "1" and d in o["domains"] and eid not in o["conflicts"]]
+    if len(xpool) < task["experts"]:
+        raise Failed("team (§5.5)", 1, f"task {task['id']}, {eid}: {len(xpool)} eligible "
+                     f"experts < {task['experts']}")
+    n_x = len(xpool)
+    experts = partial_fisher_yates(stream, xpool, task["experts"]) if task["experts"] else []
+    return {"event": "team", "task": task["id"], "enterprise": eid, "leader": drawn[0],
+            "officers": drawn, "experts": experts, "eligible_officers": len(pool),
+            "eligible_experts": n_x}
+
+
+# ---------------------------------------------------------------- §6 log
+def canonical_json(v):
+    """§6.1 canonical JSON (the spec's own Python equivalent)."""
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def draw_events(plan, raw, enterprises, officers, seed, crate_version):
+    """§6.2 all events of the draw (without seq/prev), in order."""
+    check_seed(seed)
+    digests = {"targets": directory_digest(enterprises, enterprise_record),
+               "officers": directory_digest(officers, officer_record)}
+    events = [{"event": "header", "spec": SPEC, "crate_version": crate_version,
+               "mode": "operator-seed", "notice": NOTICE,
+               "plan": {"id": plan["id"], "title": plan["title"], "digest": sha256(raw).hex()},
+               "inspection_date": plan["date"], "seed": seed, "directories": digests}]
+    for e in enterprises:
+        want_c = uscc_check_char(e["id"])
+        if e["id"][17] != want_c:
+            events.append({"event": "warning", "code": "uscc-check", "source": "targets",
+                           "id": e["id"], "message": f"check character is \"{e['id'][17]}\" "
+                           f"but GB 32100-2015 gives '{want_c}'; kept as an early pilot code"})
+    n_targets = n_teams = 0
+    for task in plan["tasks"]:
+        key = task_key(seed, plan["id"], task["id"])
+        pool, excluded = task_pool(task, enterprises, plan["date"])
+        strata, targets = [], []
+        for name, elig, req in sample_sizes(task, pool):
+            if req > len(elig) and task["shortfall"] == "error":
+                raise Failed("strata (§4.4)", 1, f"task {task['id']}, stratum {name}: "
+                             f"requested {req} > eligible {len(elig)}")
+            chosen = bottom_k(key, elig, min(req, len(elig)))
+            strata.append({"stratum": name, "eligible": len(elig), "requested": req,
+                           "drawn": len(chosen), "shortfall": req - len(chosen),
+                           "cutoff": chosen[-1][0].hex() if chosen else None})
+            targets += [{"event": "target", "task": task["id"], "stratum": name, "rank": r,
+                         "id": eid, "ticket": t.hex()} for r, (t, eid) in enumerate(chosen, 1)]
+        events.append({"event": "task", "task": task["id"], "item": task["item"],
+                       "domain": task["domain"], "directed": task["directed"],
+                       "sample": task["sample"]["log"], "shortfall_rule": task["shortfall"],
+                       "team_rule": {"size": task["size"], "experts": task["experts"]},
+                       "exclude_inspected_within_days": task["exclude"],
+                       "excluded_recent": excluded, "key": key.hex(), "strata": strata})
+        events += targets
+        events += [draw_team(task, key, t["id"], officers, plan["date"]) for t in targets]
+        n_targets, n_teams = n_targets + len(targets), n_teams + len(targets)
+    events.append({"event": "footer", "tasks": len(plan["tasks"]), "targets": n_targets,
+                   "teams": n_teams, "warnings": sum(e["event"] == "warning" for e in events)})
+    return events
+
+
+def chain_lines(events):
+    """§6.2 seq/prev; returns the lines as bytes (without LF)."""
+    lines, prev = [], ZERO64
+    for i, ev in enumerate(events):
+        line = canonical_json(dict(ev, seq=i, prev=prev)).encode("utf-8")
+        lines.append(line)
+        prev = sha256(line).hex()
+    return lines
+
+
+# ---------------------------------------------------------------- §7 verification
+def check_chain(data):
+    """§7 step 1 -> (lines as bytes, parsed objects)."""
+    if not data or not data.endswith(b"\n"):
+        raise Failed("chain (§7.1)", max(1, data.count(b"\n") + 1), "log is empty or does not "
+                     "end with LF")
+    lines, objs, prev = data[:-1].split(b"\n"), [], ZERO64
+    for i, line in enumerate(lines):
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise Failed("chain (§7.1)", i + 1, "not UTF-8 JSON") from None
+        if not isinstance(obj, dict):
+            raise Failed("chain (§7.1)", i + 1, "not a JSON object")
+        if obj.get("prev") != prev:
+            raise Failed("chain (§7.1)", i + 1, f"prev is {obj.get('prev')!r}, expected {prev} "
+                         "(line edited, inserted, deleted or reordered here or just before)")
+        seq = obj.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq != i:
+            raise Failed("chain (§7.1)", i + 1, f"seq is {seq!r}, expected {i}")
+        objs.append(obj)
+        prev = sha256(line).hex()
+    return lines, objs
+
+
+def read_head(log_path, head_arg):
+    """§7 step 2: the published head (--head, else draw.head beside the log), or None."""
+    text = head_arg
+    side = Path(log_path).parent / "draw.head"
+    if text is None and side.is_file():
+        try:
+            text = side.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise BadInput(f"{side}: {e}") from None
+    if text is None:
+        return None
+    text = trim(text)
+    if not re.fullmatch("[0-9a-fA-F]{64}", text):
+        raise BadInput(f"invalid head {text!r}: need 64 hex digits")
+    return text.lower()
+
+
+def first_difference(a, b, path=""):
+    """Describe where two JSON values differ (for a readable report)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in byte_sorted(set(a) | set(b)):
+            if k not in a or k not in b or a[k] != b[k]:
+                if k in a and k in b:
+                    return first_difference(a[k], b[k], f"{path}.{k}" if path else k)
+                return f"member {k!r} {'missing' if k not in a else 'unexpected'}"
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return first_difference(x, y, f"{path}[{i}]")
+    return f"{path or 'line'}: log has {json.dumps(a, ensure_ascii=False)}, expected " \
+           f"{json.dumps(b, ensure_ascii=False)}"
+
+
+CHECK_NAMES = {"header": "header (§6.2)", "warning": "warnings (§3, §6.2)",
+               "task": "task key, pool and strata (§4.3-4.4, §5.1)",
+               "target": "tickets and bottom-k (§5.2)", "team": "team draw (§5.3-5.5)",
+               "footer": "footer (§6.2)"}
+
+
+def verify(log_path, plan_path, head_arg=None):
+    """§7 steps 1-8. Returns a summary string; raises Failed or BadInput."""
+    try:
+        data = Path(log_path).read_bytes()
+    except OSError as e:
+        raise BadInput(f"{log_path}: {e}") from None
+    head = read_head(log_path, head_arg)
+    plan, raw = load_plan(plan_path)
+    officers = read_directory(plan["officers"], OFFICER_COLUMNS)
+    enterprises = read_directory(plan["targets"], TARGET_COLUMNS)
+    lines, objs = check_chain(data)                                        # step 1
+    if head is not None and sha256(lines[-1]).hex() != head:                # step 2
+        raise Failed("head (§7.2)", len(lines), f"last line hashes to {sha256(lines[-1]).hex()},"
+                     f" published head is {head} (log truncated, extended or edited)")
+    h = objs[0]                                                            # step 3
+    if h.get("event") != "header" or h.get("spec") != SPEC:
+        raise Failed("header (§7.3)", 1, f"not a {SPEC} header")
+    got = (h.get("plan") or {}).get("digest") if isinstance(h.get("plan"), dict) else None
+    if got != sha256(raw).hex():                                           # step 4
+        raise Failed("plan digest (§4.5)", 1, f"log has {got!r}, plan file hashes to "
+                     f"{sha256(raw).hex()}")
+    dirs = h.get("directories") if isinstance(h.get("directories"), dict) else {}
+    for name, recs, canon in (("officers", officers, officer_record),      # steps 5 and 7
+                              ("targets", enterprises, enterprise_record)):
+        want_d = directory_digest(recs, canon)
+        if dirs.get(name) != want_d:
+            raise Failed(f"{name} directory digest (§3.3)", 1, f"log has {dirs.get(name)}, "
+                         f"directory gives {want_d}")
+    seed, version = h.get("seed"), h.get("crate_version")
+    if not isinstance(seed, str) or not isinstance(version, str):
+        raise Failed("header (§7.6)", 1, "seed or crate_version is not a string")
+    try:                                                                   # steps 6 and 7
+        events = draw_events(plan, raw, enterprises, officers, seed, version)
+    except BadInput as e:
+        raise Failed("re-run (§7.6)", 1, str(e)) from None
+    expected = chain_lines(events)                                         # step 8
+    for i, (got_line, want_line) in enumerate(zip(lines, expected)):
+        if got_line != want_line:
+            ev = events[i]["event"]
+            exp_obj = json.loads(want_line)
+            why = ("not canonical JSON (§6.1)" if objs[i] == exp_obj
+                   else first_difference(objs[i], exp_obj))
+            raise Failed(CHECK_NAMES[ev] + " / regenerated log (§7.8)", i + 1, why)
+    if len(lines) != len(expected):
+        raise Failed("regenerated log (§7.8)", min(len(lines), len(expected)) + 1,
+                     f"log has {len(lines)} lines, the draw gives {len(expected)}")
+    return (f"verified: {len(lines)} lines, {len(plan['tasks'])} tasks, "
+            f"{events[-1]['targets']} targets, seed {seed!r}, head {sha256(lines[-1]).hex()}"
+            + ("" if head else " (no published head: truncation is not excluded)"))
+
+
+# ---------------------------------------------------------------- self-test (RFC 8439, §8)
+def self_test():
+    k0 = bytes(32)
+    assert chacha20_block(bytes(range(32)), 1, bytes.fromhex("000000090000004a00000000")).hex() \
+        == ("10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e"
+            "d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e"), "RFC 8439 2.3.2"
+    assert chacha20_block(k0, 0, bytes(12)).hex() == (
+        "76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7"
+        "da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586"), "RFC 8439 A.1 #1"
+    assert chacha20_block(k0, 1, bytes(12)).hex() == (
+        "9f07e7be5551387a98ba977c732d080dcb0f29a048e3656912c6533e32ee7aed"
+        "29b721769ce64e43d57133b074d839d531ed1f28510afb45ace10a1f4b794d6f"), "RFC 8439 A.1 #2"
+    key = task_key("2020-10-15 rehearsal", "TJ-GXJ-2020-SSJ", "radio")
+    assert key.hex() == "d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6", "§8.1"
+    assert ticket(key, "91120116MA05JKLM8C").hex().startswith("49917f3224e2d984"), "§8.2"
+    s = Stream(team_key(key, "91120116MA05JKLM8J"))
+    assert [f"{s.next_u64():016x}" for _ in range(4)] == [
+        "4ffef908c4426eac", "e886449f9c3f17fc", "c2eb788e1d633628", "26661663ef00a2f2"], "§8.3"
+    s = Stream(sha256(b"kat-0"))
+    assert below(s, 2**63 + 1) == 0x2E94476C6EE96A69 and s.counter == 1, "§8.4"
+    assert uscc_check_char("91120116MA05JKLM8") == "J" and parse_list("电力；无线电、电力") == [
+        "无线电", "电力"] and parse_ratio("12.50%")[1] == "12.5%" and parse_ratio("1")[1] == "100%"
+    assert merkle_head([]).hex().startswith("e3b0c442") and parse_date("2020年9月30日") == "2020-09-30"
+    return "self-test passed: RFC 8439 §2.3.2, A.1 #1-#2; SPEC §8.1-8.4"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Independent verifier of dualdraw logs "
+                                 "(dualdraw-spec/1), written from SPEC.md alone.")
+    ap.add_argument("log", nargs="?", help="the draw log (draw.log)")
+    ap.add_argument("--plan", help="the plan (TOML) the draw ran")
+    ap.add_argument("--head", help="the published head (64 hex digits)")
+    ap.add_argument("--self-test", action="store_true", help="check RFC 8439 and SPEC §8 vectors")
+    args = ap.parse_args(argv)
+    if args.self_test:
+        print(self_test())
+        return 0
+    if not args.log or not args.plan:
+        ap.error("LOG and --plan are required")
+    try:
+        self_test()
+        print(verify(args.log, args.plan, args.head))
+        return 0
+    except Failed as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        return 1
+    except BadInput as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
