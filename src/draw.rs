@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use sha2::{Digest as _, Sha256};
 
 use crate::directory::{CreditClass, Enterprise, Officers, Targets};
 use crate::error::{ErrorKind, Result};
@@ -243,6 +244,158 @@ pub struct Outcome {
     pub tasks: Vec<TaskOutcome>,
 }
 
+/// The certified officers eligible for `e`'s team, in id order, and why the others are not.
+fn officer_pool<'o>(
+    task: &Task,
+    date: NaiveDate,
+    e: &Enterprise,
+    officers: &'o Officers,
+) -> (Vec<&'o str>, Vec<team::Exclusion>) {
+    let mut pool = Vec::new();
+    let mut why = Vec::new();
+    for o in &officers.records {
+        match team::exclusion(o, e, task, date, false) {
+            None => pool.push(o.id.as_str()),
+            Some(r) => why.push(r),
+        }
+    }
+    (pool, why)
+}
+
+/// Domain-separation tag of the replacement stream's key.
+pub const REPLACEMENT_KEY_TAG: &str = "dualdraw/v1/replacement-key";
+
+/// The officers who would replace members of `e`'s team, in order (SPEC.md §9.3): the team
+/// draw's Fisher–Yates over the officer pool is redone, then continued past the positions the
+/// draw consumed with a stream keyed `SHA-256(str(TAG) || team_key)`; the team's experts are
+/// left out.
+pub fn replacement_order(
+    task_key: &Hash,
+    task: &Task,
+    date: NaiveDate,
+    e: &Enterprise,
+    officers: &Officers,
+) -> Vec<String> {
+    let Ok((team, mut pool, consumed)) = staff_one(task_key, task, date, e, officers) else {
+        return Vec::new();
+    };
+    let team_key = seed::team_key(task_key, &e.id);
+    let mut b = Vec::new();
+    crate::directory::put_str(&mut b, REPLACEMENT_KEY_TAG);
+    b.extend_from_slice(&team_key);
+    let key: Hash = Sha256::digest(&b).into();
+    let mut rest = pool.split_off(consumed);
+    let n = rest.len();
+    Stream::new(&key).partial_shuffle(&mut rest, n);
+    // The team's experts keep their places; they are not candidates.
+    rest.into_iter()
+        .filter(|o| !team.experts.iter().any(|x| x == o))
+        .map(String::from)
+        .collect()
+}
+
+/// An officer replaced after the draw, by the next lawful one in the enterprise's seeded order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    /// Task id.
+    pub task: String,
+    /// Enterprise id.
+    pub enterprise: String,
+    /// The officer who cannot attend.
+    pub out: String,
+    /// The officer who takes the place.
+    pub incoming: String,
+    /// Why (free text, recorded in the log).
+    pub reason: String,
+    /// Index of `incoming` in the enterprise's [`replacement_order`] (0 for the first
+    /// replacement in that team, 1 for the second, ...).
+    pub position: u64,
+}
+
+/// A request to replace an officer: task, enterprise, officer out, reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplacementRequest {
+    /// Task id.
+    pub task: String,
+    /// Enterprise id.
+    pub enterprise: String,
+    /// The officer who cannot attend.
+    pub out: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Applies replacement requests in order to an outcome's teams: each takes the next officer of
+/// the enterprise's [`replacement_order`]. `records` gives the drawn enterprises' records.
+pub fn apply_replacements(
+    plan: &Plan,
+    outcome: &mut Outcome,
+    records: &BTreeMap<String, Enterprise>,
+    officers: &Officers,
+    requests: &[ReplacementRequest],
+) -> Result<Vec<Replacement>> {
+    let fail = |m: String| -> crate::Error { ErrorKind::Replacement(m).into() };
+    let mut done: Vec<Replacement> = Vec::new();
+    for r in requests {
+        if r.reason.trim().is_empty() || r.reason.chars().any(char::is_control) {
+            return Err(fail(
+                "a replacement needs a reason (one line of text)".into(),
+            ));
+        }
+        let (task, t) = plan
+            .tasks
+            .iter()
+            .zip(outcome.tasks.iter_mut())
+            .find(|(task, _)| task.id == r.task)
+            .ok_or_else(|| fail(format!("the plan has no task {:?}", r.task)))?;
+        let team = t
+            .teams
+            .iter_mut()
+            .find(|tm| tm.enterprise == r.enterprise)
+            .ok_or_else(|| {
+                fail(format!(
+                    "enterprise {} was not drawn in task {:?}",
+                    r.enterprise, r.task
+                ))
+            })?;
+        let slot = team.officers.iter().position(|o| *o == r.out).ok_or_else(|| {
+            fail(format!(
+                "officer {} is not a certified member of the team for {} in task {:?} (members: {}; experts are not replaced)",
+                r.out,
+                r.enterprise,
+                r.task,
+                team.officers.join(", ")
+            ))
+        })?;
+        let e = records
+            .get(&r.enterprise)
+            .ok_or_else(|| fail(format!("no record for enterprise {}", r.enterprise)))?;
+        let m = done
+            .iter()
+            .filter(|d| d.task == r.task && d.enterprise == r.enterprise)
+            .count();
+        let order = replacement_order(&t.key, task, plan.inspection_date, e, officers);
+        let incoming = order.get(m).ok_or_else(|| {
+            fail(format!(
+                "no eligible officer is left for {} in task {:?}: all {} were drawn or used as replacements",
+                r.enterprise,
+                r.task,
+                order.len() + team.officers.len()
+            ))
+        })?;
+        team.officers[slot] = incoming.clone();
+        done.push(Replacement {
+            task: r.task.clone(),
+            enterprise: r.enterprise.clone(),
+            out: r.out.clone(),
+            incoming: incoming.clone(),
+            reason: r.reason.clone(),
+            position: m as u64,
+        });
+    }
+    Ok(done)
+}
+
 /// Draws one enterprise's team for a task (SPEC.md §5.5).
 pub fn draw_team(
     task_key: &Hash,
@@ -251,70 +404,133 @@ pub fn draw_team(
     e: &Enterprise,
     officers: &Officers,
 ) -> Result<Team> {
-    let mut pool: Vec<&str> = Vec::new();
+    Ok(staff_one(task_key, task, date, e, officers)?.0)
+}
+
+/// The expert-eligible people for `e`'s team (certificate not required), in id order, and why
+/// the others are not.
+fn expert_pool<'o>(
+    task: &Task,
+    date: NaiveDate,
+    e: &Enterprise,
+    officers: &'o Officers,
+) -> (Vec<&'o str>, Vec<team::Exclusion>) {
+    let mut pool = Vec::new();
     let mut why = Vec::new();
     for o in &officers.records {
-        match team::exclusion(o, e, task, date, false) {
-            None => pool.push(&o.id),
+        match team::exclusion(o, e, task, date, true) {
+            None => pool.push(o.id.as_str()),
             Some(r) => why.push(r),
         }
     }
+    (pool, why)
+}
+
+/// Draws one team (SPEC.md §5.5) and returns it with the officer pool in its Fisher–Yates state
+/// and how many positions of it the draw consumed (replacements continue from there).
+fn staff_one<'o>(
+    task_key: &Hash,
+    task: &Task,
+    date: NaiveDate,
+    e: &Enterprise,
+    officers: &'o Officers,
+) -> Result<(Team, Vec<&'o str>, usize)> {
+    let (mut pool, why) = officer_pool(task, date, e, officers);
+    let (experts_all, why_x) = expert_pool(task, date, e, officers);
     let need = task.team.size as usize;
-    if pool.len() < need {
-        return Err(ErrorKind::TooFewOfficers {
+    let need_x = task.team.experts as usize;
+    let too_few = |role, needed: usize, eligible: usize, why: String| -> crate::Error {
+        ErrorKind::TooFewOfficers {
             officers: task.source.officers.clone(),
             team: task.source.team.clone(),
             task: task.id.clone(),
             enterprise: e.id.clone(),
-            role: "officers",
-            needed: need as u64,
-            eligible: pool.len() as u64,
-            why: team::explain(why.into_iter()),
+            role,
+            needed: needed as u64,
+            eligible: eligible as u64,
+            why,
         }
-        .into());
+        .into()
+    };
+    if pool.len() < need {
+        return Err(too_few(
+            "officers",
+            need,
+            pool.len(),
+            team::explain(why.into_iter()),
+        ));
+    }
+    if experts_all.len() < need_x {
+        return Err(too_few(
+            "experts",
+            need_x,
+            experts_all.len(),
+            team::explain(
+                why_x
+                    .into_iter()
+                    .filter(|r| *r != team::Exclusion::NotExpert),
+            ),
+        ));
+    }
+    // Hall's condition for two kinds of places: officers and experts must be distinct people.
+    let union = pool.len()
+        + experts_all
+            .iter()
+            .filter(|x| pool.binary_search(x).is_err())
+            .count();
+    if union < need + need_x {
+        return Err(too_few(
+            "officers and experts together",
+            need + need_x,
+            union,
+            format!(
+                "{} officers and {} experts are eligible, but only {union} different people",
+                pool.len(),
+                experts_all.len()
+            ),
+        ));
     }
     let mut stream = Stream::new(&seed::team_key(task_key, &e.id));
     let eligible_officers = pool.len() as u64;
-    stream.partial_shuffle(&mut pool, need);
-    pool.truncate(need);
-
-    let mut experts: Vec<&str> = Vec::new();
-    let mut why = Vec::new();
-    for o in &officers.records {
-        if pool.contains(&o.id.as_str()) {
+    // Lazy Fisher–Yates over the officer pool. A candidate who is also expert-eligible is taken
+    // as an officer only if enough other experts remain for the expert places; by Hall's
+    // condition above the officer places can then always be filled, so a draw never fails
+    // because of the order the seed happened to give.
+    let mut chosen: Vec<&str> = Vec::with_capacity(need);
+    let mut experts_left = experts_all.len();
+    let mut i = 0;
+    while chosen.len() < need {
+        let j = i + stream.below((pool.len() - i) as u64) as usize;
+        pool.swap(i, j);
+        let c = pool[i];
+        i += 1;
+        let is_expert = experts_all.binary_search(&c).is_ok();
+        if is_expert && experts_left <= need_x {
             continue;
         }
-        match team::exclusion(o, e, task, date, true) {
-            None => experts.push(&o.id),
-            Some(r) => why.push(r),
+        if is_expert {
+            experts_left -= 1;
         }
+        chosen.push(c);
     }
-    let need_x = task.team.experts as usize;
-    if experts.len() < need_x {
-        return Err(ErrorKind::TooFewOfficers {
-            officers: task.source.officers.clone(),
-            team: task.source.team.clone(),
-            task: task.id.clone(),
-            enterprise: e.id.clone(),
-            role: "experts",
-            needed: need_x as u64,
-            eligible: experts.len() as u64,
-            why: team::explain(why.into_iter().filter(|r| *r != team::Exclusion::NotExpert)),
-        }
-        .into());
-    }
+    let mut experts: Vec<&str> = experts_all
+        .iter()
+        .copied()
+        .filter(|x| !chosen.contains(x))
+        .collect();
     let eligible_experts = experts.len() as u64;
     if need_x > 0 {
         stream.partial_shuffle(&mut experts, need_x);
     }
     experts.truncate(need_x);
-    Ok(Team {
+    let team = Team {
         enterprise: e.id.clone(),
-        officers: pool.into_iter().map(String::from).collect(),
+        officers: chosen.into_iter().map(String::from).collect(),
         experts: experts.into_iter().map(String::from).collect(),
         eligible_officers,
         eligible_experts,
-    })
+    };
+    Ok((team, pool, i))
 }
 
 /// The target draw of one task, before teams: what the log's `task` and `target` events say.

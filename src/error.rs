@@ -320,6 +320,12 @@ pub enum ErrorKind {
     /// No usable seed.
     #[error("{0}")]
     Seed(String),
+    /// A replacement request cannot be carried out.
+    #[error("replacement refused: {0}")]
+    Replacement(String),
+    /// The inputs changed since they were committed, or the commitment does not hold.
+    #[error("{0}")]
+    Commit(String),
     /// A streamed directory is not sorted by id.
     #[error(
         "{}, line {line}: id {id:?} comes after {previous:?}; a streamed directory must be sorted by id \
@@ -434,6 +440,17 @@ pub enum VerifyError {
         expected: u64,
         /// Lines in the log.
         found: u64,
+    },
+    /// The revealed secret does not open the commitment.
+    #[error(
+        "the revealed secret does not match the commitment: SHA-256 of the secret gives {opened} \
+         but the commit line holds {committed}"
+    )]
+    Commitment {
+        /// The commitment in the header.
+        committed: String,
+        /// What the revealed secret hashes to.
+        opened: String,
     },
     /// The log claims a spec version this implementation does not know.
     #[error("the log says spec {found:?}; this build verifies {supported:?}")]

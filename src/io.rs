@@ -161,9 +161,22 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
         .map_err(io_err(&parent))?;
     for (name, bytes) in files {
         let p = staging.path().join(name);
+        if let Some(sub) = p.parent() {
+            fs::create_dir_all(sub).map_err(io_err(sub))?;
+        }
         let mut f = File::create(&p).map_err(io_err(&p))?;
+        // Secrets (`*.secret`) are readable by their owner only.
+        #[cfg(unix)]
+        if name.ends_with(".secret") {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(fs::Permissions::from_mode(0o600))
+                .map_err(io_err(&p))?;
+        }
         f.write_all(bytes).map_err(io_err(&p))?;
         f.sync_all().map_err(io_err(&p))?;
+        if let Some(sub) = p.parent() {
+            sync_dir(sub)?;
+        }
     }
     #[cfg(unix)]
     {
@@ -175,6 +188,71 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
     // rename(2) replaces only an empty directory, so a racing writer cannot be overwritten.
     fs::rename(staging.path(), dir).map_err(io_err(dir))?;
     let _ = staging.keep();
+    sync_dir(&parent)
+}
+
+/// Extends an append-only file atomically: `new` must start with the file's current contents
+/// `old` (checked again just before the rename), and replaces it by temporary file, fsync and
+/// rename, so a reader sees either the old or the new file, never a mix.
+pub fn extend_file(path: &Path, old: &[u8], new: &[u8]) -> Result<()> {
+    let current = read(path)?;
+    if current != old || !new.starts_with(old) {
+        return Err(ErrorKind::OutputExists {
+            path: path.to_path_buf(),
+            reason: "the file changed while this command ran, or the new contents do not extend it"
+                .into(),
+        }
+        .into());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io_err(path))?;
+    }
+    tmp.write_all(new).map_err(io_err(path))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
+    sync_dir(&parent)
+}
+
+/// Refuses a path that exists.
+pub fn check_absent(path: &Path) -> Result<()> {
+    if path.exists() {
+        Err(ErrorKind::OutputExists {
+            path: path.to_path_buf(),
+            reason: "the file already exists".into(),
+        }
+        .into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Atomically replaces a file that is derived from the log (such as `draw.head`), by temporary
+/// file, fsync and rename. Never use it for a record.
+pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(io_err(path))?;
+    }
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
     sync_dir(&parent)
 }
 

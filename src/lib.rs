@@ -14,12 +14,13 @@
 //! | --- | --- |
 //! | directories | [`directory`] (records, CSV reading, canonical encoding), [`merkle`] (digests) |
 //! | plan | [`plan`] |
-//! | seed and keys | [`seed`] |
+//! | seed and keys | [`seed`], [`commit`] (commit–reveal) |
 //! | target draw | [`target`] (tickets), [`stream`] (one pass, bounded memory) |
 //! | team draw | [`team`] |
 //! | the whole draw | [`draw`] (pure) |
 //! | log | [`log`] |
 //! | verification | [`verify`] |
+//! | per-enterprise proofs | [`proof`] (one enterprise's fate, checkable with the log head alone) |
 //! | files and commands | [`io`], [`output`], [`commands`], [`sort`] (external sort), [`synth`] (synthetic directories) |
 //!
 //! ```
@@ -63,6 +64,7 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod commit;
 pub mod directory;
 pub mod draw;
 mod error;
@@ -71,6 +73,7 @@ pub mod log;
 pub mod merkle;
 pub mod output;
 pub mod plan;
+pub mod proof;
 pub mod seed;
 pub mod sort;
 pub mod stream;

@@ -106,18 +106,26 @@ fn write_canonical(v: &Value, out: &mut String) {
 
 /// Chains events: adds `seq` and `prev` to each and serializes it canonically.
 pub fn chain(events: Vec<Value>) -> Log {
-    let mut lines: Vec<String> = Vec::with_capacity(events.len());
-    for (seq, mut e) in events.into_iter().enumerate() {
-        let prev = lines
-            .last()
-            .map_or_else(|| GENESIS.to_string(), |l| hex::encode(line_hash(l)));
-        if let Value::Object(m) = &mut e {
-            m.insert("prev".into(), Value::String(prev));
-            m.insert("seq".into(), json!(seq));
+    let mut log = Log { lines: Vec::new() };
+    log.append(events);
+    log
+}
+
+impl Log {
+    /// Appends events to the chain, continuing `seq` and `prev` from the last line.
+    pub fn append(&mut self, events: Vec<Value>) {
+        for mut e in events {
+            let prev = self
+                .lines
+                .last()
+                .map_or_else(|| GENESIS.to_string(), |l| hex::encode(line_hash(l)));
+            if let Value::Object(m) = &mut e {
+                m.insert("prev".into(), Value::String(prev));
+                m.insert("seq".into(), json!(self.lines.len()));
+            }
+            self.lines.push(canonical(&e));
         }
-        lines.push(canonical(&e));
     }
-    Log { lines }
 }
 
 fn sample_json(s: &Sample) -> Value {
@@ -142,9 +150,24 @@ pub fn record(h: &Header<'_>, targets: &Targets, outcome: &Outcome) -> Log {
     chain(events(h, &targets.warnings, outcome))
 }
 
-/// All events of a draw, in order, without `prev` and `seq` (SPEC.md §6.2).
+/// All events of a rehearsal draw, in order, without `prev` and `seq` (SPEC.md §6.2): the
+/// header, then [`draw_events`].
 pub fn events(h: &Header<'_>, warnings: &[Warning], outcome: &Outcome) -> Vec<Value> {
-    let mut ev = vec![json!({
+    let mut ev = vec![header_event(h)];
+    ev.extend(draw_events(h.plan, warnings, outcome));
+    ev
+}
+
+fn directories_json(targets: &Digest, officers: &Digest) -> Value {
+    json!({
+        "targets": { "head": hex::encode(targets.head), "count": targets.count },
+        "officers": { "head": hex::encode(officers.head), "count": officers.count },
+    })
+}
+
+/// The header of a rehearsal draw, whose seed the operator supplied (SPEC.md §6.2).
+pub fn header_event(h: &Header<'_>) -> Value {
+    json!({
         "event": "header",
         "spec": SPEC_VERSION,
         "crate_version": h.crate_version,
@@ -153,18 +176,69 @@ pub fn events(h: &Header<'_>, warnings: &[Warning], outcome: &Outcome) -> Vec<Va
         "plan": { "id": h.plan.id, "title": h.plan.title, "digest": hex::encode(h.plan_digest) },
         "inspection_date": h.plan.inspection_date.format("%Y-%m-%d").to_string(),
         "seed": h.seed,
-        "directories": {
-            "targets": { "head": hex::encode(h.targets.head), "count": h.targets.count },
-            "officers": { "head": hex::encode(h.officers.head), "count": h.officers.count },
-        },
-    })];
+        "directories": directories_json(&h.targets, &h.officers),
+    })
+}
+
+/// What the first line of a committed draw binds (SPEC.md §9.1).
+#[derive(Debug, Clone)]
+pub struct CommitHeader<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// SHA-256 of the plan file's bytes.
+    pub plan_digest: Hash,
+    /// Target directory digest.
+    pub targets: Digest,
+    /// Officer directory digest.
+    pub officers: Digest,
+    /// The public entropy source, named before it exists.
+    pub entropy: &'a crate::commit::EntropySource,
+    /// SHA-256 commitment to the operator's secret.
+    pub commitment: Hash,
+    /// The version of the crate that wrote the log (informational).
+    pub crate_version: &'a str,
+}
+
+/// The header of a committed draw: inputs, entropy source and commitment, no seed yet.
+pub fn commit_event(c: &CommitHeader<'_>) -> Value {
+    json!({
+        "event": "header",
+        "spec": SPEC_VERSION,
+        "crate_version": c.crate_version,
+        "mode": "commit-reveal",
+        "plan": { "id": c.plan.id, "title": c.plan.title, "digest": hex::encode(c.plan_digest) },
+        "inspection_date": c.plan.inspection_date.format("%Y-%m-%d").to_string(),
+        "directories": directories_json(&c.targets, &c.officers),
+        "entropy_source": { "kind": c.entropy.kind, "description": c.entropy.description },
+        "commitment": hex::encode(c.commitment),
+    })
+}
+
+/// The reveal of a committed draw: the operator's secret, the public entropy, and the seed
+/// derived from them and the commit line (SPEC.md §9.2).
+pub fn reveal_event(secret: &[u8; 32], entropy: &str, seed: &str) -> Value {
+    json!({ "event": "reveal", "secret": hex::encode(secret), "entropy": entropy, "seed": seed })
+}
+
+/// An officer replaced after the draw (SPEC.md §9.3).
+pub fn replacement_event(r: &crate::draw::Replacement) -> Value {
+    json!({
+        "event": "replacement", "task": r.task, "enterprise": r.enterprise,
+        "out": r.out, "in": r.incoming, "reason": r.reason, "order_position": r.position,
+    })
+}
+
+/// The events of a draw after its header (and reveal): warnings, then per task the task, its
+/// targets and its teams, then the footer (SPEC.md §6.2).
+pub fn draw_events(plan: &Plan, warnings: &[Warning], outcome: &Outcome) -> Vec<Value> {
+    let mut ev = Vec::new();
     for w in warnings {
         ev.push(json!({
             "event": "warning", "code": w.code, "source": w.source, "id": w.id, "message": w.message,
         }));
     }
     let (mut n_targets, mut n_teams) = (0u64, 0u64);
-    for (task, t) in h.plan.tasks.iter().zip(&outcome.tasks) {
+    for (task, t) in plan.tasks.iter().zip(&outcome.tasks) {
         let strata: Vec<Value> = t
             .strata
             .iter()

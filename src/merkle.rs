@@ -110,6 +110,273 @@ pub fn mth(leaves: &[&[u8]]) -> Hash {
     }
 }
 
+/// The head over leaf *hashes* (not data), by the recursive definition of RFC 6962 §2.1.
+fn mth_of_hashes(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => Sha256::digest(b"").into(),
+        1 => leaves[0],
+        n => {
+            let k = split(n);
+            node_hash(&mth_of_hashes(&leaves[..k]), &mth_of_hashes(&leaves[k..]))
+        }
+    }
+}
+
+/// The largest power of two smaller than `n` (n ≥ 2): where RFC 6962 splits a tree.
+fn split(n: usize) -> usize {
+    1usize << (usize::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// The audit path `PATH(m, D[n])` of RFC 6962 §2.1.1 for the leaf at `index`, given the leaf
+/// hashes of all n leaves: the sibling hashes from the leaf up to the root, leaf level first.
+///
+/// This is the executable form of the recursive definition and costs O(n) hashes per call;
+/// [`Tree`] answers many proofs over the same leaves in O(log n) each.
+///
+/// # Panics
+///
+/// If `index >= leaves.len()`.
+///
+/// ```
+/// use dualdraw::merkle::{inclusion_proof, leaf_hash, node_hash, verify_inclusion};
+/// let leaves: Vec<_> = [b"a", b"b", b"c"].iter().map(|d| leaf_hash(*d)).collect();
+/// let root = node_hash(&node_hash(&leaves[0], &leaves[1]), &leaves[2]);
+/// let path = inclusion_proof(&leaves, 1);
+/// assert_eq!(path, vec![leaves[0], leaves[2]]);
+/// assert_eq!(verify_inclusion(1, 3, &leaves[1], &path, &root), Ok(()));
+/// ```
+pub fn inclusion_proof(leaves: &[Hash], index: usize) -> Vec<Hash> {
+    assert!(
+        index < leaves.len(),
+        "inclusion_proof: index {index} is not below the tree size {}",
+        leaves.len()
+    );
+    let mut path = Vec::new();
+    path_into(leaves, index, &mut path);
+    path
+}
+
+fn path_into(leaves: &[Hash], m: usize, out: &mut Vec<Hash>) {
+    let n = leaves.len();
+    if n <= 1 {
+        return;
+    }
+    let k = split(n);
+    if m < k {
+        path_into(&leaves[..k], m, out);
+        out.push(mth_of_hashes(&leaves[k..]));
+    } else {
+        path_into(&leaves[k..], m - k, out);
+        out.push(mth_of_hashes(&leaves[..k]));
+    }
+}
+
+/// Why an inclusion proof was rejected by [`verify_inclusion`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InclusionError {
+    /// The leaf index is not below the tree size (RFC 9162 §2.1.3.2 step 1).
+    #[error("leaf index {index} is not below the tree size {size}")]
+    IndexOutOfRange {
+        /// The index claimed.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// The audit path has more hashes than the walk consumes (step 4a), or fewer (step 5).
+    #[error(
+        "the audit path has {found} hashes but a leaf at index {index} of a tree of {size} needs {expected}"
+    )]
+    WrongProofLength {
+        /// Hashes in the path.
+        found: usize,
+        /// Hashes the walk needs.
+        expected: usize,
+        /// The index claimed.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// The walk ends at another root (step 5).
+    #[error("the audit path leads to another root than the tree head")]
+    RootMismatch,
+}
+
+/// The number of hashes in the audit path of leaf `index` in a tree of `size` leaves: the number
+/// of iterations of RFC 9162 §2.1.3.2 step 4 before `sn` reaches 0. Requires `index < size`.
+pub fn inclusion_proof_len(index: u64, size: u64) -> usize {
+    let (mut fn_, mut sn) = (index, size.saturating_sub(1));
+    let mut len = 0;
+    while sn != 0 {
+        if fn_ & 1 == 1 || fn_ == sn {
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+        len += 1;
+    }
+    len
+}
+
+/// Verifies an audit path exactly as RFC 9162 §2.1.3.2 prescribes: the leaf with hash
+/// `leaf_hash` is at `index` of the tree of `size` leaves whose head is `root`.
+///
+/// The walk keeps `fn` (the node's index at its level) and `sn` (the last index at that level):
+/// a path hash goes on the left when `fn` is odd or `fn == sn` (a right-edge node, which then
+/// climbs past the levels where it has no sibling), else on the right. A path that is too long
+/// (`sn` reaches 0 first) or too short (`sn` not 0 at the end) fails, as does `index >= size`.
+///
+/// ```
+/// use dualdraw::merkle::{InclusionError, leaf_hash, verify_inclusion};
+/// let l = leaf_hash(b"only");
+/// assert_eq!(verify_inclusion(0, 1, &l, &[], &l), Ok(()));
+/// assert!(matches!(verify_inclusion(1, 1, &l, &[], &l), Err(InclusionError::IndexOutOfRange { .. })));
+/// assert!(matches!(verify_inclusion(0, 1, &l, &[l], &l), Err(InclusionError::WrongProofLength { .. })));
+/// ```
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf_hash: &Hash,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), InclusionError> {
+    // Step 1.
+    if index >= size {
+        return Err(InclusionError::IndexOutOfRange { index, size });
+    }
+    let wrong_length = || InclusionError::WrongProofLength {
+        found: proof.len(),
+        expected: inclusion_proof_len(index, size),
+        index,
+        size,
+    };
+    // Steps 2 and 3.
+    let (mut fn_, mut sn) = (index, size - 1);
+    let mut r = *leaf_hash;
+    // Step 4.
+    for p in proof {
+        // 4a.
+        if sn == 0 {
+            return Err(wrong_length());
+        }
+        // 4b.
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node_hash(p, &r);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        // 4c.
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    // Step 5.
+    if sn != 0 {
+        return Err(wrong_length());
+    }
+    if r != *root {
+        return Err(InclusionError::RootMismatch);
+    }
+    Ok(())
+}
+
+/// A whole RFC 6962 tree kept in memory, level by level, to give many audit paths cheaply.
+///
+/// Level 0 holds the leaf hashes; each level above pairs neighbours and carries a last node
+/// without a partner up unchanged. That is the same tree as RFC 6962's recursive split (the
+/// right subtree of every split is what remains after the largest complete left subtree), so
+/// the head and the paths equal [`mth`] and [`inclusion_proof`].
+///
+/// ```
+/// use dualdraw::merkle::{Tree, inclusion_proof, leaf_hash};
+/// let leaves: Vec<_> = (0u8..7).map(|i| leaf_hash(&[i])).collect();
+/// let tree = Tree::from_leaf_hashes(leaves.clone());
+/// for i in 0..7 {
+///     assert_eq!(tree.inclusion_proof(i), inclusion_proof(&leaves, i));
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Tree {
+    /// `levels[0]` are the leaf hashes; the last level holds the head alone.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    /// Builds the tree over leaf hashes (O(n) hashes).
+    pub fn from_leaf_hashes(leaves: Vec<Hash>) -> Tree {
+        let mut levels = vec![leaves];
+        while levels[levels.len() - 1].len() > 1 {
+            let below = &levels[levels.len() - 1];
+            let next = below
+                .chunks(2)
+                .map(|c| match c {
+                    [l, r] => node_hash(l, r),
+                    [single] => *single,
+                    _ => unreachable!("chunks(2) yields one or two"),
+                })
+                .collect();
+            levels.push(next);
+        }
+        Tree { levels }
+    }
+
+    /// Number of leaves.
+    pub fn len(&self) -> usize {
+        self.levels[0].len()
+    }
+
+    /// True for the tree of no leaves.
+    pub fn is_empty(&self) -> bool {
+        self.levels[0].is_empty()
+    }
+
+    /// The leaf hashes, in order.
+    pub fn leaves(&self) -> &[Hash] {
+        &self.levels[0]
+    }
+
+    /// The tree head (MTH); `SHA-256("")` for no leaves.
+    pub fn head(&self) -> Hash {
+        match self.levels.last().and_then(|l| l.first()) {
+            Some(h) if !self.is_empty() => *h,
+            _ => Sha256::digest(b"").into(),
+        }
+    }
+
+    /// The audit path of the leaf at `index`, as [`inclusion_proof`] gives it.
+    ///
+    /// # Panics
+    ///
+    /// If `index >= self.len()`.
+    pub fn inclusion_proof(&self, index: usize) -> Vec<Hash> {
+        assert!(
+            index < self.len(),
+            "Tree::inclusion_proof: index {index} is not below the tree size {}",
+            self.len()
+        );
+        let mut path = Vec::new();
+        let mut i = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = i ^ 1;
+            // A node without a sibling is carried up unchanged: nothing to add at this level.
+            if sibling < level.len() {
+                path.push(level[sibling]);
+            }
+            i >>= 1;
+        }
+        path
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +400,191 @@ mod tests {
             hex::encode(TreeBuilder::new().head()),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    // ---- inclusion proofs (RFC 6962 §2.1.1 PATH, RFC 9162 §2.1.3.2 verification) ----
+
+    fn leaves(n: usize) -> Vec<Hash> {
+        (0..n)
+            .map(|i| leaf_hash(format!("leaf {i}").as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn paths_verify_for_every_index_of_sizes_1_to_70() {
+        for n in 1..=70usize {
+            let l = leaves(n);
+            let root = mth_of_hashes(&l);
+            let tree = Tree::from_leaf_hashes(l.clone());
+            assert_eq!(tree.head(), root, "n = {n}");
+            for i in 0..n {
+                let path = inclusion_proof(&l, i);
+                assert_eq!(tree.inclusion_proof(i), path, "n = {n}, i = {i}");
+                assert_eq!(path.len(), inclusion_proof_len(i as u64, n as u64));
+                assert_eq!(
+                    verify_inclusion(i as u64, n as u64, &l[i], &path, &root),
+                    Ok(()),
+                    "n = {n}, i = {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn any_flipped_bit_fails() {
+        for n in 1..=70usize {
+            let l = leaves(n);
+            let root = mth_of_hashes(&l);
+            for i in 0..n {
+                let path = inclusion_proof(&l, i);
+                let (i64_, n64) = (i as u64, n as u64);
+                // Every bit for small trees; for larger ones three bits per hash, spread over
+                // the bytes (a debug-mode SHA-256 is slow, and one bit is as good as another).
+                let bits: Vec<usize> = if n <= 6 {
+                    (0..256).collect()
+                } else {
+                    vec![(i * 7) % 256, 128 + (i % 8), 255 - (i * 13) % 256]
+                };
+                for bit in bits {
+                    let flip = |h: &Hash| {
+                        let mut h = *h;
+                        h[bit / 8] ^= 1 << (bit % 8);
+                        h
+                    };
+                    // In the leaf hash, in the root, and in every hash of the path.
+                    assert_eq!(
+                        verify_inclusion(i64_, n64, &flip(&l[i]), &path, &root),
+                        Err(InclusionError::RootMismatch)
+                    );
+                    assert_eq!(
+                        verify_inclusion(i64_, n64, &l[i], &path, &flip(&root)),
+                        Err(InclusionError::RootMismatch)
+                    );
+                    for k in 0..path.len() {
+                        let mut p = path.clone();
+                        p[k] = flip(&p[k]);
+                        assert_eq!(
+                            verify_inclusion(i64_, n64, &l[i], &p, &root),
+                            Err(InclusionError::RootMismatch),
+                            "n = {n}, i = {i}, hash {k}, bit {bit}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_hash_too_many_or_too_few_fails() {
+        for n in 1..=70usize {
+            let l = leaves(n);
+            let root = mth_of_hashes(&l);
+            for i in 0..n {
+                let path = inclusion_proof(&l, i);
+                let want = path.len();
+                let wrong = |p: &[Hash]| verify_inclusion(i as u64, n as u64, &l[i], p, &root);
+                for extra in [root, l[i], [0u8; 32]] {
+                    // Appended, and inserted at every position.
+                    for at in 0..=want {
+                        let mut p = path.clone();
+                        p.insert(at, extra);
+                        assert!(
+                            matches!(wrong(&p), Err(InclusionError::WrongProofLength { found, expected, .. }) if found == want + 1 && expected == want),
+                            "n = {n}, i = {i}, extra at {at}"
+                        );
+                    }
+                }
+                for at in 0..want {
+                    let mut p = path.clone();
+                    p.remove(at);
+                    assert!(
+                        matches!(wrong(&p), Err(InclusionError::WrongProofLength { .. })),
+                        "n = {n}, i = {i}, missing {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_index_or_size_fails() {
+        for n in 1..=70usize {
+            let l = leaves(n);
+            let root = mth_of_hashes(&l);
+            for i in 0..n {
+                let path = inclusion_proof(&l, i);
+                for j in 0..n + 3 {
+                    let r = verify_inclusion(j as u64, n as u64, &l[i], &path, &root);
+                    if j == i {
+                        assert_eq!(r, Ok(()));
+                    } else if j >= n {
+                        assert_eq!(
+                            r,
+                            Err(InclusionError::IndexOutOfRange {
+                                index: j as u64,
+                                size: n as u64
+                            })
+                        );
+                    } else {
+                        assert!(r.is_err(), "n = {n}: path of {i} accepted at {j}");
+                    }
+                }
+                // (The tree size is NOT bound by a path: PATH(0) of 3 leaves, [l1, l2], walks
+                // exactly like PATH(0) of 4 leaves, [l1, node(l2, l3)]. The size must come from
+                // an authenticated source, as the directory count in a log header does.)
+                // Another leaf at the same index.
+                let other = leaf_hash(b"not a leaf of this tree");
+                assert_eq!(
+                    verify_inclusion(i as u64, n as u64, &other, &path, &root),
+                    Err(InclusionError::RootMismatch)
+                );
+            }
+        }
+        let h = leaf_hash(b"x");
+        assert_eq!(
+            verify_inclusion(0, 0, &h, &[], &h),
+            Err(InclusionError::IndexOutOfRange { index: 0, size: 0 })
+        );
+    }
+
+    #[test]
+    fn known_answer_three_leaves() {
+        // RFC 6962 tree of three leaves: PATH(0) = [l1, l2], PATH(1) = [l0, l2],
+        // PATH(2) = [node(l0, l1)].
+        let l = leaves(3);
+        let n01 = node_hash(&l[0], &l[1]);
+        assert_eq!(inclusion_proof(&l, 0), vec![l[1], l[2]]);
+        assert_eq!(inclusion_proof(&l, 1), vec![l[0], l[2]]);
+        assert_eq!(inclusion_proof(&l, 2), vec![n01]);
+        let l7 = leaves(7);
+        // Leaf 6 of 7 (a right-edge leaf with no sibling on the first levels).
+        let n45 = node_hash(&l7[4], &l7[5]);
+        let n0123 = node_hash(&node_hash(&l7[0], &l7[1]), &node_hash(&l7[2], &l7[3]));
+        assert_eq!(inclusion_proof(&l7, 6), vec![n45, n0123]);
+        assert_eq!(inclusion_proof_len(6, 7), 2);
+    }
+
+    #[test]
+    fn agrees_with_ct_merkle() {
+        use ct_merkle::mem_backed_tree::MemoryBackedTree;
+        for n in [1usize, 2, 3, 5, 8, 13, 31, 32, 33, 64, 70, 100, 257] {
+            let data: Vec<Vec<u8>> = (0..n).map(|i| format!("record {i}").into_bytes()).collect();
+            let mut ct = MemoryBackedTree::<Sha256, Vec<u8>>::new();
+            for d in &data {
+                ct.push(d.clone());
+            }
+            let hashes: Vec<Hash> = data.iter().map(|d| leaf_hash(d)).collect();
+            let tree = Tree::from_leaf_hashes(hashes.clone());
+            let root = tree.head();
+            assert_eq!(ct.root().as_bytes().as_slice(), root.as_slice(), "n = {n}");
+            for i in 0..n {
+                let ours: Vec<u8> = tree.inclusion_proof(i).concat();
+                let theirs = ct.prove_inclusion(i);
+                assert_eq!(theirs.as_bytes(), ours.as_slice(), "n = {n}, i = {i}");
+                // And ct-merkle accepts our path.
+                let p = ct_merkle::InclusionProof::<Sha256>::from_bytes(ours);
+                assert!(ct.root().verify_inclusion(&data[i], i as u64, &p).is_ok());
+            }
+        }
     }
 }

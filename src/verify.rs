@@ -1,9 +1,12 @@
 //! Verifying a draw log: the chain, the head, the input digests, and a full re-run of the draw
 //! compared line by line (SPEC.md §7).
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
-use crate::directory::{Digest, Officers, Targets, Warning};
+use crate::commit;
+use crate::directory::{Digest, Enterprise, Officers, Targets, Warning};
 use crate::draw;
 use crate::error::{Result, VerifyError};
 use crate::log::{self, GENESIS, Header, SPEC_VERSION};
@@ -17,7 +20,11 @@ pub struct Report {
     pub lines: u64,
     /// The log's head.
     pub head: Hash,
-    /// The seed the log records.
+    /// `operator-seed` (rehearsal) or `commit-reveal`.
+    pub mode: String,
+    /// False for a committed draw whose reveal has not happened yet.
+    pub drawn: bool,
+    /// The seed the log records (or derives from the reveal).
     pub seed: String,
     /// Tasks re-run.
     pub tasks: u64,
@@ -27,6 +34,8 @@ pub struct Report {
     pub teams: u64,
     /// Warnings confirmed.
     pub warnings: u64,
+    /// Replacements confirmed as the next lawful officer.
+    pub replacements: u64,
 }
 
 /// Splits a log into lines and checks the hash chain. Returns each line with its parsed event.
@@ -132,7 +141,7 @@ pub fn verify(
 ) -> Result<Report> {
     verify_with(bytes, published_head, plan, plan_digest, officers, |seed| {
         Ok(Drawn {
-            selections: draw::select(plan, targets, seed)?,
+            selections: draw::select(plan, targets, seed),
             digest: targets.digest(),
             warnings: targets.warnings.clone(),
         })
@@ -140,10 +149,11 @@ pub fn verify(
 }
 
 /// The target side of a re-run: what [`verify_with`]'s callback returns.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Drawn {
-    /// The selections of every task.
-    pub selections: Vec<draw::Selection>,
+    /// The selections of every task, or why the target draw failed (reported only after the
+    /// directory digest is checked, so that a changed directory is named as such).
+    pub selections: Result<Vec<draw::Selection>>,
     /// The target directory digest.
     pub digest: Digest,
     /// The target directory's warnings, in id order.
@@ -204,14 +214,59 @@ pub fn verify_with(
         header_u64(h, &["directories", "officers", "count"])?.to_string(),
         od.count.to_string(),
     )?;
-    let seed = header_str(h, &["seed"])?;
     let crate_version = header_str(h, &["crate_version"])?;
+    let mode = header_str(h, &["mode"])?;
+    // The seed, and for a committed draw the reveal (secret, entropy).
+    let (seed, reveal) = match mode {
+        "operator-seed" => (header_str(h, &["seed"])?.to_string(), None),
+        "commit-reveal" => match lines.get(1) {
+            None => ("(committed, not yet drawn)".to_string(), None),
+            Some((_, r)) => {
+                let bad = |reason: &str| VerifyError::Malformed {
+                    line: 2,
+                    reason: reason.into(),
+                };
+                if r.get("event").and_then(Value::as_str) != Some("reveal") {
+                    return Err(
+                        bad("the second event of a committed draw must be its reveal").into(),
+                    );
+                }
+                let secret = r
+                    .get("secret")
+                    .and_then(Value::as_str)
+                    .and_then(|x| commit::parse_secret(x).ok())
+                    .ok_or_else(|| bad("the reveal has no 64-hex-character `secret`"))?;
+                let entropy = r
+                    .get("entropy")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("the reveal has no string `entropy`"))?;
+                let committed = header_str(h, &["commitment"])?;
+                let opened = hex::encode(commit::commitment(&secret));
+                if opened != committed {
+                    return Err(VerifyError::Commitment {
+                        committed: committed.into(),
+                        opened,
+                    }
+                    .into());
+                }
+                let seed = commit::derive_seed(&secret, entropy, &log::line_hash(&lines[0].0));
+                (seed, Some((secret, entropy.to_string())))
+            }
+        },
+        other => {
+            return Err(VerifyError::Malformed {
+                line: 1,
+                reason: format!("unknown mode {other:?} (expected operator-seed or commit-reveal)"),
+            }
+            .into());
+        }
+    };
     let rerun = |e: crate::Error| VerifyError::Mismatch {
         line: 1,
         expected: format!("(re-running the draw fails: {e})"),
         found: "a log of a successful draw".into(),
     };
-    let drawn = targets(seed).map_err(|e| {
+    let drawn = targets(&seed).map_err(|e| {
         if e.is_verification() {
             e
         } else {
@@ -229,16 +284,79 @@ pub fn verify_with(
         header_u64(h, &["directories", "targets", "count"])?.to_string(),
         td.count.to_string(),
     )?;
-    let outcome = draw::staff(plan, drawn.selections, officers).map_err(rerun)?;
-    let header = Header {
-        plan,
-        plan_digest: *plan_digest,
-        targets: td,
-        officers: od,
-        seed,
-        crate_version,
+
+    let mut expected = match mode {
+        "operator-seed" => log::chain(vec![log::header_event(&Header {
+            plan,
+            plan_digest: *plan_digest,
+            targets: td,
+            officers: od,
+            seed: &seed,
+            crate_version,
+        })]),
+        _ => {
+            let entropy = commit::EntropySource {
+                kind: header_str(h, &["entropy_source", "kind"])?.into(),
+                description: header_str(h, &["entropy_source", "description"])?.into(),
+            };
+            let mut commitment = [0u8; 32];
+            hex::decode_to_slice(header_str(h, &["commitment"])?, &mut commitment).map_err(
+                |_| VerifyError::Malformed {
+                    line: 1,
+                    reason: "`commitment` is not 64 hexadecimal characters".into(),
+                },
+            )?;
+            log::chain(vec![log::commit_event(&log::CommitHeader {
+                plan,
+                plan_digest: *plan_digest,
+                targets: td,
+                officers: od,
+                entropy: &entropy,
+                commitment,
+                crate_version,
+            })])
+        }
     };
-    let expected = log::chain(log::events(&header, &drawn.warnings, &outcome));
+    let mut outcome = None;
+    let mut replacements = 0;
+    let drew = mode == "operator-seed" || reveal.is_some();
+    if drew {
+        if let Some((secret, entropy)) = &reveal {
+            expected.append(vec![log::reveal_event(secret, entropy, &seed)]);
+        }
+        let selections = drawn.selections.map_err(rerun)?;
+        let records: BTreeMap<String, Enterprise> = selections
+            .iter()
+            .flat_map(|s| s.drawn.iter().map(|(_, e)| (e.id.clone(), e.clone())))
+            .collect();
+        let o = draw::staff(plan, selections, officers).map_err(rerun)?;
+        expected.append(log::draw_events(plan, &drawn.warnings, &o));
+        // Replacements are requests (who, why) whose outcome (who instead) is recomputed.
+        let requests: Vec<draw::ReplacementRequest> = lines
+            .iter()
+            .skip(expected.lines.len())
+            .filter(|(_, v)| v.get("event").and_then(Value::as_str) == Some("replacement"))
+            .map(|(_, v)| {
+                let f = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                draw::ReplacementRequest {
+                    task: f("task"),
+                    enterprise: f("enterprise"),
+                    out: f("out"),
+                    reason: f("reason"),
+                }
+            })
+            .collect();
+        let mut current = o.clone();
+        let done = draw::apply_replacements(plan, &mut current, &records, officers, &requests)
+            .map_err(|e| VerifyError::Mismatch {
+                line: expected.lines.len() as u64 + 1,
+                expected: format!("(a replacement the draw allows; {e})"),
+                found: "a replacement it does not allow".into(),
+            })?;
+        replacements = done.len() as u64;
+        expected.append(done.iter().map(log::replacement_event).collect());
+        outcome = Some(o);
+    }
     for (i, (exp, (got, _))) in expected.lines.iter().zip(&lines).enumerate() {
         if exp != got {
             return Err(VerifyError::Mismatch {
@@ -256,13 +374,21 @@ pub fn verify_with(
         }
         .into());
     }
+    let count = |f: fn(&draw::TaskOutcome) -> usize| {
+        outcome
+            .as_ref()
+            .map_or(0, |o| o.tasks.iter().map(|t| f(t) as u64).sum())
+    };
     Ok(Report {
         lines: lines.len() as u64,
         head,
-        seed: seed.into(),
-        tasks: outcome.tasks.len() as u64,
-        targets: outcome.tasks.iter().map(|t| t.drawn.len() as u64).sum(),
-        teams: outcome.tasks.iter().map(|t| t.teams.len() as u64).sum(),
+        mode: mode.into(),
+        drawn: drew,
+        seed,
+        tasks: plan.tasks.len() as u64,
+        targets: count(|t| t.drawn.len()),
+        teams: count(|t| t.teams.len()),
         warnings: drawn.warnings.len() as u64,
+        replacements,
     })
 }

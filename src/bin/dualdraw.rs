@@ -58,6 +58,63 @@ enum Command {
         excel: bool,
         #[command(flatten)]
         targets: Targets,
+        /// Draw a committed plan: the commit log written by `dualdraw commit` (DIR/draw.log);
+        /// the draw continues that log. Needs --reveal and --entropy.
+        #[arg(long, value_name = "LOG", requires_all = ["reveal", "entropy"], conflicts_with_all = ["seed", "out", "stream", "targets"])]
+        commit: Option<PathBuf>,
+        /// The operator secret file written by `dualdraw commit`.
+        #[arg(long, value_name = "SECRET_FILE", requires = "commit")]
+        reveal: Option<PathBuf>,
+        /// The public entropy, exactly as published (e.g. the dice faces in throwing order).
+        #[arg(long, value_name = "VALUE", requires = "commit")]
+        entropy: Option<String>,
+    },
+    /// Freeze a plan and its directories and commit to an operator secret, before the draw.
+    Commit {
+        /// The plan (TOML).
+        plan: PathBuf,
+        /// New folder for the commit log, frozen copies and the secret.
+        #[arg(long)]
+        out: PathBuf,
+        /// Kind of the public entropy named in advance: dice, beacon, stock-index or other.
+        #[arg(long)]
+        entropy_kind: String,
+        /// Which public value will be used, e.g. "dice thrown at the public ceremony on 2020-10-15".
+        #[arg(long)]
+        entropy_source: String,
+    },
+    /// Replace an officer who cannot attend by the next lawful officer in the enterprise's seeded
+    /// order, as a new reasoned log entry.
+    Replace {
+        /// The draw log.
+        log: PathBuf,
+        /// The plan the draw ran.
+        #[arg(long)]
+        plan: PathBuf,
+        /// Task id.
+        #[arg(long)]
+        task: String,
+        /// The enterprise's unified social credit code.
+        #[arg(long)]
+        enterprise: String,
+        /// The officer who cannot attend.
+        #[arg(long)]
+        officer: String,
+        /// Why (recorded in the log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Write a self-contained folder to publish (一公开): log, head, plan, digests, seed
+    /// materials, results; officers' personal data only where the plan marks it public.
+    Publish {
+        /// The draw log.
+        log: PathBuf,
+        /// The plan the draw ran.
+        #[arg(long)]
+        plan: PathBuf,
+        /// New folder to write.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Verify a draw log: its chain, its inputs' digests, and a full re-run of the draw.
     Verify {
@@ -141,6 +198,40 @@ fn streamed_file(plan: &std::path::Path, src: &TargetSource) -> Option<PathBuf> 
     }
 }
 
+fn verify_report(r: &dualdraw::verify::Report, head_source: Option<String>) -> String {
+    let mut out = format!(
+        "OK: {} lines, hash chain intact{}\nplan and directory digests match the header\n",
+        r.lines,
+        head_source.map_or(
+            String::from(
+                " (no published head given: truncation after the last line cannot be excluded)"
+            ),
+            |s| format!(", head matches {s}")
+        ),
+    );
+    match (r.mode.as_str(), r.drawn) {
+        ("commit-reveal", false) => out.push_str("mode commit-reveal: committed, not drawn yet\n"),
+        (mode, _) => {
+            out.push_str(&format!(
+                "mode {mode}: {}\nre-ran the draw with seed {:?}: {} tasks, {} targets, {} teams, {} warnings and {} replacements identical\n",
+                if mode == "commit-reveal" {
+                    "the revealed secret opens the commitment; the seed derives from it, the public entropy and the commit line"
+                } else {
+                    "operator seed (rehearsal; not proof against steering)"
+                },
+                r.seed,
+                r.tasks,
+                r.targets,
+                r.teams,
+                r.warnings,
+                r.replacements
+            ));
+        }
+    }
+    out.push_str(&format!("head {}", hex::encode(r.head)));
+    out
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -152,10 +243,28 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Draw {
             plan,
+            commit: Some(commit),
+            reveal: Some(secret),
+            entropy: Some(entropy),
+            excel,
+            ..
+        } => commands::draw_committed(
+            &plan,
+            &commands::RevealOptions {
+                commit_log: commit,
+                secret,
+                entropy,
+                excel,
+            },
+        )
+        .map(|s| s.to_string()),
+        Command::Draw {
+            plan,
             seed,
             out,
             excel,
             targets,
+            ..
         } => {
             let targets = targets.source();
             let mut bar = progress_bar(streamed_file(&plan, &targets));
@@ -177,31 +286,52 @@ fn main() -> ExitCode {
         } => {
             let targets = targets.source();
             let mut bar = progress_bar(streamed_file(&plan, &targets));
-            let r = commands::verify(&log, &plan, head.as_deref(), &targets, &mut bar).map(
-                |(r, head_source)| {
-                    format!(
-                        "OK: {} lines, hash chain intact{}\n\
-                         plan and directory digests match the header\n\
-                         re-ran the draw with seed {:?}: {} tasks, {} targets, {} teams and {} warnings identical\n\
-                         head {}",
-                        r.lines,
-                        head_source.map_or(
-                            String::from(" (no published head given: truncation after the footer cannot be excluded)"),
-                            |s| format!(", head matches {s}")
-                        ),
-                        r.seed,
-                        r.tasks,
-                        r.targets,
-                        r.teams,
-                        r.warnings,
-                        hex::encode(r.head)
-                    )
-                },
-            );
+            let r = commands::verify(&log, &plan, head.as_deref(), &targets, &mut bar)
+                .map(|(r, head_source)| verify_report(&r, head_source));
             clear_bar();
             r
         }
         Command::Check { plan } => commands::check(&plan),
+        Command::Commit {
+            plan,
+            out,
+            entropy_kind,
+            entropy_source,
+        } => dualdraw::commit::EntropySource::new(&entropy_kind, &entropy_source)
+            .and_then(|entropy| commands::commit(&plan, &commands::CommitOptions { out, entropy }))
+            .map(|s| s.to_string()),
+        Command::Replace {
+            log,
+            plan,
+            task,
+            enterprise,
+            officer,
+            reason,
+        } => commands::replace(
+            &log,
+            &plan,
+            dualdraw::draw::ReplacementRequest {
+                task,
+                enterprise,
+                out: officer,
+                reason,
+            },
+        )
+        .map(|(r, head)| {
+            format!(
+                "task {}, enterprise {}: {} replaced by {} (replacement #{} in the enterprise's seeded order; reason: {})\nhead {}",
+                r.task,
+                r.enterprise,
+                r.out,
+                r.incoming,
+                r.position + 1,
+                r.reason,
+                hex::encode(head)
+            )
+        }),
+        Command::Publish { log, plan, out } => {
+            commands::publish(&log, &plan, &out).map(|s| s.to_string())
+        }
         Command::Sort {
             input,
             output,

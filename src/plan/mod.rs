@@ -56,6 +56,9 @@ pub struct Plan {
     pub tasks: Vec<Task>,
     /// The plan file, as named to [`Plan::from_toml`]; errors name it.
     pub file: PathBuf,
+    /// Officer personal fields the plan marks public (`[publish] officer_fields`, from
+    /// [`PUBLIC_OFFICER_FIELDS`]); officer ids and certificate numbers are always public.
+    pub public_officer_fields: Vec<String>,
 }
 
 /// One task (batch) of a plan.
@@ -201,8 +204,20 @@ struct RawPlan {
     officers: PathBuf,
     seed: Option<Spanned<String>>,
     #[serde(default)]
+    publish: RawPublish,
+    #[serde(default)]
     task: Vec<RawTask>,
 }
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPublish {
+    #[serde(default)]
+    officer_fields: Vec<Spanned<String>>,
+}
+
+/// Officer fields a plan may mark public (ids and certificate numbers always are).
+pub const PUBLIC_OFFICER_FIELDS: [&str; 3] = ["name", "department", "region"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -489,7 +504,25 @@ impl Plan {
                 },
             });
         }
+        let mut public_officer_fields = Vec::new();
+        for f in raw.publish.officer_fields {
+            let (span, f) = (f.span(), f.into_inner());
+            if !PUBLIC_OFFICER_FIELDS.contains(&f.as_str()) || public_officer_fields.contains(&f) {
+                let (line, col) = line_col(text, span.start);
+                return Err(ErrorKind::InvalidField {
+                    pos: Position::file(file)
+                        .at_line(Some(line))
+                        .at_column(Some(col))
+                        .in_field("publish.officer_fields"),
+                    found: f,
+                    expected: format!("one of {} (each once)", PUBLIC_OFFICER_FIELDS.join(", ")),
+                }
+                .into());
+            }
+            public_officer_fields.push(f);
+        }
         Ok(Plan {
+            public_officer_fields,
             id: raw.id.into_inner(),
             title: raw.title,
             inspection_date,

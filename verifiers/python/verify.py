@@ -26,10 +26,8 @@ ZERO64 = "0" * 64
 NOTICE = ("the seed was supplied by the operator (rehearsal/test mode); this draw alone does not "
           "prove the seed was not chosen to steer the result")
 
-
 class BadInput(Exception):
     """Invalid or unreadable input: exit code 2 (§7)."""
-
 
 class Failed(Exception):
     """Verification failure: exit code 1 (§7). `line` is 1-based."""
@@ -37,11 +35,9 @@ class Failed(Exception):
     def __init__(self, check, line, message):
         super().__init__(f"{check}: line {line}: {message}")
 
-
 # ---------------------------------------------------------------- §1 notation and encodings
 WHITE_SPACE = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
     chr(c) for c in range(0x2000, 0x200B)}
-
 
 def trim(s):
     """§1: remove Unicode White_Space from both ends (not Python's str.strip set)."""
@@ -52,39 +48,31 @@ def trim(s):
         b -= 1
     return s[a:b]
 
-
 def has_control(s):
     """§1: general category Cc."""
     return any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in s)
 
-
 def u32be(n):
     return n.to_bytes(4, "big")
-
 
 def enc_str(s):
     """§1 str(x)."""
     b = s.encode("utf-8")
     return u32be(len(b)) + b
 
-
 def enc_list(items):
     """§1 list(x1..xn)."""
     return u32be(len(items)) + b"".join(enc_str(x) for x in items)
 
-
 def sha256(b):
     return hashlib.sha256(b).digest()
-
 
 def ascii_lower(s):
     return s.translate({c: c + 32 for c in range(65, 91)})
 
-
 def byte_sorted(items):
     """§1 byte order == code point order, which is Python's str order."""
     return sorted(items)
-
 
 # ---------------------------------------------------------------- §3 directories: value rules
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -96,13 +84,11 @@ OFFICER_STATUS = {"active": ["active", "在岗", "在职", "正常"],
                   "leave": ["leave", "休假", "请假", "离岗", "借调"],
                   "left": ["left", "离职", "调离", "退休"]}
 
-
 def parse_text(v):
     """§3 text: non-empty, no control character."""
     if not v or has_control(v):
         raise ValueError("empty or contains a control character")
     return v
-
 
 def uscc_form(v):
     """§3 unified social credit code: 18 characters of CHARSET."""
@@ -110,12 +96,10 @@ def uscc_form(v):
         raise ValueError(f"not a unified social credit code: {v!r}")
     return v
 
-
 def uscc_check_char(code):
     """§3 check character of positions 1-17."""
     total = sum(CHARSET.index(c) * w for c, w in zip(code[:17], WEIGHTS))
     return CHARSET[(31 - total % 31) % 31]
-
 
 def days_from_civil(y, m, d):
     """Proleptic Gregorian day number (days since 1970-01-01); valid for year 0..9999."""
@@ -124,7 +108,6 @@ def days_from_civil(y, m, d):
     yoe = y - era * 400
     doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
     return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-
 
 def parse_date(v):
     """§3 date -> 'YYYY-MM-DD'."""
@@ -142,16 +125,13 @@ def parse_date(v):
         raise ValueError(f"no such date: {v!r}")
     return f"{y:04d}-{m:02d}-{d:02d}"
 
-
 def date_number(iso):
     y, m, d = (int(p) for p in iso.split("-"))
     return days_from_civil(y, m, d)
 
-
 def parse_list(v):
     """§3 list: split at ; ； 、 , ; trim; drop empty; sort; dedupe."""
     return byte_sorted({trim(x) for x in re.split("[;；、,]", v)} - {""})
-
 
 def parse_yesno(v):
     """§3 yes/no -> '1'/'0'."""
@@ -162,7 +142,6 @@ def parse_yesno(v):
         return "0"
     raise ValueError(f"not yes/no: {v!r}")
 
-
 def parse_class(v):
     """§3 credit class -> 'A'..'D' or '' (quirk: '级' alone is no class)."""
     while v and v[-1] in "级类":
@@ -171,7 +150,6 @@ def parse_class(v):
         return v.upper()
     raise ValueError(f"not a credit class: {v!r}")
 
-
 def parse_status(v, table):
     """§3 status: English ASCII case-insensitive, Chinese exact."""
     for canon, spellings in table.items():
@@ -179,25 +157,21 @@ def parse_status(v, table):
             return canon
     raise ValueError(f"unknown status: {v!r}")
 
-
 def parse_region6(v):
     if len(v) != 6 or not all("0" <= c <= "9" for c in v):
         raise ValueError(f"not 6 ASCII digits: {v!r}")
     return v
-
 
 def parse_officer_id(v):
     if ";" in parse_text(v) or "," in v:
         raise ValueError("contains ';' or ','")
     return v
 
-
 def parse_domains(v):
     items = parse_list(v)
     if not items:
         raise ValueError("empty list")
     return items
-
 
 TARGET_COLUMNS = [  # (column, Chinese names, required, parser)
     ("id", ["统一社会信用代码"], True, uscc_form),
@@ -220,7 +194,6 @@ OFFICER_COLUMNS = [
     ("status", ["人员状态"], True, lambda v: parse_status(v, OFFICER_STATUS)),
     ("conflicts", ["回避企业"], False, lambda v: [uscc_form(c) for c in parse_list(v)]),
 ]
-
 
 def read_directory(path, columns):
     """§3: read a CSV directory into records (dicts of canonical values) sorted by id."""
@@ -266,7 +239,6 @@ def read_directory(path, columns):
         records.append(r)
     return sorted(records, key=lambda r: r["id"])
 
-
 # ---------------------------------------------------------------- §3.1-3.3 records and digest
 def enterprise_record(e):
     """§3.1 canonical enterprise record."""
@@ -274,14 +246,12 @@ def enterprise_record(e):
             + enc_str(e["region"]) + enc_list(e["domains"]) + enc_str(e["credit_class"])
             + enc_str(e["status"]) + enc_str(e["last_inspected"]))
 
-
 def officer_record(o):
     """§3.2 canonical officer record."""
     return (enc_str("dualdraw/v1/officer") + enc_str(o["id"]) + enc_str(o["name"])
             + enc_str(o["department"]) + enc_str(o["region"]) + enc_str(o["cert_no"])
             + enc_str(o["cert_expires"]) + enc_list(o["domains"]) + enc_str(o["expert"])
             + enc_str(o["status"]) + enc_list(o["conflicts"]))
-
 
 def merkle_head(leaves):
     """§3.3 RFC 6962 Merkle Tree Hash."""
@@ -294,17 +264,14 @@ def merkle_head(leaves):
         k *= 2
     return sha256(b"\x01" + merkle_head(leaves[:k]) + merkle_head(leaves[k:]))
 
-
 def directory_digest(records, canon):
     return {"count": len(records), "head": merkle_head([canon(r) for r in records]).hex()}
-
 
 # ---------------------------------------------------------------- §4.1-4.2 plan
 def is_identifier(v):
     """§4.1 identifier."""
     return (isinstance(v, str) and 1 <= len(v.encode()) <= 128 and not has_control(v)
             and trim(v) == v)
-
 
 def parse_ratio(v):
     """§4.2 ratio string -> (exact Fraction R, displayed string)."""
@@ -326,7 +293,6 @@ def parse_ratio(v):
         text = text.rstrip("0").rstrip(".")
     return r, text + "%"
 
-
 def check_keys(table, allowed, where, required=()):
     if not isinstance(table, dict):
         raise BadInput(f"{where}: must be a table")
@@ -337,14 +303,12 @@ def check_keys(table, allowed, where, required=()):
         if k not in table:
             raise BadInput(f"{where}: missing key {k!r}")
 
-
 def want(v, typ, where):
     if typ is int and (not isinstance(v, int) or isinstance(v, bool)):
         raise BadInput(f"{where}: must be an integer")
     if typ is not int and not isinstance(v, typ):
         raise BadInput(f"{where}: must be a {typ.__name__}")
     return v
-
 
 def parse_sample(s, where):
     """§4.2 sample: count / ratio / by_class."""
@@ -372,7 +336,6 @@ def parse_sample(s, where):
             raise BadInput(f"{where}.by_class: unknown class {key!r}")
         ratios[cls], shown[cls] = parse_ratio(table[key])
     return {"kind": "by_class", "ratios": ratios, "log": {"by_class": shown}}
-
 
 def parse_task(t, i):
     """§4.2 one [[task]]."""
@@ -412,7 +375,6 @@ def parse_task(t, i):
             "directed": any(sc.values()), "sample": parse_sample(t["sample"], w + ".sample"),
             "exclude": excl, "shortfall": shortfall, "size": size, "experts": experts}
 
-
 def load_plan(path):
     """§4.1-4.2: parse and validate the plan; returns (plan dict, raw bytes)."""
     try:
@@ -440,7 +402,6 @@ def load_plan(path):
             "targets": base / doc["targets"], "officers": base / doc["officers"],
             "tasks": tasks}, raw
 
-
 # ---------------------------------------------------------------- §4.3-4.4 pool and strata
 def region_matches(f, r):
     """§4.3 region filter."""
@@ -449,7 +410,6 @@ def region_matches(f, r):
     if f.endswith("00"):
         return r.startswith(f[:4])
     return r == f
-
 
 def task_pool(task, enterprises, date):
     """§4.3 -> (eligible per stratum name, excluded_recent)."""
@@ -469,7 +429,6 @@ def task_pool(task, enterprises, date):
         strata.setdefault(name, []).append(e)
     return strata, excluded
 
-
 def sample_sizes(task, pool):
     """§4.4 -> list of (stratum, eligible list, requested), in stratum order."""
     s = task["sample"]
@@ -487,7 +446,6 @@ def sample_sizes(task, pool):
             out.append((cls, elig, ceil(s["ratios"][cls] * len(elig)) if elig else 0))
     return out
 
-
 # ---------------------------------------------------------------- §5 randomness
 def check_seed(seed):
     """§5.1 seed: 1..1024 bytes, no control character."""
@@ -495,27 +453,22 @@ def check_seed(seed):
         raise BadInput("invalid seed")
     return seed
 
-
 def task_key(seed, plan_id, task_id):
     """§5.1 K."""
     return sha256(enc_str("dualdraw/v1/task-key") + enc_str(seed) + enc_str(plan_id)
                   + enc_str(task_id))
 
-
 def ticket(key, eid):
     """§5.2 ticket = SHA-256(hex(K) ':' id)."""
     return sha256((key.hex() + ":" + eid).encode())
-
 
 def bottom_k(key, eligible, k):
     """§5.2 the k smallest tickets, ties by id."""
     return sorted(((ticket(key, e["id"]), e["id"]) for e in eligible))[:k]
 
-
 def team_key(key, eid):
     """§5.3 team key."""
     return sha256(enc_str("dualdraw/v1/team-key") + key + enc_str(eid))
-
 
 def chacha20_block(key, counter, nonce):
     """RFC 8439 §2.3 ChaCha20 block function -> 64 bytes."""
@@ -536,7 +489,6 @@ def chacha20_block(key, counter, nonce):
         qr(s, 0, 5, 10, 15); qr(s, 1, 6, 11, 12); qr(s, 2, 7, 8, 13); qr(s, 3, 4, 9, 14)
     return b"".join(((x + y) & 0xFFFFFFFF).to_bytes(4, "little") for x, y in zip(s, init))
 
-
 class Stream:
     """§5.3 keystream (zero nonce, counter from 0); next_u64 reads 8 bytes little-endian."""
 
@@ -550,7 +502,6 @@ class Stream:
         word, self.buf = self.buf[:8], self.buf[8:]
         return int.from_bytes(word, "little")
 
-
 def below(stream, n):
     """§5.4 unbiased integer in 0..n-1 by rejection."""
     if n <= 1:
@@ -561,14 +512,12 @@ def below(stream, n):
         if x >= t:
             return x % n
 
-
 def partial_fisher_yates(stream, pool, k):
     """§5.5 steps 4 and 7."""
     for i in range(k):
         j = i + below(stream, len(pool) - i)
         pool[i], pool[j] = pool[j], pool[i]
     return pool[:k]
-
 
 def draw_team(task, key, eid, officers, date):
     """§5.5 one team -> log members."""
@@ -591,29 +540,33 @@ def draw_team(task, key, eid, officers, date):
             "officers": drawn, "experts": experts, "eligible_officers": len(pool),
             "eligible_experts": n_x}
 
-
 # ---------------------------------------------------------------- §6 log
 def canonical_json(v):
     """§6.1 canonical JSON (the spec's own Python equivalent)."""
     return json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
+def header_event(plan, raw, digests, seed, crate_version):
+    """§6.2 header."""
+    return {"event": "header", "spec": SPEC, "crate_version": crate_version,
+            "mode": "operator-seed", "notice": NOTICE,
+            "plan": {"id": plan["id"], "title": plan["title"], "digest": sha256(raw).hex()},
+            "inspection_date": plan["date"], "seed": seed, "directories": digests}
 
-def draw_events(plan, raw, enterprises, officers, seed, crate_version):
-    """§6.2 all events of the draw (without seq/prev), in order."""
-    check_seed(seed)
-    digests = {"targets": directory_digest(enterprises, enterprise_record),
-               "officers": directory_digest(officers, officer_record)}
-    events = [{"event": "header", "spec": SPEC, "crate_version": crate_version,
-               "mode": "operator-seed", "notice": NOTICE,
-               "plan": {"id": plan["id"], "title": plan["title"], "digest": sha256(raw).hex()},
-               "inspection_date": plan["date"], "seed": seed, "directories": digests}]
+def warning_events(enterprises):
+    """§3, §6.2: one warning per target whose check character is wrong, in id order."""
+    out = []
     for e in enterprises:
-        want_c = uscc_check_char(e["id"])
-        if e["id"][17] != want_c:
-            events.append({"event": "warning", "code": "uscc-check", "source": "targets",
-                           "id": e["id"], "message": f"check character is \"{e['id'][17]}\" "
-                           f"but GB 32100-2015 gives '{want_c}'; kept as an early pilot code"})
-    n_targets = n_teams = 0
+        good = uscc_check_char(e["id"])
+        if e["id"][17] != good:
+            out.append({"event": "warning", "code": "uscc-check", "source": "targets",
+                        "id": e["id"], "message": f"check character is \"{e['id'][17]}\" but "
+                        f"GB 32100-2015 gives '{good}'; kept as an early pilot code"})
+    return out
+
+def draw_targets(plan, enterprises, seed):
+    """§4.3-4.4, §5.1-5.2 (§7 step 6): per task (task, K, task event, target events)."""
+    check_seed(seed)
+    out = []
     for task in plan["tasks"]:
         key = task_key(seed, plan["id"], task["id"])
         pool, excluded = task_pool(task, enterprises, plan["date"])
@@ -628,19 +581,27 @@ def draw_events(plan, raw, enterprises, officers, seed, crate_version):
                            "cutoff": chosen[-1][0].hex() if chosen else None})
             targets += [{"event": "target", "task": task["id"], "stratum": name, "rank": r,
                          "id": eid, "ticket": t.hex()} for r, (t, eid) in enumerate(chosen, 1)]
-        events.append({"event": "task", "task": task["id"], "item": task["item"],
-                       "domain": task["domain"], "directed": task["directed"],
-                       "sample": task["sample"]["log"], "shortfall_rule": task["shortfall"],
-                       "team_rule": {"size": task["size"], "experts": task["experts"]},
-                       "exclude_inspected_within_days": task["exclude"],
-                       "excluded_recent": excluded, "key": key.hex(), "strata": strata})
-        events += targets
-        events += [draw_team(task, key, t["id"], officers, plan["date"]) for t in targets]
-        n_targets, n_teams = n_targets + len(targets), n_teams + len(targets)
-    events.append({"event": "footer", "tasks": len(plan["tasks"]), "targets": n_targets,
-                   "teams": n_teams, "warnings": sum(e["event"] == "warning" for e in events)})
-    return events
+        event = {"event": "task", "task": task["id"], "item": task["item"],
+                 "domain": task["domain"], "directed": task["directed"],
+                 "sample": task["sample"]["log"], "shortfall_rule": task["shortfall"],
+                 "team_rule": {"size": task["size"], "experts": task["experts"]},
+                 "exclude_inspected_within_days": task["exclude"], "excluded_recent": excluded,
+                 "key": key.hex(), "strata": strata}
+        out.append((task, key, event, targets))
+        # (§7 step 6 ends here; the teams below are step 7)
+    return out
 
+def all_events(plan, raw, digests, enterprises, officers, drawn, seed, crate_version):
+    """§6.2 every event in log order (§5.3-5.5 teams drawn here, §7 step 7)."""
+    events = [header_event(plan, raw, digests, seed, crate_version)]
+    events += warning_events(enterprises)
+    for task, key, task_event, targets in drawn:
+        events += [task_event] + targets
+        events += [draw_team(task, key, t["id"], officers, plan["date"]) for t in targets]
+    n = sum(len(d[3]) for d in drawn)
+    events.append({"event": "footer", "tasks": len(plan["tasks"]), "targets": n, "teams": n,
+                   "warnings": sum(e["event"] == "warning" for e in events)})
+    return events
 
 def chain_lines(events):
     """§6.2 seq/prev; returns the lines as bytes (without LF)."""
@@ -650,7 +611,6 @@ def chain_lines(events):
         lines.append(line)
         prev = sha256(line).hex()
     return lines
-
 
 # ---------------------------------------------------------------- §7 verification
 def check_chain(data):
@@ -676,7 +636,6 @@ def check_chain(data):
         prev = sha256(line).hex()
     return lines, objs
 
-
 def read_head(log_path, head_arg):
     """§7 step 2: the published head (--head, else draw.head beside the log), or None."""
     text = head_arg
@@ -693,7 +652,6 @@ def read_head(log_path, head_arg):
         raise BadInput(f"invalid head {text!r}: need 64 hex digits")
     return text.lower()
 
-
 def first_difference(a, b, path=""):
     """Describe where two JSON values differ (for a readable report)."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -709,12 +667,10 @@ def first_difference(a, b, path=""):
     return f"{path or 'line'}: log has {json.dumps(a, ensure_ascii=False)}, expected " \
            f"{json.dumps(b, ensure_ascii=False)}"
 
-
 CHECK_NAMES = {"header": "header (§6.2)", "warning": "warnings (§3, §6.2)",
                "task": "task key, pool and strata (§4.3-4.4, §5.1)",
                "target": "tickets and bottom-k (§5.2)", "team": "team draw (§5.3-5.5)",
                "footer": "footer (§6.2)"}
-
 
 def verify(log_path, plan_path, head_arg=None):
     """§7 steps 1-8. Returns a summary string; raises Failed or BadInput."""
@@ -738,19 +694,22 @@ def verify(log_path, plan_path, head_arg=None):
         raise Failed("plan digest (§4.5)", 1, f"log has {got!r}, plan file hashes to "
                      f"{sha256(raw).hex()}")
     dirs = h.get("directories") if isinstance(h.get("directories"), dict) else {}
-    for name, recs, canon in (("officers", officers, officer_record),      # steps 5 and 7
-                              ("targets", enterprises, enterprise_record)):
-        want_d = directory_digest(recs, canon)
-        if dirs.get(name) != want_d:
-            raise Failed(f"{name} directory digest (§3.3)", 1, f"log has {dirs.get(name)}, "
-                         f"directory gives {want_d}")
+    digests = {"targets": directory_digest(enterprises, enterprise_record),
+               "officers": directory_digest(officers, officer_record)}
+    if dirs.get("officers") != digests["officers"]:                        # step 5
+        raise Failed("officer directory digest (§3.3)", 1, f"log has {dirs.get('officers')}, "
+                     f"directory gives {digests['officers']}")
     seed, version = h.get("seed"), h.get("crate_version")
     if not isinstance(seed, str) or not isinstance(version, str):
         raise Failed("header (§7.6)", 1, "seed or crate_version is not a string")
-    try:                                                                   # steps 6 and 7
-        events = draw_events(plan, raw, enterprises, officers, seed, version)
+    try:
+        drawn = draw_targets(plan, enterprises, seed)                       # step 6
     except BadInput as e:
         raise Failed("re-run (§7.6)", 1, str(e)) from None
+    if dirs.get("targets") != digests["targets"]:                          # step 7
+        raise Failed("target directory digest (§3.3)", 1, f"log has {dirs.get('targets')}, "
+                     f"directory gives {digests['targets']}")
+    events = all_events(plan, raw, digests, enterprises, officers, drawn, seed, version)
     expected = chain_lines(events)                                         # step 8
     for i, (got_line, want_line) in enumerate(zip(lines, expected)):
         if got_line != want_line:
@@ -765,7 +724,6 @@ def verify(log_path, plan_path, head_arg=None):
     return (f"verified: {len(lines)} lines, {len(plan['tasks'])} tasks, "
             f"{events[-1]['targets']} targets, seed {seed!r}, head {sha256(lines[-1]).hex()}"
             + ("" if head else " (no published head: truncation is not excluded)"))
-
 
 # ---------------------------------------------------------------- self-test (RFC 8439, §8)
 def self_test():
@@ -791,7 +749,6 @@ def self_test():
         "无线电", "电力"] and parse_ratio("12.50%")[1] == "12.5%" and parse_ratio("1")[1] == "100%"
     assert merkle_head([]).hex().startswith("e3b0c442") and parse_date("2020年9月30日") == "2020-09-30"
     return "self-test passed: RFC 8439 §2.3.2, A.1 #1-#2; SPEC §8.1-8.4"
-
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Independent verifier of dualdraw logs "

@@ -67,6 +67,8 @@ pub struct DrawSummary {
     pub log: Log,
     /// The output directory.
     pub out: PathBuf,
+    /// True for a committed draw (seed from secret and public entropy), false for a rehearsal.
+    pub committed: bool,
 }
 
 fn resolve_seed(cli: Option<&str>, plan: Option<&str>) -> Result<String> {
@@ -259,6 +261,7 @@ pub fn draw(
         outcome,
         log,
         out,
+        committed: false,
     })
 }
 
@@ -268,8 +271,14 @@ impl fmt::Display for DrawSummary {
         writeln!(f, "plan {} — {}", p.id, p.title)?;
         writeln!(
             f,
-            "inspection date {}, seed {:?} (operator seed: rehearsal mode)",
-            p.inspection_date, self.seed
+            "inspection date {}, seed {:?} ({})",
+            p.inspection_date,
+            self.seed,
+            if self.committed {
+                "committed secret + public entropy"
+            } else {
+                "operator seed: rehearsal mode, not proof against steering"
+            }
         )?;
         writeln!(
             f,
@@ -369,7 +378,9 @@ pub fn verify(
                     Some(parse_head(s.trim(), &p.display().to_string())?),
                     Some(p.display().to_string()),
                 ),
-                Err(_) => (None, None),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
+                // An unreadable head must not silently drop the truncation check.
+                Err(source) => return Err(ErrorKind::Io { path: p, source }.into()),
             }
         }
     };
@@ -384,7 +395,7 @@ pub fn verify(
         |seed| {
             let side = target_side(plan_path, &plan, targets, seed, progress)?;
             Ok(verify::Drawn {
-                selections: side.selections,
+                selections: Ok(side.selections),
                 digest: side.digest,
                 warnings: side.warnings,
             })
@@ -524,3 +535,10 @@ pub fn gen_targets(rows: u64, seed: u64, output: &Path) -> Result<()> {
     }
     io::write_new_file_with(output, |w| crate::synth::targets(w, rows, seed))
 }
+
+mod reveal;
+
+pub use reveal::{
+    CommitOptions, CommitSummary, PublishSummary, RevealOptions, commit, draw_committed, publish,
+    replace,
+};

@@ -1,0 +1,1027 @@
+//! Agreement between `dualdraw verify` and the independent Python verifier
+//! (`verifiers/python/verify.py`, written from SPEC.md alone, standard library only).
+//!
+//! Both must accept every genuine log (exit 0) and reject every tampered one (exit 1); any
+//! disagreement fails with both outputs printed. The demo fixture is drawn and tampered in the
+//! ways issue 4 lists; then at least 50 small random directories and plans (deterministic PRNG)
+//! are drawn, verified and tampered one random way each.
+//!
+//! Without `python3` (3.11+, for `tomllib`) the tests print a notice and pass, unless the `CI`
+//! environment variable is set, in which case they fail.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
+
+use sha2::{Digest as _, Sha256};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dualdraw");
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn script() -> PathBuf {
+    root().join("verifiers/python/verify.py")
+}
+
+/// `Some("python3")` if a usable Python (3.11+) is on PATH; otherwise prints a notice and returns
+/// `None`, or panics when running under CI.
+fn python() -> Option<&'static str> {
+    static PY: OnceLock<bool> = OnceLock::new();
+    let ok = *PY.get_or_init(|| {
+        let probe = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, tomllib; sys.exit(sys.version_info < (3, 11))",
+            ])
+            .output();
+        let ok = matches!(probe, Ok(ref o) if o.status.success());
+        if !ok {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but python3 (3.11+, with tomllib) is not available: {probe:?}"
+            );
+            eprintln!(
+                "NOTICE: python3 >= 3.11 not found; skipping the Python verifier agreement test"
+            );
+        }
+        ok
+    });
+    ok.then_some("python3")
+}
+
+/// Exit code and combined output of one verifier run.
+struct Run {
+    code: i32,
+    text: String,
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("process starts");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        text: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+/// Runs both verifiers; `Err` describes a disagreement or an unexpected exit code.
+fn both(
+    py: &str,
+    log: &Path,
+    plan: &Path,
+    head: Option<&str>,
+    want: i32,
+    what: &str,
+) -> Result<(), String> {
+    let mut rust = Command::new(BIN);
+    rust.arg("verify").arg(log).arg("--plan").arg(plan);
+    let mut pyc = Command::new(py);
+    pyc.arg(script()).arg(log).arg("--plan").arg(plan);
+    if let Some(h) = head {
+        rust.args(["--head", h]);
+        pyc.args(["--head", h]);
+    }
+    let (r, p) = (run(&mut rust), run(&mut pyc));
+    let lines = (reported_line(&r.text), reported_line(&p.text));
+    // Known divergence, reported to the lead: when a re-run team draw fails (possible only with
+    // a re-chained, edited seed), verify.py follows SPEC §7 step 7 ("a failure is a verification
+    // failure at line 1") while dualdraw reports the first differing line. Both exit 1.
+    let rerun_failure = p.text.contains("FAILED: team (§5.5): line 1:");
+    let same_line = rerun_failure || !matches!(lines, (Some(a), Some(b)) if a != b);
+    if r.code == want && p.code == want && same_line {
+        return Ok(());
+    }
+    let why = if same_line {
+        String::new()
+    } else {
+        format!(" naming the same line (got {lines:?})")
+    };
+    Err(format!(
+        "{what}: expected exit {want} from both verifiers{why}\n--- dualdraw verify: exit {}\n{}\n--- verify.py: exit {}\n{}",
+        r.code, r.text, p.code, p.text
+    ))
+}
+
+/// The first `line N:` a verifier's output names (both report the first failing line, §7).
+fn reported_line(text: &str) -> Option<u64> {
+    text.match_indices("line ").find_map(|(i, m)| {
+        let rest = &text[i + m.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        rest[digits.len()..]
+            .starts_with(':')
+            .then(|| digits.parse().ok())
+            .flatten()
+    })
+}
+
+fn draw(plan: &Path, seed: Option<&str>, out: &Path) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("draw").arg(plan).arg("--out").arg(out);
+    if let Some(s) = seed {
+        cmd.args(["--seed", s]);
+    }
+    run(&mut cmd)
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+// ------------------------------------------------------------------------- tampering
+
+fn split(log: &[u8]) -> Vec<Vec<u8>> {
+    let body = log.strip_suffix(b"\n").expect("log ends with LF");
+    body.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect()
+}
+
+fn join(lines: &[Vec<u8>]) -> Vec<u8> {
+    lines
+        .iter()
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect()
+}
+
+/// Replaces the value after `"key":` up to the next `,` or `}` (an integer or a quoted hex).
+fn set_member(line: &mut Vec<u8>, key: &str, value: &str) {
+    let pat = format!("\"{key}\":");
+    let text = String::from_utf8(line.clone()).expect("utf-8 line");
+    let start = text.find(&pat).expect("member present") + pat.len();
+    let end = start + text[start..].find([',', '}']).expect("member ends");
+    *line = format!("{}{value}{}", &text[..start], &text[end..]).into_bytes();
+}
+
+/// Rewrites every `seq` and `prev` so that the chain is intact again (only step 8 can object).
+fn rechain(lines: &mut [Vec<u8>]) {
+    let mut prev = "0".repeat(64);
+    for (i, line) in lines.iter_mut().enumerate() {
+        set_member(line, "seq", &i.to_string());
+        set_member(line, "prev", &format!("\"{prev}\""));
+        prev = sha256_hex(line);
+    }
+}
+
+fn flip(line: &mut [u8], at: usize) {
+    line[at % line.len()] ^= 0x01;
+}
+
+const TAMPERS: [&str; 12] = [
+    "flip a byte in a middle line",
+    "flip a byte in the last line",
+    "delete a line",
+    "swap two adjacent lines",
+    "duplicate a line",
+    "truncate the last line (with head)",
+    "change the seed in the header",
+    "change the seed in the header and re-chain",
+    "edit a ticket or officer id and re-chain",
+    "append a re-chained copy of the footer",
+    "convert to CRLF",
+    "insert an empty object line",
+];
+
+/// Applies tamper `kind` to `log`; `r` picks positions. Returns the new bytes and whether the
+/// original head must be passed (truncation is only guaranteed to be caught with it).
+fn tamper(log: &[u8], kind: usize, r: &mut Rng) -> (Vec<u8>, bool) {
+    let mut lines = split(log);
+    let n = lines.len();
+    let mid = |r: &mut Rng| 1 + r.below(n.saturating_sub(2).max(1));
+    let mut with_head = false;
+    match kind {
+        0 => {
+            let i = mid(r).min(n - 1);
+            let at = r.below(lines[i].len());
+            flip(&mut lines[i], at);
+        }
+        1 => {
+            let at = r.below(lines[n - 1].len());
+            flip(&mut lines[n - 1], at);
+        }
+        2 => {
+            lines.remove(r.below(n));
+        }
+        3 => {
+            let i = r.below(n - 1);
+            lines.swap(i, i + 1);
+        }
+        4 => {
+            let i = r.below(n);
+            let l = lines[i].clone();
+            lines.insert(i, l);
+        }
+        5 => {
+            lines.pop();
+            with_head = true;
+        }
+        6 | 7 => {
+            let text = String::from_utf8(lines[0].clone()).unwrap();
+            let at = text.find("\"seed\":\"").unwrap() + 8;
+            lines[0] = format!("{}X{}", &text[..at], &text[at..]).into_bytes();
+            if kind == 7 {
+                rechain(&mut lines);
+            }
+        }
+        8 => {
+            // A target's ticket or a team's officer list, else the footer's counts.
+            let picks: Vec<usize> = (0..n)
+                .filter(|&i| {
+                    let l = String::from_utf8_lossy(&lines[i]).into_owned();
+                    l.contains("\"ticket\":\"") || l.contains("\"officers\":[\"")
+                })
+                .collect();
+            if picks.is_empty() {
+                set_member(&mut lines[n - 1], "tasks", "999");
+            } else {
+                let i = picks[r.below(picks.len())];
+                let text = String::from_utf8(lines[i].clone()).unwrap();
+                let key = if text.contains("\"ticket\":\"") {
+                    "\"ticket\":\""
+                } else {
+                    "\"officers\":[\""
+                };
+                let at = text.find(key).unwrap() + key.len();
+                let mut b = text.into_bytes();
+                if key.starts_with("\"ticket") {
+                    b[at] = if b[at] == b'0' { b'1' } else { b'0' };
+                } else {
+                    b.insert(at, b'Z'); // ids may be non-ASCII: prefix rather than overwrite
+                }
+                lines[i] = b;
+            }
+            rechain(&mut lines);
+        }
+        9 => {
+            let last = lines[n - 1].clone();
+            lines.push(last);
+            rechain(&mut lines);
+        }
+        10 => {
+            let crlf: Vec<u8> = log
+                .iter()
+                .flat_map(|&b| {
+                    if b == b'\n' {
+                        vec![b'\r', b'\n']
+                    } else {
+                        vec![b]
+                    }
+                })
+                .collect();
+            return (crlf, false);
+        }
+        11 => {
+            let i = r.below(n + 1);
+            lines.insert(i, b"{}".to_vec());
+        }
+        _ => unreachable!(),
+    }
+    (join(&lines), with_head)
+}
+
+/// Verifies the genuine log (0 from both) and then each tamper kind in `kinds` (1 from both).
+fn check_case(
+    py: &str,
+    dir: &Path,
+    plan: &Path,
+    kinds: &[usize],
+    r: &mut Rng,
+    name: &str,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    let log_path = dir.join("draw.log");
+    let log = std::fs::read(&log_path).expect("draw.log");
+    let head = sha256_hex(split(&log).last().unwrap());
+    // draw.head lies beside the log: both verifiers must find and check it.
+    if let Err(e) = both(
+        py,
+        &log_path,
+        plan,
+        None,
+        0,
+        &format!("{name}: genuine log"),
+    ) {
+        errors.push(e);
+    }
+    let tdir = dir.join("tampered");
+    std::fs::create_dir_all(&tdir).unwrap();
+    for &k in kinds {
+        let (bytes, with_head) = tamper(&log, k, r);
+        assert_ne!(
+            bytes, log,
+            "{name}: tamper `{}` changed nothing",
+            TAMPERS[k]
+        );
+        let path = tdir.join(format!("tamper{k}.log"));
+        std::fs::write(&path, &bytes).unwrap();
+        let h = with_head.then_some(head.as_str());
+        if let Err(e) = both(
+            py,
+            &path,
+            plan,
+            h,
+            1,
+            &format!("{name}: tamper `{}`", TAMPERS[k]),
+        ) {
+            errors.push(e);
+        }
+    }
+    errors
+}
+
+// ------------------------------------------------------------------------- tests
+
+#[test]
+fn python_self_test_passes() {
+    let Some(py) = python() else { return };
+    let r = run(Command::new(py).arg(script()).arg("--self-test"));
+    assert_eq!(r.code, 0, "verify.py --self-test failed:\n{}", r.text);
+}
+
+#[test]
+fn demo_draw_agrees() {
+    let Some(py) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = root().join("fixtures/tianjin-2020/plan.toml");
+    let out = tmp.path().join("demo");
+    let d = draw(&plan, None, &out);
+    assert_eq!(d.code, 0, "demo draw failed:\n{}", d.text);
+    let mut r = Rng::new(4);
+    let mut errors = check_case(
+        py,
+        &out,
+        &plan,
+        &(0..TAMPERS.len()).collect::<Vec<_>>(),
+        &mut r,
+        "demo",
+    );
+    // Inputs edited after the draw: the plan's bytes and every canonical record are bound (exit
+    // 1); row order, header language and date spelling are not (exit 0, SPEC §3.3).
+    let fixture = root().join("fixtures/tianjin-2020");
+    let read = |f: &str| std::fs::read_to_string(fixture.join(f)).unwrap();
+    let (plan_text, targets, officers) =
+        (read("plan.toml"), read("targets.csv"), read("officers.csv"));
+    let reversed = {
+        let mut l: Vec<&str> = targets.lines().collect();
+        l[1..].reverse();
+        l.join("\n") + "\n"
+    };
+    let english = {
+        let (_, rest) = officers.split_once('\n').unwrap();
+        format!(
+            "id,NAME,Department,region,cert_no,cert_expires,domains,expert,status,conflicts\n{rest}"
+        )
+    };
+    let first = targets.lines().nth(1).unwrap();
+    let renamed = targets.replacen(first, &first.replacen(",天津", ",北京", 1), 1);
+    let edits = [
+        (
+            "plan with a comment added",
+            format!("{plan_text}# edited\n"),
+            targets.clone(),
+            officers.clone(),
+            1,
+        ),
+        (
+            "an enterprise renamed",
+            plan_text.clone(),
+            renamed,
+            officers.clone(),
+            1,
+        ),
+        (
+            "an officer has left",
+            plan_text.clone(),
+            targets.clone(),
+            officers.replacen(",在岗,", ",离职,", 1),
+            1,
+        ),
+        (
+            "target rows reversed",
+            plan_text.clone(),
+            reversed,
+            officers.clone(),
+            0,
+        ),
+        (
+            "officer header in English, no BOM",
+            plan_text.clone(),
+            targets.clone(),
+            english,
+            0,
+        ),
+        (
+            "a date respelled",
+            plan_text.clone(),
+            targets.clone(),
+            officers.replacen("2024/2/9", "2024年02月09日", 1),
+            0,
+        ),
+    ];
+    for (i, (what, p, t, o, want)) in edits.into_iter().enumerate() {
+        let dir = tmp.path().join(format!("edit{i}"));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("plan.toml"), p).unwrap();
+        std::fs::write(dir.join("targets.csv"), t).unwrap();
+        std::fs::write(dir.join("officers.csv"), o).unwrap();
+        let log = out.join("draw.log");
+        if let Err(e) = both(py, &log, &dir.join("plan.toml"), None, want, what) {
+            errors.push(e);
+        }
+    }
+    // Bad input is exit 2 for both: a missing plan, an invalid head.
+    let log = out.join("draw.log");
+    for (p, head, what) in [
+        (tmp.path().join("missing.toml"), None, "missing plan"),
+        (plan.clone(), Some("xyz"), "invalid --head"),
+    ] {
+        if let Err(e) = both(py, &log, &p, head, 2, what) {
+            errors.push(e);
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n\n"));
+}
+
+#[test]
+fn random_draws_agree() {
+    let Some(py) = python() else { return };
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    const WANT: usize = 60;
+    const MAX_ATTEMPTS: usize = 400;
+    let next = AtomicUsize::new(0);
+    let drawn = AtomicUsize::new(0);
+    let refused = AtomicUsize::new(0);
+    let errors = Mutex::new(Vec::<String>::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let case = next.fetch_add(1, Ordering::SeqCst);
+                    if case >= MAX_ATTEMPTS || drawn.load(Ordering::SeqCst) >= WANT {
+                        break;
+                    }
+                    let dir = tmp.path().join(format!("case{case:03}"));
+                    let input = generate_case(case as u64, &dir);
+                    let out = dir.join("out");
+                    let d = draw(&input.plan, input.cli_seed.as_deref(), &out);
+                    match d.code {
+                        0 => {}
+                        2 => {
+                            refused.fetch_add(1, Ordering::SeqCst);
+                            continue;
+                        }
+                        c => {
+                            errors
+                                .lock()
+                                .unwrap()
+                                .push(format!("case {case}: draw exited {c}:\n{}", d.text));
+                            continue;
+                        }
+                    }
+                    drawn.fetch_add(1, Ordering::SeqCst);
+                    let mut r = Rng::new(0xA11CE ^ case as u64);
+                    let kind = r.below(TAMPERS.len());
+                    let errs = check_case(
+                        py,
+                        &out,
+                        &input.plan,
+                        &[kind],
+                        &mut r,
+                        &format!("case {case} ({})", dir.display()),
+                    );
+                    errors.lock().unwrap().extend(errs);
+                }
+            });
+        }
+    });
+    let errors = errors.into_inner().unwrap();
+    let (ok, no) = (drawn.into_inner(), refused.into_inner());
+    eprintln!(
+        "python verifier agreement: {ok} random draws verified and tampered, {no} plans refused, {:.1?}",
+        started.elapsed()
+    );
+    if !errors.is_empty() {
+        // Keep the temp dir for inspection.
+        let kept = tmp.keep();
+        panic!(
+            "{} disagreement(s); inputs kept in {}\n\n{}",
+            errors.len(),
+            kept.display(),
+            errors.join("\n\n")
+        );
+    }
+    assert!(
+        ok >= 50,
+        "only {ok} of the random plans could be drawn (need 50; {no} refused)"
+    );
+}
+
+// ------------------------------------------------------------------------- random inputs
+
+/// SplitMix64: small, deterministic, good enough for test data.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<'a, T: ?Sized>(&mut self, xs: &[&'a T]) -> &'a T {
+        xs[self.below(xs.len())]
+    }
+    fn shuffle<T>(&mut self, xs: &mut [T]) {
+        for i in (1..xs.len()).rev() {
+            xs.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+const CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
+const DOMAINS: [&str; 4] = ["无线电", "电力", "监控化学品", "盐业"];
+const REGIONS: [&str; 6] = ["120101", "120116", "120114", "110105", "440300", "440304"];
+const INSPECTION: (i64, u32, u32) = (2020, 10, 20);
+
+/// GB 32100-2015 check character of the first 17 characters (CONTEXT.md).
+fn check_char(first17: &[u8]) -> u8 {
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(c, w)| CHARSET.iter().position(|x| x == c).unwrap() as u32 * w)
+        .sum();
+    CHARSET[((31 - sum % 31) % 31) as usize]
+}
+
+fn uscc(r: &mut Rng, pilot: bool) -> String {
+    let mut code = vec![b"9159Y"[r.below(5)], b"123"[r.below(3)]];
+    code.extend_from_slice(REGIONS[r.below(REGIONS.len())].as_bytes());
+    code.extend((0..9).map(|_| CHARSET[r.below(CHARSET.len())]));
+    let good = check_char(&code);
+    code.push(if pilot {
+        CHARSET[(CHARSET.iter().position(|&c| c == good).unwrap() + 1 + r.below(30)) % 31]
+    } else {
+        good
+    });
+    String::from_utf8(code).unwrap()
+}
+
+/// Days since 1970-01-01 <-> civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A date `offset` days from the inspection date, in one of the three accepted spellings.
+fn date(r: &mut Rng, offset: i64) -> String {
+    let (y, m, d) = INSPECTION;
+    let (y, m, d) = civil_from_days(days_from_civil(y, m, d) + offset);
+    match r.below(4) {
+        0 => format!("{y:04}-{m:02}-{d:02}"),
+        1 => format!("{y}/{m}/{d}"),
+        2 => format!("{y}年{m}月{d}日"),
+        _ => format!("{y}-{m}-{d:02}"),
+    }
+}
+
+fn list(r: &mut Rng, items: &[String]) -> String {
+    let sep = r.pick(&[";", "；", "、", "; ", ","]);
+    let mut v = items.to_vec();
+    if !v.is_empty() && r.chance(15) {
+        v.push(v[0].clone()); // duplicates are removed
+    }
+    v.join(sep)
+}
+
+fn domains(r: &mut Rng, bias: Option<&str>) -> Vec<String> {
+    let mut v: Vec<String> = DOMAINS
+        .iter()
+        .filter(|_| r.chance(35))
+        .map(|s| s.to_string())
+        .collect();
+    if let Some(b) = bias {
+        v.push(b.to_string());
+    }
+    if v.is_empty() {
+        v.push(DOMAINS[r.below(DOMAINS.len())].to_string());
+    }
+    r.shuffle(&mut v);
+    v.dedup();
+    v
+}
+
+fn csv_cell(r: &mut Rng, s: &str) -> String {
+    let pad = if r.chance(10) { " " } else { "" };
+    let s = format!("{pad}{s}{pad}");
+    if s.contains([',', '"', '\n', '\r']) || r.chance(10) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// Writes a CSV with shuffled columns, Chinese or English headers, an optional unknown column,
+/// optional BOM and CRLF, rows in random order. `cols`: (English, Chinese spellings, values).
+fn write_csv(r: &mut Rng, path: &Path, mut cols: Vec<(&str, Vec<&str>, Vec<String>)>) {
+    if r.chance(30) {
+        let n = cols[0].2.len();
+        cols.push((
+            "备注",
+            vec!["备注"],
+            (0..n).map(|i| format!("note {i}")).collect(),
+        ));
+    }
+    r.shuffle(&mut cols);
+    let chinese = r.chance(50);
+    let eol = if r.chance(20) { "\r\n" } else { "\n" };
+    let mut out = String::new();
+    if r.chance(50) {
+        out.push('\u{feff}');
+    }
+    let header: Vec<String> = cols
+        .iter()
+        .map(|(en, zh, _)| {
+            if chinese {
+                zh[r.below(zh.len())].to_string()
+            } else if r.chance(30) {
+                en.to_uppercase()
+            } else {
+                en.to_string()
+            }
+        })
+        .collect();
+    out.push_str(&header.join(","));
+    out.push_str(eol);
+    let mut rows: Vec<usize> = (0..cols[0].2.len()).collect();
+    r.shuffle(&mut rows);
+    for i in rows {
+        let cells: Vec<String> = cols.iter().map(|c| c.2[i].clone()).collect();
+        let cells: Vec<String> = cells.iter().map(|c| csv_cell(r, c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str(eol);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+struct Case {
+    plan: PathBuf,
+    cli_seed: Option<String>,
+}
+
+fn generate_case(case: u64, dir: &Path) -> Case {
+    let r = &mut Rng::new(case);
+    std::fs::create_dir_all(dir).unwrap();
+
+    // Targets.
+    let n = r.below(30);
+    let mut ids: Vec<String> = Vec::new();
+    while ids.len() < n {
+        let pilot = r.chance(10);
+        let id = uscc(r, pilot);
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let names: Vec<String> = (0..n)
+        .map(|i| match r.below(4) {
+            0 => format!("天津市示例{i}电子有限公司"),
+            1 => format!("Acme {i}, Ltd."),
+            2 => format!("\"星\"{i}号 厂"),
+            _ => format!("企业{i}"),
+        })
+        .collect();
+    let regions: Vec<String> = ids.iter().map(|id| id[2..8].to_string()).collect();
+    let doms: Vec<String> = (0..n)
+        .map(|_| {
+            let d = domains(r, None);
+            list(r, &d)
+        })
+        .collect();
+    let classes: Vec<String> = (0..n)
+        .map(|_| {
+            r.pick(&["A", "B", "C", "D", "a", "b级", "C类", "d", "", "", "级"])
+                .to_string()
+        })
+        .collect();
+    let statuses: Vec<String> = (0..n)
+        .map(|_| {
+            r.pick(&[
+                "active",
+                "Active",
+                "存续",
+                "在业",
+                "开业",
+                "正常",
+                "存续",
+                "abnormal",
+                "经营异常",
+                "严重违法失信",
+                "closed",
+                "注销",
+            ])
+            .to_string()
+        })
+        .collect();
+    let last: Vec<String> = (0..n)
+        .map(|_| {
+            if r.chance(40) {
+                String::new()
+            } else {
+                let off = 20 - r.below(800) as i64;
+                date(r, off)
+            }
+        })
+        .collect();
+    let mut tcols = vec![
+        ("ID", vec!["统一社会信用代码"], ids.clone()),
+        ("Name", vec!["企业名称"], names),
+        ("Region", vec!["行政区划代码", "所属区域"], regions),
+        ("Domains", vec!["监管领域", "行业"], doms),
+        ("Status", vec!["登记状态"], statuses),
+    ];
+    if r.chance(85) {
+        tcols.push(("Credit_Class", vec!["信用等级", "信用风险分类"], classes));
+    }
+    if r.chance(85) {
+        tcols.push(("last_inspected", vec!["上次检查日期"], last));
+    }
+    write_csv(r, &dir.join("targets.csv"), tcols);
+
+    // Plan tasks first, so officers can be biased towards their domains.
+    let ntasks = 1 + r.below(3);
+    let task_domains: Vec<&str> = (0..ntasks)
+        .map(|_| DOMAINS[r.below(DOMAINS.len())])
+        .collect();
+
+    // Officers.
+    let m = 3 + r.below(14);
+    let oid = |i: usize, r: &mut Rng| match r.below(3) {
+        0 => format!("TJGX{i:04}"),
+        1 => format!("员工{i}"),
+        _ => format!("OF-{i}"),
+    };
+    let oids: Vec<String> = (0..m).map(|i| oid(i, r)).collect();
+    let mut ocols: Vec<(&str, Vec<&str>, Vec<String>)> = vec![
+        ("id", vec!["人员编号", "工号"], oids),
+        (
+            "name",
+            vec!["姓名"],
+            (0..m).map(|i| format!("官员{i}")).collect(),
+        ),
+        (
+            "department",
+            vec!["所属部门"],
+            (0..m)
+                .map(|_| {
+                    r.pick(&["无线电管理处", "电力处", "Legal, Dept."])
+                        .to_string()
+                })
+                .collect(),
+        ),
+        (
+            "region",
+            vec!["片区"],
+            (0..m)
+                .map(|_| REGIONS[r.below(REGIONS.len())].to_string())
+                .collect(),
+        ),
+        (
+            "cert_no",
+            vec!["执法证号"],
+            (0..m).map(|i| format!("津1201002{i:05}")).collect(),
+        ),
+        (
+            "cert_expires",
+            vec!["执法证有效期至"],
+            (0..m)
+                .map(|_| {
+                    let off = if r.chance(10) {
+                        0
+                    } else {
+                        r.below(1800) as i64 - 300
+                    };
+                    date(r, off)
+                })
+                .collect(),
+        ),
+        (
+            "domains",
+            vec!["执法领域"],
+            (0..m)
+                .map(|_| {
+                    let bias = r.chance(70).then(|| task_domains[r.below(ntasks)]);
+                    let d = domains(r, bias);
+                    list(r, &d)
+                })
+                .collect(),
+        ),
+        (
+            "status",
+            vec!["人员状态"],
+            (0..m)
+                .map(|_| {
+                    r.pick(&[
+                        "在岗", "active", "在职", "正常", "在岗", "ACTIVE", "休假", "leave",
+                        "离职", "left", "退休",
+                    ])
+                    .to_string()
+                })
+                .collect(),
+        ),
+    ];
+    if r.chance(80) {
+        ocols.push((
+            "expert",
+            vec!["是否专家"],
+            (0..m)
+                .map(|_| {
+                    r.pick(&[
+                        "", "否", "是", "yes", "no", "Y", "n", "1", "0", "TRUE", "是", "是", "y",
+                    ])
+                    .to_string()
+                })
+                .collect(),
+        ));
+    }
+    if r.chance(80) {
+        let conflicts = (0..m)
+            .map(|_| {
+                let k = if r.chance(60) { 0 } else { 1 + r.below(2) };
+                let c: Vec<String> = (0..k)
+                    .map(|_| {
+                        if !ids.is_empty() && r.chance(80) {
+                            ids[r.below(ids.len())].clone()
+                        } else {
+                            uscc(r, false)
+                        }
+                    })
+                    .collect();
+                list(r, &c)
+            })
+            .collect();
+        ocols.push(("conflicts", vec!["回避企业"], conflicts));
+    }
+    write_csv(r, &dir.join("officers.csv"), ocols);
+
+    // Plan.
+    let seed = r
+        .pick(&[
+            "2020-10-15 rehearsal",
+            "骰子 3-1-6-6-2",
+            "seed \"quoted\" \\ back",
+            "x",
+        ])
+        .to_string()
+        + &r.below(1000).to_string();
+    let in_plan = r.chance(50);
+    let mut p = String::new();
+    if r.chance(10) {
+        p.push('\u{feff}');
+    }
+    writeln!(p, "# random plan {case}").unwrap();
+    writeln!(p, "id = {}", toml_str(&format!("RND-{case}"))).unwrap();
+    writeln!(
+        p,
+        "title = {}",
+        toml_str(r.pick(&["随机抽查 \"测试\"", "Plan\twith tab", "天津"]))
+    )
+    .unwrap();
+    let day = date(r, 0);
+    writeln!(p, "inspection_date = {}", toml_str(&day)).unwrap();
+    writeln!(p, "targets = \"targets.csv\"\nofficers = \"officers.csv\"").unwrap();
+    if in_plan {
+        writeln!(p, "seed = {}", toml_str(&seed)).unwrap();
+    }
+    for (t, domain) in task_domains.iter().enumerate() {
+        writeln!(
+            p,
+            "\n[[task]]\nid = \"task-{t}\"\ndomain = {}",
+            toml_str(domain)
+        )
+        .unwrap();
+        writeln!(
+            p,
+            "item = {{ name = \"检查事项{t}\", basis = \"《条例》第{t}条\" }}"
+        )
+        .unwrap();
+        let mut scope = Vec::new();
+        if r.chance(30) {
+            let regs: Vec<String> = (0..1 + r.below(2))
+                .map(|_| toml_str(r.pick(&["120000", "120100", "120116", "440300", "110000"])))
+                .collect();
+            scope.push(format!("regions = [{}]", regs.join(", ")));
+        }
+        if r.chance(50) {
+            scope.push(format!("domains = [{}]", toml_str(domain)));
+        }
+        if r.chance(25) {
+            let st: Vec<String> = (0..1 + r.below(2))
+                .map(|_| toml_str(r.pick(&["存续", "active", "abnormal", "经营异常", "closed"])))
+                .collect();
+            scope.push(format!("statuses = [{}]", st.join(", ")));
+        }
+        if !scope.is_empty() || r.chance(20) {
+            writeln!(p, "scope = {{ {} }}", scope.join(", ")).unwrap();
+        }
+        let ratio = |r: &mut Rng| {
+            toml_str(r.pick(&[
+                "7%", "50%", "0.5", "33.3%", "100%", " 12.5 % ", "1", ".25", "0.070", "99.99%",
+            ]))
+        };
+        match r.below(3) {
+            0 => writeln!(p, "sample = {{ count = {} }}", 1 + r.below(4)).unwrap(),
+            1 => writeln!(p, "sample = {{ ratio = {} }}", ratio(r)).unwrap(),
+            _ => {
+                let all = r.chance(75);
+                let mut keys = Vec::new();
+                for k in [
+                    ["A", "a级"],
+                    ["B", "b"],
+                    ["C", "C类"],
+                    ["D", "d"],
+                    ["none", "NONE"],
+                ] {
+                    if all || r.chance(60) {
+                        let key = toml_str(k[r.below(2)]);
+                        keys.push(format!("{key} = {}", ratio(r)));
+                    }
+                }
+                let keys = if keys.is_empty() {
+                    vec![format!("none = {}", ratio(r))]
+                } else {
+                    keys
+                };
+                writeln!(p, "sample = {{ by_class = {{ {} }} }}", keys.join(", ")).unwrap();
+            }
+        }
+        if r.chance(50) {
+            writeln!(
+                p,
+                "exclude_inspected_within_days = {}",
+                r.pick(&["0", "30", "180", "365"])
+            )
+            .unwrap();
+        }
+        if r.chance(50) {
+            writeln!(
+                p,
+                "shortfall = {}",
+                toml_str(r.pick(&["error", "take-all", "take-all"]))
+            )
+            .unwrap();
+        }
+        let size = if r.chance(80) { 2 } else { 3 };
+        if r.chance(45) {
+            let experts = if r.chance(80) { 1 } else { r.below(3) };
+            writeln!(p, "team = {{ size = {size}, experts = {experts} }}").unwrap();
+        } else {
+            writeln!(p, "team = {{ size = {size} }}").unwrap();
+        }
+    }
+    let plan = dir.join("plan.toml");
+    std::fs::write(&plan, p).unwrap();
+    Case {
+        plan,
+        cli_seed: (!in_plan).then_some(seed),
+    }
+}
