@@ -91,11 +91,8 @@ fn both(
     }
     let (r, p) = (run(&mut rust), run(&mut pyc));
     let lines = (reported_line(&r.text), reported_line(&p.text));
-    // Known divergence, reported to the lead: when a re-run team draw fails (possible only with
-    // a re-chained, edited seed), verify.py follows SPEC §7 step 7 ("a failure is a verification
-    // failure at line 1") while dualdraw reports the first differing line. Both exit 1.
-    let rerun_failure = p.text.contains("FAILED: team (§5.5): line 1:");
-    let same_line = rerun_failure || !matches!(lines, (Some(a), Some(b)) if a != b);
+    // Both report the first failing line (SPEC §7); when both name one, it must be the same.
+    let same_line = !matches!(lines, (Some(a), Some(b)) if a != b);
     if r.code == want && p.code == want && same_line {
         return Ok(());
     }

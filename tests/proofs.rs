@@ -1,0 +1,540 @@
+//! Per-enterprise proofs (SPEC.md §10) on the Tianjin demo: every enterprise's proof checks
+//! against the log head and says what the log says; single-byte changes, another head, and
+//! tampering through the binary are all rejected.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use dualdraw::draw::Outcome;
+use dualdraw::io::Inputs;
+use dualdraw::log::Log;
+use dualdraw::merkle::Hash;
+use dualdraw::proof::{self, Pool, Proof, ProofError, Prover, Verdict};
+
+const PLAN: &str = "fixtures/tianjin-2020/plan.toml";
+const SEED: &str = "2020-10-15 rehearsal";
+
+struct Demo {
+    inputs: Inputs,
+    outcome: Outcome,
+    log: Log,
+    prover: Prover,
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn demo() -> &'static Demo {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let inputs = dualdraw::io::load_inputs(&root().join(PLAN)).expect("demo inputs load");
+        let (outcome, log) = dualdraw::commands::draw_inputs(&inputs, SEED).expect("demo draws");
+        let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs)
+            .expect("the demo log verifies");
+        Demo {
+            inputs,
+            outcome,
+            log,
+            prover,
+        }
+    })
+}
+
+/// (task, enterprise) of every drawn enterprise in the log's outcome.
+fn drawn_in_log(o: &Outcome) -> BTreeSet<(String, String)> {
+    o.tasks
+        .iter()
+        .flat_map(|t| t.drawn.iter().map(|d| (t.task.clone(), d.id.clone())))
+        .collect()
+}
+
+#[test]
+fn every_enterprise_proof_checks_and_matches_the_log() {
+    let d = demo();
+    let head = d.log.head();
+    let start = Instant::now();
+    let mut drawn = BTreeSet::new();
+    // Per task: eligible per stratum, and recently inspected, as the proofs see them.
+    let mut eligible: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut recent: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut min, mut max) = (usize::MAX, 0);
+    for (i, e) in d.inputs.targets.records.iter().enumerate() {
+        let p = d
+            .prover
+            .prove(&e.id)
+            .expect("every enterprise can be proved");
+        let bytes = p.to_bytes();
+        min = min.min(bytes.len());
+        max = max.max(bytes.len());
+        let checked = proof::check(&bytes, &head)
+            .unwrap_or_else(|err| panic!("proof of {} rejected: {err}", e.id));
+        assert_eq!(checked.proof, p);
+        assert_eq!(p.directory.leaf_index, i as u64);
+        assert_eq!(p.enterprise.id, e.id);
+        for t in &p.tasks {
+            match t.verdict {
+                Verdict::Drawn => {
+                    assert!(drawn.insert((t.task.clone(), e.id.clone())));
+                    let dp = t.drawn.as_ref().unwrap();
+                    assert!(dp.rank >= 1);
+                    assert_eq!(dp.officers.len(), dp.officers_now.len());
+                }
+                Verdict::NotDrawn => assert!(t.drawn.is_none()),
+                Verdict::NotEligible => assert!(t.stratum.is_none() && t.drawn.is_none()),
+            }
+            match t.pool {
+                Pool::Eligible => {
+                    let s = t.stratum.as_ref().unwrap();
+                    *eligible
+                        .entry((t.task.clone(), s.name.clone()))
+                        .or_default() += 1;
+                    // Below the cutoff exactly when drawn.
+                    let below = s.cutoff.as_ref().is_some_and(|c| t.ticket <= *c);
+                    assert_eq!(below, t.verdict == Verdict::Drawn, "{} {}", t.task, e.id);
+                }
+                Pool::RecentlyInspected => *recent.entry(t.task.clone()).or_default() += 1,
+                Pool::OutOfScope => {}
+            }
+        }
+    }
+    // Exactly the enterprises the log draws (4 + 3 + 3).
+    assert_eq!(drawn, drawn_in_log(&d.outcome));
+    assert_eq!(drawn.len(), 10);
+    // The pools the proofs recompute from each record add up to the logged counts.
+    for t in &d.outcome.tasks {
+        for s in &t.strata {
+            assert_eq!(
+                eligible
+                    .get(&(t.task.clone(), s.pool.stratum.name().to_string()))
+                    .copied()
+                    .unwrap_or(0),
+                s.pool.eligible,
+                "task {} stratum {}",
+                t.task,
+                s.pool.stratum.name()
+            );
+        }
+        assert_eq!(
+            recent.get(&t.task).copied().unwrap_or(0),
+            t.excluded_recent,
+            "task {}",
+            t.task
+        );
+    }
+    eprintln!(
+        "{} proofs built and checked in {:.1?}; sizes {min}..{max} bytes",
+        d.inputs.targets.records.len(),
+        start.elapsed()
+    );
+}
+
+/// A tiny deterministic generator (xorshift64*), so the sample is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// Checks every mutation of `bytes` at `positions` (each byte XORed with `mask(pos)`), on all
+/// cores; returns how many were unreadable (the others each failed a named check).
+fn all_rejected(
+    bytes: &[u8],
+    head: &Hash,
+    positions: &[usize],
+    mask: impl Fn(usize) -> u8 + Sync,
+) -> usize {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = positions.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = positions
+            .chunks(chunk)
+            .map(|part| {
+                let mask = &mask;
+                s.spawn(move || {
+                    let mut b = bytes.to_vec();
+                    let mut unreadable = 0;
+                    for &pos in part {
+                        let m = mask(pos);
+                        assert_ne!(m, 0);
+                        b[pos] ^= m;
+                        match proof::check(&b, head) {
+                            Ok(_) => panic!(
+                                "byte {pos} ({:?} -> {:?}) changed, yet the proof checks",
+                                bytes[pos] as char, b[pos] as char
+                            ),
+                            Err(ProofError::Unreadable(_)) => unreadable += 1,
+                            Err(ProofError::Failed { .. }) => {}
+                        }
+                        b[pos] ^= m;
+                    }
+                    unreadable
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    })
+}
+
+#[test]
+fn every_single_byte_change_is_rejected() {
+    let d = demo();
+    let head = d.log.head();
+    let records = &d.inputs.targets.records;
+    // The sample: the 10 drawn enterprises, then every 120th record (in and out of scope,
+    // recently inspected, not drawn).
+    let mut ids: Vec<String> = drawn_in_log(&d.outcome)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids.extend(records.iter().step_by(120).map(|e| e.id.clone()));
+    let proofs: Vec<Proof> = ids.iter().map(|id| d.prover.prove(id).unwrap()).collect();
+    // For the full sweep: one drawn enterprise, one eligible but not drawn, and one that some
+    // task excludes (out of scope or recently inspected).
+    let first_drawn = 0;
+    let not_drawn = proofs
+        .iter()
+        .position(|p| p.tasks.iter().any(|t| t.verdict == Verdict::NotDrawn))
+        .unwrap();
+    let recent = proofs
+        .iter()
+        .position(|p| p.tasks.iter().any(|t| t.pool == Pool::RecentlyInspected))
+        .expect("the sample holds a recently inspected enterprise");
+    let full: BTreeSet<usize> = [first_drawn, not_drawn, recent].into_iter().collect();
+    assert!(full.len() >= 2);
+    let start = Instant::now();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut checked, mut unreadable) = (0usize, 0usize);
+    for (i, p) in proofs.iter().enumerate() {
+        let bytes = p.to_bytes();
+        assert!(proof::check(&bytes, &head).is_ok());
+        if full.contains(&i) {
+            // Every byte, flipping one of its low seven bits (ASCII stays ASCII, so most
+            // mutations parse and reach the semantic checks).
+            let positions: Vec<usize> = (0..bytes.len()).collect();
+            unreadable += all_rejected(&bytes, &head, &positions, |pos| 1 << (pos % 7));
+            checked += positions.len();
+        } else {
+            let positions: Vec<usize> = (0..300)
+                .map(|_| (rng.next() % bytes.len() as u64) as usize)
+                .collect();
+            let masks: BTreeMap<usize, u8> = positions
+                .iter()
+                .map(|&pos| (pos, (1 + rng.next() % 255) as u8))
+                .collect();
+            unreadable += all_rejected(&bytes, &head, &positions, |pos| masks[&pos]);
+            checked += positions.len();
+        }
+    }
+    eprintln!(
+        "{} proofs, {checked} single-byte mutations all rejected ({unreadable} unreadable, the rest failed a check) in {:.1?}",
+        proofs.len(),
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_proof_does_not_check_against_another_head() {
+    let d = demo();
+    let (_, other) =
+        dualdraw::commands::draw_inputs(&d.inputs, "another seed").expect("another draw");
+    assert_ne!(other.head(), d.log.head());
+    let other_prover = Prover::from_inputs(&other.to_bytes(), Some(&other.head()), &d.inputs)
+        .expect("the other log verifies");
+    for e in d.inputs.targets.records.iter().step_by(97) {
+        let p = d.prover.prove(&e.id).unwrap().to_bytes();
+        let q = other_prover.prove(&e.id).unwrap().to_bytes();
+        assert!(proof::check(&q, &other.head()).is_ok());
+        for (bytes, head) in [(&p, other.head()), (&q, d.log.head())] {
+            match proof::check(bytes, &head) {
+                Err(ProofError::Failed { check, .. }) => assert_eq!(check, "log head"),
+                other => panic!("checked against another head: {other:?}"),
+            }
+        }
+    }
+    // A log truncated before its footer is a valid chain: its own proof checks against its own
+    // last line, never against the published head.
+    let mut cut = d.log.clone();
+    cut.lines.pop();
+    let short = cut.head();
+    let mut p = d.prover.prove(&d.inputs.targets.records[0].id).unwrap();
+    p.log.lines.pop();
+    p.log.head = hex::encode(short);
+    assert!(matches!(
+        proof::check(&p.to_bytes(), &d.log.head()),
+        Err(ProofError::Failed { check, .. }) if check == "log head"
+    ));
+}
+
+#[test]
+fn a_log_that_does_not_verify_is_refused_and_unknown_ids_are_input_errors() {
+    let d = demo();
+    let mut bytes = d.log.to_bytes();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    let err = Prover::from_inputs(&bytes, None, &d.inputs).unwrap_err();
+    assert_eq!(err.exit_code(), 1, "{err}");
+    let err = Prover::from_inputs(&d.log.to_bytes(), Some(&[7u8; 32]), &d.inputs).unwrap_err();
+    assert_eq!(err.exit_code(), 1, "{err}");
+    let err = d.prover.prove("91120116MA05JKLM8X").unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("91120116MA05JKLM8X"), "{err}");
+}
+
+#[test]
+fn crafted_proofs_that_contradict_the_cutoff_fail() {
+    // Rewriting the proof without touching the log cannot change a verdict: the checker
+    // recomputes it. (Changing the log breaks the chain or the head.)
+    let d = demo();
+    let head = d.log.head();
+    let (task, id) = drawn_in_log(&d.outcome).into_iter().next().unwrap();
+    let mut p = d.prover.prove(&id).unwrap();
+    let t = p.tasks.iter_mut().find(|t| t.task == task).unwrap();
+    t.verdict = Verdict::NotDrawn;
+    t.drawn = None;
+    assert!(matches!(
+        proof::check(&p.to_bytes(), &head),
+        Err(ProofError::Failed { .. })
+    ));
+    // Another enterprise's record at this leaf index.
+    let mut p = d.prover.prove(&id).unwrap();
+    let other = d.prover.prove(&d.inputs.targets.records[0].id).unwrap();
+    p.enterprise = other.enterprise.clone();
+    assert!(matches!(
+        proof::check(&p.to_bytes(), &head),
+        Err(ProofError::Failed { check, .. }) if check == "inclusion proof"
+    ));
+    // A reformatted (but equivalent) proof is not accepted: the file is checked as written.
+    let p = d.prover.prove(&id).unwrap();
+    let compact = serde_json::to_vec(&p).unwrap();
+    assert!(matches!(
+        proof::check(&compact, &head),
+        Err(ProofError::Failed { check, .. }) if check == "canonical form"
+    ));
+    // The file form with or without its final newline.
+    assert!(proof::check(p.to_json().as_bytes(), &head).is_ok());
+}
+
+#[test]
+fn spec_example_proof() {
+    // The §8.6 known-answer draw: the pilot-code enterprise 91120116MA05JKLM8C is drawn at
+    // rank 2 of task radio.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = std::fs::read_to_string(root().join("SPEC.md")).unwrap();
+    let block = |start: &str, fence: &str| -> String {
+        let i = spec.find(start).expect("block in SPEC.md") + start.len();
+        let j = spec[i..].find(fence).unwrap();
+        spec[i..i + j].to_string()
+    };
+    let plan = block("`plan.toml` (its SHA-256", "```\n\n`targets.csv`");
+    let plan = plan[plan.find("```toml\n").unwrap() + 8..].to_string();
+    let targets = block("`targets.csv`:\n\n```csv\n", "```");
+    let officers = block("`officers.csv`:\n\n```csv\n", "```");
+    std::fs::write(dir.path().join("plan.toml"), &plan).unwrap();
+    std::fs::write(dir.path().join("targets.csv"), &targets).unwrap();
+    std::fs::write(dir.path().join("officers.csv"), &officers).unwrap();
+    let inputs = dualdraw::io::load_inputs(&dir.path().join("plan.toml")).unwrap();
+    let (_, log) = dualdraw::commands::draw_inputs(&inputs, SEED).unwrap();
+    let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs).unwrap();
+    let p = prover.prove("91120116MA05JKLM8C").unwrap();
+    let checked = proof::check(&p.to_bytes(), &log.head()).unwrap();
+    let t = &checked.proof.tasks[0];
+    assert_eq!(t.verdict, Verdict::Drawn);
+    assert_eq!(t.drawn.as_ref().unwrap().rank, 2);
+    assert_eq!(
+        t.ticket,
+        "49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"
+    );
+    assert_eq!(p.directory.leaf_index, 0);
+    assert_eq!(p.directory.count, 3);
+    assert_eq!(
+        p.directory.head,
+        "308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"
+    );
+    // Leaf 0 of 3: the path is leaf 1, then leaf 2 (SPEC.md §8.5).
+    assert_eq!(
+        p.directory.audit_path,
+        vec![
+            "21d3f52679db69ba14bf5c6fae8dc5fa1c2206e4fff94a0054f0d7c71d1146cd".to_string(),
+            "12b6d0c106b7b8e4864b6579e965fba5e0b30c784194f1e75de43fcec7ada196".to_string(),
+        ]
+    );
+    // 9144030071526726XG is eligible with the largest ticket: not drawn.
+    let q = prover.prove("9144030071526726XG").unwrap();
+    assert_eq!(q.tasks[0].verdict, Verdict::NotDrawn);
+    assert!(proof::check(&q.to_bytes(), &log.head()).is_ok());
+    eprintln!("{}", p.to_json());
+}
+
+// ---- through the binary ----
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dualdraw"));
+    c.current_dir(root());
+    c
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited")
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn prove_and_check_proof_through_the_binary() {
+    let d = demo();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("draw");
+    let o = bin()
+        .arg("draw")
+        .arg(PLAN)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let head = std::fs::read_to_string(out.join("draw.head")).unwrap();
+    let head = head.trim();
+    assert_eq!(head, hex::encode(d.log.head()));
+    let log = out.join("draw.log");
+    let (_, id) = drawn_in_log(&d.outcome).into_iter().next().unwrap();
+
+    let file: PathBuf = tmp.path().join("proof.json");
+    let o = bin()
+        .args([
+            "prove".as_ref(),
+            log.as_os_str(),
+            "--plan".as_ref(),
+            PLAN.as_ref(),
+        ])
+        .args(["--enterprise", &id, "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("DRAWN"),
+        "{}",
+        show(&o)
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(bytes, d.prover.prove(&id).unwrap().to_bytes());
+
+    // Without --out the proof goes to standard output, in the same form.
+    let o = bin()
+        .args([
+            "prove".as_ref(),
+            log.as_os_str(),
+            "--plan".as_ref(),
+            PLAN.as_ref(),
+        ])
+        .args(["--enterprise", &id])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(o.stdout, bytes);
+
+    let check = |path: &Path, head: &str| {
+        bin()
+            .arg("check-proof")
+            .arg(path)
+            .args(["--head", head])
+            .output()
+            .unwrap()
+    };
+    let o = check(&file, head);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("OK"),
+        "{}",
+        show(&o)
+    );
+
+    // Tampered: the enterprise's ticket in the log's target line changed (the file still parses).
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let p = d.prover.prove(&id).unwrap();
+    let ticket = &p
+        .tasks
+        .iter()
+        .find(|t| t.verdict == Verdict::Drawn)
+        .unwrap()
+        .ticket;
+    let mut forged = ticket.clone().into_bytes();
+    forged[10] = if forged[10] == b'0' { b'1' } else { b'0' };
+    let tampered = text.replace(ticket.as_str(), std::str::from_utf8(&forged).unwrap());
+    assert_ne!(tampered, text);
+    let bad = tmp.path().join("tampered.json");
+    std::fs::write(&bad, tampered).unwrap();
+    let o = check(&bad, head);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("REJECTED"),
+        "{}",
+        show(&o)
+    );
+
+    // Another head: 1. Unreadable head text or proof: 2.
+    let o = check(&file, &"0".repeat(64));
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    let o = check(&file, "not-a-head");
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    let o = check(&PathBuf::from(PLAN), head);
+    assert_eq!(code(&o), 2, "{}", show(&o));
+
+    // Unknown enterprise: 2, naming it. An existing --out is never replaced: 2.
+    let o = bin()
+        .args([
+            "prove".as_ref(),
+            log.as_os_str(),
+            "--plan".as_ref(),
+            PLAN.as_ref(),
+        ])
+        .args(["--enterprise", "91120116MA05JKLM8X"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("91120116MA05JKLM8X"));
+    let o = bin()
+        .args([
+            "prove".as_ref(),
+            log.as_os_str(),
+            "--plan".as_ref(),
+            PLAN.as_ref(),
+        ])
+        .args(["--enterprise", &id, "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", show(&o));
+
+    // A log that does not verify: refused with 1.
+    let mut log_bytes = std::fs::read(&log).unwrap();
+    let at = log_bytes.len() / 3;
+    log_bytes[at] ^= 2;
+    let bad_dir = tmp.path().join("bad");
+    std::fs::create_dir(&bad_dir).unwrap();
+    std::fs::write(bad_dir.join("draw.log"), log_bytes).unwrap();
+    let o = bin()
+        .args(["prove".as_ref(), bad_dir.join("draw.log").as_os_str()])
+        .args(["--plan", PLAN, "--enterprise", &id])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", show(&o));
+}
