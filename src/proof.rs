@@ -392,8 +392,11 @@ fn parse_hash(s: &str) -> Option<Hash> {
 impl Facts {
     /// Reads the header, the seed, every task with its targets and teams, and the
     /// replacements, from a log whose chain is already checked.
-    fn read(lines: &[(String, Value)]) -> std::result::Result<Facts, String> {
-        let (header_line, h) = lines.first().ok_or("the log is empty")?;
+    fn read(lines: &[String], values: &[Value]) -> std::result::Result<Facts, String> {
+        let (header_line, h) = lines
+            .first()
+            .zip(values.first())
+            .ok_or("the log is empty")?;
         if get_str(h, 0, &["event"])? != "header" {
             return Err("line seq 0 is not a header".into());
         }
@@ -407,7 +410,7 @@ impl Facts {
         let seed = match mode.as_str() {
             "operator-seed" => get_str(h, 0, &["seed"])?,
             "commit-reveal" => {
-                let (_, r) = lines
+                let r = values
                     .get(1)
                     .ok_or("a committed draw without its reveal has drawn nothing yet")?;
                 if get_str(r, 1, &["event"])? != "reveal" {
@@ -444,7 +447,7 @@ impl Facts {
             tasks: Vec::new(),
             replacements: Vec::new(),
         };
-        for (i, (_, v)) in lines.iter().enumerate().skip(1) {
+        for (i, v) in values.iter().enumerate().skip(1) {
             let seq = i as u64;
             let event = get_str(v, seq, &["event"])?;
             let current = |facts: &mut Facts| -> std::result::Result<usize, String> {
@@ -831,9 +834,10 @@ impl Prover {
             }
             .into());
         }
-        let parsed = verify::check_chain(log_bytes)?;
-        let facts =
-            Facts::read(&parsed).map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
+        let (lines, values): (Vec<String>, Vec<Value>) =
+            verify::check_chain(log_bytes)?.into_iter().unzip();
+        let facts = Facts::read(&lines, &values)
+            .map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
         let tree = Tree::from_leaf_hashes(
             targets
                 .records
@@ -847,7 +851,6 @@ impl Prover {
             facts.dir_head,
             "verified log, but the directory tree differs from its header"
         );
-        let lines: Vec<String> = parsed.into_iter().map(|(l, _)| l).collect();
         Ok(Prover {
             head: log::line_hash(&lines[lines.len() - 1]),
             facts,
@@ -1075,53 +1078,74 @@ impl fmt::Display for Checked {
     }
 }
 
+/// SPEC.md §7 step 1 on lines already split (none may contain LF): each a JSON object whose
+/// `prev` is the 64 zeros (first line) or the lowercase hex SHA-256 of the line before, and
+/// whose `seq` is its 0-based number. Returns the parsed lines.
+fn walk_chain(lines: &[String]) -> std::result::Result<Vec<Value>, ProofError> {
+    let mut values = Vec::with_capacity(lines.len());
+    let mut before: Option<Hash> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let bad = |detail: String| {
+            fail::<Vec<Value>>("log hash chain", format!("line seq {i}: {detail}"))
+        };
+        if line.contains('\n') {
+            return bad("contains a newline".into());
+        }
+        let v: Value = match serde_json::from_str(line) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => return bad("not a JSON object".into()),
+            Err(e) => return bad(format!("not JSON ({e})")),
+        };
+        let Some(prev) = v.get("prev").and_then(Value::as_str) else {
+            return bad("no string member `prev`".into());
+        };
+        let linked = match before {
+            None => prev == log::GENESIS,
+            Some(h) => parse_hash(prev) == Some(h),
+        };
+        if !linked {
+            return bad(format!(
+                "`prev` is {prev} but {}",
+                before.map_or(
+                    "the first line's must be 64 zeros".to_string(),
+                    |h| format!("SHA-256 of the line before is {}", hex::encode(h))
+                )
+            ));
+        }
+        if v.get("seq").and_then(Value::as_u64) != Some(i as u64) {
+            return bad(format!("`seq` is not {i}"));
+        }
+        before = Some(log::line_hash(line));
+        values.push(v);
+    }
+    Ok(values)
+}
+
 /// Checks a proof file's bytes against a published log head (SPEC.md §10.3).
 ///
-/// Reads the proof (exactly its canonical form, optionally followed by one LF), then checks
-/// the log's hash chain and head, the plan digest, the record and its RFC 9162 inclusion proof
+/// Reads the proof, then checks the log's head and hash chain, the plan digest, the record and its RFC 9162 inclusion proof
 /// under the header's directory head and count, and for every task: the key (recomputed from
 /// the seed), the ticket, the pool (recomputed from the record and the plan), the comparison
 /// with the stratum's cutoff, and that the log draws the enterprise exactly when that
-/// comparison says so, with the rank, team and replacements the proof states.
+/// comparison says so, with the rank, team and replacements the proof states; finally that
+/// the proof is exactly what these imply, in its canonical form (optionally followed by one
+/// LF), so that every byte of the file is accounted for.
 pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofError> {
     // 1. Read.
     let text = std::str::from_utf8(bytes)
         .map_err(|e| ProofError::Unreadable(format!("not UTF-8 ({e})")))?;
     let proof: Proof = serde_json::from_str(text)
         .map_err(|e| ProofError::Unreadable(format!("not a {FORMAT} proof ({e})")))?;
-    // 2. Canonical form: every byte of the file is accounted for.
-    let canonical = proof.to_json();
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    if body != canonical {
-        let at = body
-            .bytes()
-            .zip(canonical.bytes())
-            .position(|(a, b)| a != b)
-            .unwrap_or(body.len().min(canonical.len()));
-        return fail(
-            "canonical form",
-            format!("the file differs from the proof's canonical serialization at byte {at}"),
-        );
-    }
     if proof.format != FORMAT {
         return fail("format", format!("{:?} is not {FORMAT:?}", proof.format));
     }
 
-    // 3. The log: chain, head, header.
+    // 2. The head: the last line pins the one published log (and its length).
     let lines = &proof.log.lines;
-    if lines.is_empty() {
-        return fail("log", "the proof carries no log line");
-    }
-    if let Some(i) = lines.iter().position(|l| l.contains('\n')) {
-        return fail("log", format!("line seq {i} contains a newline"));
-    }
-    let mut joined = lines.join("\n");
-    joined.push('\n');
-    let parsed = verify::check_chain(joined.as_bytes()).map_err(|e| ProofError::Failed {
-        check: "log hash chain".into(),
-        detail: e.to_string(),
-    })?;
-    let last = log::line_hash(&lines[lines.len() - 1]);
+    let Some(last_line) = lines.last() else {
+        return fail("log head", "the proof carries no log line");
+    };
+    let last = log::line_hash(last_line);
     if last != *head {
         return fail(
             "log head",
@@ -1133,20 +1157,24 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
         );
     }
     same("log head", "log.head", &proof.log.head, &hex::encode(last))?;
+
+    // 3. The chain (SPEC.md §7 step 1, on the lines each followed by LF).
+    let values = walk_chain(lines)?;
     same(
         "log header",
         "log.header_hash",
         &proof.log.header_hash,
         &hex::encode(log::line_hash(&lines[0])),
     )?;
-    let facts = Facts::read(&parsed).map_err(|e| ProofError::Failed {
+    // 4. The header and the seed.
+    let facts = Facts::read(lines, &values).map_err(|e| ProofError::Failed {
         check: "log events".into(),
         detail: e,
     })?;
     same("log header", "log.mode", &proof.log.mode, &facts.mode)?;
     same("seed", "log.seed", &proof.log.seed, &facts.seed)?;
 
-    // 4. The plan.
+    // 5. The plan.
     let digest = hex::encode(Sha256::digest(proof.plan.text.as_bytes()));
     same("plan digest", "plan.digest", &proof.plan.digest, &digest)?;
     if facts.plan_digest != digest {
@@ -1179,7 +1207,7 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
         &plan.inspection_date.format("%Y-%m-%d").to_string(),
     )?;
 
-    // 5. The record.
+    // 6. The record.
     let canonical_record = match parse_even_hex(&proof.enterprise.canonical) {
         Some(b) => b,
         None => return fail("record", "enterprise.canonical is not lowercase hex"),
@@ -1195,7 +1223,7 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
         &record_of(&e),
     )?;
 
-    // 6. The inclusion proof (RFC 9162 §2.1.3.2) under the header's head and count.
+    // 7. The inclusion proof (RFC 9162 §2.1.3.2) under the header's head and count.
     let d = &proof.directory;
     same("directory head", "directory.head", &d.head, &facts.dir_head)?;
     same(
@@ -1237,7 +1265,7 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
         }
     })?;
 
-    // 7. Every task.
+    // 8. Every task.
     if plan.tasks.len() != facts.tasks.len() {
         return fail(
             "tasks",
@@ -1262,7 +1290,7 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
         check_task(&plan, &facts, task, tf, tp, &e)?;
     }
 
-    // 8. Nothing else: the whole proof is what the authenticated parts imply.
+    // 9. Nothing else: the whole proof is what the authenticated parts imply.
     let expected = assemble(
         &facts,
         lines,
@@ -1280,6 +1308,20 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
         return fail(
             "proof fields",
             "the proof differs from what its log, plan and record imply",
+        );
+    }
+    // 10. Canonical form: every byte of the file is accounted for.
+    let canonical = proof.to_json();
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    if body != canonical {
+        let at = body
+            .bytes()
+            .zip(canonical.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(body.len().min(canonical.len()));
+        return fail(
+            "canonical form",
+            format!("the file differs from the proof's canonical serialization at byte {at}"),
         );
     }
     Ok(Checked { proof })

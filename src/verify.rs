@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 use crate::commit;
 use crate::directory::{Digest, Enterprise, Officers, Targets, Warning};
 use crate::draw;
 use crate::error::{Result, VerifyError};
-use crate::log::{self, GENESIS, Header, SPEC_VERSION};
+use crate::log::{self, Header, SPEC_VERSION};
 use crate::merkle::Hash;
 use crate::plan::Plan;
 
@@ -40,9 +41,93 @@ pub struct Report {
 
 /// Splits a log into lines and checks the hash chain. Returns each line with its parsed event.
 ///
-/// Fails on the first line that is not a canonical JSON object with the right `seq`, or whose
-/// `prev` is not the SHA-256 of the line before it.
+/// Fails on the first line that is not a JSON object with the right `seq`, or whose `prev` is
+/// not the SHA-256 of the line before it (see [`chain`]).
 pub fn check_chain(bytes: &[u8]) -> Result<Vec<(String, Value)>, VerifyError> {
+    chain(bytes)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let v = serde_json::from_str(l).map_err(|e| VerifyError::Malformed {
+                line: i as u64 + 1,
+                reason: format!("not JSON ({e})"),
+            })?;
+            Ok((l.to_string(), v))
+        })
+        .collect()
+}
+
+/// The members of a line the chain check needs; everything else is only scanned.
+#[derive(serde::Deserialize)]
+struct Meta<'a> {
+    #[serde(borrow, default)]
+    prev: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    seq: Option<u64>,
+}
+
+/// Checks lines `start..` of a log given the hash of the line before them; returns the lines
+/// checked and the first failure, in the order of SPEC.md §7 step 1 (UTF-8, JSON object,
+/// `prev`, `seq`).
+fn check_part<'a>(
+    start: usize,
+    raws: &[&'a [u8]],
+    mut prev_hash: Hash,
+) -> (Vec<&'a str>, Option<VerifyError>) {
+    let mut out = Vec::with_capacity(raws.len());
+    for (k, raw) in raws.iter().enumerate() {
+        let i = start + k;
+        let line = i as u64 + 1;
+        let bad = |reason: String| Some(VerifyError::Malformed { line, reason });
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) if t.starts_with('{') => t,
+            Ok(_) => return (out, bad("not a JSON object".into())),
+            Err(e) => return (out, bad(format!("not UTF-8 ({e})"))),
+        };
+        let meta: Meta<'_> = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => return (out, bad(format!("not JSON ({e})"))),
+        };
+        let Some(prev) = meta.prev else {
+            return (out, bad("no string field `prev`".into()));
+        };
+        // Compare as bytes; build the hex text only to report a mismatch.
+        let mut p = [0u8; 32];
+        let decoded = hex::decode_to_slice(prev.as_bytes(), &mut p).is_ok()
+            && !prev.bytes().any(|b| b.is_ascii_uppercase());
+        if !decoded || p != prev_hash {
+            return (
+                out,
+                Some(VerifyError::ChainBroken {
+                    line,
+                    expected: hex::encode(prev_hash),
+                    found: prev.into_owned(),
+                }),
+            );
+        }
+        if meta.seq != Some(i as u64) {
+            return (out, bad(format!("`seq` is not {i}")));
+        }
+        prev_hash = log::line_hash(text);
+        out.push(text);
+    }
+    (out, None)
+}
+
+/// Checks the hash chain of a log without interpreting its events, and returns its lines.
+///
+/// The log must be non-empty and end with a newline; each line must be UTF-8 and a JSON object
+/// whose `prev` is the lowercase hex SHA-256 of the previous line (64 zeros on the first) and
+/// whose `seq` is its 0-based number. The first failing line is reported. A large log is
+/// checked in two halves on two threads, the second half starting from the hash of the last
+/// line of the first; the verdict is the same.
+///
+/// ```
+/// let log = dualdraw::log::chain(vec![serde_json::json!({"event": "a"})]);
+/// assert_eq!(dualdraw::verify::chain(&log.to_bytes()).unwrap().len(), 1);
+/// assert!(dualdraw::verify::chain(b"{}\n").is_err());
+/// ```
+pub fn chain(bytes: &[u8]) -> Result<Vec<&str>, VerifyError> {
     if bytes.is_empty() {
         return Err(VerifyError::Empty);
     }
@@ -52,33 +137,55 @@ pub fn check_chain(bytes: &[u8]) -> Result<Vec<(String, Value)>, VerifyError> {
             line: bytes.split(|&b| b == b'\n').count() as u64,
             reason: "the last line does not end with a newline".into(),
         })?;
-    let mut out: Vec<(String, Value)> = Vec::new();
-    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
-        let line = i as u64 + 1;
-        let bad = |reason: String| VerifyError::Malformed { line, reason };
-        let text = std::str::from_utf8(raw).map_err(|e| bad(format!("not UTF-8 ({e})")))?;
-        let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON ({e})")))?;
-        let prev = v
-            .get("prev")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("no string field `prev`".into()))?;
-        let expected = out.last().map_or_else(
-            || GENESIS.to_string(),
-            |(l, _)| hex::encode(log::line_hash(l)),
-        );
-        if prev != expected {
-            return Err(VerifyError::ChainBroken {
-                line,
-                expected,
-                found: prev.to_string(),
-            });
+    fn split(part: &[u8]) -> Vec<&[u8]> {
+        let mut v = Vec::with_capacity(part.len() / 128 + 1);
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', part) {
+            v.push(&part[start..nl]);
+            start = nl + 1;
         }
-        if v.get("seq").and_then(Value::as_u64) != Some(i as u64) {
-            return Err(bad(format!("`seq` is not {i}")));
-        }
-        out.push((text.to_string(), v));
+        v.push(&part[start..]);
+        v
     }
-    Ok(out)
+    // Halves split at a newline near the middle, each split and checked on its own thread.
+    let cut = (body.len() >= 1 << 20)
+        .then(|| memchr::memchr(b'\n', &body[body.len() / 2..]).map(|k| body.len() / 2 + k))
+        .flatten();
+    let (mut out, err) = if let Some(cut) = cut {
+        let (a, b) = (&body[..cut], &body[cut + 1..]);
+        let (first, second) = std::thread::scope(|sc| {
+            let a_last = &a[memchr::memrchr(b'\n', a).map_or(0, |k| k + 1)..];
+            let second = sc.spawn(move || {
+                let mid = memchr::memchr_iter(b'\n', a).count() + 1;
+                check_part(mid, &split(b), Sha256::digest(a_last).into())
+            });
+            let first = check_part(0, &split(a), [0; 32]);
+            (first, second.join())
+        });
+        match (first, second) {
+            ((lines, Some(e)), _) => (lines, Some(e)),
+            ((mut lines, None), Ok((rest, e))) => {
+                lines.extend(rest);
+                (lines, e)
+            }
+            ((lines, None), Err(_)) => (
+                lines.clone(),
+                Some(VerifyError::Malformed {
+                    line: lines.len() as u64 + 1,
+                    reason: "the chain check of the second half did not finish".into(),
+                }),
+            ),
+        }
+    } else {
+        check_part(0, &split(body), [0; 32])
+    };
+    match err {
+        Some(e) => Err(e),
+        None => {
+            out.shrink_to_fit();
+            Ok(out)
+        }
+    }
 }
 
 fn header_str<'a>(h: &'a Value, path: &[&str]) -> Result<&'a str, VerifyError> {
@@ -170,8 +277,16 @@ pub fn verify_with(
     officers: &Officers,
     targets: impl FnOnce(&str) -> Result<Drawn>,
 ) -> Result<Report> {
-    let lines = check_chain(bytes)?;
-    let head = log::line_hash(&lines[lines.len() - 1].0);
+    let lines = chain(bytes)?;
+    let head = log::line_hash(lines[lines.len() - 1]);
+    // Only the header, the reveal and replacement requests are read as events; every other
+    // line is checked by comparing its bytes with the re-run's.
+    let parse = |i: usize| -> Result<Value, VerifyError> {
+        serde_json::from_str(lines[i]).map_err(|e| VerifyError::Malformed {
+            line: i as u64 + 1,
+            reason: format!("not JSON ({e})"),
+        })
+    };
     if let Some(p) = published_head {
         if *p != head {
             return Err(VerifyError::HeadMismatch {
@@ -182,7 +297,8 @@ pub fn verify_with(
             .into());
         }
     }
-    let h = &lines[0].1;
+    let header_value = parse(0)?;
+    let h = &header_value;
     if header_str(h, &["event"])? != "header" {
         return Err(VerifyError::Malformed {
             line: 1,
@@ -219,9 +335,9 @@ pub fn verify_with(
     // The seed, and for a committed draw the reveal (secret, entropy).
     let (seed, reveal) = match mode {
         "operator-seed" => (header_str(h, &["seed"])?.to_string(), None),
-        "commit-reveal" => match lines.get(1) {
+        "commit-reveal" => match lines.get(1).map(|_| parse(1)).transpose()? {
             None => ("(committed, not yet drawn)".to_string(), None),
-            Some((_, r)) => {
+            Some(r) => {
                 let bad = |reason: &str| VerifyError::Malformed {
                     line: 2,
                     reason: reason.into(),
@@ -249,7 +365,7 @@ pub fn verify_with(
                     }
                     .into());
                 }
-                let seed = commit::derive_seed(&secret, entropy, &log::line_hash(&lines[0].0));
+                let seed = commit::derive_seed(&secret, entropy, &log::line_hash(lines[0]));
                 (seed, Some((secret, entropy.to_string())))
             }
         },
@@ -332,20 +448,20 @@ pub fn verify_with(
         let o = draw::staff(plan, selections, officers).map_err(rerun)?;
         expected.append(log::draw_events(plan, &drawn.warnings, &o));
         // Replacements are requests (who, why) whose outcome (who instead) is recomputed.
-        let requests: Vec<draw::ReplacementRequest> = lines
-            .iter()
-            .skip(expected.lines.len())
-            .filter(|(_, v)| v.get("event").and_then(Value::as_str) == Some("replacement"))
-            .map(|(_, v)| {
-                let f = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-                draw::ReplacementRequest {
-                    task: f("task"),
-                    enterprise: f("enterprise"),
-                    out: f("out"),
-                    reason: f("reason"),
-                }
-            })
-            .collect();
+        let mut requests = Vec::new();
+        for i in expected.lines.len()..lines.len() {
+            let v = parse(i)?;
+            if v.get("event").and_then(Value::as_str) != Some("replacement") {
+                continue;
+            }
+            let f = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            requests.push(draw::ReplacementRequest {
+                task: f("task"),
+                enterprise: f("enterprise"),
+                out: f("out"),
+                reason: f("reason"),
+            });
+        }
         let mut current = o.clone();
         let done = draw::apply_replacements(plan, &mut current, &records, officers, &requests)
             .map_err(|e| VerifyError::Mismatch {
@@ -357,7 +473,7 @@ pub fn verify_with(
         expected.append(done.iter().map(log::replacement_event).collect());
         outcome = Some(o);
     }
-    for (i, (exp, (got, _))) in expected.lines.iter().zip(&lines).enumerate() {
+    for (i, (exp, got)) in expected.lines.iter().zip(&lines).enumerate() {
         if exp != got {
             return Err(VerifyError::Mismatch {
                 line: i as u64 + 1,

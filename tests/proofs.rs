@@ -538,3 +538,90 @@ fn prove_and_check_proof_through_the_binary() {
         .unwrap();
     assert_eq!(code(&o), 1, "{}", show(&o));
 }
+
+// ---- committed draws and replacements ----
+
+#[test]
+fn committed_draw_with_a_replacement() {
+    use dualdraw::commit::{self, EntropySource};
+    use dualdraw::log::{self, CommitHeader};
+    let d = demo();
+    let i = &d.inputs;
+    let secret = [42u8; 32];
+    let entropy = EntropySource::new("dice", "dice thrown at the public ceremony").unwrap();
+    let mut log = log::chain(vec![log::commit_event(&CommitHeader {
+        plan: &i.plan,
+        plan_digest: i.plan_digest,
+        targets: i.targets.digest(),
+        officers: i.officers.digest(),
+        entropy: &entropy,
+        commitment: commit::commitment(&secret),
+        crate_version: dualdraw::commands::CRATE_VERSION,
+    })]);
+    let thrown = "3 1 4 1 5 9 2 6";
+    let seed = commit::derive_seed(&secret, thrown, &log::line_hash(&log.lines[0]));
+    log.append(vec![log::reveal_event(&secret, thrown, &seed)]);
+    let mut outcome = dualdraw::draw::run(&i.plan, &i.targets, &i.officers, &seed).unwrap();
+    log.append(log::draw_events(&i.plan, &i.targets.warnings, &outcome));
+    // Replace the first officer of the first drawn enterprise's team.
+    let t0 = &outcome.tasks[0];
+    let (task, id, out) = (
+        t0.task.clone(),
+        t0.teams[0].enterprise.clone(),
+        t0.teams[0].officers[0].clone(),
+    );
+    let records: BTreeMap<String, dualdraw::directory::Enterprise> = i
+        .targets
+        .records
+        .iter()
+        .filter(|e| e.id == id)
+        .map(|e| (e.id.clone(), e.clone()))
+        .collect();
+    let done = dualdraw::draw::apply_replacements(
+        &i.plan,
+        &mut outcome,
+        &records,
+        &i.officers,
+        &[dualdraw::draw::ReplacementRequest {
+            task: task.clone(),
+            enterprise: id.clone(),
+            out: out.clone(),
+            reason: "sick leave".into(),
+        }],
+    )
+    .unwrap();
+    log.append(done.iter().map(log::replacement_event).collect());
+
+    let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), i)
+        .expect("the committed log verifies");
+    let p = prover.prove(&id).unwrap();
+    assert_eq!(p.log.mode, "commit-reveal");
+    assert_eq!(p.log.seed, seed);
+    let checked = proof::check(&p.to_bytes(), &log.head()).unwrap();
+    let t = checked.proof.tasks.iter().find(|t| t.task == task).unwrap();
+    let dp = t.drawn.as_ref().unwrap();
+    assert_eq!(dp.officers[0], out);
+    assert_eq!(dp.replacements.len(), 1);
+    assert_eq!(dp.replacements[0].incoming, done[0].incoming);
+    assert_eq!(dp.officers_now[0], done[0].incoming);
+    assert_ne!(dp.officers_now, dp.officers);
+    // Hiding the replacement from the proof fails.
+    let mut q = p.clone();
+    let qt = q.tasks.iter_mut().find(|t| t.task == task).unwrap();
+    let qd = qt.drawn.as_mut().unwrap();
+    qd.replacements.clear();
+    qd.officers_now = qd.officers.clone();
+    assert!(matches!(
+        proof::check(&q.to_bytes(), &log.head()),
+        Err(ProofError::Failed { .. })
+    ));
+    // A log whose reveal names another seed is not a proof of anything.
+    let mut r = p.clone();
+    r.log.seed = SEED.into();
+    assert!(proof::check(&r.to_bytes(), &log.head()).is_err());
+    // Every enterprise of the committed draw proves and checks (sampled).
+    for e in i.targets.records.iter().step_by(53) {
+        let p = prover.prove(&e.id).unwrap();
+        assert!(proof::check(&p.to_bytes(), &log.head()).is_ok(), "{}", e.id);
+    }
+}

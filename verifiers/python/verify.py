@@ -6,7 +6,11 @@ Python 3.11+ standard library only. Usage:
     python3 verify.py LOG --plan PLAN [--head HEX]     # exit 0 verified, 1 failed, 2 bad input
     python3 verify.py --self-test                      # RFC 8439 and SPEC §8 vectors
 
-Every function cites the SPEC.md section it implements.
+Checks, in SPEC §7 order: the hash chain, the published head (--head, else draw.head beside the
+log), the header, the plan digest, both directory Merkle heads; then it re-runs the draw
+(operator-seed, or commit-reveal with the reveal opening the commitment, §9.1-9.2), recomputes
+every replacement request after the footer (§9.3) and compares the whole log byte for byte.
+Not covered: per-enterprise proof files (§10). Every function cites the SPEC section it implements.
 """
 import argparse
 import csv
@@ -382,7 +386,8 @@ def load_plan(path):
         doc = tomllib.loads(raw.decode("utf-8").lstrip("\ufeff"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise BadInput(f"{path}: {e}") from None
-    check_keys(doc, ("id", "title", "inspection_date", "targets", "officers", "seed", "task"),
+    check_keys(doc, ("id", "title", "inspection_date", "targets", "officers", "seed", "publish",
+                     "task"),
                "plan", ("id", "title", "inspection_date", "targets", "officers", "task"))
     if not is_identifier(doc["id"]):
         raise BadInput("plan.id is not an identifier")
@@ -394,6 +399,11 @@ def load_plan(path):
         raise BadInput(f"plan.inspection_date: {e}") from None
     if "seed" in doc:
         check_seed(want(doc["seed"], str, "plan.seed"))
+    check_keys(doc.get("publish", {}), ("officer_fields",), "plan.publish")
+    fields = want(doc.get("publish", {}).get("officer_fields", []), list, "publish.officer_fields")
+    if any(f not in ("name", "department", "region") for f in fields) or len(set(fields)) != len(
+            fields):
+        raise BadInput("publish.officer_fields: distinct values from name, department, region")
     tasks = [parse_task(t, i) for i, t in enumerate(want(doc["task"], list, "plan.task"))]
     if not tasks or len({t["id"] for t in tasks}) != len(tasks):
         raise BadInput("plan: needs at least one task, with unique ids")
@@ -513,44 +523,97 @@ def below(stream, n):
             return x % n
 
 def partial_fisher_yates(stream, pool, k):
-    """§5.5 steps 4 and 7."""
+    """§5.5 step 6 (and §9.3 with k = len(pool)): k swap steps; returns pool[:k]."""
     for i in range(k):
         j = i + below(stream, len(pool) - i)
         pool[i], pool[j] = pool[j], pool[i]
     return pool[:k]
 
 def draw_team(task, key, eid, officers, date):
-    """§5.5 one team -> log members."""
+    """§5.5 one team -> (log event, state kept for §9.3 replacements)."""
     d = task["domain"]
+    s, x = task["size"], task["experts"]
     pool = [o["id"] for o in officers if o["status"] == "active" and o["cert_expires"] >= date
-            and d in o["domains"] and eid not in o["conflicts"]]
-    if len(pool) < task["size"]:
+            and d in o["domains"] and eid not in o["conflicts"]]                    # step 1
+    xs = [o["id"] for o in officers if o["status"] == "active" and o["expert"] == "1"
+          and d in o["domains"] and eid not in o["conflicts"]]                      # step 2
+    if len(pool) < s or len(xs) < x or len(set(pool) | set(xs)) < s + x:          # step 3
         raise Failed("team (§5.5)", 1, f"task {task['id']}, {eid}: {len(pool)} eligible "
-                     f"officers < team size {task['size']}")
-    stream = Stream(team_key(key, eid))
-    drawn = partial_fisher_yates(stream, pool, task["size"])
-    xpool = [o["id"] for o in officers if o["id"] not in drawn and o["status"] == "active"
-             and o["expert"] == "1" and d in o["domains"] and eid not in o["conflicts"]]
-    if len(xpool) < task["experts"]:
-        raise Failed("team (§5.5)", 1, f"task {task['id']}, {eid}: {len(xpool)} eligible "
-                     f"experts < {task['experts']}")
-    n_x = len(xpool)
-    experts = partial_fisher_yates(stream, xpool, task["experts"]) if task["experts"] else []
-    return {"event": "team", "task": task["id"], "enterprise": eid, "leader": drawn[0],
-            "officers": drawn, "experts": experts, "eligible_officers": len(pool),
-            "eligible_experts": n_x}
+                     f"officers, {len(xs)} eligible experts, {len(set(pool) | set(xs))} "
+                     f"distinct people; the team needs {s} officers and {x} experts")
+    tkey = team_key(key, eid)
+    stream, in_x, left = Stream(tkey), set(xs), len(xs)                             # step 4
+    drawn, i = [], 0
+    while len(drawn) < s:                                                           # step 5
+        j = i + below(stream, len(pool) - i)
+        pool[i], pool[j] = pool[j], pool[i]
+        c, i = pool[i], i + 1
+        if c in in_x and left <= x:
+            continue  # reserved for the expert places
+        drawn.append(c)
+        left -= c in in_x
+    xprime = [e for e in xs if e not in drawn]                                      # step 6
+    n_x = len(xprime)
+    experts = partial_fisher_yates(stream, xprime, x) if x else []
+    event = {"event": "team", "task": task["id"], "enterprise": eid, "leader": drawn[0],
+             "officers": drawn, "experts": experts, "eligible_officers": len(pool),
+             "eligible_experts": n_x}                                               # step 7
+    return event, {"rest": pool[i:], "tkey": tkey, "experts": experts, "current": list(drawn),
+                   "order": None, "count": 0}
+
+def replacement_event(req, teams, line):
+    """§9.3 one replacement, recomputed from the request (task, enterprise, out, reason)."""
+    def fail(msg):
+        raise Failed("replacement (§9.3)", line, msg)
+    fields = [req.get(k) for k in ("task", "enterprise", "out", "reason")]
+    if req.get("event") != "replacement" or not all(isinstance(f, str) for f in fields):
+        fail("not a replacement request (task, enterprise, out, reason)")
+    task, eid, out, reason = fields
+    team = teams.get((task, eid)) or fail(f"no team for task {task!r}, enterprise {eid!r}")
+    if out not in team["current"]:
+        fail(f"{out!r} is not one of the team's current officers {team['current']}")
+    if team["order"] is None:
+        stream = Stream(sha256(enc_str("dualdraw/v1/replacement-key") + team["tkey"]))
+        order = partial_fisher_yates(stream, list(team["rest"]), len(team["rest"]))
+        team["order"] = [o for o in order if o not in team["experts"]]
+    m = team["count"]
+    if m >= len(team["order"]):
+        fail(f"the replacement order of {eid} in task {task} is exhausted")
+    new = team["order"][m]
+    team["current"][team["current"].index(out)] = new
+    team["count"] += 1
+    return {"event": "replacement", "task": task, "enterprise": eid, "out": out, "in": new,
+            "reason": reason, "order_position": m}
 
 # ---------------------------------------------------------------- §6 log
 def canonical_json(v):
     """§6.1 canonical JSON (the spec's own Python equivalent)."""
     return json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
-def header_event(plan, raw, digests, seed, crate_version):
-    """§6.2 header."""
-    return {"event": "header", "spec": SPEC, "crate_version": crate_version,
-            "mode": "operator-seed", "notice": NOTICE,
-            "plan": {"id": plan["id"], "title": plan["title"], "digest": sha256(raw).hex()},
-            "inspection_date": plan["date"], "seed": seed, "directories": digests}
+def header_event(plan, raw, digests, crate_version, seed=None, commit=None):
+    """§6.2 header (operator-seed), or §9.1 commit header (commit = (entropy_source, commitment))."""
+    h = {"event": "header", "spec": SPEC, "crate_version": crate_version,
+         "plan": {"id": plan["id"], "title": plan["title"], "digest": sha256(raw).hex()},
+         "inspection_date": plan["date"], "directories": digests}
+    if commit is None:
+        return dict(h, mode="operator-seed", notice=NOTICE, seed=seed)
+    return dict(h, mode="commit-reveal", entropy_source=commit[0], commitment=commit[1])
+
+def open_reveal(header_line, header, reveal):
+    """§9.2: check the reveal against the commitment -> (reveal event, seed); line 2."""
+    secret, entropy = reveal.get("secret"), reveal.get("entropy")
+    if (reveal.get("event") != "reveal" or not isinstance(secret, str)
+            or not re.fullmatch("[0-9a-f]{64}", secret) or not isinstance(entropy, str)):
+        raise Failed("reveal (§9.2)", 2, "line 2 is not a reveal with a 64-hex secret and entropy")
+    secret = bytes.fromhex(secret)
+    if sha256(enc_str("dualdraw/v1/commitment") + secret).hex() != header.get("commitment"):
+        raise Failed("commitment (§9.1-9.2)", 2, "the revealed secret does not open the "
+                     "header's commitment")
+    if not 1 <= len(entropy.encode()) <= 4096 or has_control(entropy):
+        raise Failed("reveal (§9.2)", 2, "entropy must be 1-4096 bytes without control chars")
+    seed = sha256(enc_str("dualdraw/v1/seed") + secret + enc_str(entropy)
+                  + sha256(header_line)).hex()
+    return {"event": "reveal", "secret": secret.hex(), "entropy": entropy, "seed": seed}, seed
 
 def warning_events(enterprises):
     """§3, §6.2: one warning per target whose check character is wrong, in id order."""
@@ -591,26 +654,20 @@ def draw_targets(plan, enterprises, seed):
         # (§7 step 6 ends here; the teams below are step 7)
     return out
 
-def all_events(plan, raw, digests, enterprises, officers, drawn, seed, crate_version):
-    """§6.2 every event in log order (§5.3-5.5 teams drawn here, §7 step 7)."""
-    events = [header_event(plan, raw, digests, seed, crate_version)]
-    events += warning_events(enterprises)
+def draw_events(enterprises, officers, plan, drawn):
+    """§6.2 the events after the header (and reveal); §5.3-5.5 teams drawn here (§7 step 7).
+    Returns (events, team states for §9.3)."""
+    events, teams = warning_events(enterprises), {}
     for task, key, task_event, targets in drawn:
         events += [task_event] + targets
-        events += [draw_team(task, key, t["id"], officers, plan["date"]) for t in targets]
+        for t in targets:
+            event, teams[(task["id"], t["id"])] = draw_team(task, key, t["id"], officers,
+                                                            plan["date"])
+            events.append(event)
     n = sum(len(d[3]) for d in drawn)
     events.append({"event": "footer", "tasks": len(plan["tasks"]), "targets": n, "teams": n,
                    "warnings": sum(e["event"] == "warning" for e in events)})
-    return events
-
-def chain_lines(events):
-    """§6.2 seq/prev; returns the lines as bytes (without LF)."""
-    lines, prev = [], ZERO64
-    for i, ev in enumerate(events):
-        line = canonical_json(dict(ev, seq=i, prev=prev)).encode("utf-8")
-        lines.append(line)
-        prev = sha256(line).hex()
-    return lines
+    return events, teams
 
 # ---------------------------------------------------------------- §7 verification
 def check_chain(data):
@@ -670,7 +727,8 @@ def first_difference(a, b, path=""):
 CHECK_NAMES = {"header": "header (§6.2)", "warning": "warnings (§3, §6.2)",
                "task": "task key, pool and strata (§4.3-4.4, §5.1)",
                "target": "tickets and bottom-k (§5.2)", "team": "team draw (§5.3-5.5)",
-               "footer": "footer (§6.2)"}
+               "footer": "footer (§6.2)", "reveal": "reveal (§9.2)",
+               "replacement": "replacement (§9.3)"}
 
 def verify(log_path, plan_path, head_arg=None):
     """§7 steps 1-8. Returns a summary string; raises Failed or BadInput."""
@@ -699,30 +757,57 @@ def verify(log_path, plan_path, head_arg=None):
     if dirs.get("officers") != digests["officers"]:                        # step 5
         raise Failed("officer directory digest (§3.3)", 1, f"log has {dirs.get('officers')}, "
                      f"directory gives {digests['officers']}")
-    seed, version = h.get("seed"), h.get("crate_version")
-    if not isinstance(seed, str) or not isinstance(version, str):
-        raise Failed("header (§7.6)", 1, "seed or crate_version is not a string")
-    try:
-        drawn = draw_targets(plan, enterprises, seed)                       # step 6
-    except BadInput as e:
-        raise Failed("re-run (§7.6)", 1, str(e)) from None
+    version, mode, seed = h.get("crate_version"), h.get("mode"), None     # step 6
+    if not isinstance(version, str):
+        raise Failed("header (§7.6)", 1, "crate_version is not a string")
+    if mode == "operator-seed":
+        seed = h.get("seed")
+        if not isinstance(seed, str):
+            raise Failed("header (§7.6)", 1, "seed is not a string")
+        events = [header_event(plan, raw, digests, version, seed=seed)]
+    elif mode == "commit-reveal":
+        commit = (h.get("entropy_source"), h.get("commitment"))
+        events = [header_event(plan, raw, digests, version, commit=commit)]
+        if len(lines) > 1:  # else a commitment not yet drawn: the header alone is checked
+            reveal, seed = open_reveal(lines[0], h, objs[1])
+            events.append(reveal)
+    else:
+        raise Failed("header (§7.6)", 1, f"unknown mode {mode!r}")
+    drawn = failure = None
+    if seed is not None:
+        try:
+            drawn = draw_targets(plan, enterprises, seed)
+        except (Failed, BadInput) as e:
+            failure = e
     if dirs.get("targets") != digests["targets"]:                          # step 7
         raise Failed("target directory digest (§3.3)", 1, f"log has {dirs.get('targets')}, "
                      f"directory gives {digests['targets']}")
-    events = all_events(plan, raw, digests, enterprises, officers, drawn, seed, version)
-    expected = chain_lines(events)                                         # step 8
-    for i, (got_line, want_line) in enumerate(zip(lines, expected)):
-        if got_line != want_line:
-            ev = events[i]["event"]
+    if failure is not None:
+        raise Failed("re-run of the target draw (§7.6)", 1, str(failure))
+    teams = {}
+    if drawn is not None:
+        more, teams = draw_events(enterprises, officers, plan, drawn)
+        events += more
+    prev = ZERO64                                                          # step 8
+    for i in range(max(len(lines), len(events))):
+        if i >= len(events) and seed is not None:  # §9.3 replacement requests after the footer
+            events.append(replacement_event(objs[i], teams, i + 1))
+        if i >= len(lines) or i >= len(events):
+            raise Failed("regenerated log (§7.8)", i + 1, f"log has {len(lines)} lines, the "
+                         f"inputs give {len(events)}")
+        want_line = canonical_json(dict(events[i], seq=i, prev=prev)).encode()
+        if lines[i] != want_line:
             exp_obj = json.loads(want_line)
             why = ("not canonical JSON (§6.1)" if objs[i] == exp_obj
                    else first_difference(objs[i], exp_obj))
-            raise Failed(CHECK_NAMES[ev] + " / regenerated log (§7.8)", i + 1, why)
-    if len(lines) != len(expected):
-        raise Failed("regenerated log (§7.8)", min(len(lines), len(expected)) + 1,
-                     f"log has {len(lines)} lines, the draw gives {len(expected)}")
-    return (f"verified: {len(lines)} lines, {len(plan['tasks'])} tasks, "
-            f"{events[-1]['targets']} targets, seed {seed!r}, head {sha256(lines[-1]).hex()}"
+            raise Failed(CHECK_NAMES[events[i]["event"]] + " / regenerated log (§7.8)", i + 1,
+                         why)
+        prev = sha256(want_line).hex()
+    n_rep = sum(e["event"] == "replacement" for e in events)
+    what = (f"{len(plan['tasks'])} tasks, {events[-1 - n_rep]['targets']} targets, "
+            f"{n_rep} replacements, seed {seed!r}" if seed is not None
+            else "a commitment not yet drawn")
+    return (f"verified ({mode}): {len(lines)} lines, {what}, head {sha256(lines[-1]).hex()}"
             + ("" if head else " (no published head: truncation is not excluded)"))
 
 # ---------------------------------------------------------------- self-test (RFC 8439, §8)
