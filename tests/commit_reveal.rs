@@ -200,12 +200,26 @@ fn honest_commit_draw_replace_publish() {
             );
         }
     }
-    let teams = std::fs::read_to_string(out.join("results/teams.json")).unwrap();
-    assert!(teams.contains(&r2.incoming) && teams.contains("cert_no"));
-    assert!(
-        !teams.contains(&format!("\"{}\"", team.officers[0]))
-            || team.officers[1..].contains(&team.officers[0])
-    );
+    let teams: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results/teams.json")).unwrap())
+            .unwrap();
+    let entry = teams
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"] == task.as_str() && t["enterprise"] == ent.as_str())
+        .unwrap();
+    let ids: Vec<&str> = entry["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    // The published team is the current one: the second replacement leads, the first and the
+    // original leader are gone; members carry certificate numbers.
+    assert_eq!(ids[0], r2.incoming);
+    assert!(!ids.contains(&r1.incoming.as_str()) && !ids.contains(&team.officers[0].as_str()));
+    assert!(entry["members"][0]["cert_no"].is_string());
 }
 
 #[test]
