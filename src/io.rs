@@ -150,10 +150,7 @@ pub fn check_new_dir(dir: &Path) -> Result<()> {
 /// existing non-empty `dir` is never replaced.
 pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
     check_new_dir(dir)?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let parent = parent_of(dir);
     fs::create_dir_all(&parent).map_err(io_err(&parent))?;
     let staging = tempfile::Builder::new()
         .prefix(".dualdraw-staging-")
@@ -204,22 +201,7 @@ pub fn extend_file(path: &Path, old: &[u8], new: &[u8]) -> Result<()> {
         }
         .into());
     }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o644))
-            .map_err(io_err(path))?;
-    }
-    tmp.write_all(new).map_err(io_err(path))?;
-    tmp.as_file().sync_all().map_err(io_err(path))?;
-    tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
-    sync_dir(&parent)
+    replace_derived(path, new)
 }
 
 /// Refuses a path that exists.
@@ -235,14 +217,19 @@ pub fn check_absent(path: &Path) -> Result<()> {
     }
 }
 
-/// Atomically replaces a file that is derived from the log (such as `draw.head`), by temporary
-/// file, fsync and rename. Never use it for a record.
-pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
-    let parent = match path.parent() {
+/// The folder a file is in (`.` for a bare name).
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
+    }
+}
+
+/// A temporary file beside `path`, readable like an ordinary result file (temporary files are
+/// created 0600).
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let parent = parent_of(path);
+    let tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -250,10 +237,17 @@ pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
             .set_permissions(fs::Permissions::from_mode(0o644))
             .map_err(io_err(path))?;
     }
+    Ok(tmp)
+}
+
+/// Atomically replaces a file that is derived from the log (such as `draw.head`), by temporary
+/// file, fsync and rename. Never use it for a record.
+pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temp_beside(path)?;
     tmp.write_all(bytes).map_err(io_err(path))?;
     tmp.as_file().sync_all().map_err(io_err(path))?;
     tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
-    sync_dir(&parent)
+    sync_dir(&parent_of(path))
 }
 
 /// Writes one file atomically: a temporary file in the same folder, fsync, rename.
@@ -268,36 +262,18 @@ pub fn write_new_file_with<T>(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> Result<T>,
 ) -> Result<T> {
-    if path.exists() {
-        return Err(ErrorKind::OutputExists {
-            path: path.to_path_buf(),
-            reason: "the file already exists".into(),
-        }
-        .into());
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
+    check_absent(path)?;
+    let tmp = temp_beside(path)?;
     let value = {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
         let v = fill(&mut w)?;
         w.flush().map_err(io_err(path))?;
         v
     };
-    // Temporary files are created private (0600); a result file is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o644))
-            .map_err(io_err(path))?;
-    }
     tmp.as_file().sync_all().map_err(io_err(path))?;
     tmp.persist_noclobber(path)
         .map_err(|e| io_err(path)(e.error))?;
-    sync_dir(&parent)?;
+    sync_dir(&parent_of(path))?;
     Ok(value)
 }
 
