@@ -290,6 +290,10 @@ fn tamper(log: &[u8], kind: usize, r: &mut Rng) -> (Vec<u8>, bool) {
         1 => {
             let at = r.below(lines[n - 1].len());
             flip(&mut lines[n - 1], at);
+            // The last line is pinned by the head alone: a replacement's `reason` or `out` is
+            // the operator's request, so an edited last request can be a valid log of another
+            // request (SPEC §9.3); only the published head tells.
+            with_head = true;
         }
         2 => {
             let i = r.below(n);
