@@ -102,7 +102,11 @@ pub fn load_inputs(plan_path: &Path) -> Result<Inputs> {
     let f = File::open(&targets_path)
         .map_err(io_err(&targets_path))
         .map_err(named_by("targets", plan_path))?;
-    let targets = directory::read_targets(std::io::BufReader::new(f), &targets_path)?;
+    let targets = Targets::read_for(
+        std::io::BufReader::new(f),
+        &targets_path,
+        plan.inspection_date,
+    )?;
     let f = File::open(&officers_path)
         .map_err(io_err(&officers_path))
         .map_err(named_by("officers", plan_path))?;

@@ -405,7 +405,7 @@ pub fn select_stream_with(
     progress: &mut dyn FnMut(Progress),
     parallel: bool,
 ) -> Result<Streamed> {
-    let mut rows = TargetRows::new(reader, file)?;
+    let mut rows = TargetRows::new(reader, file)?.with_inspection_date(plan.inspection_date);
     let mut sel = StreamSelector::new(plan, seed, file)?;
     let mut warnings = Vec::new();
     let mut n = 0u64;

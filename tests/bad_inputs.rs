@@ -164,6 +164,11 @@ bad_inputs! {
         "must be UTF-8",
         "GB18030",
     ],
+    credit_class_suffix_only => [
+        "fixtures/bad/credit_class_suffix_only/targets.csv, line 6, field `信用等级` (credit_class)",
+        "found \"级\"",
+        "A, B, C or D",
+    ],
     malformed_csv => [
         "fixtures/bad/malformed_csv/targets.csv, line 5",
         "malformed CSV",
@@ -196,6 +201,11 @@ bad_inputs! {
         "found \"91120116MA05JK3L\"",
         "18-character unified social credit code",
         "16 characters instead of 18",
+    ],
+    list_item_control_char => [
+        "fixtures/bad/list_item_control_char/officers.csv, line 5, field `执法领域` (domains)",
+        "found \"电力;电\\n力\"",
+        "without control characters",
     ],
     too_few_officers => [
         "fixtures/bad/too_few_officers/officers.csv: task \"radio\"",
@@ -263,6 +273,42 @@ bad_inputs! {
         "fixtures/bad/bad_inspection_date/plan.toml, line 4, column 19, field `inspection_date`",
         "found \"2020-10-32\"",
         "an existing calendar date",
+    ],
+    inspection_year_zero => [
+        "fixtures/bad/inspection_year_zero/plan.toml, line 4, column 19, field `inspection_date`",
+        "found \"0000-10-20\"",
+        "years 0001 to 9999",
+    ],
+    by_class_duplicate_class => [
+        "fixtures/bad/by_class_duplicate_class/plan.toml, line 22, column 31, field `task[1].sample.by_class`",
+        "found \"a级\"",
+        "\"A\" and \"a级\" both name class A",
+    ],
+    task_domain_space => [
+        "fixtures/bad/task_domain_space/plan.toml, line 11, column 10, field `task[0].domain`",
+        "found \"无线电 \"",
+        "without leading or trailing white space",
+    ],
+    scope_domain_space => [
+        "fixtures/bad/scope_domain_space/plan.toml, line 13, column 22, field `task[0].scope.domains[0]`",
+        "found \"\\u{3000}无线电\"",
+        "without leading or trailing white space",
+    ],
+    scope_region_space => [
+        "fixtures/bad/scope_region_space/plan.toml, line 13, column 22, field `task[0].scope.regions[0]`",
+        "found \"120116 \"",
+        "6-digit GB/T 2260 division code",
+    ],
+    ratio_too_precise => [
+        "fixtures/bad/ratio_too_precise/plan.toml, line 14, column 20, field `task[0].sample.ratio`",
+        "found \"1.000000000000000000000000005%\"",
+        "at most 28 digits after the point",
+        "never rounded",
+    ],
+    ratio_leading_point => [
+        "fixtures/bad/ratio_leading_point/plan.toml, line 14, column 20, field `task[0].sample.ratio`",
+        "found \".5\"",
+        "digits on both sides of its point",
     ],
     missing_directory_file => [
         "fixtures/bad/missing_directory_file/targets-2020.csv",
@@ -449,4 +495,152 @@ fn plan_errors_give_line_and_column() {
         "d/p.toml, line 12, column 8, field `task[0].team`"
     );
     assert_eq!(src.officers, Path::new("d/o.csv"));
+}
+
+/// Plan values that could never match, or that two spellings make ambiguous, are errors naming
+/// the key: surrounding white space or control characters in a task's domain and in scope
+/// lists, two `by_class` keys for one class, class keys without a letter, ratios with a point
+/// but digits on one side only, or needing more than 28 decimals.
+#[test]
+fn plan_values_are_checked_exactly() {
+    let plan = |task: &str| {
+        format!(
+            "id = \"P\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\n\
+             targets = \"t.csv\"\nofficers = \"o.csv\"\n\
+             [[task]]\nid = \"a\"\nitem = {{ name = \"n\", basis = \"b\" }}\n\
+             team = {{ size = 2 }}\n{task}\n"
+        )
+    };
+    let err = |task: &str| match dualdraw::plan::Plan::from_toml(&plan(task), "p.toml".as_ref()) {
+        Ok(_) => panic!("accepted: {task}"),
+        Err(e) => e.to_string(),
+    };
+    let ok = |task: &str| {
+        dualdraw::plan::Plan::from_toml(&plan(task), "p.toml".as_ref())
+            .unwrap_or_else(|e| panic!("{task}: {e}"))
+    };
+    let count = "sample = { count = 1 }";
+    for (domain, why) in [
+        ("\"无线电\\t\"", "control characters"),
+        ("\"无线电\\u3000\"", "white space"),
+        ("\" 无线电\"", "white space"),
+        ("\"无线\\n电\"", "control characters"),
+        ("\"无线\\u0000电\"", "control characters"),
+        ("\"  \"", "not empty"),
+    ] {
+        let e = err(&format!("domain = {domain}\n{count}"));
+        assert!(
+            e.contains("field `task[0].domain`") && e.contains(why),
+            "{e}"
+        );
+        let e = err(&format!(
+            "domain = \"无线电\"\nscope = {{ domains = [\"无线电\", {domain}] }}\n{count}"
+        ));
+        assert!(
+            e.contains("field `task[0].scope.domains[1]`") && e.contains(why),
+            "{e}"
+        );
+    }
+    // Inner spaces are part of the domain.
+    let p = ok(&format!(
+        "domain = \"监控 化学品\"\nscope = {{ domains = [\"监控 化学品\"] }}\n{count}"
+    ));
+    assert_eq!(p.tasks[0].scope.domains, ["监控 化学品"]);
+    for region in ["\" 120116\"", "\"120116\\n\"", "\"１２０１１６\""] {
+        let e = err(&format!(
+            "domain = \"d\"\nscope = {{ regions = [{region}] }}\n{count}"
+        ));
+        assert!(e.contains("field `task[0].scope.regions[0]`"), "{e}");
+    }
+    // Two keys for one class, in any spelling; reported at the later key, naming both.
+    for (a, b, class) in [
+        ("A", "\"a级\"", "A"),
+        ("\"B类\"", "b", "B"),
+        ("none", "NONE", "none"),
+        ("\"C级\"", "\"c类\"", "C"),
+    ] {
+        let e = err(&format!(
+            "domain = \"d\"\nsample = {{ by_class = {{ {a} = \"5%\", {b} = \"10%\" }} }}"
+        ));
+        let unq = |k: &str| k.trim_matches('"').to_string();
+        assert!(
+            e.contains(&format!(
+                "found {:?}, expected one key per credit class: {:?} and {:?} both name class {class}",
+                unq(b),
+                unq(a),
+                unq(b)
+            )),
+            "{e}"
+        );
+    }
+    // Keys that name no class.
+    for key in ["\"\"", "\"级\"", "\"类\"", "\"E\"", "\"A+\""] {
+        let e = err(&format!(
+            "domain = \"d\"\nsample = {{ by_class = {{ {key} = \"5%\" }} }}"
+        ));
+        assert!(e.contains("a class key A, B, C, D or none"), "{e}");
+    }
+    // Ratios: digits on both sides of a point; at most 28 decimals as a fraction.
+    for r in [".5", "5.", ".5%", "5.%", "1e-2", "0.5.1"] {
+        let e = err(&format!("domain = \"d\"\nsample = {{ ratio = \"{r}\" }}"));
+        assert!(e.contains("field `task[0].sample.ratio`"), "{e}");
+    }
+    let p = ok("domain = \"d\"\nsample = { ratio = \"0.0000000000000000000000000001\" }");
+    let dualdraw::plan::Sample::Ratio(r) = &p.tasks[0].sample else {
+        panic!("a ratio sample")
+    };
+    assert_eq!(r.to_string(), "0.00000000000000000000000001%");
+    let e = err("domain = \"d\"\nsample = { ratio = \"0.00000000000000000000000000001\" }");
+    assert!(e.contains("at most 28 digits after the point"), "{e}");
+    let e =
+        err("domain = \"d\"\nsample = { by_class = { A = \"0.000000000000000000000000001%\" } }");
+    assert!(
+        e.contains("field `task[0].sample.by_class.A`") && e.contains("at most 28 digits"),
+        "{e}"
+    );
+}
+
+/// `dualdraw verify` reads the plan and both directories before it examines the log: an invalid
+/// input is exit 2 even when the log is broken too, and never "verification failed" (exit 1).
+/// A streamed target directory (`--targets FILE`, `--stream`) is read while the targets are
+/// drawn (SPEC.md §7 step 6): a broken chain is found first, but a bad directory behind a sound
+/// chain is still exit 2.
+#[test]
+fn verify_reads_inputs_before_the_log() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out_dir = tmp.path().join("out");
+    let out_s = out_dir.to_str().expect("utf-8 temp path");
+    let d = dualdraw(&["draw", &plan_of("base"), "--out", out_s]);
+    assert_eq!(
+        d.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&d.stderr)
+    );
+    let log = out_dir.join("draw.log");
+    let log = log.to_str().unwrap();
+    let broken = tmp.path().join("broken.log");
+    std::fs::write(&broken, "not a log\n").unwrap();
+    let broken = broken.to_str().unwrap();
+    let bad_plan = plan_of("uscc_wrong_length");
+    let frag = "fixtures/bad/uscc_wrong_length/targets.csv, line 4, field `统一社会信用代码` (id)";
+    for (what, l) in [("broken log", broken), ("genuine log", log)] {
+        let out = dualdraw(&["verify", l, "--plan", &bad_plan, "--head", &"0".repeat(64)]);
+        assert_refused(&format!("verify, {what}, bad directory"), &out, &[frag]);
+    }
+    let base = plan_of("base");
+    let bad_targets = "fixtures/bad/uscc_wrong_length/targets.csv";
+    let out = dualdraw(&["verify", broken, "--plan", &base, "--targets", bad_targets]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = dualdraw(&["verify", log, "--plan", &base, "--targets", bad_targets]);
+    assert_refused(
+        "verify --targets, genuine log, bad directory",
+        &out,
+        &[frag],
+    );
 }

@@ -145,7 +145,7 @@ def read_csv(text: str, cols):
     if text.startswith("\ufeff"):
         text = text[1:]
     rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
-    header = [trim(h.lstrip("\ufeff")) for h in rows[0]]
+    header = [trim(trim(h).lstrip("\ufeff")) for h in rows[0]]
     idx = {}
     for i, h in enumerate(header):
         for en, zh in cols.items():
@@ -385,22 +385,52 @@ def eligible_officer(o, e, domain, date, expert: bool) -> bool:
     return domain in o["domains"] and e["id"] not in o["conflicts"]
 
 
-def draw_team(tk, e, officers, domain, date, size, experts, trace=None):
-    pool = [o["id"] for o in officers if eligible_officer(o, e, domain, date, False)]
-    assert len(pool) >= size
-    s = Stream(team_key(tk, e["id"]))
-    n_off = len(pool)
-    s.partial_shuffle(pool, size)
-    team = pool[:size]
-    xpool = [o["id"] for o in officers
-             if o["id"] not in team and eligible_officer(o, e, domain, date, True)]
-    assert len(xpool) >= experts
-    n_x = len(xpool)
+def team_draw(tkey, pool, xs, size, experts, trace=None):
+    """§5.5 steps 3-7 on the officer pool P (id order) and the expert pool X (id order), with the
+    stream of §5.3 keyed `tkey`. Returns (officers, experts, |P|, |X'|, P[consumed..] in its
+    final Fisher-Yates state, consumed, skipped candidates)."""
+    pool, xs = list(pool), list(xs)
+    assert len(pool) >= size and len(xs) >= experts and len(set(pool) | set(xs)) >= size + experts
+    s = Stream(tkey)
+    left, team, skipped, i = len(xs), [], [], 0
+    while len(team) < size:
+        j = i + s.below(len(pool) - i)
+        pool[i], pool[j] = pool[j], pool[i]
+        c, i = pool[i], i + 1
+        if c in xs and left <= experts:
+            skipped.append(c)  # kept for the expert places
+            continue
+        team.append(c)
+        if c in xs:
+            left -= 1
+    xprime = [x for x in xs if x not in team]
+    n_x = len(xprime)
     if experts:
-        s.partial_shuffle(xpool, experts)
+        s.partial_shuffle(xprime, experts)
     if trace is not None:
         trace.extend(s.log)
-    return team, xpool[:experts], n_off, n_x
+    return team, xprime[:experts], len(pool), n_x, pool[i:], i, skipped
+
+
+def draw_team(tk, e, officers, domain, date, size, experts, trace=None):
+    pool = [o["id"] for o in officers if eligible_officer(o, e, domain, date, False)]
+    xs = [o["id"] for o in officers if eligible_officer(o, e, domain, date, True)]
+    team, xp, n_off, n_x, _, _, _ = team_draw(team_key(tk, e["id"]), pool, xs, size, experts,
+                                              trace)
+    return team, xp, n_off, n_x
+
+
+REPLACEMENT_KEY_TAG = "dualdraw/v1/replacement-key"
+
+
+def replacement_order(tkey, rest, experts):
+    """§9.3: full Fisher-Yates of P[consumed..] with the stream keyed
+    SHA-256(str(tag) || team key); the team's experts dropped."""
+    rkey = sha256(str_(REPLACEMENT_KEY_TAG) + tkey)
+    s = Stream(rkey)
+    rest = list(rest)
+    s.partial_shuffle(rest, len(rest))
+    return rkey, [o for o in rest if o not in experts], s.log
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,6 +605,19 @@ ZJ0001,刘洋,技术专家组,120101,无,2019-12-31,无线电,是,在岗,
 
 CRATE_VERSION = "0.1.0"
 
+# §8.7: a certified officer who is also the only expert.
+SKIP_OFFICERS_CSV = """\
+id,name,department,region,cert_no,cert_expires,domains,expert,status
+SK1,officer 1,radio,120101,C1,2022-12-31,无线电,0,active
+SK2,officer 2,radio,120101,C2,2022-12-31,无线电,1,active
+SK3,officer 3,radio,120101,C3,2022-12-31,无线电,0,active
+SK4,officer 4,radio,120101,C4,2022-12-31,无线电,0,active
+"""
+
+# §8.8
+COMMIT_ENTROPY_SOURCE = "dice thrown at the public ceremony on 2020-10-15"
+COMMIT_ENTROPY = "3 1 6 6 2 5"
+
 
 def main():
     check_chacha20()
@@ -602,16 +645,14 @@ def main():
     s = Stream(tk)
     for n in range(4):
         put(f"word {n}", f"{s.next_u64():016x}")
-    s = Stream(tk)
-    pool = list(TEAM_OFFICERS)
-    s.partial_shuffle(pool, 2)
-    team = pool[:2]
-    xpool = [x for x in TEAM_EXPERTS if x not in team]
-    s.partial_shuffle(xpool, 1)
-    for n, w, acc in s.log:
+    trace = []
+    team, xs83, _, _, rest83, consumed83, skipped = team_draw(tk, TEAM_OFFICERS, TEAM_EXPERTS,
+                                                              2, 1, trace)
+    assert not skipped and consumed83 == 2
+    for n, w, acc in trace:
         put(f"below({n})", f"word {w:016x} t={(1 << 64) % n} accepted={acc} value={w % n}")
     put("officers", ", ".join(team))
-    put("experts", ", ".join(xpool[:1]))
+    put("experts", ", ".join(xs83))
 
     print("== §8.4 rejection")
     n = (1 << 63) + 1
@@ -668,12 +709,86 @@ def main():
         assert line == json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"),
                                   sort_keys=True)
 
+    print("== §8.7 team draw with a reserved expert (§5.5 skip)")
+    # Officers SK1..SK4 are certified; SK2 is also the only expert. Seeds "skip-0", "skip-1", ...
+    # are searched for the first whose officer phase draws SK2 as a candidate (it must be
+    # skipped: taking it would leave no expert).
+    skip_dir = read_officers(SKIP_OFFICERS_CSV)
+    ent = {"id": TEAM_ENTERPRISE}
+    date = datetime.date(2020, 10, 20)
+    skip_p = [o["id"] for o in skip_dir if eligible_officer(o, ent, "无线电", date, False)]
+    skip_x = [o["id"] for o in skip_dir if eligible_officer(o, ent, "无线电", date, True)]
+    assert (skip_p, skip_x) == (["SK1", "SK2", "SK3", "SK4"], ["SK2"])
+    i = 0
+    while True:
+        kk = task_key(f"skip-{i}", PLAN_ID, TASK_ID)
+        tkey = team_key(kk, TEAM_ENTERPRISE)
+        trace = []
+        offs, xs, n_off, n_x, rest, consumed, skipped = team_draw(
+            tkey, skip_p, skip_x, 2, 1, trace)
+        if skipped:
+            break
+        i += 1
+    put("skip seed", f"skip-{i}")
+    put("skip task key", hx(kk))
+    put("skip team key", hx(tkey))
+    for n, w, acc in trace:
+        if w is not None:
+            put(f"below({n}) skip", f"word {w:016x} t={(1 << 64) % n} value={w % n}")
+    put("skip officers", ", ".join(offs))
+    put("skip experts", ", ".join(xs))
+    put("skip skipped", ", ".join(skipped))
+    put("skip consumed", f"consumed = {consumed}")
+    put("skip counts", f"eligible_officers {n_off}, eligible_experts {n_x}")
+
+    print("== §8.8 committed seed (§9.2)")
+    secret = bytes(range(32))
+    commitment = sha256(str_("dualdraw/v1/commitment") + secret)
+    put("secret", hx(secret))
+    put("commitment", hx(commitment))
+    plan = tomllib.loads(PLAN_TOML)
+    offs_recs = read_officers(OFFICERS_CSV)
+    commit_event = {
+        "event": "header", "spec": "dualdraw-spec/1", "crate_version": CRATE_VERSION,
+        "mode": "commit-reveal",
+        "plan": {"id": plan["id"], "title": plan["title"],
+                 "digest": hx(sha256(PLAN_TOML.encode()))},
+        "inspection_date": "2020-10-20",
+        "directories": {"targets": {"head": hx(mth([enterprise_bytes(e) for e in targets])),
+                                    "count": len(targets)},
+                        "officers": {"head": hx(mth([officer_bytes(o) for o in offs_recs])),
+                                     "count": len(offs_recs)}},
+        "entropy_source": {"kind": "dice", "description": COMMIT_ENTROPY_SOURCE},
+        "commitment": hx(commitment), "prev": "0" * 64, "seq": 0,
+    }
+    commit_line = canon(commit_event)
+    commit_head = sha256(commit_line.encode())
+    put("commit line", commit_line)
+    put("commit head", hx(commit_head))
+    pre = str_("dualdraw/v1/seed") + secret + str_(COMMIT_ENTROPY) + commit_head
+    put("seed preimage", hx(pre))
+    seed = hx(sha256(pre))
+    put("committed seed", seed)
+    reveal = canon({"event": "reveal", "secret": hx(secret), "entropy": COMMIT_ENTROPY,
+                    "seed": seed, "prev": hx(commit_head), "seq": 1})
+    put("reveal line", reveal)
+    put("committed task key", hx(task_key(seed, PLAN_ID, TASK_ID)))
+
+    print("== §8.9 replacement order (§9.3)")
+    put("rest", ", ".join(rest83))
+    rkey, order, rlog = replacement_order(tk, rest83, xs83)
+    put("replacement key", hx(rkey))
+    for n, w, acc in rlog:
+        if w is not None:
+            put(f"below({n}) replacement", f"word {w:016x} t={(1 << 64) % n} value={w % n}")
+    put("replacement order", ", ".join(order[:3]))
+
     if "--check" in sys.argv:
         spec_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "SPEC.md")
         with open(spec_path, encoding="utf-8") as f:
             spec = f.read()
         for name, blob in [("plan", PLAN_TOML), ("targets", TARGETS_CSV),
-                           ("officers", OFFICERS_CSV)]:
+                           ("officers", OFFICERS_CSV), ("§8.7 officers", SKIP_OFFICERS_CSV)]:
             assert blob in spec, f"§8 {name} input not verbatim in SPEC.md"
         missing = []
         for label, value in out:
@@ -685,7 +800,8 @@ def main():
         if missing:
             print("NOT IN SPEC.md:", ", ".join(missing))
             sys.exit(1)
-        print(f"OK: all {len(out)} values and the three §8.6 inputs appear in SPEC.md")
+        print(f"OK: all {len(out)} values, the three §8.6 inputs and the §8.7 directory appear "
+              "in SPEC.md")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,9 @@ TJGX0003,李娜,无线电管理处,120103,津120100200003,2023年1月1日,无线
 ZJ0001,刘洋,技术专家组,120101,无,2019-12-31,无线电,是,在岗,
 ";
 
+/// SPEC.md itself, to check that inputs quoted here are verbatim there.
+const SPEC: &str = include_str!("../SPEC.md");
+
 /// The crate version written into the §8.6 header (informational; fixed here so that the
 /// vector does not change with the crate's version).
 const KAT_CRATE_VERSION: &str = "0.1.0";
@@ -391,4 +394,232 @@ fn s8_6_log_verifies() {
     )
     .unwrap_err();
     assert_eq!(err.exit_code(), 1);
+}
+
+// ---- §8.7 ----
+
+const SKIP_OFFICERS_CSV: &str = "\
+id,name,department,region,cert_no,cert_expires,domains,expert,status
+SK1,officer 1,radio,120101,C1,2022-12-31,无线电,0,active
+SK2,officer 2,radio,120101,C2,2022-12-31,无线电,1,active
+SK3,officer 3,radio,120101,C3,2022-12-31,无线电,0,active
+SK4,officer 4,radio,120101,C4,2022-12-31,无线电,0,active
+";
+const SKIP_TASK_KEY: &str = "dc2bc003bae70eb61971d17f0189deea7d7717ce4c613c585857571ed79a8945";
+const SKIP_TEAM_KEY: &str = "37be15b09ccf996afd853535d5dd70fa66bcde6117fe2a90276aa5017b5a54e3";
+const SKIP_WORDS: [u64; 3] = [0x86162bad6a1cef7d, 0x17fb57c607fea7a2, 0xac607c43f61532c1];
+
+fn kat_enterprise() -> Enterprise {
+    Enterprise {
+        id: "91120116MA05JKLM8J".into(),
+        name: "x".into(),
+        region: "120116".into(),
+        domains: vec!["无线电".into()],
+        credit_class: Some(CreditClass::B),
+        status: EnterpriseStatus::Active,
+        last_inspected: None,
+    }
+}
+
+fn kat_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2020, 10, 20).unwrap()
+}
+
+#[test]
+fn s8_7_reserved_expert_is_skipped() {
+    assert!(
+        SPEC.contains(SKIP_OFFICERS_CSV),
+        "§8.7 directory not verbatim in SPEC.md"
+    );
+    let k = task_key("skip-0", PLAN_ID, TASK_ID);
+    assert_eq!(hex::encode(k), SKIP_TASK_KEY);
+    let tk = team_key(&k, "91120116MA05JKLM8J");
+    assert_eq!(hex::encode(tk), SKIP_TEAM_KEY);
+    let mut s = Stream::new(&tk);
+    let words: Vec<u64> = (0..3).map(|_| s.next_u64()).collect();
+    assert_eq!(words, SKIP_WORDS);
+    // below(4) = 1, below(3) = 0, below(2) = 1, each from one word (t = 0, 1, 0).
+    let mut s = Stream::new(&tk);
+    assert_eq!((s.below(4), s.below(3), s.below(2)), (1, 0, 1));
+    assert_eq!(s.next_u64(), {
+        let mut t = Stream::new(&tk);
+        (0..3).for_each(|_| _ = t.next_u64());
+        t.next_u64()
+    });
+    let officers = read_officers(SKIP_OFFICERS_CSV.as_bytes(), "o.csv".as_ref()).unwrap();
+    let team = draw::draw_team(
+        &k,
+        &plan().tasks[0],
+        kat_date(),
+        &kat_enterprise(),
+        &officers,
+    )
+    .unwrap();
+    assert_eq!(team.officers, ["SK1", "SK4"]);
+    assert_eq!(team.experts, ["SK2"]);
+    assert_eq!((team.eligible_officers, team.eligible_experts), (4, 1));
+    // consumed = 3: P[3..] is SK3.
+
+    // And no seed of the 40 after it makes the draw fail (Hall's condition holds).
+    for i in 1..40 {
+        let k = task_key(&format!("skip-{i}"), PLAN_ID, TASK_ID);
+        let team = draw::draw_team(
+            &k,
+            &plan().tasks[0],
+            kat_date(),
+            &kat_enterprise(),
+            &officers,
+        )
+        .unwrap();
+        assert!(!team.officers.contains(&"SK2".to_string()), "skip-{i}");
+        assert_eq!(team.experts, ["SK2"], "skip-{i}");
+    }
+}
+
+// ---- §8.8 ----
+
+const COMMITMENT: &str = "17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09";
+const COMMIT_LINE: &str = r#"{"commitment":"17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09","crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050"},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"}},"entropy_source":{"description":"dice thrown at the public ceremony on 2020-10-15","kind":"dice"},"event":"header","inspection_date":"2020-10-20","mode":"commit-reveal","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":0,"spec":"dualdraw-spec/1"}"#;
+const COMMIT_HEAD: &str = "ff1f40cbfcde244e9c3fb6e23419bc76f6bfa6620e87c96e00f67110530202d7";
+const SEED_PREIMAGE: &str = "000000106475616c647261772f76312f73656564000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000b3320312036203620322035ff1f40cbfcde244e9c3fb6e23419bc76f6bfa6620e87c96e00f67110530202d7";
+const COMMITTED_SEED: &str = "0caaea2b4980f2e5b81140ac5efa37fe1279e01c75b9e66a9cbd615787594509";
+const REVEAL_LINE: &str = r#"{"entropy":"3 1 6 6 2 5","event":"reveal","prev":"ff1f40cbfcde244e9c3fb6e23419bc76f6bfa6620e87c96e00f67110530202d7","secret":"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f","seed":"0caaea2b4980f2e5b81140ac5efa37fe1279e01c75b9e66a9cbd615787594509","seq":1}"#;
+const COMMITTED_TASK_KEY: &str = "0ea88ec3d1b6684e6b9a532ee12766d77eb8e59fd50f3d202c9e626133df9634";
+const ENTROPY_VALUE: &str = "3 1 6 6 2 5";
+
+#[test]
+fn s8_8_committed_seed() {
+    use dualdraw::commit;
+    let secret: [u8; 32] = std::array::from_fn(|i| i as u8);
+    assert_eq!(hex::encode(commit::commitment(&secret)), COMMITMENT);
+    let (plan, targets, officers) = (plan(), targets(), officers());
+    let source =
+        commit::EntropySource::new("dice", "dice thrown at the public ceremony on 2020-10-15")
+            .unwrap();
+    let plan_digest: [u8; 32] = Sha256::digest(PLAN_TOML.as_bytes()).into();
+    let mut log = log::chain(vec![log::commit_event(&log::CommitHeader {
+        plan: &plan,
+        plan_digest,
+        targets: targets.digest(),
+        officers: officers.digest(),
+        entropy: &source,
+        commitment: commit::commitment(&secret),
+        crate_version: KAT_CRATE_VERSION,
+    })]);
+    assert_eq!(log.lines, [COMMIT_LINE]);
+    let head = log::line_hash(COMMIT_LINE);
+    assert_eq!(hex::encode(head), COMMIT_HEAD);
+    // The preimage: str(tag) || secret || str(entropy) || the head as 32 raw bytes.
+    let mut pre = Vec::new();
+    put_str(&mut pre, "dualdraw/v1/seed");
+    pre.extend_from_slice(&secret);
+    put_str(&mut pre, ENTROPY_VALUE);
+    pre.extend_from_slice(&head);
+    assert_eq!(hex::encode(&pre), SEED_PREIMAGE);
+    assert_eq!(hex::encode(Sha256::digest(&pre)), COMMITTED_SEED);
+    assert_eq!(
+        commit::derive_seed(&secret, ENTROPY_VALUE, &head),
+        COMMITTED_SEED
+    );
+    log.append(vec![log::reveal_event(
+        &secret,
+        ENTROPY_VALUE,
+        COMMITTED_SEED,
+    )]);
+    assert_eq!(log.lines[1], REVEAL_LINE);
+    assert_eq!(
+        hex::encode(task_key(COMMITTED_SEED, PLAN_ID, TASK_ID)),
+        COMMITTED_TASK_KEY
+    );
+    // The committed draw as a whole verifies, and the one-line commitment alone too.
+    let outcome = draw::run(&plan, &targets, &officers, COMMITTED_SEED).unwrap();
+    let commit_only = log.clone();
+    log.append(log::draw_events(&plan, &targets.warnings, &outcome));
+    let report = verify::verify(
+        &log.to_bytes(),
+        None,
+        &plan,
+        &plan_digest,
+        &targets,
+        &officers,
+    )
+    .unwrap();
+    assert_eq!(
+        (report.mode.as_str(), report.seed.as_str()),
+        ("commit-reveal", COMMITTED_SEED)
+    );
+    let one = dualdraw::log::Log {
+        lines: commit_only.lines[..1].to_vec(),
+    };
+    let report = verify::verify(
+        &one.to_bytes(),
+        None,
+        &plan,
+        &plan_digest,
+        &targets,
+        &officers,
+    )
+    .unwrap();
+    assert!(!report.drawn);
+}
+
+// ---- §8.9 ----
+
+const REPLACEMENT_KEY: &str = "195284fe7085c8497c493310fe6e5b7587c76084216d41f03a46a89a05b56927";
+
+#[test]
+fn s8_9_replacement_order() {
+    // The §8.3 team.
+    let mut csv =
+        String::from("id,name,department,region,cert_no,cert_expires,domains,expert,status\n");
+    for i in 1..=7 {
+        let expert = if i == 3 { "1" } else { "0" };
+        csv.push_str(&format!(
+            "TJGX000{i},officer {i},radio,120101,C{i},2022-12-31,无线电,{expert},active\n"
+        ));
+    }
+    for i in 1..=3 {
+        csv.push_str(&format!(
+            "EX00{i},expert {i},experts,120101,E{i},2019-12-31,无线电,1,active\n"
+        ));
+    }
+    let officers = read_officers(csv.as_bytes(), "officers.csv".as_ref()).unwrap();
+    let team = draw::draw_team(
+        &key(),
+        &plan().tasks[0],
+        kat_date(),
+        &kat_enterprise(),
+        &officers,
+    )
+    .unwrap();
+
+    let mut pre = Vec::new();
+    put_str(&mut pre, "dualdraw/v1/replacement-key");
+    pre.extend_from_slice(&team_key(&key(), "91120116MA05JKLM8J"));
+    let r: [u8; 32] = Sha256::digest(&pre).into();
+    assert_eq!(hex::encode(r), REPLACEMENT_KEY);
+    let mut s = Stream::new(&r);
+    let words: Vec<u64> = (0..4).map(|_| s.next_u64()).collect();
+    assert_eq!(
+        words,
+        [
+            0xc5c72bfe0de15ee9,
+            0x7fa53e0a99b25341,
+            0xacc1227befe5e41b,
+            0x45fe454869b8c3d3
+        ]
+    );
+    let order = draw::replacement_order(
+        &key(),
+        &plan().tasks[0],
+        kat_date(),
+        &kat_enterprise(),
+        &officers,
+    );
+    let _ = &team;
+    assert_eq!(
+        order,
+        ["TJGX0002", "TJGX0005", "TJGX0001", "TJGX0007", "TJGX0003"]
+    );
+    assert!(SPEC.contains("replacement order begins TJGX0002, TJGX0005, TJGX0001"));
 }

@@ -170,7 +170,7 @@ fn target_side(
         TargetSource::Plan => {
             let path = base.join(&plan.targets);
             let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
-            let targets = directory::read_targets(input, &path)?;
+            let targets = Targets::read_for(input, &path, plan.inspection_date)?;
             return Ok(TargetSide {
                 selections: draw::select(plan, &targets, seed)?,
                 digest: targets.digest(),
@@ -386,6 +386,19 @@ pub fn verify(
     };
     let (plan, plan_digest) = io::load_plan(plan_path)?;
     let officers = load_officers(plan_path, &plan)?;
+    if *targets == TargetSource::Plan {
+        // Every input is read before the log is examined, so that an invalid input is reported
+        // (exit 2) even when the log is broken too (SPEC.md §7).
+        let path = plan_path
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join(&plan.targets);
+        let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+        let t = Targets::read_for(input, &path, plan.inspection_date)?;
+        let report = verify::verify(&bytes, head.as_ref(), &plan, &plan_digest, &t, &officers)?;
+        return Ok((report, head_source));
+    }
+    // A streamed directory is read once, while the targets are drawn (SPEC.md §7 step 6).
     let report = verify::verify_with(
         &bytes,
         head.as_ref(),
@@ -393,7 +406,18 @@ pub fn verify(
         &plan_digest,
         &officers,
         |seed| {
-            let side = target_side(plan_path, &plan, targets, seed, progress)?;
+            // A commitment not yet drawn needs the digest (and warnings) only: read the
+            // directory for a plan without tasks, which draws nothing.
+            let side = match seed {
+                Some(seed) => target_side(plan_path, &plan, targets, seed, progress)?,
+                None => {
+                    let digest_only = Plan {
+                        tasks: Vec::new(),
+                        ..plan.clone()
+                    };
+                    target_side(plan_path, &digest_only, targets, "-", progress)?
+                }
+            };
             Ok(verify::Drawn {
                 selections: Ok(side.selections),
                 digest: side.digest,

@@ -4,9 +4,10 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use csv::{ReaderBuilder, StringRecord};
 
-use super::fields::{self, parse_list};
+use super::fields::{self, parse_list_checked};
 use super::{Enterprise, Officer, Officers, Targets, Warning, uscc};
 use crate::error::{ErrorKind, Position, Result};
 
@@ -44,13 +45,15 @@ const OFFICER_COLS: [Col; 10] = [
     col("conflicts", &["回避企业"], false),
 ];
 
+/// A header cell as it names a column (SPEC.md §3): trimmed, every leading U+FEFF removed,
+/// trimmed again.
+fn header_name(cell: &str) -> &str {
+    cell.trim().trim_start_matches('\u{feff}').trim()
+}
+
 /// Header cell `i` as written (without a BOM or surrounding spaces).
 fn header_cell(header: &StringRecord, i: usize) -> &str {
-    header
-        .get(i)
-        .unwrap_or("")
-        .trim_start_matches('\u{feff}')
-        .trim()
+    header_name(header.get(i).unwrap_or(""))
 }
 
 /// Maps each known column to its index in the header row; unknown columns are ignored.
@@ -61,7 +64,7 @@ fn map_header<const N: usize>(
 ) -> Result<[Option<usize>; N]> {
     let mut idx = [None; N];
     for (i, cell) in header.iter().enumerate() {
-        let cell = cell.trim_start_matches('\u{feff}').trim();
+        let cell = header_name(cell);
         let Some(c) = cols
             .iter()
             .position(|c| c.en.eq_ignore_ascii_case(cell) || c.zh.contains(&cell))
@@ -153,6 +156,17 @@ impl Row<'_> {
     ) -> Result<T> {
         let s = self.cell(idx);
         parse(s).map_err(|e| self.invalid(field, idx, s, e))
+    }
+
+    /// A list cell (SPEC.md §3): split, trimmed, sorted; an item with a control character is an
+    /// error. `required`: at least one item.
+    fn list(&self, field: &'static str, idx: Option<usize>, required: bool) -> Result<Vec<String>> {
+        let s = self.cell(idx);
+        let v = parse_list_checked(s).map_err(|e| self.invalid(field, idx, s, e))?;
+        if required && v.is_empty() {
+            return Err(self.invalid(field, idx, s, "one or more domains separated by ';'"));
+        }
+        Ok(v)
     }
 
     /// A required text cell: non-empty, no control characters.
@@ -266,25 +280,44 @@ fn sort_unique<T>(mut out: Vec<(T, u64)>, file: &Path, id: impl Fn(&T) -> &str) 
     Ok(out.into_iter().map(|(t, _)| t).collect())
 }
 
-/// Parses one target row (columns already mapped).
+/// Code of the warning for a last inspection after the plan's inspection date.
+pub const FUTURE_INSPECTION: &str = "future-inspection";
+
+/// The `future-inspection` warning of SPEC.md §6.2 for `e`, if its last inspection is after the
+/// inspection date. The record is kept as it is; a task that sets
+/// `exclude_inspected_within_days` excludes it (the difference is negative, SPEC.md §4.3).
+fn future_warning(e: &Enterprise, date: NaiveDate, file: &Path, line: u64) -> Option<Warning> {
+    let last = e.last_inspected.filter(|l| *l > date)?;
+    Some(Warning {
+        code: FUTURE_INSPECTION,
+        source: "targets",
+        id: e.id.clone(),
+        message: format!(
+            "last inspected {}, after the inspection date {}; a task with \
+             exclude_inspected_within_days excludes it",
+            last.format("%Y-%m-%d"),
+            date.format("%Y-%m-%d")
+        ),
+        file: file.to_path_buf(),
+        line,
+    })
+}
+
+/// Parses one target row (columns already mapped). Its warnings are appended in code order
+/// (`future-inspection` before `uscc-check`), so that a directory in id order gives warnings
+/// in (id, code) order. `date`: the plan's inspection date, if known.
 fn parse_target(
     row: &Row<'_>,
     c: &[Option<usize>; 7],
     warnings: &mut Vec<Warning>,
+    date: Option<NaiveDate>,
 ) -> Result<Enterprise> {
     let id = row.cell(c[0]).to_string();
-    row.code("id", c[0], &id, Some(warnings))?;
-    let domains = parse_list(row.cell(c[3]));
-    if domains.is_empty() {
-        return Err(row.invalid(
-            "domains",
-            c[3],
-            row.cell(c[3]),
-            "one or more domains separated by ';'",
-        ));
-    }
+    let mut uscc = Vec::new();
+    row.code("id", c[0], &id, Some(&mut uscc))?;
+    let domains = row.list("domains", c[3], true)?;
     let last = row.cell(c[6]);
-    Ok(Enterprise {
+    let e = Enterprise {
         id,
         name: row.text("name", c[1])?,
         region: row.parse("region", c[2], fields::parse_region)?,
@@ -296,7 +329,40 @@ fn parse_target(
         } else {
             Some(row.parse("last_inspected", c[6], fields::parse_date)?)
         },
-    })
+    };
+    warnings.extend(date.and_then(|d| future_warning(&e, d, row.file, row.line)));
+    warnings.extend(uscc);
+    Ok(e)
+}
+
+impl Targets {
+    /// The warnings a draw on `inspection_date` logs for these records (SPEC.md §6.2): the
+    /// records' `uscc-check` warnings and a `future-inspection` warning for every record
+    /// last inspected after that date, ordered by id, then code. Warnings of a reader given
+    /// the date are kept as they are (with their lines); missing ones are added (line 0).
+    pub fn warnings_on(&self, inspection_date: NaiveDate) -> Vec<Warning> {
+        let mut out: Vec<Warning> = self
+            .warnings
+            .iter()
+            .filter(|w| w.code != FUTURE_INSPECTION)
+            .cloned()
+            .collect();
+        for e in &self.records {
+            if let Some(mut w) = future_warning(e, inspection_date, Path::new(""), 0) {
+                if let Some(had) = self
+                    .warnings
+                    .iter()
+                    .find(|x| x.code == w.code && x.id == w.id)
+                {
+                    w.file.clone_from(&had.file);
+                    w.line = had.line;
+                }
+                out.push(w);
+            }
+        }
+        out.sort_by(|a, b| (a.id.as_str(), a.code).cmp(&(b.id.as_str(), b.code)));
+        out
+    }
 }
 
 /// Reads a target directory row by row, in file order, without holding it in memory.
@@ -308,6 +374,7 @@ pub struct TargetRows<R: Read> {
     idx: [Option<usize>; 7],
     file: PathBuf,
     rec: StringRecord,
+    date: Option<NaiveDate>,
 }
 
 impl<R: Read> TargetRows<R> {
@@ -322,7 +389,15 @@ impl<R: Read> TargetRows<R> {
             idx,
             file: file.to_path_buf(),
             rec: StringRecord::new(),
+            date: None,
         })
+    }
+
+    /// Also warns (`future-inspection`, SPEC.md §6.2) about records last inspected after
+    /// `inspection_date`, the plan's inspection date: what a draw needs.
+    pub fn with_inspection_date(mut self, inspection_date: NaiveDate) -> Self {
+        self.date = Some(inspection_date);
+        self
     }
 
     /// Bytes of input consumed so far.
@@ -330,8 +405,8 @@ impl<R: Read> TargetRows<R> {
         self.rdr.position().byte()
     }
 
-    /// The next record and its 1-based line, or `None` at the end. A pilot code's warning is
-    /// pushed onto `warnings`.
+    /// The next record and its 1-based line, or `None` at the end. A pilot code's warning (and,
+    /// given the inspection date, a future last inspection's) is pushed onto `warnings`.
     pub fn next_record(
         &mut self,
         warnings: &mut Vec<Warning>,
@@ -348,7 +423,10 @@ impl<R: Read> TargetRows<R> {
             header: &self.header,
             rec: &self.rec,
         };
-        Ok(Some((line, parse_target(&row, &self.idx, warnings)?)))
+        Ok(Some((
+            line,
+            parse_target(&row, &self.idx, warnings, self.date)?,
+        )))
     }
 }
 
@@ -364,14 +442,32 @@ impl<R: Read> TargetRows<R> {
 /// assert_eq!(t.records[0].domains, ["无线电", "电力"]);
 /// assert!(t.warnings.is_empty());
 /// ```
+///
+/// Without the plan, no `future-inspection` warning can be given: a draw reads its targets with
+/// [`Targets::read_for`] (or completes the warnings with [`Targets::warnings_on`]).
 pub fn read_targets(reader: impl Read, file: &Path) -> Result<Targets> {
+    read(TargetRows::new(reader, file)?, file)
+}
+
+impl Targets {
+    /// [`read_targets`] for a plan with this inspection date: also gives the
+    /// `future-inspection` warnings (SPEC.md §6.2), in (id, code) order.
+    pub fn read_for(reader: impl Read, file: &Path, inspection_date: NaiveDate) -> Result<Targets> {
+        read(
+            TargetRows::new(reader, file)?.with_inspection_date(inspection_date),
+            file,
+        )
+    }
+}
+
+fn read<R: Read>(mut rows: TargetRows<R>, file: &Path) -> Result<Targets> {
     let mut warnings = Vec::new();
-    let mut rows = TargetRows::new(reader, file)?;
     let mut out = Vec::new();
     while let Some((line, e)) = rows.next_record(&mut warnings)? {
         out.push((e, line));
     }
     let records = sort_unique(out, file, |e: &Enterprise| &e.id)?;
+    // Stable: the warnings of one row are already in code order.
     warnings.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Targets { records, warnings })
 }
@@ -391,16 +487,8 @@ pub fn read_officers(reader: impl Read, file: &Path) -> Result<Officers> {
             if id.contains([';', ',']) {
                 return Err(row.invalid("id", c[0], &id, "a staff number without ';' or ','"));
             }
-            let domains = parse_list(row.cell(c[6]));
-            if domains.is_empty() {
-                return Err(row.invalid(
-                    "domains",
-                    c[6],
-                    row.cell(c[6]),
-                    "one or more domains separated by ';'",
-                ));
-            }
-            let conflicts = parse_list(row.cell(c[9]));
+            let domains = row.list("domains", c[6], true)?;
+            let conflicts = row.list("conflicts", c[9], false)?;
             for code in &conflicts {
                 row.code("conflicts", c[9], code, None)?;
             }
@@ -420,4 +508,142 @@ pub fn read_officers(reader: impl Read, file: &Path) -> Result<Officers> {
         |o: &Officer| &o.id,
     )?;
     Ok(Officers { records })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 91120116MA05JKLM8C is a pilot code (check character C, GB 32100 gives J).
+    const CSV: &str = "id,name,region,domains,status,last_inspected\n\
+                       91120116MA05JKLM8J,乙,120116,无线电,active,2020-10-21\n\
+                       9144030071526726XG,丙,440300,无线电,active,2020-10-20\n\
+                       91120116MA05JKLM8C,甲,120116,无线电,active,2021/1/2\n";
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2020, 10, 20).unwrap()
+    }
+
+    fn codes(w: &[Warning]) -> Vec<(&str, &str)> {
+        w.iter().map(|w| (w.id.as_str(), w.code)).collect()
+    }
+
+    /// A last inspection after the inspection date is kept, and warned about: by id, then code.
+    #[test]
+    fn future_inspection_warnings_in_id_then_code_order() {
+        let t = Targets::read_for(CSV.as_bytes(), "t.csv".as_ref(), date()).unwrap();
+        assert_eq!(
+            codes(&t.warnings),
+            [
+                ("91120116MA05JKLM8C", "future-inspection"),
+                ("91120116MA05JKLM8C", "uscc-check"),
+                ("91120116MA05JKLM8J", "future-inspection"),
+            ]
+        );
+        assert_eq!(
+            t.warnings[0].message,
+            "last inspected 2021-01-02, after the inspection date 2020-10-20; a task with \
+             exclude_inspected_within_days excludes it"
+        );
+        assert_eq!((t.warnings[0].line, t.warnings[2].line), (4, 2));
+        // On the inspection date itself: no warning. Without the date: only the pilot code.
+        let plain = read_targets(CSV.as_bytes(), "t.csv".as_ref()).unwrap();
+        assert_eq!(
+            codes(&plain.warnings),
+            [("91120116MA05JKLM8C", "uscc-check")]
+        );
+        assert_eq!(plain.records, t.records);
+        // Completing the warnings later gives the same list (lines aside), whatever was read.
+        assert_eq!(codes(&plain.warnings_on(date())), codes(&t.warnings));
+        assert_eq!(t.warnings_on(date()), t.warnings);
+        // Streaming gives the same warnings in the same order (rows in id order).
+        let sorted = "id,name,region,domains,status,last_inspected\n\
+                      91120116MA05JKLM8C,甲,120116,无线电,active,2021/1/2\n\
+                      91120116MA05JKLM8J,乙,120116,无线电,active,2020-10-21\n\
+                      9144030071526726XG,丙,440300,无线电,active,2020-10-20\n";
+        let mut rows = TargetRows::new(sorted.as_bytes(), "t.csv".as_ref())
+            .unwrap()
+            .with_inspection_date(date());
+        let mut w = Vec::new();
+        while rows.next_record(&mut w).unwrap().is_some() {}
+        assert_eq!(codes(&w), codes(&t.warnings));
+    }
+
+    /// A list item with a control character (a line break inside a quoted cell) is an error,
+    /// in a target's domains and in an officer's domains.
+    #[test]
+    fn list_items_without_control_characters() {
+        let t = "id,name,region,domains,status\n\
+                 91120116MA05JKLM8J,乙,120116,\"无线电;电\n力\",active\n";
+        let e = read_targets(t.as_bytes(), "t.csv".as_ref()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("t.csv, line 2, field `domains`: found \"无线电;电\\n力\""),
+            "{e}"
+        );
+        assert!(e.to_string().contains("control characters"), "{e}");
+        let o = "id,name,department,region,cert_no,cert_expires,domains,status\n\
+                 A1,张,处,120101,C1,2022-12-31,\"无线电\t\",active\n\
+                 A2,王,处,120101,C2,2022-12-31,\"无\u{7f}线电\",active\n";
+        let e = read_officers(o.as_bytes(), "o.csv".as_ref()).unwrap_err();
+        // The tab is trimmed (White_Space); U+007F is a control character.
+        assert!(
+            e.to_string().starts_with("o.csv, line 3, field `domains`"),
+            "{e}"
+        );
+    }
+
+    /// Header cells: trimmed, every leading U+FEFF removed, trimmed again; one BOM at the start
+    /// of the file is removed before parsing (so an empty first line after it is skipped).
+    #[test]
+    fn header_bom_and_spaces() {
+        for head in [
+            "\u{feff}id",
+            " \u{feff}id",
+            "\u{feff}\u{feff} id ",
+            "\u{3000}\u{feff}ID\t",
+            "\"\u{feff}id\"",
+        ] {
+            let t = format!(
+                "{head},name,region,domains,status\n91120116MA05JKLM8J,乙,120116,无线电,active\n"
+            );
+            let r = read_targets(t.as_bytes(), "t.csv".as_ref());
+            assert!(r.is_ok(), "{head:?}: {:?}", r.err());
+        }
+        let t =
+            "\u{feff}\nid,name,region,domains,status\n91120116MA05JKLM8J,乙,120116,无线电,active\n";
+        assert_eq!(
+            read_targets(t.as_bytes(), "t.csv".as_ref())
+                .unwrap()
+                .records
+                .len(),
+            1
+        );
+        // U+FEFF inside a header cell, or a data cell, is kept.
+        let t =
+            "i\u{feff}d,name,region,domains,status\n91120116MA05JKLM8J,乙,120116,无线电,active\n";
+        assert!(read_targets(t.as_bytes(), "t.csv".as_ref()).is_err());
+        let t =
+            "id,name,region,domains,status\n91120116MA05JKLM8J,\u{feff}乙,120116,无线电,active\n";
+        let r = read_targets(t.as_bytes(), "t.csv".as_ref()).unwrap();
+        assert_eq!(r.records[0].name, "\u{feff}乙");
+    }
+
+    /// A credit-class cell of only `级` or `类` is an error, not "no class".
+    #[test]
+    fn class_suffix_alone_is_an_error() {
+        for cell in ["级", "类"] {
+            let t = format!(
+                "id,name,region,domains,credit_class,status\n\
+                 91120116MA05JKLM8J,乙,120116,无线电,{cell},active\n"
+            );
+            let e = read_targets(t.as_bytes(), "t.csv".as_ref()).unwrap_err();
+            assert!(
+                e.to_string().starts_with(&format!(
+                    "t.csv, line 2, field `credit_class`: found \"{cell}\""
+                )),
+                "{e}"
+            );
+        }
+    }
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(parse_date("2020/9/30"), Ok(d));
 /// assert_eq!(parse_date("2020年9月30日"), Ok(d));
 /// assert!(parse_date("2020-02-30").is_err());
+/// assert!(parse_date("0000-01-01").is_err()); // years 0001-9999 only
 /// ```
 pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
     const EXPECTED: &str = "a date such as 2020-09-30, 2020/9/30 or 2020年9月30日";
@@ -38,6 +39,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
         digits(m, 2),
         digits(d, 2),
     ) {
+        (Some(0), Some(_), Some(_)) => Err("a date in the years 0001 to 9999"),
         (Some(y), Some(m), Some(d)) => {
             NaiveDate::from_ymd_opt(y as i32, m, d).ok_or("an existing calendar date")
         }
@@ -67,6 +69,33 @@ pub fn parse_list(s: &str) -> Vec<String> {
     v.sort();
     v.dedup();
     v
+}
+
+/// Splits a list cell as [`parse_list`] does and rejects an item holding a control character
+/// (e.g. a line break inside a quoted cell), which no plan value could ever match.
+pub fn parse_list_checked(s: &str) -> Result<Vec<String>, &'static str> {
+    let v = parse_list(s);
+    if v.iter().any(|x| x.chars().any(char::is_control)) {
+        Err("items without control characters (a line break or tab inside an item)")
+    } else {
+        Ok(v)
+    }
+}
+
+/// A supervision domain as a plan names it (task `domain`, `scope.domains` items): non-empty,
+/// without control characters and without leading or trailing white space. Plan domains are
+/// matched verbatim against the (trimmed) domains of the directories, so a stray space would
+/// silently match nothing.
+pub fn check_domain(s: &str) -> Result<(), &'static str> {
+    if s.trim().is_empty() {
+        Err("a supervision domain such as 无线电 (not empty)")
+    } else if s.chars().any(char::is_control) {
+        Err("a supervision domain without control characters")
+    } else if s.trim() != s {
+        Err("a supervision domain without leading or trailing white space (it is matched exactly)")
+    } else {
+        Ok(())
+    }
 }
 
 /// A 6-digit GB/T 2260 administrative division code.
@@ -104,10 +133,11 @@ impl CreditClass {
 }
 
 /// Parses a credit class: `A`–`D` (any case, optionally followed by `级` or `类`); empty is none.
+/// A cell of only `级`/`类` names no letter and is an error.
 pub fn parse_credit_class(s: &str) -> Result<Option<CreditClass>, &'static str> {
     let t = s.trim_end_matches(['级', '类']);
     match t.to_ascii_uppercase().as_str() {
-        "" => Ok(None),
+        "" if s.is_empty() => Ok(None),
         "A" => Ok(Some(CreditClass::A)),
         "B" => Ok(Some(CreditClass::B)),
         "C" => Ok(Some(CreditClass::C)),
@@ -200,6 +230,10 @@ mod tests {
             "2020.9.30",
             "2020-9-30-1",
             "２０２０-9-30",
+            "0000-01-01",
+            "0000/1/1",
+            "0000年1月1日",
+            "10000-01-01",
         ] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
@@ -213,12 +247,48 @@ mod tests {
     fn lists_are_canonical() {
         assert_eq!(parse_list("电力; 无线电;电力;;"), vec!["无线电", "电力"]);
         assert_eq!(parse_list(""), Vec::<String>::new());
+        assert!(parse_list_checked("无线电;电\n力").is_err());
+        assert!(parse_list_checked("无线电;\u{7f}").is_err());
+        assert_eq!(
+            parse_list_checked(" 无线电 ; 电力"),
+            Ok(vec!["无线电".into(), "电力".into()])
+        );
+    }
+
+    #[test]
+    fn plan_domains_are_exact() {
+        assert_eq!(check_domain("无线电"), Ok(()));
+        assert_eq!(check_domain("监控 化学品"), Ok(()));
+        for bad in [
+            "",
+            " ",
+            "无线电 ",
+            " 无线电",
+            "\u{3000}无线电",
+            "无线\n电",
+            "无线电\t",
+            "a\u{0}",
+        ] {
+            assert!(check_domain(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_date("0001-01-01"),
+            NaiveDate::from_ymd_opt(1, 1, 1).ok_or("")
+        );
+        assert_eq!(
+            parse_date("9999/12/31"),
+            NaiveDate::from_ymd_opt(9999, 12, 31).ok_or("")
+        );
     }
 
     #[test]
     fn classes_and_statuses() {
         assert_eq!(parse_credit_class("b级"), Ok(Some(CreditClass::B)));
         assert!(parse_credit_class("E").is_err());
+        assert_eq!(parse_credit_class(""), Ok(None));
+        for only_suffix in ["级", "类", "级级", "类级"] {
+            assert!(parse_credit_class(only_suffix).is_err(), "{only_suffix}");
+        }
         assert_eq!(
             parse_enterprise_status("注销"),
             Ok(EnterpriseStatus::Closed)

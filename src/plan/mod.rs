@@ -240,7 +240,7 @@ struct RawScope {
     #[serde(default)]
     regions: Vec<Spanned<String>>,
     #[serde(default)]
-    domains: Vec<String>,
+    domains: Vec<Spanned<String>>,
     #[serde(default)]
     statuses: Vec<Spanned<String>>,
 }
@@ -369,13 +369,8 @@ impl Plan {
                 ));
             }
             seen.insert(id.clone(), (n, id_line));
-            if t.domain.get_ref().trim().is_empty() {
-                return Err(bad(
-                    at(t.domain.span(), &f("domain")),
-                    t.domain.get_ref(),
-                    "a supervision domain such as 无线电",
-                ));
-            }
+            fields::check_domain(t.domain.get_ref())
+                .map_err(|e| bad(at(t.domain.span(), &f("domain")), t.domain.get_ref(), e))?;
             let size = &t.team.get_ref().size;
             if *size.get_ref() < 2 {
                 return Err(ErrorKind::TwoOfficerRule {
@@ -394,6 +389,17 @@ impl Plan {
                         e,
                     )
                 })?);
+            }
+            let mut domains = Vec::new();
+            for (i, d) in t.scope.domains.iter().enumerate() {
+                fields::check_domain(d.get_ref()).map_err(|e| {
+                    bad(
+                        at(d.span(), &f(&format!("scope.domains[{i}]"))),
+                        d.get_ref(),
+                        e,
+                    )
+                })?;
+                domains.push(d.get_ref().clone());
             }
             let mut statuses = Vec::new();
             for (i, s) in t.scope.statuses.iter().enumerate() {
@@ -426,6 +432,8 @@ impl Plan {
                 }
                 (None, None, Some(m)) if !m.get_ref().is_empty() => {
                     let mut by = BTreeMap::new();
+                    // Class -> the key that named it, so that `A` and `a级` are refused together.
+                    let mut keys: BTreeMap<Option<CreditClass>, &Spanned<String>> = BTreeMap::new();
                     for (k, v) in m.get_ref() {
                         let class = if k.get_ref().eq_ignore_ascii_case("none") {
                             None
@@ -449,6 +457,24 @@ impl Plan {
                                 &e,
                             )
                         })?;
+                        if let Some(first) = keys.insert(class, k) {
+                            // Report at whichever of the two keys comes later in the file.
+                            let (a, b) = if first.span().start < k.span().start {
+                                (first, k)
+                            } else {
+                                (k, first)
+                            };
+                            let name = class.map_or("none", CreditClass::as_str);
+                            return Err(bad(
+                                at(b.span(), &f("sample.by_class")),
+                                b.get_ref(),
+                                &format!(
+                                    "one key per credit class: {:?} and {:?} both name class {name}; keep one",
+                                    a.get_ref(),
+                                    b.get_ref()
+                                ),
+                            ));
+                        }
                         by.insert(class, r);
                     }
                     (Sample::ByClass(by), at(m.span(), &f("sample.by_class")))
@@ -487,7 +513,7 @@ impl Plan {
                 domain: t.domain.into_inner(),
                 scope: Scope {
                     regions,
-                    domains: t.scope.domains,
+                    domains,
                     statuses,
                 },
                 sample,

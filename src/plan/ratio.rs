@@ -39,27 +39,63 @@ impl std::fmt::Display for Ratio {
 pub const RATIO_EXPECTED: &str =
     "a ratio above 0 and at most 100%, written as a string such as \"7%\", \"2.5%\" or \"0.07\"";
 
+/// The most digits after the point a ratio may need (SPEC.md §4.2): what a 96-bit decimal holds.
+pub const MAX_DECIMALS: usize = 28;
+
 impl FromStr for Ratio {
     type Err = &'static str;
 
+    /// SPEC.md §4.2: trim; an optional `%` (then trim again); digits, optionally `.` and more
+    /// digits (digits on both sides of a point: not `.5`, not `5.`); exactly, with at most
+    /// [`MAX_DECIMALS`] digits after the point once a `%` has moved it two places (trailing
+    /// zeros do not count); above 0 and at most 1. Never rounded.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let (num, scale) = match s.strip_suffix('%') {
-            Some(p) => (p.trim(), Decimal::ONE_HUNDRED),
-            None => (s, Decimal::ONE),
+        let (num, percent) = match s.strip_suffix('%') {
+            Some(p) => (p.trim(), true),
+            None => (s, false),
         };
-        // Plain decimal digits only: no exponent, sign or other syntax a float parser allows.
-        if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if !digits(int) || (num.contains('.') && !digits(frac)) {
+            let only_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+            if num.contains('.') && only_digits(int) && only_digits(frac) && num.len() > 1 {
+                return Err(RATIO_POINT);
+            }
             return Err(RATIO_EXPECTED);
         }
-        let d = Decimal::from_str_exact(num).map_err(|_| RATIO_EXPECTED)?;
-        let r = d.checked_div(scale).ok_or(RATIO_EXPECTED)?;
+        let frac = frac.trim_end_matches('0');
+        let int = int.trim_start_matches('0');
+        // At most 100 (with `%`) or 1: more than three integer digits is out of range.
+        if int.len() > 3 {
+            return Err(RATIO_EXPECTED);
+        }
+        let scale = frac.len() + if percent { 2 } else { 0 };
+        if scale > MAX_DECIMALS {
+            return Err(RATIO_TOO_PRECISE);
+        }
+        // int (<= 3 digits) and frac (<= 28 digits) make at most 31 digits: fits an i128.
+        let all = format!("{int}{frac}");
+        let mantissa: i128 = if all.is_empty() {
+            0
+        } else {
+            all.parse().map_err(|_| RATIO_EXPECTED)?
+        };
+        let r = Decimal::try_from_i128_with_scale(mantissa, scale as u32)
+            .map_err(|_| RATIO_EXPECTED)?;
         if r <= Decimal::ZERO || r > Decimal::ONE {
             return Err(RATIO_EXPECTED);
         }
         Ok(Ratio(r))
     }
 }
+
+/// Why `.5` or `5.` is refused.
+pub const RATIO_POINT: &str = "a ratio with digits on both sides of its point, such as \"0.5\" or \"5%\" (not \".5\" or \"5.\")";
+
+/// Why a ratio with too many decimals is refused.
+pub const RATIO_TOO_PRECISE: &str =
+    "a ratio with at most 28 digits after the point (at most 26 before a `%`); it is never rounded";
 
 #[cfg(test)]
 mod tests {
@@ -81,10 +117,76 @@ mod tests {
     #[test]
     fn bad_ratios() {
         for s in [
-            "0%", "0", "101%", "1.5", "-5%", "abc", "", "%", "1e-2", "5 %%",
+            "0%",
+            "0",
+            "101%",
+            "1.5",
+            "-5%",
+            "abc",
+            "",
+            "%",
+            "1e-2",
+            "5 %%",
+            ".5",
+            "5.",
+            "5.%",
+            ".5%",
+            ".",
+            "1.0.0",
+            "+5%",
+            "0x5",
+            "1,5",
+            "５%",
+            "0000",
+            "1000%",
+            "100.0001%",
         ] {
             assert!(s.parse::<Ratio>().is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn digits_on_both_sides_of_a_point() {
+        for s in [".5", "5.", " .5 % ", "5.%", "100.%"] {
+            assert_eq!(s.parse::<Ratio>(), Err(RATIO_POINT), "{s}");
+        }
+        assert_eq!("0.5".parse::<Ratio>().unwrap().to_string(), "50%");
+        assert_eq!("05%".parse::<Ratio>().unwrap().to_string(), "5%");
+        assert_eq!(" 12.50 % ".parse::<Ratio>().unwrap().to_string(), "12.5%");
+        assert_eq!("000100.000%".parse::<Ratio>().unwrap().to_string(), "100%");
+        assert_eq!("1.000".parse::<Ratio>().unwrap().of(7), 7);
+    }
+
+    /// A ratio needing more than 28 decimals is refused, not rounded (rust_decimal would round
+    /// `0.000000000000000000000000001%` to 0 or fail with an underflow).
+    #[test]
+    fn precision_is_explicit() {
+        let max = format!("0.{}1", "0".repeat(27)); // 28 decimals
+        let r: Ratio = max.parse().unwrap();
+        assert_eq!(r.fraction().scale(), 28);
+        assert_eq!(r.of(u64::MAX), 1);
+        let pct = format!("0.{}1%", "0".repeat(25)); // 26 decimals before %, 28 after
+        assert_eq!(pct.parse::<Ratio>().unwrap(), r);
+        for too_many in [
+            format!("0.{}1", "0".repeat(28)),
+            format!("0.{}1%", "0".repeat(26)),
+            format!("0.{}", "3".repeat(29)),
+            format!("99.{}%", "9".repeat(27)),
+        ] {
+            assert_eq!(
+                too_many.parse::<Ratio>(),
+                Err(RATIO_TOO_PRECISE),
+                "{too_many}"
+            );
+        }
+        // Trailing zeros are not needed digits.
+        let long_zeros = format!("0.5{}", "0".repeat(40));
+        assert_eq!(long_zeros.parse::<Ratio>().unwrap().to_string(), "50%");
+        // Leading zeros do not overflow.
+        let lead = format!("{}7%", "0".repeat(60));
+        assert_eq!(lead.parse::<Ratio>().unwrap().to_string(), "7%");
+        let all_nines = format!("0.{}", "9".repeat(28));
+        assert_eq!(all_nines.parse::<Ratio>().unwrap().of(10), 10);
     }
 
     proptest! {

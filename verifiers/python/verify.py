@@ -123,6 +123,8 @@ def parse_date(v):
     if not ok or len(parts[0]) != 4 or not (1 <= len(parts[1]) <= 2 and 1 <= len(parts[2]) <= 2):
         raise ValueError(f"not a date: {v!r}")
     y, m, d = (int(p) for p in parts)
+    if y == 0:
+        raise ValueError(f"year 0000 (years 0001-9999 only): {v!r}")
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
     mdays = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     if not (1 <= m <= 12 and 1 <= d <= mdays[m - 1]):
@@ -134,8 +136,11 @@ def date_number(iso):
     return days_from_civil(y, m, d)
 
 def parse_list(v):
-    """§3 list: split at ; ； 、 , ; trim; drop empty; sort; dedupe."""
-    return byte_sorted({trim(x) for x in re.split("[;；、,]", v)} - {""})
+    """§3 list: split at ; ； 、 , ; trim; drop empty; sort; dedupe; no control characters."""
+    items = byte_sorted({trim(x) for x in re.split("[;；、,]", v)} - {""})
+    if any(has_control(x) for x in items):
+        raise ValueError(f"a list item contains a control character: {v!r}")
+    return items
 
 def parse_yesno(v):
     """§3 yes/no -> '1'/'0'."""
@@ -147,11 +152,14 @@ def parse_yesno(v):
     raise ValueError(f"not yes/no: {v!r}")
 
 def parse_class(v):
-    """§3 credit class -> 'A'..'D' or '' (quirk: '级' alone is no class)."""
-    while v and v[-1] in "级类":
-        v = v[:-1]
-    if v == "" or ascii_lower(v) in ("a", "b", "c", "d"):
-        return v.upper()
+    """§3 credit class -> 'A'..'D' or '' (empty cell); '级' or '类' alone is an error."""
+    if v == "":
+        return ""
+    t = v
+    while t and t[-1] in "级类":
+        t = t[:-1]
+    if ascii_lower(t) in ("a", "b", "c", "d"):
+        return t.upper()
     raise ValueError(f"not a credit class: {v!r}")
 
 def parse_status(v, table):
@@ -216,7 +224,8 @@ def read_directory(path, columns):
         raise BadInput(f"{path}: CSV syntax: {e}") from None
     if not rows:
         raise BadInput(f"{path}: no header")
-    header = [trim(h.lstrip("\ufeff")) for h in rows[0][1]]  # all leading U+FEFF, then trim
+    # trim, every leading U+FEFF, trim again
+    header = [trim(trim(h).lstrip("\ufeff")) for h in rows[0][1]]
     where = {}
     for i, cell in enumerate(header):
         for name, zh, _, _ in columns:
@@ -284,8 +293,10 @@ def parse_ratio(v):
     s, pct = trim(v), False
     if s.endswith("%"):
         s, pct = trim(s[:-1]), True
-    if not re.fullmatch(r"[0-9]+|[0-9]*\.[0-9]+", s):
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", s):
         raise BadInput(f"bad ratio {v!r}")
+    if len(s.partition(".")[2].rstrip("0")) + (2 if pct else 0) > 28:
+        raise BadInput(f"ratio needs more than 28 decimals: {v!r}")
     with localcontext() as ctx:
         ctx.prec = 200
         shown = Decimal(s) if pct else Decimal(s) * 100
@@ -331,15 +342,23 @@ def parse_sample(s, where):
     if not table:
         raise BadInput(f"{where}.by_class is empty")
     ratios, shown = {}, {}
-    for key in byte_sorted(table):  # quirk: of two keys naming one class, the last wins
+    for key in table:
         try:
             cls = "none" if ascii_lower(key) == "none" else parse_class(key)
         except ValueError:
             raise BadInput(f"{where}.by_class: unknown class {key!r}") from None
         if cls == "":
             raise BadInput(f"{where}.by_class: unknown class {key!r}")
+        if cls in ratios:
+            raise BadInput(f"{where}.by_class: two keys name class {cls}")
         ratios[cls], shown[cls] = parse_ratio(table[key])
     return {"kind": "by_class", "ratios": ratios, "log": {"by_class": shown}}
+
+def check_domain(v, where):
+    """§4.2 a plan domain: not empty or all White_Space, no control character, not trimmable."""
+    if trim(v) == "" or has_control(v) or trim(v) != v:
+        raise BadInput(f"{where}: {v!r} is empty, has a control character or surrounding space")
+    return v
 
 def parse_task(t, i):
     """§4.2 one [[task]]."""
@@ -348,9 +367,7 @@ def parse_task(t, i):
                    "shortfall", "team"), w, ("id", "domain", "item", "sample", "team"))
     if not is_identifier(t["id"]):
         raise BadInput(f"{w}.id is not an identifier")
-    domain = want(t["domain"], str, w + ".domain")
-    if trim(domain) == "":
-        raise BadInput(f"{w}.domain is empty")
+    domain = check_domain(want(t["domain"], str, w + ".domain"), w + ".domain")
     check_keys(t["item"], ("name", "basis"), w + ".item", ("name", "basis"))
     item = {k: want(t["item"][k], str, f"{w}.item.{k}") for k in ("name", "basis")}
     scope = t.get("scope", {})
@@ -358,6 +375,8 @@ def parse_task(t, i):
     sc = {}
     for k in ("regions", "domains", "statuses"):
         sc[k] = [want(x, str, f"{w}.scope.{k}") for x in want(scope.get(k, []), list, w)]
+    for i, d in enumerate(sc["domains"]):
+        check_domain(d, f"{w}.scope.domains[{i}]")
     try:
         [parse_region6(r) for r in sc["regions"]]
         statuses = [parse_status(x, ENTERPRISE_STATUS) for x in sc["statuses"]]
@@ -569,6 +588,9 @@ def replacement_event(req, teams, line):
     if req.get("event") != "replacement" or not all(isinstance(f, str) for f in fields):
         fail("not a replacement request (task, enterprise, out, reason)")
     task, eid, out, reason = fields
+    if trim(reason) == "" or has_control(reason):
+        fail("the reason must be one line of text (not empty or all White_Space, no control "
+             "character)")
     team = teams.get((task, eid)) or fail(f"no team for task {task!r}, enterprise {eid!r}")
     if out not in team["current"]:
         fail(f"{out!r} is not one of the team's current officers {team['current']}")
@@ -599,6 +621,19 @@ def header_event(plan, raw, digests, crate_version, seed=None, commit=None):
         return dict(h, mode="operator-seed", notice=NOTICE, seed=seed)
     return dict(h, mode="commit-reveal", entropy_source=commit[0], commitment=commit[1])
 
+ENTROPY_KINDS = ("dice", "beacon", "stock-index", "other")
+
+def entropy_source(src):
+    """§9.1 the commit header's entropy_source: {kind, description}, kind from the set, the
+    description one line of text (not empty or all White_Space, no control character)."""
+    kind = src.get("kind") if isinstance(src, dict) else None
+    desc = src.get("description") if isinstance(src, dict) else None
+    if kind not in ENTROPY_KINDS or not isinstance(desc, str) or trim(desc) == "" \
+            or has_control(desc):
+        raise Failed("header (§9.1)", 1, f"entropy_source {src!r}: kind must be one of "
+                     f"{', '.join(ENTROPY_KINDS)} and the description one line of text")
+    return {"kind": kind, "description": desc}
+
 def open_reveal(header_line, header, reveal):
     """§9.2: check the reveal against the commitment -> (reveal event, seed); line 2."""
     secret, entropy = reveal.get("secret"), reveal.get("entropy")
@@ -609,16 +644,24 @@ def open_reveal(header_line, header, reveal):
     if sha256(enc_str("dualdraw/v1/commitment") + secret).hex() != header.get("commitment"):
         raise Failed("commitment (§9.1-9.2)", 2, "the revealed secret does not open the "
                      "header's commitment")
-    if not 1 <= len(entropy.encode()) <= 4096 or has_control(entropy):
-        raise Failed("reveal (§9.2)", 2, "entropy must be 1-4096 bytes without control chars")
+    if not 1 <= len(entropy.encode()) <= 4096 or has_control(entropy) or trim(entropy) == "":
+        raise Failed("reveal (§9.2)", 2, "entropy must be 1-4096 bytes of text, not all White_Space,"
+                     " without control characters")
     seed = sha256(enc_str("dualdraw/v1/seed") + secret + enc_str(entropy)
                   + sha256(header_line)).hex()
     return {"event": "reveal", "secret": secret.hex(), "entropy": entropy, "seed": seed}, seed
 
-def warning_events(enterprises):
-    """§3, §6.2: one warning per target whose check character is wrong, in id order."""
+def warning_events(enterprises, date):
+    """§3, §6.2: per target in id order, a `future-inspection` warning if it was last inspected
+    after the inspection date, then a `uscc-check` warning if its check character is wrong
+    (by id, then code)."""
     out = []
     for e in enterprises:
+        if e["last_inspected"] and e["last_inspected"] > date:  # YYYY-MM-DD compare as dates
+            out.append({"event": "warning", "code": "future-inspection", "source": "targets",
+                        "id": e["id"], "message": f"last inspected {e['last_inspected']}, after "
+                        f"the inspection date {date}; a task with exclude_inspected_within_days "
+                        "excludes it"})
         good = uscc_check_char(e["id"])
         if e["id"][17] != good:
             out.append({"event": "warning", "code": "uscc-check", "source": "targets",
@@ -657,7 +700,7 @@ def draw_targets(plan, enterprises, seed):
 def draw_events(enterprises, officers, plan, drawn):
     """§6.2 the events after the header (and reveal); §5.3-5.5 teams drawn here (§7 step 7).
     Returns (events, team states for §9.3)."""
-    events, teams = warning_events(enterprises), {}
+    events, teams = warning_events(enterprises, plan["date"]), {}
     for task, key, task_event, targets in drawn:
         events += [task_event] + targets
         for t in targets:
@@ -766,7 +809,7 @@ def verify(log_path, plan_path, head_arg=None):
             raise Failed("header (§7.6)", 1, "seed is not a string")
         events = [header_event(plan, raw, digests, version, seed=seed)]
     elif mode == "commit-reveal":
-        commit = (h.get("entropy_source"), h.get("commitment"))
+        commit = (entropy_source(h.get("entropy_source")), h.get("commitment"))
         events = [header_event(plan, raw, digests, version, commit=commit)]
         if len(lines) > 1:  # else a commitment not yet drawn: the header alone is checked
             reveal, seed = open_reveal(lines[0], h, objs[1])
