@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use sha2::{Digest as _, Sha256};
 
+use crate::assign::{self, Role};
 use crate::directory::{CreditClass, Enterprise, Officers, Targets};
 use crate::error::{ErrorKind, Result};
 use crate::merkle::Hash;
-use crate::plan::{Plan, Sample, Shortfall, Task};
+use crate::plan::{AreaRule, CapRule, Plan, Sample, Shortfall, Task};
 use crate::seed;
 use crate::target::{Ticket, TicketHasher, bottom_k};
 use crate::team::{self, Stream};
@@ -218,6 +219,9 @@ pub struct Team {
     pub eligible_officers: u64,
     /// How many experts were eligible (after removing the drawn officers).
     pub eligible_experts: u64,
+    /// The officer pool positions the draw did not reach, in their Fisher–Yates state: what
+    /// [`replacement_order`] shuffles (not logged; recomputed by verification).
+    pub rest: Vec<String>,
 }
 
 /// The result of one task.
@@ -242,55 +246,46 @@ pub struct TaskOutcome {
 pub struct Outcome {
     /// One entry per task, in plan order.
     pub tasks: Vec<TaskOutcome>,
+    /// The workload cap every person was held to.
+    pub cap: u32,
+    /// Enterprises drawn by several tasks and visited once.
+    pub merges: Vec<Merge>,
+    /// The plan's recusal requests, in plan order.
+    pub recusals: Vec<crate::plan::Recusal>,
+    /// Heads of the earlier draw logs the rotation pairs come from.
+    pub history: Vec<Hash>,
+    /// Rotation pairs: enterprise -> officers who inspected it in an earlier draw.
+    pub rotation: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
-/// The certified officers eligible for `e`'s team, in id order, and why the others are not.
-fn officer_pool<'o>(
-    task: &Task,
-    date: NaiveDate,
-    e: &Enterprise,
-    officers: &'o Officers,
-) -> (Vec<&'o str>, Vec<team::Exclusion>) {
-    let mut pool = Vec::new();
-    let mut why = Vec::new();
-    for o in &officers.records {
-        match team::exclusion(o, e, task, date, false) {
-            None => pool.push(o.id.as_str()),
-            Some(r) => why.push(r),
-        }
-    }
-    (pool, why)
+/// An enterprise drawn by several tasks of the plan, visited once by one team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge {
+    /// Enterprise id.
+    pub enterprise: String,
+    /// The tasks, in plan order; the first one's key seeds the visit's stream.
+    pub tasks: Vec<String>,
 }
 
 /// Domain-separation tag of the replacement stream's key.
 pub const REPLACEMENT_KEY_TAG: &str = "dualdraw/v1/replacement-key";
 
-/// The officers who would replace members of `e`'s team, in order (SPEC.md §9.3): the team
-/// draw's Fisher–Yates over the officer pool is redone, then continued past the positions the
-/// draw consumed with a stream keyed `SHA-256(str(TAG) || team_key)`; the team's experts are
-/// left out.
-pub fn replacement_order(
-    task_key: &Hash,
-    task: &Task,
-    date: NaiveDate,
-    e: &Enterprise,
-    officers: &Officers,
-) -> Vec<String> {
-    let Ok((team, mut pool, consumed)) = staff_one(task_key, task, date, e, officers) else {
-        return Vec::new();
-    };
-    let team_key = seed::team_key(task_key, &e.id);
+/// The officers who would replace members of a team, in order (SPEC.md §9.3): the part of the
+/// officer pool the team draw did not reach (in its Fisher–Yates state) is shuffled with a
+/// stream keyed `SHA-256(str(TAG) || team_key)`; the team's experts are left out. Whether an
+/// officer in this order may actually come in (workload cap, departments of a joint task, one
+/// place per visit) is decided by [`apply_replacements`].
+pub fn replacement_order(task_key: &Hash, team: &Team) -> Vec<String> {
+    let team_key = seed::team_key(task_key, &team.enterprise);
     let mut b = Vec::new();
     crate::directory::put_str(&mut b, REPLACEMENT_KEY_TAG);
     b.extend_from_slice(&team_key);
     let key: Hash = Sha256::digest(&b).into();
-    let mut rest = pool.split_off(consumed);
+    let mut rest = team.rest.clone();
     let n = rest.len();
     Stream::new(&key).partial_shuffle(&mut rest, n);
-    // The team's experts keep their places; they are not candidates.
     rest.into_iter()
         .filter(|o| !team.experts.iter().any(|x| x == o))
-        .map(String::from)
         .collect()
 }
 
@@ -307,8 +302,7 @@ pub struct Replacement {
     pub incoming: String,
     /// Why (free text, recorded in the log).
     pub reason: String,
-    /// Index of `incoming` in the enterprise's [`replacement_order`] (0 for the first
-    /// replacement in that team, 1 for the second, ...).
+    /// Index of `incoming` in the enterprise's [`replacement_order`].
     pub position: u64,
 }
 
@@ -325,8 +319,11 @@ pub struct ReplacementRequest {
     pub reason: String,
 }
 
-/// Applies replacement requests in order to an outcome's teams: each takes the next officer of
-/// the enterprise's [`replacement_order`]. `records` gives the drawn enterprises' records.
+/// Applies replacement requests in order to an outcome's teams (SPEC.md §9.3): each takes the
+/// first officer of the team's [`replacement_order`], after the position the previous
+/// replacement in that team took, who is lawful now: under the workload cap given the current
+/// loads, not already in the visit, and (joint task) leaving every participating department
+/// represented. `records` gives the drawn enterprises' records (kept for API stability).
 pub fn apply_replacements(
     plan: &Plan,
     outcome: &mut Outcome,
@@ -334,7 +331,13 @@ pub fn apply_replacements(
     officers: &Officers,
     requests: &[ReplacementRequest],
 ) -> Result<Vec<Replacement>> {
+    let _ = records;
     let fail = |m: String| -> crate::Error { ErrorKind::Replacement(m).into() };
+    let dept_of: BTreeMap<&str, &str> = officers
+        .records
+        .iter()
+        .map(|o| (o.id.as_str(), o.department.as_str()))
+        .collect();
     let mut done: Vec<Replacement> = Vec::new();
     for r in requests {
         if r.reason.trim().is_empty() || r.reason.chars().any(char::is_control) {
@@ -342,61 +345,86 @@ pub fn apply_replacements(
                 "a replacement needs a reason (one line of text)".into(),
             ));
         }
-        let (task, t) = plan
+        let ti = plan
             .tasks
             .iter()
-            .zip(outcome.tasks.iter_mut())
-            .find(|(task, _)| task.id == r.task)
+            .position(|task| task.id == r.task)
             .ok_or_else(|| fail(format!("the plan has no task {:?}", r.task)))?;
-        let team = t
-            .teams
-            .iter_mut()
-            .find(|tm| tm.enterprise == r.enterprise)
-            .ok_or_else(|| {
-                fail(format!(
-                    "enterprise {} was not drawn in task {:?}",
-                    r.enterprise, r.task
-                ))
-            })?;
-        let slot = team.officers.iter().position(|o| *o == r.out).ok_or_else(|| {
-            fail(format!(
+        let task = &plan.tasks[ti];
+        let Some(t) = outcome.tasks.get(ti) else {
+            return Err(fail(format!("the plan has no task {:?}", r.task)));
+        };
+        let Some(k) = t.teams.iter().position(|tm| tm.enterprise == r.enterprise) else {
+            return Err(fail(format!(
+                "enterprise {} was not drawn in task {:?}",
+                r.enterprise, r.task
+            )));
+        };
+        let team = &t.teams[k];
+        let Some(slot) = team.officers.iter().position(|o| *o == r.out) else {
+            return Err(fail(format!(
                 "officer {} is not a certified member of the team for {} in task {:?} (members: {}; experts are not replaced)",
                 r.out,
                 r.enterprise,
                 r.task,
                 team.officers.join(", ")
-            ))
-        })?;
-        let e = records
-            .get(&r.enterprise)
-            .ok_or_else(|| fail(format!("no record for enterprise {}", r.enterprise)))?;
-        let m = done
+            )));
+        };
+        // Current loads and the people already in this visit (every task's team for it).
+        let mut load: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut in_visit: Vec<&str> = Vec::new();
+        for tt in &outcome.tasks {
+            for tm in &tt.teams {
+                for o in tm.officers.iter().chain(&tm.experts) {
+                    *load.entry(o.as_str()).or_default() += 1;
+                    if tm.enterprise == r.enterprise {
+                        in_visit.push(o.as_str());
+                    }
+                }
+            }
+        }
+        let start = done
             .iter()
-            .filter(|d| d.task == r.task && d.enterprise == r.enterprise)
-            .count();
-        let order = replacement_order(&t.key, task, plan.inspection_date, e, officers);
-        let incoming = order.get(m).ok_or_else(|| {
-            fail(format!(
-                "no eligible officer is left for {} in task {:?}: all {} were drawn or used as replacements",
+            .rev()
+            .find(|d| d.task == r.task && d.enterprise == r.enterprise)
+            .map_or(0, |d| d.position as usize + 1);
+        let order = replacement_order(&t.key, team);
+        let lawful = |o: &str| -> bool {
+            if in_visit.contains(&o) || load.get(o).copied().unwrap_or(0) >= outcome.cap {
+                return false;
+            }
+            // Every participating department keeps an officer.
+            task.joint.iter().all(|j| {
+                team.officers.iter().enumerate().any(|(i, x)| {
+                    i != slot && dept_of.get(x.as_str()) == Some(&j.department.as_str())
+                }) || dept_of.get(o) == Some(&j.department.as_str())
+            })
+        };
+        let Some(pos) = (start..order.len()).find(|&i| lawful(&order[i])) else {
+            return Err(fail(format!(
+                "no lawful officer is left for {} in task {:?}: the {} officers of its replacement order after position {start} are on the visit, at their workload cap ({}) or would leave a participating department without an officer",
                 r.enterprise,
                 r.task,
-                order.len() + team.officers.len()
-            ))
-        })?;
-        team.officers[slot] = incoming.clone();
+                order.len().saturating_sub(start),
+                outcome.cap
+            )));
+        };
+        let incoming = order[pos].clone();
+        outcome.tasks[ti].teams[k].officers[slot] = incoming.clone();
         done.push(Replacement {
             task: r.task.clone(),
             enterprise: r.enterprise.clone(),
             out: r.out.clone(),
-            incoming: incoming.clone(),
+            incoming,
             reason: r.reason.clone(),
-            position: m as u64,
+            position: pos as u64,
         });
     }
     Ok(done)
 }
 
-/// Draws one enterprise's team for a task (SPEC.md §5.5).
+/// Draws one enterprise's team for a task as if it were the only one (SPEC.md §5.5 with one
+/// visit, no workload cap, no recusal or rotation): the known-answer vector of §8.3.
 pub fn draw_team(
     task_key: &Hash,
     task: &Task,
@@ -404,41 +432,325 @@ pub fn draw_team(
     e: &Enterprise,
     officers: &Officers,
 ) -> Result<Team> {
-    Ok(staff_one(task_key, task, date, e, officers)?.0)
+    let visits = vec![Visit {
+        enterprise: e,
+        groups: vec![(0, 0, task_key)],
+    }];
+    let tasks = [task];
+    let (mut teams, _) = staff_visits(
+        &tasks,
+        date,
+        &visits,
+        officers,
+        &team::Apart::default(),
+        CapRule::None,
+    )?;
+    Ok(teams.remove(0).remove(0))
 }
 
-/// The expert-eligible people for `e`'s team (certificate not required), in id order, and why
-/// the others are not.
-fn expert_pool<'o>(
-    task: &Task,
-    date: NaiveDate,
-    e: &Enterprise,
-    officers: &'o Officers,
-) -> (Vec<&'o str>, Vec<team::Exclusion>) {
-    let mut pool = Vec::new();
-    let mut why = Vec::new();
-    for o in &officers.records {
-        match team::exclusion(o, e, task, date, true) {
-            None => pool.push(o.id.as_str()),
-            Some(r) => why.push(r),
+/// One visit: an enterprise and the (task index, index among that task's drawn, task key) of
+/// every task that drew it, in plan order.
+struct Visit<'a> {
+    enterprise: &'a Enterprise,
+    groups: Vec<(usize, usize, &'a Hash)>,
+}
+
+/// The pools of one group: officers (id order, with department index), experts (id order).
+struct Pools {
+    officers: Vec<(usize, Option<usize>)>,
+    experts: Vec<usize>,
+}
+
+/// Per task: the people passing the enterprise-independent rules, for officer and expert places.
+struct BasePools {
+    officers: Vec<(usize, Option<usize>)>,
+    experts: Vec<usize>,
+    /// Area code -> positions in `officers` / `experts` of the people of that area.
+    officers_by_area: BTreeMap<String, Vec<usize>>,
+    experts_by_area: BTreeMap<String, Vec<usize>>,
+}
+
+fn base_pools(task: &Task, date: NaiveDate, officers: &Officers) -> BasePools {
+    let mut b = BasePools {
+        officers: Vec::new(),
+        experts: Vec::new(),
+        officers_by_area: BTreeMap::new(),
+        experts_by_area: BTreeMap::new(),
+    };
+    for (i, o) in officers.records.iter().enumerate() {
+        if let Some(d) = team::base_eligible(o, task, date, false) {
+            b.officers_by_area
+                .entry(o.region.clone())
+                .or_default()
+                .push(b.officers.len());
+            b.officers.push((i, d));
+        }
+        if team::base_eligible(o, task, date, true).is_some() {
+            b.experts_by_area
+                .entry(o.region.clone())
+                .or_default()
+                .push(b.experts.len());
+            b.experts.push(i);
         }
     }
-    (pool, why)
+    b
 }
 
-/// Draws one team (SPEC.md §5.5) and returns it with the officer pool in its Fisher–Yates state
-/// and how many positions of it the draw consumed (replacements continue from there).
-fn staff_one<'o>(
-    task_key: &Hash,
+fn pools(
+    base: &BasePools,
+    task: &Task,
+    e: &Enterprise,
+    officers: &Officers,
+    apart: &team::Apart,
+) -> Pools {
+    let keep = |i: usize| {
+        let o = &officers.records[i];
+        o.conflicts.binary_search(&e.id).is_err()
+            && !apart.recused(&e.id, &o.id)
+            && team::area_ok(o, e, task)
+            && !apart.rotated(&e.id, &o.id)
+    };
+    let pick = |by_area: &BTreeMap<String, Vec<usize>>, n: usize| -> Vec<usize> {
+        match task.area {
+            AreaRule::Same => by_area.get(&e.region).cloned().unwrap_or_default(),
+            _ => (0..n).collect(),
+        }
+    };
+    Pools {
+        officers: pick(&base.officers_by_area, base.officers.len())
+            .into_iter()
+            .map(|k| base.officers[k])
+            .filter(|&(i, _)| keep(i))
+            .collect(),
+        experts: pick(&base.experts_by_area, base.experts.len())
+            .into_iter()
+            .map(|k| base.experts[k])
+            .filter(|&i| keep(i))
+            .collect(),
+    }
+}
+
+/// Staffs every visit (SPEC.md §5.5): per-group checks, the workload cap, the feasibility of
+/// the whole plan, then the seeded sequential assignment. Returns the teams per visit and
+/// group, and the cap.
+fn staff_visits(
+    tasks: &[&Task],
+    date: NaiveDate,
+    visits: &[Visit<'_>],
+    officers: &Officers,
+    apart: &team::Apart,
+    cap_rule: CapRule,
+) -> Result<(Vec<Vec<Team>>, u32)> {
+    let base: Vec<BasePools> = tasks
+        .iter()
+        .map(|t| base_pools(t, date, officers))
+        .collect();
+    let mut all_pools: Vec<Vec<Pools>> = Vec::with_capacity(visits.len());
+    let mut problem = assign::Problem::default();
+    let mut places = 0u64;
+    for v in visits {
+        let e = v.enterprise;
+        let mut gp = Vec::new();
+        let mut spec = assign::VisitSpec::default();
+        for &(ti, _, _) in &v.groups {
+            let task = tasks[ti];
+            let p = pools(&base[ti], task, e, officers, apart);
+            check_group(task, date, e, officers, apart, &p)?;
+            spec.groups.push(assign::GroupSpec {
+                officers: task.team.size as u32,
+                departments: task.joint.iter().map(|j| j.department.clone()).collect(),
+                experts: task.team.experts as u32,
+                officer_candidates: p.officers.clone(),
+                expert_candidates: p.experts.clone(),
+            });
+            places += task.team.size + task.team.experts;
+            gp.push(p);
+        }
+        if v.groups.len() > 1 {
+            let mut people: Vec<usize> = gp
+                .iter()
+                .flat_map(|p| {
+                    p.officers
+                        .iter()
+                        .map(|x| x.0)
+                        .chain(p.experts.iter().copied())
+                })
+                .collect();
+            people.sort_unstable();
+            people.dedup();
+            let need: u64 = v
+                .groups
+                .iter()
+                .map(|&(ti, _, _)| tasks[ti].team.size + tasks[ti].team.experts)
+                .sum();
+            if (people.len() as u64) < need {
+                let task = tasks[v.groups[0].0];
+                return Err(ErrorKind::TooFewOfficers {
+                    officers: task.source.officers.clone(),
+                    team: task.source.team.clone(),
+                    task: v
+                        .groups
+                        .iter()
+                        .map(|g| tasks[g.0].id.as_str())
+                        .collect::<Vec<_>>()
+                        .join("+"),
+                    enterprise: e.id.clone(),
+                    role: "people for the merged visit",
+                    needed: need,
+                    eligible: people.len() as u64,
+                    why: "one team visits the enterprise for all these tasks, one place per person"
+                        .into(),
+                }
+                .into());
+            }
+        }
+        problem.visits.push(spec);
+        all_pools.push(gp);
+    }
+    let mut eligible = vec![false; officers.records.len()];
+    for s in &problem.visits {
+        for g in &s.groups {
+            g.officer_candidates
+                .iter()
+                .for_each(|c| eligible[c.0] = true);
+            g.expert_candidates.iter().for_each(|&c| eligible[c] = true);
+        }
+    }
+    let n_eligible = eligible.iter().filter(|&&b| b).count() as u64;
+    let cap = match cap_rule {
+        CapRule::Fixed(n) => n,
+        CapRule::None => u32::try_from(visits.len()).unwrap_or(u32::MAX).max(1),
+        CapRule::Balanced | CapRule::Strict => {
+            // The fair share (plus one unless strict), raised to the least cap under which a
+            // lawful assignment exists: it never makes a plan fail that could be staffed.
+            let share =
+                places.div_ceil(n_eligible.max(1)) + u64::from(cap_rule == CapRule::Balanced);
+            let share = u32::try_from(share).unwrap_or(u32::MAX);
+            let top = u32::try_from(visits.len()).unwrap_or(u32::MAX).max(1);
+            if share >= top {
+                share
+            } else {
+                let feasible = |c: u32| {
+                    let mut p = problem.clone();
+                    p.caps = vec![c; officers.records.len()];
+                    assign::Assigner::new(&p).is_ok()
+                };
+                if feasible(share) {
+                    share
+                } else {
+                    // Least feasible cap in (share, top]; top if none (the error then names it).
+                    let (mut lo, mut hi) = (share, top);
+                    while hi - lo > 1 {
+                        let mid = lo + (hi - lo) / 2;
+                        if feasible(mid) {
+                            hi = mid;
+                        } else {
+                            lo = mid;
+                        }
+                    }
+                    hi
+                }
+            }
+        }
+    };
+    problem.caps = vec![cap; officers.records.len()];
+    let mut asg = assign::Assigner::new(&problem)
+        .map_err(|c| infeasible(&c, tasks, visits, officers, cap, cap_rule))?;
+    let mut out = Vec::with_capacity(visits.len());
+    for (vi, v) in visits.iter().enumerate() {
+        let e = v.enterprise;
+        // One stream per visit, keyed by the first task that drew the enterprise.
+        let mut stream = Stream::new(&seed::team_key(v.groups[0].2, &e.id));
+        let mut teams = Vec::new();
+        for (gi, &(ti, _, _)) in v.groups.iter().enumerate() {
+            let task = tasks[ti];
+            let need = task.team.size as usize;
+            let need_x = task.team.experts as usize;
+            let mut pool: Vec<usize> = all_pools[vi][gi].officers.iter().map(|x| x.0).collect();
+            let mut chosen: Vec<usize> = Vec::with_capacity(need);
+            let mut i = 0;
+            while chosen.len() < need {
+                if i == pool.len() {
+                    return Err(internal(e, task));
+                }
+                let j = i + stream.below((pool.len() - i) as u64) as usize;
+                pool.swap(i, j);
+                let c = pool[i];
+                i += 1;
+                if asg.try_accept(vi, gi, c, Role::Officer) {
+                    chosen.push(c);
+                }
+            }
+            let mut xs: Vec<usize> = all_pools[vi][gi]
+                .experts
+                .iter()
+                .copied()
+                .filter(|x| !chosen.contains(x))
+                .collect();
+            let eligible_experts = xs.len() as u64;
+            let mut experts = Vec::with_capacity(need_x);
+            let mut k = 0;
+            while experts.len() < need_x {
+                if k == xs.len() {
+                    return Err(internal(e, task));
+                }
+                let j = k + stream.below((xs.len() - k) as u64) as usize;
+                xs.swap(k, j);
+                let c = xs[k];
+                k += 1;
+                if asg.try_accept(vi, gi, c, Role::Expert) {
+                    experts.push(c);
+                }
+            }
+            let name = |i: usize| officers.records[i].id.clone();
+            teams.push(Team {
+                enterprise: e.id.clone(),
+                officers: chosen.into_iter().map(name).collect(),
+                experts: experts.into_iter().map(name).collect(),
+                eligible_officers: pool.len() as u64,
+                eligible_experts,
+                rest: pool[i..].iter().map(|&x| name(x)).collect(),
+            });
+        }
+        out.push(teams);
+    }
+    Ok((out, cap))
+}
+
+fn internal(e: &Enterprise, task: &Task) -> crate::Error {
+    ErrorKind::Infeasible(Box::new(assign::Infeasibility {
+        message: format!(
+            "internal error: the feasibility check passed but the team for {} in task {:?} could not be completed; please report this",
+            e.id, task.id
+        ),
+        places: Vec::new(),
+        supply: Vec::new(),
+    }))
+    .into()
+}
+
+/// The checks of SPEC.md §5.5 step 3 for one group: enough officers, experts, people, and an
+/// officer of every participating department.
+fn check_group(
     task: &Task,
     date: NaiveDate,
     e: &Enterprise,
-    officers: &'o Officers,
-) -> Result<(Team, Vec<&'o str>, usize)> {
-    let (mut pool, why) = officer_pool(task, date, e, officers);
-    let (experts_all, why_x) = expert_pool(task, date, e, officers);
+    officers: &Officers,
+    apart: &team::Apart,
+    p: &Pools,
+) -> Result<()> {
     let need = task.team.size as usize;
     let need_x = task.team.experts as usize;
+    let why = |expert: bool, dept: Option<&str>| -> String {
+        team::explain(
+            officers
+                .records
+                .iter()
+                .filter(|o| dept.is_none_or(|d| o.department == d))
+                .filter_map(|o| team::exclusion_full(o, e, task, date, expert, apart).err())
+                .filter(|r| !expert || *r != team::Exclusion::NotExpert),
+        )
+    };
     let too_few = |role, needed: usize, eligible: usize, why: String| -> crate::Error {
         ErrorKind::TooFewOfficers {
             officers: task.source.officers.clone(),
@@ -452,31 +764,21 @@ fn staff_one<'o>(
         }
         .into()
     };
-    if pool.len() < need {
+    if p.officers.len() < need {
         return Err(too_few(
             "officers",
             need,
-            pool.len(),
-            team::explain(why.into_iter()),
+            p.officers.len(),
+            why(false, None),
         ));
     }
-    if experts_all.len() < need_x {
-        return Err(too_few(
-            "experts",
-            need_x,
-            experts_all.len(),
-            team::explain(
-                why_x
-                    .into_iter()
-                    .filter(|r| *r != team::Exclusion::NotExpert),
-            ),
-        ));
+    if p.experts.len() < need_x {
+        return Err(too_few("experts", need_x, p.experts.len(), why(true, None)));
     }
-    // Hall's condition for two kinds of places: officers and experts must be distinct people.
-    let union = pool.len()
-        + experts_all
+    let union = p.officers.len()
+        + p.experts
             .iter()
-            .filter(|x| pool.binary_search(x).is_err())
+            .filter(|x| p.officers.binary_search_by_key(x, |o| &o.0).is_err())
             .count();
     if union < need + need_x {
         return Err(too_few(
@@ -485,52 +787,109 @@ fn staff_one<'o>(
             union,
             format!(
                 "{} officers and {} experts are eligible, but only {union} different people",
-                pool.len(),
-                experts_all.len()
+                p.officers.len(),
+                p.experts.len()
             ),
         ));
     }
-    let mut stream = Stream::new(&seed::team_key(task_key, &e.id));
-    let eligible_officers = pool.len() as u64;
-    // Lazy Fisher–Yates over the officer pool. A candidate who is also expert-eligible is taken
-    // as an officer only if enough other experts remain for the expert places; by Hall's
-    // condition above the officer places can then always be filled, so a draw never fails
-    // because of the order the seed happened to give.
-    let mut chosen: Vec<&str> = Vec::with_capacity(need);
-    let mut experts_left = experts_all.len();
-    let mut i = 0;
-    while chosen.len() < need {
-        let j = i + stream.below((pool.len() - i) as u64) as usize;
-        pool.swap(i, j);
-        let c = pool[i];
-        i += 1;
-        let is_expert = experts_all.binary_search(&c).is_ok();
-        if is_expert && experts_left <= need_x {
-            continue;
+    for (d, j) in task.joint.iter().enumerate() {
+        if !p.officers.iter().any(|o| o.1 == Some(d)) {
+            return Err(too_few(
+                "officers of a participating department",
+                1,
+                0,
+                format!(
+                    "department {}: {}",
+                    j.department,
+                    why(false, Some(&j.department))
+                ),
+            ));
         }
-        if is_expert {
-            experts_left -= 1;
-        }
-        chosen.push(c);
     }
-    let mut experts: Vec<&str> = experts_all
+    Ok(())
+}
+
+/// The error for a plan no lawful assignment can staff: the Hall certificate in words.
+fn infeasible(
+    c: &assign::HallCertificate,
+    tasks: &[&Task],
+    visits: &[Visit<'_>],
+    officers: &Officers,
+    cap: u32,
+    rule: CapRule,
+) -> crate::Error {
+    let people: Vec<String> = officers.records.iter().map(|o| o.id.clone()).collect();
+    let labels: Vec<Vec<String>> = visits
         .iter()
-        .copied()
-        .filter(|x| !chosen.contains(x))
+        .map(|v| {
+            v.groups
+                .iter()
+                .map(|g| format!("task {} enterprise {}", tasks[g.0].id, v.enterprise.id))
+                .collect()
+        })
         .collect();
-    let eligible_experts = experts.len() as u64;
-    if need_x > 0 {
-        stream.partial_shuffle(&mut experts, need_x);
-    }
-    experts.truncate(need_x);
-    let team = Team {
-        enterprise: e.id.clone(),
-        officers: chosen.into_iter().map(String::from).collect(),
-        experts: experts.into_iter().map(String::from).collect(),
-        eligible_officers,
-        eligible_experts,
+    let depts: Vec<Vec<Vec<String>>> = visits
+        .iter()
+        .map(|v| {
+            v.groups
+                .iter()
+                .map(|g| {
+                    tasks[g.0]
+                        .joint
+                        .iter()
+                        .map(|j| j.department.clone())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let rule = match rule {
+        CapRule::Balanced | CapRule::Strict => format!(
+            "workload cap {cap} (the balanced cap, raised to the number of visits: no cap at all)"
+        ),
+        CapRule::None => "no workload cap".into(),
+        CapRule::Fixed(n) => format!("workload cap {n}"),
     };
-    Ok((team, pool, i))
+    let message = format!(
+        "no lawful assignment of officers exists under the {rule}: {}",
+        assign::describe(
+            c,
+            &assign::Names {
+                people: &people,
+                visits: &labels,
+                departments: &depts,
+            }
+        )
+    );
+    let places = c
+        .places
+        .iter()
+        .map(|g| {
+            let v = &visits[g.visit];
+            let task = tasks[v.groups[g.group].0];
+            assign::NamedPlaces {
+                task: task.id.clone(),
+                enterprise: v.enterprise.id.clone(),
+                department: match g.kind {
+                    assign::PlaceKind::Department(d) => Some(task.joint[d].department.clone()),
+                    _ => None,
+                },
+                expert: g.kind == assign::PlaceKind::Expert,
+                count: g.count,
+            }
+        })
+        .collect();
+    let supply = c
+        .supply
+        .iter()
+        .map(|s| (people[s.person].clone(), s.cap, s.visits))
+        .collect();
+    ErrorKind::Infeasible(Box::new(assign::Infeasibility {
+        message,
+        places,
+        supply,
+    }))
+    .into()
 }
 
 /// The target draw of one task, before teams: what the log's `task` and `target` events say.
@@ -596,32 +955,87 @@ pub fn select(plan: &Plan, targets: &Targets, seed: &str) -> Result<Vec<Selectio
     Ok(out)
 }
 
-/// Draws the team of every selected enterprise. `selections` are in plan task order.
+/// Draws the team of every selected enterprise (SPEC.md §5.5) with the plan's recusals and no
+/// rotation. `selections` are in plan task order.
 pub fn staff(plan: &Plan, selections: Vec<Selection>, officers: &Officers) -> Result<Outcome> {
-    let mut tasks = Vec::new();
-    for (task, sel) in plan.tasks.iter().zip(selections) {
-        let mut teams = Vec::new();
-        let mut drawn = Vec::new();
-        for (d, e) in sel.drawn {
-            teams.push(draw_team(
-                &sel.key,
-                task,
-                plan.inspection_date,
-                &e,
-                officers,
-            )?);
-            drawn.push(d);
+    staff_with(plan, selections, officers, &team::Apart::from_plan(plan))
+}
+
+/// [`staff`] with explicit pairs kept apart (the plan's recusals and the rotation pairs from
+/// earlier draws).
+pub fn staff_with(
+    plan: &Plan,
+    selections: Vec<Selection>,
+    officers: &Officers,
+    apart: &team::Apart,
+) -> Result<Outcome> {
+    // Visits: enterprises in order of first appearance (task order, then log order); an
+    // enterprise drawn by several tasks is one visit (merge).
+    let mut visits: Vec<Visit<'_>> = Vec::new();
+    let mut at: BTreeMap<&str, usize> = BTreeMap::new();
+    for (ti, sel) in selections.iter().enumerate() {
+        for (k, (_, e)) in sel.drawn.iter().enumerate() {
+            match at.get(e.id.as_str()) {
+                Some(&vi) => visits[vi].groups.push((ti, k, &sel.key)),
+                None => {
+                    at.insert(&e.id, visits.len());
+                    visits.push(Visit {
+                        enterprise: e,
+                        groups: vec![(ti, k, &sel.key)],
+                    });
+                }
+            }
         }
-        tasks.push(TaskOutcome {
+    }
+    let tasks: Vec<&Task> = plan.tasks.iter().collect();
+    let (teams, cap) = staff_visits(
+        &tasks,
+        plan.inspection_date,
+        &visits,
+        officers,
+        apart,
+        plan.max_per_officer,
+    )?;
+    let mut per_task: Vec<Vec<Option<Team>>> = selections
+        .iter()
+        .map(|s| vec![None; s.drawn.len()])
+        .collect();
+    let mut merges = Vec::new();
+    for (v, ts) in visits.iter().zip(teams) {
+        if v.groups.len() > 1 {
+            merges.push(Merge {
+                enterprise: v.enterprise.id.clone(),
+                tasks: v
+                    .groups
+                    .iter()
+                    .map(|g| plan.tasks[g.0].id.clone())
+                    .collect(),
+            });
+        }
+        for (&(ti, k, _), t) in v.groups.iter().zip(ts) {
+            per_task[ti][k] = Some(t);
+        }
+    }
+    let tasks = selections
+        .into_iter()
+        .zip(per_task)
+        .map(|(sel, teams)| TaskOutcome {
             task: sel.task,
             key: sel.key,
             excluded_recent: sel.excluded_recent,
             strata: sel.strata,
-            drawn,
-            teams,
-        });
-    }
-    Ok(Outcome { tasks })
+            drawn: sel.drawn.into_iter().map(|(d, _)| d).collect(),
+            teams: teams.into_iter().flatten().collect(),
+        })
+        .collect();
+    Ok(Outcome {
+        tasks,
+        cap,
+        merges,
+        recusals: plan.recusals.clone(),
+        history: apart.history.clone(),
+        rotation: apart.rotation.clone(),
+    })
 }
 
 /// Runs the whole draw: [`select`] then [`staff`]. Pure: same arguments, same outcome.
@@ -637,4 +1051,143 @@ pub fn staff(plan: &Plan, selections: Vec<Selection>, officers: &Officers) -> Re
 /// ```
 pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> Result<Outcome> {
     staff(plan, select(plan, targets, seed)?, officers)
+}
+
+/// Adds the rotation pairs of earlier draw logs to `apart` (SPEC.md §11.4): each log's hash
+/// chain is checked first; every `team` event gives (enterprise, each officer and expert) and
+/// every `replacement` event (enterprise, `in`). The logs' heads are recorded in order.
+pub fn add_history(apart: &mut team::Apart, logs: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
+    for (path, bytes) in logs {
+        let lines = crate::verify::check_chain(bytes).map_err(|e| {
+            crate::Error::from(ErrorKind::History(format!(
+                "{}: the earlier draw log fails its chain check, so it is not used: {e}",
+                path.display()
+            )))
+        })?;
+        let Some((last, _)) = lines.last() else {
+            return Err(ErrorKind::History(format!("{}: empty log", path.display())).into());
+        };
+        apart.history.push(crate::log::line_hash(last));
+        for (_, v) in &lines {
+            let s = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+            let Some(e) = s("enterprise") else { continue };
+            let mut add = |o: &str| {
+                apart
+                    .rotation
+                    .entry(e.to_string())
+                    .or_default()
+                    .insert(o.to_string());
+            };
+            match s("event") {
+                Some("team") => {
+                    for k in ["officers", "experts"] {
+                        for o in v.get(k).and_then(|x| x.as_array()).into_iter().flatten() {
+                            if let Some(o) = o.as_str() {
+                                add(o);
+                            }
+                        }
+                    }
+                }
+                Some("replacement") => {
+                    if let Some(o) = s("in") {
+                        add(o);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The pairs a logged draw kept apart: the plan's recusals and the `history` and `rotation`
+/// events of the log (SPEC.md §11.2), for re-running it.
+pub fn apart_from_log<'a>(plan: &Plan, lines: impl IntoIterator<Item = &'a str>) -> team::Apart {
+    let mut apart = team::Apart::from_plan(plan);
+    for l in lines {
+        // Only these two events matter; other lines are not parsed.
+        if !(l.contains("\"event\":\"rotation\"") || l.contains("\"event\":\"history\"")) {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else {
+            continue;
+        };
+        match v.get("event").and_then(serde_json::Value::as_str) {
+            Some("history") => {
+                if let Some(h) = v
+                    .get("head")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|h| hex::decode(h).ok())
+                    .and_then(|h| Hash::try_from(h.as_slice()).ok())
+                {
+                    apart.history.push(h);
+                }
+            }
+            Some("rotation") => {
+                let Some(e) = v.get("enterprise").and_then(serde_json::Value::as_str) else {
+                    continue;
+                };
+                let set = apart.rotation.entry(e.to_string()).or_default();
+                for o in v
+                    .get("officers")
+                    .and_then(|x| x.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(o) = o.as_str() {
+                        set.insert(o.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    apart
+}
+
+/// What `dualdraw check` says about one task before any randomness (SPEC.md §11.3): the pool
+/// enterprises whose team could not be staffed if drawn (first error, and how many), and the
+/// fewest eligible officers of any pool enterprise.
+pub struct StaffingCheck {
+    /// Enterprises of the pool whose team fails §5.5 step 3 on its own.
+    pub failing: u64,
+    /// The first such failure, as the draw would report it.
+    pub first: Option<crate::Error>,
+    /// (fewest eligible officers, enterprise id), if the pool is not empty.
+    pub fewest: Option<(u64, String)>,
+    /// Distinct people eligible for some place of some pool enterprise.
+    pub people: std::collections::BTreeSet<usize>,
+}
+
+/// Runs §5.5 steps 2–3 for every enterprise of a task's pool, as if each were drawn alone.
+pub fn check_pool(
+    task: &Task,
+    date: NaiveDate,
+    members: &[&Enterprise],
+    officers: &Officers,
+    apart: &team::Apart,
+) -> StaffingCheck {
+    let base = base_pools(task, date, officers);
+    let mut c = StaffingCheck {
+        failing: 0,
+        first: None,
+        fewest: None,
+        people: Default::default(),
+    };
+    for e in members {
+        let p = pools(&base, task, e, officers, apart);
+        c.people.extend(p.officers.iter().map(|x| x.0));
+        c.people.extend(p.experts.iter().copied());
+        let n = p.officers.len() as u64;
+        if c.fewest.as_ref().is_none_or(|(m, _)| n < *m) {
+            c.fewest = Some((n, e.id.clone()));
+        }
+        if let Err(err) = check_group(task, date, e, officers, apart, &p) {
+            c.failing += 1;
+            if c.first.is_none() {
+                c.first = Some(err);
+            }
+        }
+    }
+    c
 }

@@ -323,6 +323,13 @@ pub enum ErrorKind {
     /// A replacement request cannot be carried out.
     #[error("replacement refused: {0}")]
     Replacement(String),
+    /// No lawful assignment of officers to the drawn teams exists (SPEC.md §5.5): the message
+    /// carries a certificate a person can check by hand (Hall's condition with numbers).
+    #[error("{0}")]
+    Infeasible(Box<crate::assign::Infeasibility>),
+    /// An earlier draw log given for rotation (`--history`) cannot be used.
+    #[error("{0}")]
+    History(String),
     /// The inputs changed since they were committed, or the commitment does not hold.
     #[error("{0}")]
     Commit(String),

@@ -16,7 +16,7 @@
 //! | plan | [`plan`] |
 //! | seed and keys | [`seed`], [`commit`] (commit–reveal) |
 //! | target draw | [`target`] (tickets), [`stream`] (one pass, bounded memory) |
-//! | team draw | [`team`] |
+//! | team draw | [`team`] (eligibility, stream), [`assign`] (feasibility-checked staffing of all teams) |
 //! | the whole draw | [`draw`] (pure) |
 //! | log | [`log`] |
 //! | verification | [`verify`] |
@@ -63,6 +63,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod assign;
 pub mod commands;
 pub mod commit;
 pub mod directory;

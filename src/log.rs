@@ -237,6 +237,20 @@ pub fn draw_events(plan: &Plan, warnings: &[Warning], outcome: &Outcome) -> Vec<
             "event": "warning", "code": w.code, "source": w.source, "id": w.id, "message": w.message,
         }));
     }
+    // Earlier draws used for rotation, the pairs they give, and the enterprises' recusal
+    // requests (SPEC.md §6.2): written only when there are any, so plans without them log
+    // exactly as before.
+    for h in &outcome.history {
+        ev.push(json!({ "event": "history", "head": hex::encode(h) }));
+    }
+    for (e, os) in &outcome.rotation {
+        ev.push(json!({ "event": "rotation", "enterprise": e, "officers": os }));
+    }
+    for r in &outcome.recusals {
+        ev.push(json!({
+            "event": "recusal", "enterprise": r.enterprise, "officer": r.officer, "reason": r.reason,
+        }));
+    }
     let (mut n_targets, mut n_teams) = (0u64, 0u64);
     for (task, t) in plan.tasks.iter().zip(&outcome.tasks) {
         let strata: Vec<Value> = t
@@ -253,6 +267,22 @@ pub fn draw_events(plan: &Plan, warnings: &[Warning], outcome: &Outcome) -> Vec<
                 })
             })
             .collect();
+        let mut team_rule = json!({ "size": task.team.size, "experts": task.team.experts });
+        if task.area != crate::plan::AreaRule::Any {
+            team_rule["area"] = json!(task.area.as_str());
+        }
+        if !task.joint.is_empty() {
+            team_rule["joint"] = task
+                .joint
+                .iter()
+                .map(|j| {
+                    json!({
+                        "department": j.department,
+                        "domain": j.domain.as_deref().unwrap_or(&task.domain),
+                    })
+                })
+                .collect();
+        }
         ev.push(json!({
             "event": "task",
             "task": t.task,
@@ -261,7 +291,7 @@ pub fn draw_events(plan: &Plan, warnings: &[Warning], outcome: &Outcome) -> Vec<
             "directed": task.is_directed(),
             "sample": sample_json(&task.sample),
             "shortfall_rule": match task.shortfall { Shortfall::Error => "error", Shortfall::TakeAll => "take-all" },
-            "team_rule": { "size": task.team.size, "experts": task.team.experts },
+            "team_rule": team_rule,
             "exclude_inspected_within_days": task.exclude_inspected_within_days,
             "excluded_recent": t.excluded_recent,
             "key": hex::encode(t.key),
@@ -272,6 +302,12 @@ pub fn draw_events(plan: &Plan, warnings: &[Warning], outcome: &Outcome) -> Vec<
                 "event": "target", "task": t.task, "stratum": d.stratum.name(), "rank": d.rank,
                 "id": d.id, "ticket": hex::encode(d.ticket),
             }));
+        }
+        // An enterprise this task shares with an earlier task is visited once (SPEC.md §5.5).
+        for m in &outcome.merges {
+            if m.tasks.last() == Some(&t.task) {
+                ev.push(json!({ "event": "merge", "enterprise": m.enterprise, "tasks": m.tasks }));
+            }
         }
         for team in &t.teams {
             ev.push(json!({

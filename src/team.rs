@@ -5,6 +5,8 @@
 //! ours and specified, because rand's helpers (`shuffle`, `choose_multiple`, `random_range`, ...)
 //! changed their outputs between versions and a draw must re-verify years later.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::NaiveDate;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
@@ -73,6 +75,14 @@ pub enum Exclusion {
     Conflict,
     /// Not flagged as an expert (for expert places only).
     NotExpert,
+    /// Not of a department taking part in the joint inspection.
+    Department,
+    /// The enterprise asked for this officer's recusal (plan `[[recusal]]`).
+    Recusal,
+    /// The area rule (`same` / `different`) keeps them apart.
+    Area,
+    /// Inspected this enterprise in a previous draw (rotation).
+    Rotation,
 }
 
 impl Exclusion {
@@ -84,6 +94,10 @@ impl Exclusion {
             Exclusion::OutOfScope => "domain out of scope",
             Exclusion::Conflict => "declared conflict",
             Exclusion::NotExpert => "not an expert",
+            Exclusion::Department => "department not taking part",
+            Exclusion::Recusal => "recusal requested by the enterprise",
+            Exclusion::Area => "area rule",
+            Exclusion::Rotation => "inspected it in a previous draw",
         }
     }
 }
@@ -109,6 +123,133 @@ pub fn exclusion(
         Some(Exclusion::Conflict)
     } else {
         None
+    }
+}
+
+/// Pairs (enterprise id, officer id) kept apart, beyond the officers' declared conflicts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Apart {
+    /// Recusals requested by enterprises (from the plan): enterprise -> officers.
+    pub recusal: BTreeMap<String, BTreeSet<String>>,
+    /// Officers who inspected the enterprise in a previous draw (from `--history`):
+    /// enterprise -> officers.
+    pub rotation: BTreeMap<String, BTreeSet<String>>,
+    /// Heads of the earlier draw logs the rotation pairs were read from.
+    pub history: Vec<crate::merkle::Hash>,
+}
+
+impl Apart {
+    /// The plan's recusals and no rotation.
+    pub fn from_plan(plan: &crate::plan::Plan) -> Apart {
+        let mut a = Apart::default();
+        for r in &plan.recusals {
+            a.recusal
+                .entry(r.enterprise.clone())
+                .or_default()
+                .insert(r.officer.clone());
+        }
+        a
+    }
+
+    /// True when the enterprise asked for the officer's recusal.
+    pub fn recused(&self, e: &str, o: &str) -> bool {
+        self.recusal.get(e).is_some_and(|s| s.contains(o))
+    }
+
+    /// True when the officer inspected the enterprise in a previous draw.
+    pub fn rotated(&self, e: &str, o: &str) -> bool {
+        self.rotation.get(e).is_some_and(|s| s.contains(o))
+    }
+}
+
+/// Whether `o` passes the rules of §5.5 step 1 that do not depend on the enterprise (status,
+/// certificate, department, domain), and its department index in a joint task.
+pub fn base_eligible(
+    o: &Officer,
+    task: &Task,
+    date: NaiveDate,
+    expert: bool,
+) -> Option<Option<usize>> {
+    let (dept, domain) = dept_domain(o, task);
+    let ok = o.status == OfficerStatus::Active
+        && (!expert || o.expert)
+        && (expert || o.cert_expires >= date)
+        && (expert || task.joint.is_empty() || dept.is_some())
+        && in_scope(o, task, domain, expert);
+    ok.then_some(if expert { None } else { dept })
+}
+
+fn dept_domain<'t>(o: &Officer, task: &'t Task) -> (Option<usize>, &'t str) {
+    if task.joint.is_empty() {
+        return (None, task.domain.as_str());
+    }
+    match task.joint.iter().position(|j| j.department == o.department) {
+        Some(i) => (
+            Some(i),
+            task.joint[i].domain.as_deref().unwrap_or(&task.domain),
+        ),
+        None => (None, ""),
+    }
+}
+
+/// An officer's scope covers the domain of their department in the task (the task's domain
+/// when not joint); an expert's scope covers the task's domain or any participant's domain.
+fn in_scope(o: &Officer, task: &Task, domain: &str, expert: bool) -> bool {
+    let has = |d: &str| o.domains.iter().any(|x| x == d);
+    if expert {
+        has(&task.domain)
+            || task
+                .joint
+                .iter()
+                .any(|j| has(j.domain.as_deref().unwrap_or(&task.domain)))
+    } else {
+        has(domain)
+    }
+}
+
+/// The area rule between an officer and an enterprise.
+pub fn area_ok(o: &Officer, e: &Enterprise, task: &Task) -> bool {
+    match task.area {
+        crate::plan::AreaRule::Any => true,
+        crate::plan::AreaRule::Same => o.region == e.region,
+        crate::plan::AreaRule::Different => o.region != e.region,
+    }
+}
+
+/// The full rule of SPEC.md §5.5 step 1: the first rule that keeps `o` off `e`'s team for
+/// `task`, as an officer or an expert, or `None` with, for a joint task, the index of the
+/// officer's department among the participants.
+pub fn exclusion_full(
+    o: &Officer,
+    e: &Enterprise,
+    task: &Task,
+    date: NaiveDate,
+    expert: bool,
+    apart: &Apart,
+) -> Result<Option<usize>, Exclusion> {
+    // For a joint task, the officer's department must take part, and that department's domain
+    // is the one the scope must cover.
+    let (dept, domain) = dept_domain(o, task);
+    if o.status != OfficerStatus::Active {
+        Err(Exclusion::NotActive)
+    } else if expert && !o.expert {
+        Err(Exclusion::NotExpert)
+    } else if !expert && o.cert_expires < date {
+        Err(Exclusion::CertificateExpired)
+    } else if !expert && !task.joint.is_empty() && dept.is_none() {
+        Err(Exclusion::Department)
+    } else if !in_scope(o, task, domain, expert) {
+        Err(Exclusion::OutOfScope)
+    } else if o.conflicts.binary_search(&e.id).is_ok() {
+        Err(Exclusion::Conflict)
+    } else if apart.recused(&e.id, &o.id) {
+        Err(Exclusion::Recusal)
+    } else if !area_ok(o, e, task) {
+        Err(Exclusion::Area)
+    } else if apart.rotated(&e.id, &o.id) {
+        Err(Exclusion::Rotation)
+    } else {
+        Ok(if expert { None } else { dept })
     }
 }
 

@@ -499,7 +499,15 @@ pub fn verify_with(
             .iter()
             .flat_map(|s| s.drawn.iter().map(|(_, e)| (e.id.clone(), e.clone())))
             .collect();
-        let o = draw::staff(plan, selections, officers).map_err(rerun)?;
+        // Rotation pairs and recusals as the log records them (SPEC.md §11.2, §11.4).
+        // A committed draw cannot use history (its pairs would not be bound by the commit), so
+        // only a rehearsal's log may bring rotation pairs.
+        let apart = if mode == "operator-seed" {
+            draw::apart_from_log(plan, lines.iter().copied())
+        } else {
+            crate::team::Apart::from_plan(plan)
+        };
+        let o = draw::staff_with(plan, selections, officers, &apart).map_err(rerun)?;
         expected.append(log::draw_events(plan, &drawn.warnings, &o));
         outcome = Some(o);
     }

@@ -459,7 +459,7 @@ fn s8_7_reserved_expert_is_skipped() {
     assert_eq!(team.experts, ["SK2"]);
     assert_eq!((team.eligible_officers, team.eligible_experts), (4, 1));
     // consumed = 3: P[3..] is SK3.
-
+    assert_eq!(team.rest, ["SK3"]);
     // And no seed of the 40 after it makes the draw fail (Hall's condition holds).
     for i in 1..40 {
         let k = task_key(&format!("skip-{i}"), PLAN_ID, TASK_ID);
@@ -592,7 +592,10 @@ fn s8_9_replacement_order() {
         &officers,
     )
     .unwrap();
-
+    assert_eq!(
+        team.rest,
+        ["TJGX0003", "TJGX0001", "TJGX0005", "TJGX0002", "TJGX0007"]
+    );
     let mut pre = Vec::new();
     put_str(&mut pre, "dualdraw/v1/replacement-key");
     pre.extend_from_slice(&team_key(&key(), "91120116MA05JKLM8J"));
@@ -609,14 +612,7 @@ fn s8_9_replacement_order() {
             0x45fe454869b8c3d3
         ]
     );
-    let order = draw::replacement_order(
-        &key(),
-        &plan().tasks[0],
-        kat_date(),
-        &kat_enterprise(),
-        &officers,
-    );
-    let _ = &team;
+    let order = draw::replacement_order(&key(), &team);
     assert_eq!(
         order,
         ["TJGX0002", "TJGX0005", "TJGX0001", "TJGX0007", "TJGX0003"]

@@ -68,6 +68,10 @@ enum Command {
         /// The public entropy, exactly as published (e.g. the dice faces in throwing order).
         #[arg(long, value_name = "VALUE", requires = "commit")]
         entropy: Option<String>,
+        /// Earlier draw logs (chains checked): their officers do not inspect the same
+        /// enterprises again (rotation).
+        #[arg(long, value_name = "LOG", num_args = 1.., conflicts_with = "commit")]
+        history: Vec<PathBuf>,
     },
     /// Freeze a plan and its directories and commit to an operator secret, before the draw.
     Commit {
@@ -128,6 +132,10 @@ enum Command {
         head: Option<String>,
         #[command(flatten)]
         targets: Targets,
+        /// The earlier draw logs the draw used for rotation (`draw --history`): checks that the
+        /// log's `history` and `rotation` events are exactly what they give.
+        #[arg(long, value_name = "LOG", num_args = 1..)]
+        history: Vec<PathBuf>,
     },
     /// Validate a plan and its directories and print pool sizes, without drawing.
     Check {
@@ -287,6 +295,7 @@ fn main() -> ExitCode {
             out,
             excel,
             targets,
+            history,
             ..
         } => {
             let targets = targets.source();
@@ -296,6 +305,7 @@ fn main() -> ExitCode {
                 out,
                 excel,
                 targets,
+                history,
             };
             let r = commands::draw(&plan, &opts, &mut bar).map(|s| s.to_string());
             clear_bar();
@@ -306,13 +316,18 @@ fn main() -> ExitCode {
             plan,
             head,
             targets,
+            history,
         } => {
             let targets = targets.source();
             let mut bar = progress_bar(streamed_file(&plan, &targets));
             let r = commands::verify(&log, &plan, head.as_deref(), &targets, &mut bar)
                 .map(|(r, head_source)| verify_report(&r, head_source));
             clear_bar();
-            r
+            match (r, history.is_empty()) {
+                (Ok(text), false) => commands::check_history(&log, &plan, &history)
+                    .map(|h| format!("{text}\n{h}")),
+                (r, _) => r,
+            }
         }
         Command::Check { plan } => commands::check(&plan),
         Command::Commit {

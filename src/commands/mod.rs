@@ -44,6 +44,9 @@ pub struct DrawOptions {
     pub excel: bool,
     /// Where the targets come from.
     pub targets: TargetSource,
+    /// Earlier draw logs whose teams may not inspect the same enterprises again (rotation,
+    /// SPEC.md §11.4).
+    pub history: Vec<PathBuf>,
 }
 
 /// What [`draw`] did.
@@ -123,7 +126,31 @@ pub fn staff_and_log(
     warnings: &[Warning],
     seed: &str,
 ) -> Result<(Outcome, Log)> {
-    let outcome = draw::staff(plan, selections, officers)?;
+    staff_and_log_with(
+        plan,
+        plan_digest,
+        officers,
+        selections,
+        targets,
+        warnings,
+        seed,
+        &team::Apart::from_plan(plan),
+    )
+}
+
+/// [`staff_and_log`] with the pairs kept apart given (recusals and rotation).
+#[allow(clippy::too_many_arguments)]
+pub fn staff_and_log_with(
+    plan: &Plan,
+    plan_digest: Hash,
+    officers: &Officers,
+    selections: Vec<Selection>,
+    targets: Digest,
+    warnings: &[Warning],
+    seed: &str,
+    apart: &team::Apart,
+) -> Result<(Outcome, Log)> {
+    let outcome = draw::staff_with(plan, selections, officers, apart)?;
     let header = Header {
         plan,
         plan_digest,
@@ -213,6 +240,12 @@ pub fn draw(
     let out = opts.out.clone().unwrap_or_else(|| default_out(&plan.id));
     io::check_new_dir(&out)?;
     let officers = load_officers(plan_path, &plan)?;
+    let mut apart = team::Apart::from_plan(&plan);
+    let mut earlier = Vec::new();
+    for p in &opts.history {
+        earlier.push((p.clone(), io::read(p)?));
+    }
+    draw::add_history(&mut apart, &earlier)?;
     let side = target_side(plan_path, &plan, &opts.targets, &seed, progress)?;
     let mut drawn: Vec<_> = side
         .selections
@@ -225,7 +258,7 @@ pub fn draw(
         records: drawn,
         warnings: Vec::new(),
     };
-    let (outcome, log) = staff_and_log(
+    let (outcome, log) = staff_and_log_with(
         &plan,
         plan_digest,
         &officers,
@@ -233,6 +266,7 @@ pub fn draw(
         side.digest,
         &side.warnings,
         &seed,
+        &apart,
     )?;
     let od = officers.digest();
     let files = [
@@ -438,6 +472,37 @@ fn parse_head(s: &str, what: &str) -> Result<Hash> {
     Ok(h)
 }
 
+/// `dualdraw verify --history`: checks that a draw log's `history` and `rotation` events are
+/// exactly those the earlier logs give (SPEC.md §11.4), after checking their chains.
+pub fn check_history(log_path: &Path, plan_path: &Path, history: &[PathBuf]) -> Result<String> {
+    let (plan, _) = io::load_plan(plan_path)?;
+    let bytes = io::read(log_path)?;
+    let lines = crate::verify::chain(&bytes)?;
+    let logged = draw::apart_from_log(&plan, lines.iter().copied());
+    let mut given = team::Apart::from_plan(&plan);
+    let mut earlier = Vec::new();
+    for p in history {
+        earlier.push((p.clone(), io::read(p)?));
+    }
+    draw::add_history(&mut given, &earlier)?;
+    if logged.history != given.history || logged.rotation != given.rotation {
+        return Err(ErrorKind::History(format!(
+            "the log's history ({} earlier logs, rotation pairs for {} enterprises) is not what the {} given logs give ({} logs, pairs for {} enterprises)",
+            logged.history.len(),
+            logged.rotation.len(),
+            history.len(),
+            given.history.len(),
+            given.rotation.len()
+        ))
+        .into());
+    }
+    Ok(format!(
+        "history: {} earlier logs, their chains intact; the rotation pairs of {} enterprises match the log",
+        given.history.len(),
+        given.rotation.len()
+    ))
+}
+
 /// `dualdraw check`: validate the plan and directories and report pools, without drawing.
 pub fn check(plan: &Path) -> Result<String> {
     use fmt::Write;
@@ -475,6 +540,9 @@ pub fn check(plan: &Path) -> Result<String> {
             w.message
         );
     }
+    let apart = team::Apart::from_plan(p);
+    let mut max_places = 0u64;
+    let mut people = std::collections::BTreeSet::new();
     for task in &p.tasks {
         let pool = draw::pool(p, task, &inputs.targets)?;
         let _ = writeln!(
@@ -498,34 +566,57 @@ pub fn check(plan: &Path) -> Result<String> {
                 sp.requested
             );
         }
-        // The fewest officers any enterprise of the pool could draw from: a draw that picks it
-        // would fail if this is below the team size.
-        let worst = pool
-            .members
-            .iter()
-            .map(|(_, e)| {
-                let n = inputs
-                    .officers
-                    .records
-                    .iter()
-                    .filter(|o| team::exclusion(o, e, task, p.inspection_date, false).is_none())
-                    .count();
-                (n, &e.id)
-            })
-            .min();
-        if let Some((n, id)) = worst {
+        // §5.5 steps 2–3 for every enterprise of the pool, as if drawn alone (SPEC.md §11.3).
+        let members: Vec<&crate::directory::Enterprise> =
+            pool.members.iter().map(|(_, e)| *e).collect();
+        let c = draw::check_pool(task, p.inspection_date, &members, &inputs.officers, &apart);
+        if let Some((n, id)) = &c.fewest {
             let _ = writeln!(
                 s,
                 "  officers: at least {n} eligible for every enterprise of the pool (fewest: {id}); team size {}{}",
                 task.team.size,
-                if (n as u64) < task.team.size {
-                    " — TOO FEW: the draw may fail"
+                if c.failing > 0 {
+                    format!(
+                        " — TOO FEW: {} enterprise(s) of the pool cannot be staffed; a draw that picks one fails, e.g. {}",
+                        c.failing,
+                        c.first
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    )
                 } else {
-                    ""
+                    String::new()
                 }
             );
         }
+        max_places += pool.strata.iter().map(|x| x.requested).sum::<u64>()
+            * (task.team.size + task.team.experts);
+        people.extend(c.people);
     }
+    // Hall's condition for the whole plan with a fixed cap: whatever the seed draws, the
+    // places cannot exceed what the people eligible anywhere can supply.
+    let _ = write!(
+        s,
+        "workload cap: {}; at most {max_places} places, {} people eligible for some place",
+        match p.max_per_officer {
+            crate::plan::CapRule::Balanced => "balanced".to_string(),
+            crate::plan::CapRule::Strict => "strict".to_string(),
+            crate::plan::CapRule::None => "none".to_string(),
+            crate::plan::CapRule::Fixed(n) => n.to_string(),
+        },
+        people.len()
+    );
+    if let crate::plan::CapRule::Fixed(c) = p.max_per_officer {
+        let supply = people.len() as u64 * u64::from(c);
+        if supply < max_places {
+            let _ = write!(
+                s,
+                " — HALL'S CONDITION FAILS if every task draws its full sample: {} people × cap {c} = {supply} < {max_places} places",
+                people.len()
+            );
+        }
+    }
+    s.push('\n');
     Ok(s)
 }
 

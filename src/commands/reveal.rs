@@ -298,7 +298,12 @@ fn rebuild(bytes: &[u8], inputs: &Inputs) -> Result<Rebuilt> {
         .iter()
         .flat_map(|s| s.drawn.iter().map(|(_, e)| (e.id.clone(), e.clone())))
         .collect();
-    let outcome = draw::staff(&inputs.plan, selections, &inputs.officers)?;
+    let apart = if report.mode == "operator-seed" {
+        draw::apart_from_log(&inputs.plan, lines.iter().map(|(l, _)| l.as_str()))
+    } else {
+        crate::team::Apart::from_plan(&inputs.plan)
+    };
+    let outcome = draw::staff_with(&inputs.plan, selections, &inputs.officers, &apart)?;
     let requests: Vec<ReplacementRequest> = lines
         .iter()
         .filter(|(_, v)| v.get("event").and_then(Value::as_str) == Some("replacement"))

@@ -59,6 +59,73 @@ pub struct Plan {
     /// Officer personal fields the plan marks public (`[publish] officer_fields`, from
     /// [`PUBLIC_OFFICER_FIELDS`]); officer ids and certificate numbers are always public.
     pub public_officer_fields: Vec<String>,
+    /// Workload cap per person over the whole plan (`[assignment] max_per_officer`).
+    pub max_per_officer: CapRule,
+    /// Enterprise recusal requests (`[[recusal]]`): pairs kept apart, with the reason.
+    pub recusals: Vec<Recusal>,
+}
+
+/// The workload cap rule (SPEC.md §5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CapRule {
+    /// `ceil(places / eligible people) + 1` (the default), raised to the least cap under
+    /// which a lawful assignment exists.
+    #[default]
+    Balanced,
+    /// `ceil(places / eligible people)` (`"strict"`), raised likewise: loads differ by at most
+    /// one when every person may serve every team.
+    Strict,
+    /// No cap (`"none"`).
+    None,
+    /// At most this many places per person.
+    Fixed(u32),
+}
+
+/// An enterprise's request that an officer not inspect it (企业申请回避).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recusal {
+    /// The enterprise's id.
+    pub enterprise: String,
+    /// The officer's id.
+    pub officer: String,
+    /// Why (written into the log).
+    pub reason: String,
+}
+
+/// The area rule of a task (片区).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AreaRule {
+    /// No area rule (the default).
+    #[default]
+    Any,
+    /// 属地: the officer's area equals the enterprise's region code.
+    Same,
+    /// 所所交叉: the officer's area differs from the enterprise's region code.
+    Different,
+}
+
+impl AreaRule {
+    /// `any`, `same` or `different`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaRule::Any => "any",
+            AreaRule::Same => "same",
+            AreaRule::Different => "different",
+        }
+    }
+}
+
+/// A department taking part in a joint inspection (部门联合抽查).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointDepartment {
+    /// The department (所属部门), as written in the officer directory.
+    pub department: String,
+    /// The domain its officers' scope must cover; defaults to the task's domain.
+    #[serde(default)]
+    pub domain: Option<String>,
 }
 
 /// One task (batch) of a plan.
@@ -81,6 +148,10 @@ pub struct Task {
     pub shortfall: Shortfall,
     /// How teams are formed.
     pub team: TeamRule,
+    /// The area rule.
+    pub area: AreaRule,
+    /// Participating departments of a joint inspection (empty: not joint).
+    pub joint: Vec<JointDepartment>,
     /// Where the task is written, for errors found while drawing.
     pub source: TaskSource,
 }
@@ -207,6 +278,16 @@ struct RawPlan {
     publish: RawPublish,
     #[serde(default)]
     task: Vec<RawTask>,
+    #[serde(default)]
+    assignment: RawAssignment,
+    #[serde(default)]
+    recusal: Vec<Recusal>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAssignment {
+    max_per_officer: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -232,6 +313,10 @@ struct RawTask {
     #[serde(default)]
     shortfall: Shortfall,
     team: Spanned<RawTeam>,
+    #[serde(default)]
+    area: AreaRule,
+    #[serde(default)]
+    joint: Vec<JointDepartment>,
 }
 
 #[derive(Deserialize, Default)]
@@ -507,7 +592,30 @@ impl Plan {
                 }
             };
             let team = t.team.get_ref();
+            let mut joint_seen = Vec::new();
+            for j in &t.joint {
+                if j.department.trim().is_empty() || joint_seen.contains(&&j.department) {
+                    return Err(bad(
+                        at(t.team.span(), &f("joint")),
+                        &j.department,
+                        "each participating department named once",
+                    ));
+                }
+                joint_seen.push(&j.department);
+            }
+            if t.joint.len() as u64 > *team.size.get_ref() {
+                return Err(bad(
+                    at(t.team.span(), &f("team.size")),
+                    &team.size.get_ref().to_string(),
+                    &format!(
+                        "a team size of at least the number of participating departments ({})",
+                        t.joint.len()
+                    ),
+                ));
+            }
             tasks.push(Task {
+                area: t.area,
+                joint: t.joint,
                 id: id.clone(),
                 item: t.item,
                 domain: t.domain.into_inner(),
@@ -547,7 +655,36 @@ impl Plan {
             }
             public_officer_fields.push(f);
         }
+        let max_per_officer = match &raw.assignment.max_per_officer {
+            None => CapRule::Balanced,
+            Some(v) => match v.get_ref() {
+                toml::Value::String(s) if s == "balanced" => CapRule::Balanced,
+                toml::Value::String(s) if s == "none" => CapRule::None,
+                toml::Value::String(s) if s == "strict" => CapRule::Strict,
+                toml::Value::Integer(n) if *n >= 1 && *n <= i64::from(u32::MAX) => {
+                    CapRule::Fixed(*n as u32)
+                }
+                _ => {
+                    return Err(bad(
+                        at(v.span(), "assignment.max_per_officer"),
+                        &raw_value(text, v),
+                        "\"balanced\", \"strict\", \"none\" or a whole number of at least 1",
+                    ));
+                }
+            },
+        };
+        for r in &raw.recusal {
+            if r.reason.trim().is_empty() || r.reason.chars().any(char::is_control) {
+                return Err(bad(
+                    Position::file(file).in_field("recusal"),
+                    &format!("{} / {}", r.enterprise, r.officer),
+                    "a recusal with a one-line reason",
+                ));
+            }
+        }
         Ok(Plan {
+            max_per_officer,
+            recusals: raw.recusal,
             public_officer_fields,
             id: raw.id.into_inner(),
             title: raw.title,

@@ -364,7 +364,8 @@ def parse_task(t, i):
     """§4.2 one [[task]]."""
     w = f"task[{i}]"
     check_keys(t, ("id", "domain", "item", "scope", "sample", "exclude_inspected_within_days",
-                   "shortfall", "team"), w, ("id", "domain", "item", "sample", "team"))
+                   "shortfall", "team", "area", "joint"), w,
+               ("id", "domain", "item", "sample", "team"))
     if not is_identifier(t["id"]):
         raise BadInput(f"{w}.id is not an identifier")
     domain = check_domain(want(t["domain"], str, w + ".domain"), w + ".domain")
@@ -393,10 +394,25 @@ def parse_task(t, i):
     experts = want(t["team"].get("experts", 0), int, w + ".team.experts")
     if size < 2 or experts < 0:
         raise BadInput(f"{w}.team: size must be >= 2 and experts >= 0")
+    area = t.get("area", "any")                                                   # §11.1
+    if area not in ("any", "same", "different"):
+        raise BadInput(f"{w}.area must be any, same or different")
+    joint = []
+    for k, j in enumerate(want(t.get("joint", []), list, w + ".joint")):
+        check_keys(want(j, dict, f"{w}.joint[{k}]"), ("department", "domain"), f"{w}.joint[{k}]",
+                   ("department",))
+        dept = want(j["department"], str, f"{w}.joint[{k}].department")
+        if trim(dept) == "" or dept in [x["department"] for x in joint]:
+            raise BadInput(f"{w}.joint: departments must be named, each once")
+        joint.append({"department": dept,
+                      "domain": want(j.get("domain", domain), str, f"{w}.joint[{k}].domain")})
+    if len(joint) > size:
+        raise BadInput(f"{w}.team.size is smaller than the number of joint departments")
     return {"id": t["id"], "domain": domain, "item": item, "regions": sc["regions"],
             "domains": sc["domains"], "statuses": statuses,
             "directed": any(sc.values()), "sample": parse_sample(t["sample"], w + ".sample"),
-            "exclude": excl, "shortfall": shortfall, "size": size, "experts": experts}
+            "exclude": excl, "shortfall": shortfall, "size": size, "experts": experts,
+            "area": area, "joint": joint}
 
 def load_plan(path):
     """§4.1-4.2: parse and validate the plan; returns (plan dict, raw bytes)."""
@@ -406,7 +422,7 @@ def load_plan(path):
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise BadInput(f"{path}: {e}") from None
     check_keys(doc, ("id", "title", "inspection_date", "targets", "officers", "seed", "publish",
-                     "task"),
+                     "task", "assignment", "recusal"),
                "plan", ("id", "title", "inspection_date", "targets", "officers", "task"))
     if not is_identifier(doc["id"]):
         raise BadInput("plan.id is not an identifier")
@@ -426,10 +442,24 @@ def load_plan(path):
     tasks = [parse_task(t, i) for i, t in enumerate(want(doc["task"], list, "plan.task"))]
     if not tasks or len({t["id"] for t in tasks}) != len(tasks):
         raise BadInput("plan: needs at least one task, with unique ids")
+    check_keys(want(doc.get("assignment", {}), dict, "plan.assignment"), ("max_per_officer",),
+               "plan.assignment")
+    cap = doc.get("assignment", {}).get("max_per_officer", "balanced")            # §11.1
+    if not (cap in ("balanced", "strict", "none") or (
+            isinstance(cap, int) and not isinstance(cap, bool) and 1 <= cap <= 4294967295)):
+        raise BadInput("assignment.max_per_officer: balanced, strict, none or an integer >= 1")
+    recusals = []
+    for k, r in enumerate(want(doc.get("recusal", []), list, "plan.recusal")):
+        check_keys(want(r, dict, f"recusal[{k}]"), ("enterprise", "officer", "reason"),
+                   f"recusal[{k}]", ("enterprise", "officer", "reason"))
+        r = {f: want(r[f], str, f"recusal[{k}].{f}") for f in ("enterprise", "officer", "reason")}
+        if trim(r["reason"]) == "" or has_control(r["reason"]):
+            raise BadInput(f"recusal[{k}].reason must be one line of text")
+        recusals.append(r)
     base = Path(path).parent
     return {"id": doc["id"], "title": doc["title"], "date": date, "seed": doc.get("seed"),
             "targets": base / doc["targets"], "officers": base / doc["officers"],
-            "tasks": tasks}, raw
+            "tasks": tasks, "cap": cap, "recusals": recusals}, raw
 
 # ---------------------------------------------------------------- §4.3-4.4 pool and strata
 def region_matches(f, r):
@@ -548,40 +578,231 @@ def partial_fisher_yates(stream, pool, k):
         pool[i], pool[j] = pool[j], pool[i]
     return pool[:k]
 
-def draw_team(task, key, eid, officers, date):
-    """§5.5 one team -> (log event, state kept for §9.3 replacements)."""
-    d = task["domain"]
-    s, x = task["size"], task["experts"]
-    pool = [o["id"] for o in officers if o["status"] == "active" and o["cert_expires"] >= date
-            and d in o["domains"] and eid not in o["conflicts"]]                    # step 1
-    xs = [o["id"] for o in officers if o["status"] == "active" and o["expert"] == "1"
-          and d in o["domains"] and eid not in o["conflicts"]]                      # step 2
-    if len(pool) < s or len(xs) < x or len(set(pool) | set(xs)) < s + x:          # step 3
-        raise Failed("team (§5.5)", 1, f"task {task['id']}, {eid}: {len(pool)} eligible "
-                     f"officers, {len(xs)} eligible experts, {len(set(pool) | set(xs))} "
-                     f"distinct people; the team needs {s} officers and {x} experts")
-    tkey = team_key(key, eid)
-    stream, in_x, left = Stream(tkey), set(xs), len(xs)                             # step 4
-    drawn, i = [], 0
-    while len(drawn) < s:                                                           # step 5
-        j = i + below(stream, len(pool) - i)
-        pool[i], pool[j] = pool[j], pool[i]
-        c, i = pool[i], i + 1
-        if c in in_x and left <= x:
-            continue  # reserved for the expert places
-        drawn.append(c)
-        left -= c in in_x
-    xprime = [e for e in xs if e not in drawn]                                      # step 6
-    n_x = len(xprime)
-    experts = partial_fisher_yates(stream, xprime, x) if x else []
-    event = {"event": "team", "task": task["id"], "enterprise": eid, "leader": drawn[0],
-             "officers": drawn, "experts": experts, "eligible_officers": len(pool),
-             "eligible_experts": n_x}                                               # step 7
-    return event, {"rest": pool[i:], "tkey": tkey, "experts": experts, "current": list(drawn),
-                   "order": None, "count": 0}
+# ---------------------------------------------------------------- §5.5, §11 team draw
+INF = 1 << 30
 
-def replacement_event(req, teams, line):
-    """§9.3 one replacement, recomputed from the request (task, enterprise, out, reason)."""
+class Net:
+    """A small flow network for the yes/no question of §5.5 step 5 (Edmonds-Karp)."""
+
+    def __init__(self):
+        self.adj, self.to, self.cap = [], [], []
+
+    def node(self):
+        self.adj.append([])
+        return len(self.adj) - 1
+
+    def arc(self, u, v, c):
+        for a, b, cc in ((u, v, c), (v, u, 0)):
+            self.adj[a].append(len(self.to))
+            self.to.append(b)
+            self.cap.append(cc)
+
+    def max_flow(self, s, t):
+        flow = 0
+        while True:
+            parent = {s: None}
+            queue = [s]
+            for u in queue:
+                for a in self.adj[u]:
+                    v = self.to[a]
+                    if v not in parent and self.cap[a] > 0:
+                        parent[v] = a
+                        queue.append(v)
+                if t in parent:
+                    break
+            if t not in parent:
+                return flow
+            v, push = t, INF
+            while parent[v] is not None:
+                a = parent[v]
+                push = min(push, self.cap[a])
+                v = self.to[a ^ 1]
+            v = t
+            while parent[v] is not None:
+                a = parent[v]
+                self.cap[a] -= push
+                self.cap[a ^ 1] += push
+                v = self.to[a ^ 1]
+            flow += push
+
+def lawful_exists(visits, cap, fixed):
+    """§5.5 step 5: does a lawful assignment exist that contains the places in `fixed`
+    ({(visit, group, person): role})? Computed afresh: the fixed places are taken out and the
+    rest must be staffable."""
+    load = {}
+    for (_, _, p) in fixed:
+        load[p] = load.get(p, 0) + 1
+    if any(n > cap for n in load.values()):
+        return False
+    net = Net()
+    s, t = net.node(), net.node()
+    person = {}
+    demand = 0
+    for vi, groups in enumerate(visits):
+        in_visit = {p for (v, _, p) in fixed if v == vi}
+        pair = {}
+        for gi, g in enumerate(groups):
+            offs = [p for (v, gg, p), r in fixed.items() if v == vi and gg == gi and r == "officer"]
+            exps = [p for (v, gg, p), r in fixed.items() if v == vi and gg == gi and r == "expert"]
+            lacking = [d for d in range(len(g["joint"]))
+                       if not any(g["dept"].get(p) == d for p in offs)]
+            open_ = g["size"] - len(offs)
+            if open_ < len(lacking):
+                return False
+            free = net.node()
+            net.arc(free, t, open_ - len(lacking))
+            dnode = {}
+            for d in lacking:
+                dnode[d] = net.node()
+                net.arc(dnode[d], t, 1)
+                net.arc(dnode[d], free, INF)
+            xnode = net.node()
+            net.arc(xnode, t, g["experts"] - len(exps))
+            demand += open_ + g["experts"] - len(exps)
+            targets = []
+            for p in g["P"]:
+                d = g["dept"].get(p)
+                targets.append((p, dnode.get(d, free)))
+            for p in g["X"]:
+                targets.append((p, xnode))
+            for p, node in targets:
+                if p in in_visit:
+                    continue
+                if p not in person:
+                    person[p] = net.node()
+                    net.arc(s, person[p], cap - load.get(p, 0))
+                if p not in pair:
+                    pair[p] = net.node()
+                    net.arc(person[p], pair[p], 1)
+                net.arc(pair[p], node, 1)
+    return net.max_flow(s, t) == demand
+
+def eligible(o, e, task, date, expert, apart):
+    """§5.5 step 2 -> department index (None if not joint) when eligible, else False."""
+    joint = task["joint"]
+    dept = next((i for i, j in enumerate(joint) if j["department"] == o["department"]), None)
+    if o["status"] != "active":
+        return False
+    if expert and o["expert"] != "1":
+        return False
+    if not expert and o["cert_expires"] < date:
+        return False
+    if not expert and joint and dept is None:
+        return False
+    if expert:
+        doms = [task["domain"]] + [j["domain"] for j in joint]
+        if not any(d in o["domains"] for d in doms):
+            return False
+    else:
+        dom = joint[dept]["domain"] if joint else task["domain"]
+        if dom not in o["domains"]:
+            return False
+    if e["id"] in o["conflicts"] or (e["id"], o["id"]) in apart["recusal"]:
+        return False
+    area = task["area"]
+    if (area == "same" and o["region"] != e["region"]) or (
+            area == "different" and o["region"] == e["region"]):
+        return False
+    if o["id"] in apart["rotation"].get(e["id"], ()):
+        return False
+    return None if expert else dept
+
+def staff(plan, drawn, records, officers, apart):
+    """§5.5 all teams -> (team events per task in target order, merges, team states for §11.4,
+    cap)."""
+    date = plan["date"]
+    visits, where, order = [], {}, []
+    for ti, (task, key, _, targets) in enumerate(drawn):
+        for t in targets:
+            e = records[t["id"]]
+            P, X, dept = [], [], {}
+            for o in officers:  # id order
+                d = eligible(o, e, task, date, False, apart)
+                if d is not False:
+                    P.append(o["id"])
+                    if d is not None:
+                        dept[o["id"]] = d
+                if eligible(o, e, task, date, True, apart) is not False:
+                    X.append(o["id"])
+            g = {"task": task, "key": key, "ti": ti, "size": task["size"],
+                 "experts": task["experts"], "joint": task["joint"], "P": P, "X": X,
+                 "dept": dept, "eid": e["id"]}
+            s, x = g["size"], g["experts"]                                  # step 3
+            if (len(P) < s or len(X) < x or len(set(P) | set(X)) < s + x
+                    or any(d not in dept.values() for d in range(len(task["joint"])))):
+                raise Failed("team (§5.5)", 1, f"task {task['id']}, {e['id']}: {len(P)} "
+                             f"eligible officers, {len(X)} experts; the team needs {s} "
+                             f"officers, {x} experts and an officer of each participant")
+            if e["id"] not in where:
+                where[e["id"]] = len(visits)
+                visits.append([])
+            visits[where[e["id"]]].append(g)
+            order.append((ti, t["id"]))
+    for groups in visits:
+        if len(groups) > 1:
+            people = set().union(*[set(g["P"]) | set(g["X"]) for g in groups])
+            if len(people) < sum(g["size"] + g["experts"] for g in groups):
+                raise Failed("team (§5.5)", 1, f"merged visit {groups[0]['eid']}: too few people")
+    places = sum(g["size"] + g["experts"] for gs in visits for g in gs)    # step 4
+    n = len(set().union(set(), *[set(g["P"]) | set(g["X"]) for gs in visits for g in gs])) or 1
+    V = max(len(visits), 1)
+    rule = plan["cap"]
+    if isinstance(rule, int):
+        cap = rule
+    elif rule == "none":
+        cap = V
+    else:
+        c0 = -(-places // n) + (1 if rule == "balanced" else 0)
+        if c0 >= V:
+            cap = c0
+        else:
+            cap = next((c for c in range(c0, V + 1) if lawful_exists(visits, c, {})), V)
+    if not lawful_exists(visits, cap, {}):                                  # step 5
+        raise Failed("team (§5.5)", 1, f"no lawful assignment exists under cap {cap}")
+    fixed, teams, states = {}, {}, {}
+    for vi, groups in enumerate(visits):                                    # step 6
+        stream = Stream(team_key(groups[0]["key"], groups[0]["eid"]))
+        for gi, g in enumerate(groups):
+            pool, chosen, i = list(g["P"]), [], 0
+            while len(chosen) < g["size"]:
+                j = i + below(stream, len(pool) - i)
+                pool[i], pool[j] = pool[j], pool[i]
+                c, i = pool[i], i + 1
+                trial = dict(fixed)
+                trial[(vi, gi, c)] = "officer"
+                if (vi, gi, c) not in fixed and not any(
+                        v == vi and p == c for (v, _, p) in fixed) and lawful_exists(
+                        visits, cap, trial):
+                    fixed = trial
+                    chosen.append(c)
+            xprime = [p for p in g["X"] if p not in chosen]
+            n_x, experts, k = len(xprime), [], 0
+            while len(experts) < g["experts"]:
+                j = k + below(stream, len(xprime) - k)
+                xprime[k], xprime[j] = xprime[j], xprime[k]
+                c, k = xprime[k], k + 1
+                trial = dict(fixed)
+                trial[(vi, gi, c)] = "expert"
+                if not any(v == vi and p == c for (v, _, p) in fixed) and lawful_exists(
+                        visits, cap, trial):
+                    fixed = trial
+                    experts.append(c)
+            task = g["task"]
+            teams[(task["id"], g["eid"])] = {
+                "event": "team", "task": task["id"], "enterprise": g["eid"],
+                "leader": chosen[0], "officers": chosen, "experts": experts,
+                "eligible_officers": len(g["P"]), "eligible_experts": n_x}    # step 7
+            states[(task["id"], g["eid"])] = {
+                "rest": pool[i:], "tkey": team_key(g["key"], g["eid"]), "experts": experts,
+                "current": list(chosen), "order": None, "last": -1, "task": task}
+    merges = [[g["task"]["id"] for g in gs] for gs in visits if len(gs) > 1]
+    merge_of = {gs[0]["eid"]: [g["task"]["id"] for g in gs] for gs in visits if len(gs) > 1}
+    return teams, merge_of, states, cap
+
+def replacement_event(req, teams, line, cap, depts):
+    """§9.3 and §11.4: one replacement, recomputed from the request (task, enterprise, out,
+    reason): the first lawful officer of the team's replacement order after the position the
+    previous replacement in that team took."""
     def fail(msg):
         raise Failed("replacement (§9.3)", line, msg)
     fields = [req.get(k) for k in ("task", "enterprise", "out", "reason")]
@@ -598,12 +819,26 @@ def replacement_event(req, teams, line):
         stream = Stream(sha256(enc_str("dualdraw/v1/replacement-key") + team["tkey"]))
         order = partial_fisher_yates(stream, list(team["rest"]), len(team["rest"]))
         team["order"] = [o for o in order if o not in team["experts"]]
-    m = team["count"]
-    if m >= len(team["order"]):
-        fail(f"the replacement order of {eid} in task {task} is exhausted")
+    load, in_visit = {}, set()
+    for (_, e), t in teams.items():
+        for p in t["current"] + t["experts"]:
+            load[p] = load.get(p, 0) + 1
+            if e == eid:
+                in_visit.add(p)
+    others = [o for o in team["current"] if o != out]
+    joint = [j["department"] for j in team["task"]["joint"]]
+
+    def lawful(n):
+        if n in in_visit or load.get(n, 0) >= cap:
+            return False
+        return all(any(depts.get(o) == d for o in others + [n]) for d in joint)
+    m = next((m for m in range(team["last"] + 1, len(team["order"]))
+              if lawful(team["order"][m])), None)
+    if m is None:
+        fail(f"no lawful officer is left in the replacement order of {eid} in task {task}")
     new = team["order"][m]
     team["current"][team["current"].index(out)] = new
-    team["count"] += 1
+    team["last"] = m
     return {"event": "replacement", "task": task, "enterprise": eid, "out": out, "in": new,
             "reason": reason, "order_position": m}
 
@@ -690,27 +925,46 @@ def draw_targets(plan, enterprises, seed):
         event = {"event": "task", "task": task["id"], "item": task["item"],
                  "domain": task["domain"], "directed": task["directed"],
                  "sample": task["sample"]["log"], "shortfall_rule": task["shortfall"],
-                 "team_rule": {"size": task["size"], "experts": task["experts"]},
+                 "team_rule": team_rule(task),
                  "exclude_inspected_within_days": task["exclude"], "excluded_recent": excluded,
                  "key": key.hex(), "strata": strata}
         out.append((task, key, event, targets))
         # (§7 step 6 ends here; the teams below are step 7)
     return out
 
-def draw_events(enterprises, officers, plan, drawn):
-    """§6.2 the events after the header (and reveal); §5.3-5.5 teams drawn here (§7 step 7).
-    Returns (events, team states for §9.3)."""
-    events, teams = warning_events(enterprises, plan["date"]), {}
+def team_rule(task):
+    """§6.2, §11.2 a task's team_rule."""
+    r = {"size": task["size"], "experts": task["experts"]}
+    if task["area"] != "any":
+        r["area"] = task["area"]
+    if task["joint"]:
+        r["joint"] = [{"department": j["department"], "domain": j["domain"]}
+                      for j in task["joint"]]
+    return r
+
+def draw_events(enterprises, officers, plan, drawn, apart=None):
+    """§6.2 the events after the header (and reveal); §5.3-5.5 and §11 teams drawn here (§7
+    step 7). Returns (events, team states for §9.3, cap)."""
+    apart = apart or {"history": [], "rotation": {}, "recusal": {
+        (r["enterprise"], r["officer"]) for r in plan["recusals"]}}
+    events = warning_events(enterprises, plan["date"])
+    events += [{"event": "history", "head": h} for h in apart["history"]]
+    events += [{"event": "rotation", "enterprise": e, "officers": sorted(os)}
+               for e, os in sorted(apart["rotation"].items(), key=lambda kv: kv[0].encode())]
+    events += [{"event": "recusal", "enterprise": r["enterprise"], "officer": r["officer"],
+                "reason": r["reason"]} for r in plan["recusals"]]
+    records = {e["id"]: e for e in enterprises}
+    teams, merge_of, states, cap = staff(plan, drawn, records, officers, apart)
+    merges = list(merge_of.items())
     for task, key, task_event, targets in drawn:
         events += [task_event] + targets
-        for t in targets:
-            event, teams[(task["id"], t["id"])] = draw_team(task, key, t["id"], officers,
-                                                            plan["date"])
-            events.append(event)
+        events += [{"event": "merge", "enterprise": e, "tasks": ts} for e, ts in merges
+                   if ts[-1] == task["id"]]
+        events += [teams[(task["id"], t["id"])] for t in targets]
     n = sum(len(d[3]) for d in drawn)
     events.append({"event": "footer", "tasks": len(plan["tasks"]), "targets": n, "teams": n,
                    "warnings": sum(e["event"] == "warning" for e in events)})
-    return events, teams
+    return events, states, cap
 
 # ---------------------------------------------------------------- §7 verification
 def check_chain(data):
@@ -771,7 +1025,9 @@ CHECK_NAMES = {"header": "header (§6.2)", "warning": "warnings (§3, §6.2)",
                "task": "task key, pool and strata (§4.3-4.4, §5.1)",
                "target": "tickets and bottom-k (§5.2)", "team": "team draw (§5.3-5.5)",
                "footer": "footer (§6.2)", "reveal": "reveal (§9.2)",
-               "replacement": "replacement (§9.3)"}
+               "replacement": "replacement (§9.3)", "history": "history (§11.2)",
+               "rotation": "rotation (§11.2, §11.4)", "recusal": "recusal (§11.2)",
+               "merge": "merge (§5.5, §11.2)"}
 
 def verify(log_path, plan_path, head_arg=None):
     """§7 steps 1-8. Returns a summary string; raises Failed or BadInput."""
@@ -827,14 +1083,28 @@ def verify(log_path, plan_path, head_arg=None):
                      f"directory gives {digests['targets']}")
     if failure is not None:
         raise Failed("re-run of the target draw (§7.6)", 1, str(failure))
-    teams = {}
+    teams, cap = {}, 0
+    depts = {o["id"]: o["department"] for o in officers}
     if drawn is not None:
-        more, teams = draw_events(enterprises, officers, plan, drawn)
+        # Rotation pairs and their sources as the log records them (§11.2, §11.4).
+        apart = {"history": [], "rotation": {}, "recusal": {(r["enterprise"], r["officer"])
+                                                           for r in plan["recusals"]}}
+        for o in (objs if mode == "operator-seed" else []):  # §11.4: rehearsals only
+            if o.get("event") == "history" and isinstance(o.get("head"), str):
+                apart["history"].append(o["head"])
+            elif o.get("event") == "rotation" and isinstance(o.get("enterprise"), str) \
+                    and isinstance(o.get("officers"), list):
+                apart["rotation"].setdefault(o["enterprise"], set()).update(
+                    x for x in o["officers"] if isinstance(x, str))
+        try:
+            more, teams, cap = draw_events(enterprises, officers, plan, drawn, apart)
+        except Failed as e:
+            raise Failed("re-run of the team draw (§5.5)", 1, str(e)) from None
         events += more
     prev = ZERO64                                                          # step 8
     for i in range(max(len(lines), len(events))):
         if i >= len(events) and seed is not None:  # §9.3 replacement requests after the footer
-            events.append(replacement_event(objs[i], teams, i + 1))
+            events.append(replacement_event(objs[i], teams, i + 1, cap, depts))
         if i >= len(lines) or i >= len(events):
             raise Failed("regenerated log (§7.8)", i + 1, f"log has {len(lines)} lines, the "
                          f"inputs give {len(events)}")
