@@ -459,6 +459,9 @@ pub enum VerifyError {
         /// What the revealed secret hashes to.
         opened: String,
     },
+    /// The log's `history` and `rotation` events are not what the earlier logs give.
+    #[error("history mismatch: {0}")]
+    History(String),
     /// The log claims a spec version this implementation does not know.
     #[error("the log says spec {found:?}; this build verifies {supported:?}")]
     UnsupportedSpec {

@@ -845,8 +845,11 @@ fn rotation_from_history_logs() {
     // `verify --history`: the logged pairs are exactly what the earlier log gives.
     let log2 = dir.path().join("second/draw.log");
     commands::check_history(&log2, &plan, std::slice::from_ref(&log1)).unwrap();
-    assert!(commands::check_history(&log2, &plan, &[]).is_err());
-    assert!(commands::check_history(&log1, &plan, std::slice::from_ref(&log1)).is_err());
+    // A mismatch is a verification failure (exit 1), not an input error.
+    let e = commands::check_history(&log2, &plan, &[]).unwrap_err();
+    assert_eq!(e.exit_code(), 1, "{e}");
+    let e = commands::check_history(&log1, &plan, std::slice::from_ref(&log1)).unwrap_err();
+    assert_eq!(e.exit_code(), 1, "{e}");
     // A history log whose chain is broken is not used.
     let mut bytes = std::fs::read(&log1).unwrap();
     let i = bytes.iter().position(|&b| b == b'T').unwrap();

@@ -486,7 +486,8 @@ pub fn check_history(log_path: &Path, plan_path: &Path, history: &[PathBuf]) -> 
     }
     draw::add_history(&mut given, &earlier)?;
     if logged.history != given.history || logged.rotation != given.rotation {
-        return Err(ErrorKind::History(format!(
+        // The earlier logs are sound but the log disagrees with them: a verification failure.
+        return Err(crate::error::VerifyError::History(format!(
             "the log's history ({} earlier logs, rotation pairs for {} enterprises) is not what the {} given logs give ({} logs, pairs for {} enterprises)",
             logged.history.len(),
             logged.rotation.len(),
