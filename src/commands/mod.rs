@@ -33,7 +33,7 @@ pub enum TargetSource {
     Streamed(PathBuf),
 }
 
-/// Options of [`draw`].
+/// Options of [`draw()`].
 #[derive(Debug, Clone, Default)]
 pub struct DrawOptions {
     /// A seed from the command line; must agree with the plan's seed if both are given.
@@ -49,7 +49,7 @@ pub struct DrawOptions {
     pub history: Vec<PathBuf>,
 }
 
-/// What [`draw`] did.
+/// What [`draw()`] did.
 #[derive(Debug, Clone)]
 pub struct DrawSummary {
     /// The plan.

@@ -17,7 +17,7 @@ use crate::merkle::Hash;
 use crate::output;
 use crate::verify;
 
-/// Options of [`commit`].
+/// Options of [`commit()`].
 #[derive(Debug, Clone)]
 pub struct CommitOptions {
     /// The new folder for the log, the frozen inputs and the secret.
@@ -26,7 +26,7 @@ pub struct CommitOptions {
     pub entropy: EntropySource,
 }
 
-/// What [`commit`] did.
+/// What [`commit()`] did.
 #[derive(Debug, Clone)]
 pub struct CommitSummary {
     /// The folder written.
@@ -121,9 +121,9 @@ pub fn commit(plan_path: &Path, opts: &CommitOptions) -> Result<CommitSummary> {
 /// Options of [`draw_committed`].
 #[derive(Debug, Clone)]
 pub struct RevealOptions {
-    /// The commit log (`DIR/draw.log` written by [`commit`]).
+    /// The commit log (`DIR/draw.log` written by [`commit()`]).
     pub commit_log: PathBuf,
-    /// The secret file written by [`commit`].
+    /// The secret file written by [`commit()`].
     pub secret: PathBuf,
     /// The public entropy, exactly as published.
     pub entropy: String,

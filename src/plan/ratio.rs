@@ -47,7 +47,7 @@ impl FromStr for Ratio {
 
     /// SPEC.md §4.2: trim; an optional `%` (then trim again); digits, optionally `.` and more
     /// digits (digits on both sides of a point: not `.5`, not `5.`); exactly, with at most
-    /// [`MAX_DECIMALS`] digits after the point once a `%` has moved it two places (trailing
+    /// `MAX_DECIMALS` digits after the point once a `%` has moved it two places (trailing
     /// zeros do not count); above 0 and at most 1. Never rounded.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
