@@ -283,7 +283,7 @@ pub fn replacement_order(task_key: &Hash, team: &Team) -> Vec<String> {
     let key: Hash = Sha256::digest(&b).into();
     let mut rest = team.rest.clone();
     let n = rest.len();
-    Stream::new(&key).partial_shuffle(&mut rest, n);
+    Stream::new(&key).fisher_yates_prefix(&mut rest, n);
     rest.into_iter()
         .filter(|o| !team.experts.iter().any(|x| x == o))
         .collect()

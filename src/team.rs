@@ -53,7 +53,7 @@ impl Stream {
 
     /// Partial Fisher–Yates: for `i` in `0..k`, swap `items[i]` with `items[i + below(len - i)]`.
     /// Afterwards `items[..k]` is a uniform random ordered selection. `k` is capped at the length.
-    pub fn partial_shuffle<T>(&mut self, items: &mut [T], k: usize) {
+    pub fn fisher_yates_prefix<T>(&mut self, items: &mut [T], k: usize) {
         let n = items.len();
         for i in 0..k.min(n) {
             let j = i + self.below((n - i) as u64) as usize;
@@ -301,10 +301,10 @@ mod tests {
     }
 
     #[test]
-    fn partial_shuffle_keeps_elements() {
+    fn fisher_yates_prefix_keeps_elements() {
         let mut s = Stream::new(&[2u8; 32]);
         let mut v: Vec<u32> = (0..20).collect();
-        s.partial_shuffle(&mut v, 5);
+        s.fisher_yates_prefix(&mut v, 5);
         let mut w = v.clone();
         w.sort();
         assert_eq!(w, (0..20).collect::<Vec<_>>());

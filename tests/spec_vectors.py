@@ -328,7 +328,7 @@ class Stream:
             if x >= t:
                 return x % n
 
-    def partial_shuffle(self, items, k):
+    def fisher_yates_prefix(self, items, k):
         for i in range(min(k, len(items))):
             j = i + self.below(len(items) - i)
             items[i], items[j] = items[j], items[i]
@@ -406,7 +406,7 @@ def team_draw(tkey, pool, xs, size, experts, trace=None):
     xprime = [x for x in xs if x not in team]
     n_x = len(xprime)
     if experts:
-        s.partial_shuffle(xprime, experts)
+        s.fisher_yates_prefix(xprime, experts)
     if trace is not None:
         trace.extend(s.log)
     return team, xprime[:experts], len(pool), n_x, pool[i:], i, skipped
@@ -429,7 +429,7 @@ def replacement_order(tkey, rest, experts):
     rkey = sha256(str_(REPLACEMENT_KEY_TAG) + tkey)
     s = Stream(rkey)
     rest = list(rest)
-    s.partial_shuffle(rest, len(rest))
+    s.fisher_yates_prefix(rest, len(rest))
     return rkey, [o for o in rest if o not in experts], s.log
 
 
