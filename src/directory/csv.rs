@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use csv::{ReaderBuilder, StringRecord};
 
 use super::fields::{self, parse_list_checked};
+use super::rows::{self, Record, RecordParser, Records};
 use super::{Enterprise, Officer, Officers, Targets, Warning, uscc};
 use crate::error::{ErrorKind, Position, Result};
 
@@ -109,19 +110,31 @@ pub fn target_id_column(file: &Path, header: &csv::ByteRecord) -> Result<usize> 
     Ok(idx[0].unwrap_or(0))
 }
 
-/// One data row with what is needed to report an error in it.
-struct Row<'a> {
-    file: &'a Path,
-    line: u64,
-    header: &'a StringRecord,
-    rec: &'a StringRecord,
+/// The cells of one record, however the reader holds them; `'a` is the text's lifetime.
+pub(crate) trait Cells<'a> {
+    /// Cell `i` as read (untrimmed), if the record has it.
+    fn cell(&self, i: usize) -> Option<&'a str>;
 }
 
-impl Row<'_> {
+impl<'a> Cells<'a> for &'a StringRecord {
+    fn cell(&self, i: usize) -> Option<&'a str> {
+        StringRecord::get(self, i)
+    }
+}
+
+/// One data row with what is needed to report an error in it.
+pub(crate) struct Row<'r, 'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) line: u64,
+    pub(crate) header: &'a StringRecord,
+    pub(crate) rec: &'r dyn Cells<'a>,
+}
+
+impl<'a> Row<'_, 'a> {
     /// The trimmed cell (SPEC.md §3: every field is trimmed of White_Space). Trimming here
     /// rather than with the reader's `Trim::All` avoids copying every record.
-    fn cell(&self, idx: Option<usize>) -> &str {
-        idx.and_then(|i| self.rec.get(i)).unwrap_or("").trim()
+    fn cell(&self, idx: Option<usize>) -> &'a str {
+        idx.and_then(|i| self.rec.cell(i)).unwrap_or("").trim()
     }
 
     /// An error in the cell of column `idx`, whose English name is `field`. The field is named
@@ -152,7 +165,7 @@ impl Row<'_> {
         &self,
         field: &'static str,
         idx: Option<usize>,
-        parse: impl FnOnce(&str) -> std::result::Result<T, &'static str>,
+        parse: impl FnOnce(&'a str) -> std::result::Result<T, &'static str>,
     ) -> Result<T> {
         let s = self.cell(idx);
         parse(s).map_err(|e| self.invalid(field, idx, s, e))
@@ -169,17 +182,39 @@ impl Row<'_> {
         Ok(v)
     }
 
+    /// [`Row::list`] as slices of the cell.
+    fn list_borrowed(
+        &self,
+        field: &'static str,
+        idx: Option<usize>,
+        required: bool,
+    ) -> Result<Vec<&'a str>> {
+        let s = self.cell(idx);
+        let v = fields::parse_list_borrowed(s);
+        if v.iter().any(|x| x.chars().any(char::is_control)) {
+            return Err(self.invalid(field, idx, s, fields::LIST_CONTROL));
+        }
+        if required && v.is_empty() {
+            return Err(self.invalid(field, idx, s, "one or more domains separated by ';'"));
+        }
+        Ok(v)
+    }
+
     /// A required text cell: non-empty, no control characters.
     fn text(&self, field: &'static str, idx: Option<usize>) -> Result<String> {
-        self.parse(field, idx, |s| {
-            if s.is_empty() {
-                Err("a non-empty value")
-            } else if s.chars().any(char::is_control) {
-                Err("text without control characters")
-            } else {
-                Ok(s.to_string())
-            }
-        })
+        self.text_borrowed(field, idx).map(String::from)
+    }
+
+    /// [`Row::text`] as a slice of the cell.
+    fn text_borrowed(&self, field: &'static str, idx: Option<usize>) -> Result<&'a str> {
+        let s = self.cell(idx);
+        if s.is_empty() {
+            Err(self.invalid(field, idx, s, "a non-empty value"))
+        } else if s.chars().any(char::is_control) {
+            Err(self.invalid(field, idx, s, "text without control characters"))
+        } else {
+            Ok(s)
+        }
     }
 
     /// A credit code: a form error is an error, a wrong check character a warning.
@@ -239,7 +274,7 @@ fn read_rows<T, const N: usize>(
     reader: impl Read,
     file: &Path,
     cols: &[Col; N],
-    mut f: impl FnMut(&Row<'_>, &[Option<usize>; N]) -> Result<T>,
+    mut f: impl FnMut(&Row<'_, '_>, &[Option<usize>; N]) -> Result<T>,
     id: impl Fn(&T) -> &str,
 ) -> Result<Vec<T>> {
     let mut rdr = ReaderBuilder::new().from_reader(reader);
@@ -254,11 +289,12 @@ fn read_rows<T, const N: usize>(
             Err(e) => return Err(csv_error(file, e)),
         }
         let line = rec.position().map_or(0, |p| p.line());
+        let cells = &rec;
         let row = Row {
             file,
             line,
             header: &header,
-            rec: &rec,
+            rec: &cells,
         };
         out.push((f(&row, &idx)?, line));
     }
@@ -287,11 +323,21 @@ pub const FUTURE_INSPECTION: &str = "future-inspection";
 /// inspection date. The record is kept as it is; a task that sets
 /// `exclude_inspected_within_days` excludes it (the difference is negative, SPEC.md §4.3).
 fn future_warning(e: &Enterprise, date: NaiveDate, file: &Path, line: u64) -> Option<Warning> {
-    let last = e.last_inspected.filter(|l| *l > date)?;
+    future_warning_of(&e.id, e.last_inspected, date, file, line)
+}
+
+fn future_warning_of(
+    id: &str,
+    last_inspected: Option<NaiveDate>,
+    date: NaiveDate,
+    file: &Path,
+    line: u64,
+) -> Option<Warning> {
+    let last = last_inspected.filter(|l| *l > date)?;
     Some(Warning {
         code: FUTURE_INSPECTION,
         source: "targets",
-        id: e.id.clone(),
+        id: id.to_string(),
         message: format!(
             "last inspected {}, after the inspection date {}; a task with \
              exclude_inspected_within_days excludes it",
@@ -303,36 +349,83 @@ fn future_warning(e: &Enterprise, date: NaiveDate, file: &Path, line: u64) -> Op
     })
 }
 
-/// Parses one target row (columns already mapped). Its warnings are appended in code order
+/// A validated target row whose text fields still borrow the reader's buffer: what the
+/// streaming draw needs of most rows, none of which it keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TargetView<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) region: &'a str,
+    pub(crate) domains: Vec<&'a str>,
+    pub(crate) credit_class: Option<crate::directory::CreditClass>,
+    pub(crate) status: crate::directory::EnterpriseStatus,
+    pub(crate) last_inspected: Option<NaiveDate>,
+}
+
+impl TargetView<'_> {
+    /// The owned record.
+    pub(crate) fn to_enterprise(&self) -> Enterprise {
+        Enterprise {
+            id: self.id.to_string(),
+            name: self.name.to_string(),
+            region: self.region.to_string(),
+            domains: self.domains.iter().map(|d| d.to_string()).collect(),
+            credit_class: self.credit_class,
+            status: self.status,
+            last_inspected: self.last_inspected,
+        }
+    }
+
+    /// Appends the canonical record (SPEC.md §3.1), as [`Enterprise::canonical_bytes`].
+    pub(crate) fn canonical_into(&self, out: &mut Vec<u8>) {
+        crate::directory::canonical_enterprise(
+            out,
+            self.id,
+            self.name,
+            self.region,
+            &self.domains,
+            self.credit_class,
+            self.status,
+            self.last_inspected,
+        );
+    }
+}
+
+/// Validates one target row (columns already mapped). Its warnings are appended in code order
 /// (`future-inspection` before `uscc-check`), so that a directory in id order gives warnings
 /// in (id, code) order. `date`: the plan's inspection date, if known.
-fn parse_target(
-    row: &Row<'_>,
+pub(crate) fn parse_target_view<'a>(
+    row: &Row<'_, 'a>,
     c: &[Option<usize>; 7],
     warnings: &mut Vec<Warning>,
     date: Option<NaiveDate>,
-) -> Result<Enterprise> {
-    let id = row.cell(c[0]).to_string();
+) -> Result<TargetView<'a>> {
+    let id = row.cell(c[0]);
     let mut uscc = Vec::new();
-    row.code("id", c[0], &id, Some(&mut uscc))?;
-    let domains = row.list("domains", c[3], true)?;
+    row.code("id", c[0], id, Some(&mut uscc))?;
+    let domains = row.list_borrowed("domains", c[3], true)?;
+    let name = row.text_borrowed("name", c[1])?;
+    let region = row.parse("region", c[2], |s| fields::check_region(s).map(|()| s))?;
+    let credit_class = row.parse("credit_class", c[4], fields::parse_credit_class)?;
+    let status = row.parse("status", c[5], fields::parse_enterprise_status)?;
     let last = row.cell(c[6]);
-    let e = Enterprise {
-        id,
-        name: row.text("name", c[1])?,
-        region: row.parse("region", c[2], fields::parse_region)?,
-        domains,
-        credit_class: row.parse("credit_class", c[4], fields::parse_credit_class)?,
-        status: row.parse("status", c[5], fields::parse_enterprise_status)?,
-        last_inspected: if last.is_empty() {
-            None
-        } else {
-            Some(row.parse("last_inspected", c[6], fields::parse_date)?)
-        },
+    let last_inspected = if last.is_empty() {
+        None
+    } else {
+        Some(row.parse("last_inspected", c[6], fields::parse_date)?)
     };
-    warnings.extend(date.and_then(|d| future_warning(&e, d, row.file, row.line)));
+    warnings
+        .extend(date.and_then(|d| future_warning_of(id, last_inspected, d, row.file, row.line)));
     warnings.extend(uscc);
-    Ok(e)
+    Ok(TargetView {
+        id,
+        name,
+        region,
+        domains,
+        credit_class,
+        status,
+        last_inspected,
+    })
 }
 
 impl Targets {
@@ -365,44 +458,97 @@ impl Targets {
     }
 }
 
-/// Reads a target directory row by row, in file order, without holding it in memory.
-///
-/// [`read_targets`] collects and sorts; the streaming draw uses this directly.
-pub struct TargetRows<R: Read> {
-    rdr: csv::Reader<R>,
+/// What validating target rows needs: the file, its header and column map, and the plan's
+/// inspection date (for `future-inspection` warnings).
+#[derive(Debug, Clone)]
+pub(crate) struct TargetFormat {
+    pub(crate) file: PathBuf,
     header: StringRecord,
     idx: [Option<usize>; 7],
-    file: PathBuf,
-    rec: StringRecord,
     date: Option<NaiveDate>,
+}
+
+impl TargetFormat {
+    /// Maps the header's columns.
+    pub(crate) fn new(file: &Path, header: StringRecord, date: Option<NaiveDate>) -> Result<Self> {
+        let idx = map_header(file, &header, &TARGET_COLS)?;
+        Ok(TargetFormat {
+            file: file.to_path_buf(),
+            header,
+            idx,
+            date,
+        })
+    }
+
+    /// Validates one record: its length, its UTF-8, then every field (SPEC.md §3.1).
+    pub(crate) fn view<'a>(
+        &'a self,
+        rec: &Record<'a>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<TargetView<'a>> {
+        let line = rec.mark.line;
+        if rec.len() != self.header.len() {
+            return Err(rows::length_error(
+                &self.file,
+                line,
+                rec.len(),
+                self.header.len(),
+            ));
+        }
+        let text = rec
+            .text()
+            .map_err(|(field, at)| rows::utf8_error(&self.file, line, field, at))?;
+        let row = Row {
+            file: &self.file,
+            line,
+            header: &self.header,
+            rec: &text,
+        };
+        parse_target_view(&row, &self.idx, warnings, self.date)
+    }
+}
+
+/// Reads a target directory row by row, in file order, without holding it in memory.
+///
+/// [`read_targets`] collects and sorts; the streaming draw parses chunks of the same bytes on
+/// several threads with the same parser (`csv_core`) and the same validation.
+pub struct TargetRows<R: Read> {
+    reader: R,
+    format: TargetFormat,
+    parser: RecordParser,
+    recs: Records,
+    next: usize,
+    buf: Vec<u8>,
+    eof: bool,
+    fed_eof: bool,
 }
 
 impl<R: Read> TargetRows<R> {
     /// Reads and maps the header row. `file` names the source in errors.
-    pub fn new(reader: R, file: &Path) -> Result<Self> {
-        let mut rdr = ReaderBuilder::new().from_reader(reader);
-        let header = rdr.headers().map_err(|e| csv_error(file, e))?.clone();
-        let idx = map_header(file, &header, &TARGET_COLS)?;
+    pub fn new(mut reader: R, file: &Path) -> Result<Self> {
+        let head = rows::read_header(&mut reader, file)?;
         Ok(TargetRows {
-            rdr,
-            header,
-            idx,
-            file: file.to_path_buf(),
-            rec: StringRecord::new(),
-            date: None,
+            reader,
+            format: TargetFormat::new(file, head.header, None)?,
+            parser: RecordParser::new(head.mark, false),
+            recs: Records::with_capacity(64 * 1024),
+            next: 0,
+            buf: head.rest,
+            eof: head.eof,
+            fed_eof: false,
         })
     }
 
     /// Also warns (`future-inspection`, SPEC.md §6.2) about records last inspected after
     /// `inspection_date`, the plan's inspection date: what a draw needs.
     pub fn with_inspection_date(mut self, inspection_date: NaiveDate) -> Self {
-        self.date = Some(inspection_date);
+        self.format.date = Some(inspection_date);
         self
     }
 
     /// Bytes of input consumed so far.
     pub fn bytes(&self) -> u64 {
-        self.rdr.position().byte()
+        self.parser.next_mark().pos
     }
 
     /// The next record and its 1-based line, or `None` at the end. A pilot code's warning (and,
@@ -411,22 +557,26 @@ impl<R: Read> TargetRows<R> {
         &mut self,
         warnings: &mut Vec<Warning>,
     ) -> Result<Option<(u64, Enterprise)>> {
-        match self.rdr.read_record(&mut self.rec) {
-            Ok(false) => return Ok(None),
-            Ok(true) => {}
-            Err(e) => return Err(csv_error(&self.file, e)),
+        loop {
+            if self.next < self.recs.len() {
+                let rec = self.recs.get(self.next);
+                self.next += 1;
+                let view = self.format.view(&rec, warnings)?;
+                return Ok(Some((rec.mark.line, view.to_enterprise())));
+            }
+            if self.fed_eof {
+                return Ok(None);
+            }
+            self.recs.drain_complete();
+            self.next = 0;
+            if self.buf.is_empty() && !self.eof {
+                self.eof = !rows::fill(&mut self.reader, &mut self.buf, 64 * 1024)
+                    .map_err(|e| rows::io_error(&self.format.file, e))?;
+            }
+            self.parser.feed(&self.buf, self.eof, &mut self.recs);
+            self.fed_eof = self.eof;
+            self.buf.clear();
         }
-        let line = self.rec.position().map_or(0, |p| p.line());
-        let row = Row {
-            file: &self.file,
-            line,
-            header: &self.header,
-            rec: &self.rec,
-        };
-        Ok(Some((
-            line,
-            parse_target(&row, &self.idx, warnings, self.date)?,
-        )))
     }
 }
 

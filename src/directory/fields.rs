@@ -19,14 +19,15 @@ use serde::{Deserialize, Serialize};
 /// ```
 pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
     const EXPECTED: &str = "a date such as 2020-09-30, 2020/9/30 or 2020年9月30日";
-    let parts: Vec<&str> = if let Some(rest) = s.strip_suffix('日') {
-        rest.split(['年', '月']).collect()
+    // Exactly three parts, split without allocating: this runs once per directory row.
+    let parts = if let Some(rest) = s.strip_suffix('日') {
+        three(rest.split(['年', '月']))
     } else if s.contains('-') {
-        s.split('-').collect()
+        three(s.split('-'))
     } else {
-        s.split('/').collect()
+        three(s.split('/'))
     };
-    let [y, m, d] = parts.as_slice() else {
+    let Some([y, m, d]) = parts else {
         return Err(EXPECTED);
     };
     let digits = |p: &str, max_len: usize| {
@@ -47,6 +48,12 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
     }
 }
 
+/// The items of a split when there are exactly three.
+fn three<'a>(mut it: impl Iterator<Item = &'a str>) -> Option<[&'a str; 3]> {
+    let parts = [it.next()?, it.next()?, it.next()?];
+    it.next().is_none().then_some(parts)
+}
+
 /// Parses a yes/no cell: `true`/`false`, `yes`/`no`, `1`/`0`, `y`/`n`, `是`/`否`; empty is no.
 pub fn parse_bool(s: &str) -> Result<bool, &'static str> {
     match s.to_ascii_lowercase().as_str() {
@@ -60,13 +67,23 @@ pub fn parse_bool(s: &str) -> Result<bool, &'static str> {
 ///
 /// Sorting makes the canonical record independent of how the cell was typed.
 pub fn parse_list(s: &str) -> Vec<String> {
-    let mut v: Vec<String> = s
+    parse_list_borrowed(s).into_iter().map(String::from).collect()
+}
+
+/// [`parse_list`] without copying the items: slices of `s`, sorted and deduplicated.
+///
+/// ```
+/// use dualdraw::directory::fields::parse_list_borrowed;
+/// assert_eq!(parse_list_borrowed("电力；无线电、 电力"), ["无线电", "电力"]);
+/// ```
+pub fn parse_list_borrowed(s: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = s
         .split([';', '；', '、', ','])
         .map(str::trim)
         .filter(|x| !x.is_empty())
-        .map(String::from)
         .collect();
-    v.sort();
+    // Byte order, as `String`'s `Ord`: the canonical record depends on it.
+    v.sort_unstable();
     v.dedup();
     v
 }
@@ -76,11 +93,15 @@ pub fn parse_list(s: &str) -> Vec<String> {
 pub fn parse_list_checked(s: &str) -> Result<Vec<String>, &'static str> {
     let v = parse_list(s);
     if v.iter().any(|x| x.chars().any(char::is_control)) {
-        Err("items without control characters (a line break or tab inside an item)")
+        Err(LIST_CONTROL)
     } else {
         Ok(v)
     }
 }
+
+/// What a list item with a control character should have been.
+pub(crate) const LIST_CONTROL: &str =
+    "items without control characters (a line break or tab inside an item)";
 
 /// A supervision domain as a plan names it (task `domain`, `scope.domains` items): non-empty,
 /// without control characters and without leading or trailing white space. Plan domains are
@@ -100,8 +121,13 @@ pub fn check_domain(s: &str) -> Result<(), &'static str> {
 
 /// A 6-digit GB/T 2260 administrative division code.
 pub fn parse_region(s: &str) -> Result<String, &'static str> {
+    check_region(s).map(|()| s.to_string())
+}
+
+/// [`parse_region`] without the copy.
+pub(crate) fn check_region(s: &str) -> Result<(), &'static str> {
     if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(s.to_string())
+        Ok(())
     } else {
         Err("a 6-digit GB/T 2260 division code such as 120116")
     }

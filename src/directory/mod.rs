@@ -7,6 +7,7 @@
 //! digest: it does not change with row order, CSV quoting, header language or a BOM.
 
 mod csv;
+pub(crate) mod rows;
 pub mod fields;
 pub mod uscc;
 
@@ -16,6 +17,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub use self::csv::{TargetRows, read_officers, read_targets, target_id_column};
+pub(crate) use self::csv::{TargetFormat, TargetView};
 pub use fields::{CreditClass, EnterpriseStatus, OfficerStatus};
 
 use crate::merkle::{Hash, TreeBuilder};
@@ -70,10 +72,32 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_list(out: &mut Vec<u8>, items: &[String]) {
+/// Appends the canonical enterprise record of SPEC.md §3.1 (shared by owned and borrowed rows).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn canonical_enterprise<S: AsRef<str>>(
+    out: &mut Vec<u8>,
+    id: &str,
+    name: &str,
+    region: &str,
+    domains: &[S],
+    credit_class: Option<CreditClass>,
+    status: EnterpriseStatus,
+    last_inspected: Option<NaiveDate>,
+) {
+    put_str(out, "dualdraw/v1/enterprise");
+    put_str(out, id);
+    put_str(out, name);
+    put_str(out, region);
+    put_list(out, domains);
+    put_str(out, credit_class.map_or("", CreditClass::as_str));
+    put_str(out, status.as_str());
+    put_date(out, last_inspected);
+}
+
+fn put_list<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
     out.extend_from_slice(&(items.len() as u32).to_be_bytes());
     for i in items {
-        put_str(out, i);
+        put_str(out, i.as_ref());
     }
 }
 
@@ -111,14 +135,16 @@ impl Enterprise {
     /// The canonical encoding of SPEC.md §3.1, the leaf of the directory's Merkle tree.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(256);
-        put_str(&mut out, "dualdraw/v1/enterprise");
-        put_str(&mut out, &self.id);
-        put_str(&mut out, &self.name);
-        put_str(&mut out, &self.region);
-        put_list(&mut out, &self.domains);
-        put_str(&mut out, self.credit_class.map_or("", CreditClass::as_str));
-        put_str(&mut out, self.status.as_str());
-        put_date(&mut out, self.last_inspected);
+        canonical_enterprise(
+            &mut out,
+            &self.id,
+            &self.name,
+            &self.region,
+            &self.domains,
+            self.credit_class,
+            self.status,
+            self.last_inspected,
+        );
         out
     }
 }

@@ -1,0 +1,526 @@
+//! Target rows straight from bytes, in pieces that two cores can parse at once.
+//!
+//! The `csv` crate's reader is sequential. A national directory is parsed faster by cutting
+//! the bytes into chunks at line breaks and parsing the chunks on several threads with
+//! `csv_core`, the state machine under the `csv` crate (same dialect: `,`, `"` with doubled
+//! quotes, CR, LF or CRLF line ends, blank lines skipped, a UTF-8 BOM dropped at the start).
+//!
+//! A chunk boundary is only a guess: a line break outside quotes by counting `"` characters.
+//! A quote inside an unquoted field (`ab"c`, which `csv` reads literally) can fool the count,
+//! so every chunk reports whether its parse ended exactly at its end, on a record boundary.
+//! Since each chunk starts where the previous one ended, a chunk that ended clean proves the
+//! next one started on a real record boundary, where a fresh parser is in the same state as
+//! one that read everything before. A chunk that did not end clean is re-read sequentially
+//! ([`RecordParser`] keeps its state across pieces) until a boundary is found again, so the
+//! records are always exactly those of one sequential parse.
+//!
+//! Line numbers are 1-based and count LF bytes before the record's first byte, so CRLF files
+//! number their lines as editors do.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+use csv::{ByteRecord, StringRecord};
+use csv_core::ReadRecordResult;
+
+use super::csv::Cells;
+use crate::error::{ErrorKind, Position, Result};
+
+/// A place in the input: byte offset and the 1-based line it lies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Mark {
+    pub(crate) pos: u64,
+    pub(crate) line: u64,
+}
+
+impl Mark {
+    /// The start of a file.
+    pub(crate) const START: Mark = Mark { pos: 0, line: 1 };
+
+    fn advance(&mut self, bytes: &[u8]) {
+        self.pos += bytes.len() as u64;
+        self.line += count_lf(bytes);
+    }
+}
+
+fn count_lf(bytes: &[u8]) -> u64 {
+    // A plain loop: the compiler vectorises it, and rows are short.
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// One complete record inside [`Records`].
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    /// Offset of its first field in `out`.
+    start: usize,
+    /// Index of its first field's end in `ends`.
+    first_end: usize,
+    /// Number of fields.
+    fields: usize,
+    /// Where its first byte is.
+    mark: Mark,
+}
+
+/// Complete records: the unescaped bytes of their fields, one after the other.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    out: Vec<u8>,
+    /// Bytes of `out` in use.
+    nout: usize,
+    /// Absolute field ends in `out` (complete records, then the partial one's).
+    ends: Vec<usize>,
+    nend: usize,
+    /// Where the partial record's output and ends begin.
+    cur_start: usize,
+    cur_first_end: usize,
+    recs: Vec<Meta>,
+}
+
+/// The fields of one record, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Record<'a> {
+    bytes: &'a [u8],
+    start: usize,
+    ends: &'a [usize],
+    /// Where the record starts.
+    pub(crate) mark: Mark,
+}
+
+impl Records {
+    /// A buffer sized for about `bytes` of input.
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        Records {
+            out: vec![0; bytes + 64],
+            ends: vec![0; bytes / 16 + 64],
+            ..Default::default()
+        }
+    }
+
+    /// Number of complete records.
+    pub(crate) fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    /// True when no record is complete.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// Complete record `i`.
+    pub(crate) fn get(&self, i: usize) -> Record<'_> {
+        let m = self.recs[i];
+        Record {
+            bytes: &self.out,
+            start: m.start,
+            ends: &self.ends[m.first_end..m.first_end + m.fields],
+            mark: m.mark,
+        }
+    }
+
+    /// Drops the complete records, keeping a partial one (for a reader that reuses the
+    /// buffer).
+    pub(crate) fn drain_complete(&mut self) {
+        let (keep_out, keep_end) = (self.cur_start, self.cur_first_end);
+        self.out.copy_within(keep_out..self.nout, 0);
+        self.nout -= keep_out;
+        for k in keep_end..self.nend {
+            self.ends[k - keep_end] = self.ends[k] - keep_out;
+        }
+        self.nend -= keep_end;
+        self.cur_start = 0;
+        self.cur_first_end = 0;
+        self.recs.clear();
+    }
+}
+
+impl<'a> Record<'a> {
+    /// Number of fields.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let from = if i == 0 { self.start } else { self.ends[i - 1] };
+        from..self.ends[i]
+    }
+
+    /// Field `i` as bytes.
+    pub(crate) fn field(&self, i: usize) -> &'a [u8] {
+        &self.bytes[self.range(i)]
+    }
+
+    /// The record as text, if every field is UTF-8; otherwise the (0-based) field and the
+    /// byte offset inside it where the invalid sequence starts.
+    pub(crate) fn text(&self) -> std::result::Result<Text<'a>, (usize, usize)> {
+        let end = self.ends.last().copied().unwrap_or(self.start);
+        match std::str::from_utf8(&self.bytes[self.start..end]) {
+            // Valid as a whole; each field is too when every boundary falls between characters.
+            Ok(s) if self.ends.iter().all(|&e| s.is_char_boundary(e - self.start)) => Ok(Text {
+                text: s,
+                start: self.start,
+                ends: self.ends,
+            }),
+            _ => {
+                for i in 0..self.len() {
+                    if let Err(e) = std::str::from_utf8(self.field(i)) {
+                        return Err((i, e.valid_up_to()));
+                    }
+                }
+                Err((0, 0))
+            }
+        }
+    }
+}
+
+/// A record known to be UTF-8, field by field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Text<'a> {
+    text: &'a str,
+    start: usize,
+    ends: &'a [usize],
+}
+
+impl<'a> Cells<'a> for Text<'a> {
+    fn cell(&self, i: usize) -> Option<&'a str> {
+        let to = *self.ends.get(i)? - self.start;
+        let from = if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] - self.start
+        };
+        Some(&self.text[from..to])
+    }
+}
+
+/// An incremental CSV record parser that keeps its place across pieces of input.
+pub(crate) struct RecordParser {
+    core: csv_core::Reader,
+    /// Between records (where blank lines are skipped).
+    at_boundary: bool,
+    /// Where the next input byte is.
+    next: Mark,
+    /// Where the record being read began.
+    current: Mark,
+    /// At the start of the file, where a UTF-8 BOM is dropped.
+    file_start: bool,
+    /// `csv_core` drops a BOM only on its first call, which is therefore given one byte: a
+    /// BOM-like field in mid-file stays as it is, and the file's BOM is dropped by us.
+    called: bool,
+    done: bool,
+}
+
+impl RecordParser {
+    /// A parser at `at`, which must be a record boundary; `file_start`: the start of the file,
+    /// where a UTF-8 BOM is dropped.
+    pub(crate) fn new(at: Mark, file_start: bool) -> Self {
+        RecordParser {
+            core: csv_core::Reader::new(),
+            at_boundary: true,
+            next: at,
+            current: at,
+            file_start,
+            called: false,
+            done: false,
+        }
+    }
+
+    /// True when everything fed so far ended with a complete record.
+    pub(crate) fn at_boundary(&self) -> bool {
+        self.at_boundary
+    }
+
+    /// Where the incomplete record began (meaningful when not [`at_boundary`](Self::at_boundary)).
+    pub(crate) fn pending(&self) -> Mark {
+        self.current
+    }
+
+    /// Where the next byte fed is.
+    pub(crate) fn next_mark(&self) -> Mark {
+        self.next
+    }
+
+    /// Parses all of `input`, appending complete records to `sink`; with `eof`, also the last
+    /// record without a line end.
+    pub(crate) fn feed(&mut self, mut input: &[u8], eof: bool, sink: &mut Records) {
+        if self.file_start && !input.is_empty() {
+            // As csv_core does on its first call (the csv crate's first read holds the BOM).
+            if let Some(rest) = input.strip_prefix(b"\xef\xbb\xbf") {
+                self.next.pos += 3;
+                input = rest;
+            }
+            self.file_start = false;
+        }
+        while !self.done {
+            if self.at_boundary {
+                // csv_core skips blank lines too; skipping them here gives the record's line.
+                let skip = input
+                    .iter()
+                    .position(|&b| b != b'\n' && b != b'\r')
+                    .unwrap_or(input.len());
+                self.next.advance(&input[..skip]);
+                input = &input[skip..];
+                if input.is_empty() && !eof {
+                    return;
+                }
+                self.current = self.next;
+                self.at_boundary = false;
+            }
+            let take = if self.called {
+                input.len()
+            } else {
+                input.len().min(1)
+            };
+            self.called = true;
+            if sink.out.len() - sink.nout < take + 1 {
+                let n = (sink.out.len() * 2).max(sink.nout + take + 64);
+                sink.out.resize(n, 0);
+            }
+            if sink.ends.len() - sink.nend < 2 {
+                let n = (sink.ends.len() * 2).max(64);
+                sink.ends.resize(n, 0);
+            }
+            let (res, nin, nout, nend) = self.core.read_record(
+                &input[..take],
+                &mut sink.out[sink.nout..],
+                &mut sink.ends[sink.nend..],
+            );
+            // csv_core gives ends relative to the record's first output byte.
+            for e in &mut sink.ends[sink.nend..sink.nend + nend] {
+                *e += sink.cur_start;
+            }
+            self.next.advance(&input[..nin]);
+            input = &input[nin..];
+            sink.nout += nout;
+            sink.nend += nend;
+            match res {
+                ReadRecordResult::InputEmpty if input.is_empty() && !eof => return,
+                ReadRecordResult::InputEmpty
+                | ReadRecordResult::OutputFull
+                | ReadRecordResult::OutputEndsFull => {}
+                ReadRecordResult::Record => {
+                    sink.recs.push(Meta {
+                        start: sink.cur_start,
+                        first_end: sink.cur_first_end,
+                        fields: sink.nend - sink.cur_first_end,
+                        mark: self.current,
+                    });
+                    sink.cur_start = sink.nout;
+                    sink.cur_first_end = sink.nend;
+                    self.at_boundary = true;
+                }
+                ReadRecordResult::End => {
+                    self.at_boundary = true;
+                    self.done = true;
+                }
+            }
+        }
+    }
+}
+
+/// The header row of a target directory, read by the same parser as the rows.
+pub(crate) struct HeaderRead {
+    /// The header cells.
+    pub(crate) header: StringRecord,
+    /// Bytes read past the header (the start of the first data record or blank lines).
+    pub(crate) rest: Vec<u8>,
+    /// Where `rest` starts.
+    pub(crate) mark: Mark,
+    /// True when the input ended.
+    pub(crate) eof: bool,
+}
+
+/// Reads into `buf` until it holds `want` more bytes or the input ends; returns false at the end.
+pub(crate) fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    let start = buf.len();
+    buf.resize(start + want, 0);
+    let mut n = start;
+    while n < start + want {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => {
+                buf.truncate(n);
+                return Ok(false);
+            }
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(n);
+                return Err(e);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// An I/O error while reading `file`.
+pub(crate) fn io_error(file: &Path, e: io::Error) -> crate::Error {
+    ErrorKind::Io {
+        path: file.to_path_buf(),
+        source: e,
+    }
+    .into()
+}
+
+/// The error for a record that is not UTF-8.
+pub(crate) fn utf8_error(file: &Path, line: u64, field: usize, at: usize) -> crate::Error {
+    ErrorKind::Csv {
+        pos: Position::file(file).at_line(Some(line)),
+        message: format!(
+            "invalid utf-8 in field {} near byte index {at}; the file must be UTF-8 (convert \
+             GBK/GB18030 exports, e.g. `iconv -f GB18030 -t UTF-8`)",
+            field + 1
+        ),
+    }
+    .into()
+}
+
+/// The error for a record whose number of fields differs from the header's.
+pub(crate) fn length_error(file: &Path, line: u64, found: usize, header: usize) -> crate::Error {
+    ErrorKind::Csv {
+        pos: Position::file(file).at_line(Some(line)),
+        message: format!(
+            "found record with {found} fields, but the previous record has {header} fields"
+        ),
+    }
+    .into()
+}
+
+/// Reads the header row from the start of a file. An empty file gives an empty header.
+pub(crate) fn read_header(reader: &mut impl Read, file: &Path) -> Result<HeaderRead> {
+    let mut parser = RecordParser::new(Mark::START, true);
+    let mut recs = Records::with_capacity(4096);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let eof = !fill(reader, &mut buf, 64 * 1024).map_err(|e| io_error(file, e))?;
+        // Fed line by line, so that the parse stops at the header's end: the rest belongs to
+        // the data chunks.
+        let mut fed = 0;
+        while fed < buf.len() && recs.is_empty() {
+            let end = memchr::memchr2(b'\n', b'\r', &buf[fed..]).map_or(buf.len(), |k| fed + k + 1);
+            parser.feed(&buf[fed..end], false, &mut recs);
+            fed = end;
+        }
+        if recs.is_empty() && eof {
+            parser.feed(&[], true, &mut recs);
+        }
+        if !recs.is_empty() {
+            let rec = recs.get(0);
+            let header = match rec.text() {
+                Ok(_) => StringRecord::from_byte_record(ByteRecord::from(
+                    (0..rec.len()).map(|i| rec.field(i)).collect::<Vec<_>>(),
+                ))
+                .unwrap_or_default(),
+                Err((field, at)) => return Err(utf8_error(file, rec.mark.line, field, at)),
+            };
+            return Ok(HeaderRead {
+                header,
+                rest: buf[fed..].to_vec(),
+                mark: parser.next_mark(),
+                eof,
+            });
+        }
+        if eof {
+            return Ok(HeaderRead {
+                header: StringRecord::new(),
+                rest: Vec::new(),
+                mark: parser.next_mark(),
+                eof,
+            });
+        }
+    }
+}
+
+/// Piece of the input handed to one parser.
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    /// Where it starts.
+    pub(crate) mark: Mark,
+    /// Its bytes.
+    pub(crate) bytes: Vec<u8>,
+    /// The input ends with it.
+    pub(crate) last: bool,
+}
+
+/// Cuts input into chunks of about `target` bytes at line breaks outside quotes (a guess the
+/// parsers check, see the module documentation).
+pub(crate) struct Splitter<R> {
+    reader: R,
+    buf: Vec<u8>,
+    mark: Mark,
+    scanned: usize,
+    in_quotes: bool,
+    eof: bool,
+    done: bool,
+    target: usize,
+}
+
+impl<R: Read> Splitter<R> {
+    /// A splitter over `reader`, whose bytes `rest` (already read) start at `mark`.
+    pub(crate) fn new(reader: R, rest: Vec<u8>, mark: Mark, eof: bool, target: usize) -> Self {
+        Splitter {
+            reader,
+            buf: rest,
+            mark,
+            scanned: 0,
+            in_quotes: false,
+            eof,
+            done: false,
+            target: target.max(1),
+        }
+    }
+
+    /// Bytes handed out so far.
+    pub(crate) fn position(&self) -> u64 {
+        self.mark.pos
+    }
+
+    /// The next chunk, or `None` after the last.
+    pub(crate) fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            if let Some(cut) = self.scan() {
+                let rest = self.buf.split_off(cut);
+                let bytes = std::mem::replace(&mut self.buf, rest);
+                let mark = self.mark;
+                self.mark.advance(&bytes);
+                self.scanned = 0;
+                return Ok(Some(Chunk {
+                    mark,
+                    bytes,
+                    last: false,
+                }));
+            }
+            if self.eof {
+                self.done = true;
+                let bytes = std::mem::take(&mut self.buf);
+                let mark = self.mark;
+                self.mark.advance(&bytes);
+                return Ok(Some(Chunk {
+                    mark,
+                    bytes,
+                    last: true,
+                }));
+            }
+            let want = self.target.max(64 * 1024);
+            self.eof = !fill(&mut self.reader, &mut self.buf, want)?;
+        }
+    }
+
+    /// The first cut at or after `target` bytes: just after a LF outside quotes.
+    fn scan(&mut self) -> Option<usize> {
+        let from = self.scanned;
+        for k in memchr::memchr2_iter(b'"', b'\n', &self.buf[from..]) {
+            let at = from + k;
+            if self.buf[at] == b'"' {
+                self.in_quotes = !self.in_quotes;
+            } else if !self.in_quotes && at + 1 >= self.target {
+                self.scanned = 0;
+                return Some(at + 1);
+            }
+        }
+        self.scanned = self.buf.len();
+        None
+    }
+}
