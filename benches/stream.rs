@@ -79,6 +79,20 @@ fn bench(c: &mut Criterion) {
             black_box(r.digest)
         })
     });
+    g.bench_function("streaming_draw_one_thread", |b| {
+        b.iter(|| {
+            let r = dualdraw::stream::select_stream_with(
+                data.as_slice(),
+                "t.csv".as_ref(),
+                &plan,
+                "bench-seed",
+                &mut |_| {},
+                false,
+            )
+            .expect("draw");
+            black_box(r.digest)
+        })
+    });
     g.finish();
 }
 

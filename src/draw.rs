@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use sha2::{Digest as _, Sha256};
 
 use crate::assign::{self, Role};
-use crate::directory::{CreditClass, Enterprise, Officers, Targets};
+use crate::directory::{CreditClass, Enterprise, EnterpriseStatus, Officers, Targets};
 use crate::error::{ErrorKind, Result};
 use crate::merkle::Hash;
 use crate::plan::{AreaRule, CapRule, Plan, Sample, Shortfall, Task};
@@ -70,8 +70,8 @@ pub struct TaskPool<'a> {
     pub members: Vec<(Stratum, &'a Enterprise)>,
 }
 
-fn recently_inspected(e: &Enterprise, date: NaiveDate, days: Option<u32>) -> bool {
-    match (days, e.last_inspected) {
+fn recently_inspected(last_inspected: Option<NaiveDate>, date: NaiveDate, days: Option<u32>) -> bool {
+    match (days, last_inspected) {
         (Some(n), Some(last)) => (date - last).num_days() < i64::from(n),
         _ => false,
     }
@@ -90,13 +90,38 @@ pub enum Eligibility {
 
 /// Decides one enterprise's place in one task's pool (SPEC.md §4.3).
 pub fn eligibility(plan: &Plan, task: &Task, e: &Enterprise) -> Eligibility {
-    if !task.scope.contains(e) {
+    eligibility_of(
+        plan,
+        task,
+        &e.region,
+        &e.domains,
+        e.status,
+        e.credit_class,
+        e.last_inspected,
+    )
+}
+
+/// [`eligibility`] on the fields it reads, for a row whose text is still borrowed.
+pub(crate) fn eligibility_of<S: AsRef<str>>(
+    plan: &Plan,
+    task: &Task,
+    region: &str,
+    domains: &[S],
+    status: EnterpriseStatus,
+    credit_class: Option<CreditClass>,
+    last_inspected: Option<NaiveDate>,
+) -> Eligibility {
+    if !task.scope.contains_parts(region, domains, status) {
         Eligibility::OutOfScope
-    } else if recently_inspected(e, plan.inspection_date, task.exclude_inspected_within_days) {
+    } else if recently_inspected(
+        last_inspected,
+        plan.inspection_date,
+        task.exclude_inspected_within_days,
+    ) {
         Eligibility::Recent
     } else {
         Eligibility::Eligible(match task.sample {
-            Sample::ByClass(_) => Stratum::Class(e.credit_class),
+            Sample::ByClass(_) => Stratum::Class(credit_class),
             _ => Stratum::All,
         })
     }

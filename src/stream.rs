@@ -8,15 +8,24 @@
 //! bottom-k is taken, after checking that all of it lies below `T(N)` (which proves no
 //! discarded candidate could have been drawn). The directory's Merkle head is built in the same
 //! pass, and order and uniqueness of ids are checked between neighbours.
+//!
+//! Both cores work: the input is cut into chunks (see `directory::rows`), worker threads parse
+//! and validate each chunk's rows, hash their Merkle leaves and their tickets, and the calling
+//! thread takes the chunks in input order, checks the id order, builds the tree and keeps the
+//! candidates. Most rows are never copied out of the chunk's buffer; a row becomes an owned
+//! record only when it enters a keeper. The result is a function of the records alone: the
+//! sequential path runs the same code on one thread and gives the same bytes (tested).
 
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use crate::directory::{Digest, Enterprise, TargetRows, Warning};
+use crate::directory::rows::{self, Chunk, Mark, RecordParser, Records, Splitter};
+use crate::directory::{Digest, Enterprise, TargetFormat, Warning};
 use crate::draw::{self, Drawn, Eligibility, Selection, Stratum, StratumResult};
 use crate::error::{ErrorKind, Result};
-use crate::merkle::TreeBuilder;
+use crate::merkle::{Hash, TreeBuilder, leaf_hash};
 use crate::plan::{Plan, Ratio, Sample};
 use crate::seed;
 use crate::target::{Ticket, TicketHasher};
@@ -65,12 +74,19 @@ enum Keeper {
     None,
 }
 
+/// One stratum of a task: its eligible count and what it keeps.
+struct StratumState {
+    stratum: Stratum,
+    count: u64,
+    keeper: Keeper,
+}
+
 struct TaskState {
     key: crate::merkle::Hash,
     hasher: TicketHasher,
     excluded_recent: u64,
-    counts: BTreeMap<Stratum, u64>,
-    keep: BTreeMap<Stratum, Keeper>,
+    /// At most six strata (all, or A–D and none): a short list beats a map here.
+    strata: Vec<StratumState>,
 }
 
 fn ratio_f64(r: Ratio) -> f64 {
@@ -89,6 +105,14 @@ impl TaskState {
             (Sample::ByClass(_), Stratum::All) => Keeper::None,
         }
     }
+}
+
+/// Where a row stands in one task, as computed by the thread that parsed it.
+#[derive(Debug, Clone, Copy)]
+enum Hit {
+    Out,
+    Recent,
+    In(Stratum, Ticket),
 }
 
 /// Draws the targets of every task while a directory streams past, row by row.
@@ -120,7 +144,9 @@ pub struct StreamSelector<'a> {
     plan: &'a Plan,
     tasks: Vec<TaskState>,
     tree: TreeBuilder,
-    last: Option<(String, u64)>,
+    /// The previous id and its line (empty before the first row).
+    last_id: String,
+    last_line: u64,
     file: PathBuf,
 }
 
@@ -138,8 +164,7 @@ impl<'a> StreamSelector<'a> {
                     key,
                     hasher: TicketHasher::new(&key),
                     excluded_recent: 0,
-                    counts: BTreeMap::new(),
-                    keep: BTreeMap::new(),
+                    strata: Vec::new(),
                 }
             })
             .collect();
@@ -147,7 +172,8 @@ impl<'a> StreamSelector<'a> {
             plan,
             tasks,
             tree: TreeBuilder::new(),
-            last: None,
+            last_id: String::new(),
+            last_line: 0,
             file: file.to_path_buf(),
         })
     }
@@ -155,72 +181,104 @@ impl<'a> StreamSelector<'a> {
     /// Feeds the next record (from `line` of the file). Records must come in strictly
     /// increasing id order.
     pub fn push(&mut self, line: u64, e: Enterprise) -> Result<()> {
-        if let Some((prev, prev_line)) = &self.last {
-            if e.id <= *prev {
-                return Err(if e.id == *prev {
-                    ErrorKind::DuplicateId {
-                        file: self.file.clone(),
-                        id: e.id,
-                        first_line: *prev_line,
-                        line,
-                    }
-                } else {
-                    ErrorKind::Unsorted {
-                        file: self.file.clone(),
-                        line,
-                        id: e.id,
-                        previous: prev.clone(),
-                    }
+        let hits: Vec<Hit> = self
+            .plan
+            .tasks
+            .iter()
+            .zip(&self.tasks)
+            .map(|(task, st)| hit(self.plan, task, &st.hasher, &EnterpriseFields::of(&e)))
+            .collect();
+        let leaf = leaf_hash(&e.canonical_bytes());
+        let id = e.id.clone();
+        self.push_parts(&id, line, leaf, &hits, &mut || Ok(e.clone()))
+    }
+
+    /// Feeds a row given by its id, line, leaf hash and standing in each task; `record` gives
+    /// the owned record when a keeper takes it.
+    fn push_parts(
+        &mut self,
+        id: &str,
+        line: u64,
+        leaf: Hash,
+        hits: &[Hit],
+        record: &mut dyn FnMut() -> Result<Enterprise>,
+    ) -> Result<()> {
+        if self.tree.len() > 0 && id <= self.last_id.as_str() {
+            return Err(if id == self.last_id {
+                ErrorKind::DuplicateId {
+                    file: self.file.clone(),
+                    id: id.to_string(),
+                    first_line: self.last_line,
+                    line,
                 }
-                .into());
+            } else {
+                ErrorKind::Unsorted {
+                    file: self.file.clone(),
+                    line,
+                    id: id.to_string(),
+                    previous: self.last_id.clone(),
+                }
             }
+            .into());
         }
-        self.tree.push(&e.canonical_bytes());
-        for (task, st) in self.plan.tasks.iter().zip(&mut self.tasks) {
-            let s = match draw::eligibility(self.plan, task, &e) {
-                Eligibility::OutOfScope => continue,
-                Eligibility::Recent => {
+        self.tree.push_leaf_hash(leaf);
+        // The record is built at most once per row, however many keepers take it.
+        let mut owned: Option<Enterprise> = None;
+        let mut get = |owned: &mut Option<Enterprise>| -> Result<Enterprise> {
+            if owned.is_none() {
+                *owned = Some(record()?);
+            }
+            Ok(owned.clone().unwrap_or_else(|| unreachable_record()))
+        };
+        for ((task, st), h) in self.plan.tasks.iter().zip(&mut self.tasks).zip(hits) {
+            let (s, ticket) = match *h {
+                Hit::Out => continue,
+                Hit::Recent => {
                     st.excluded_recent += 1;
                     continue;
                 }
-                Eligibility::Eligible(s) => s,
+                Hit::In(s, t) => (s, t),
             };
-            let n = st.counts.entry(s).or_default();
-            *n += 1;
-            let n = *n;
-            let keeper = st
-                .keep
-                .entry(s)
-                .or_insert_with(|| TaskState::keeper(&task.sample, s));
-            match keeper {
+            let k = match st.strata.iter().position(|x| x.stratum == s) {
+                Some(k) => k,
+                None => {
+                    st.strata.push(StratumState {
+                        stratum: s,
+                        count: 0,
+                        keeper: TaskState::keeper(&task.sample, s),
+                    });
+                    st.strata.len() - 1
+                }
+            };
+            let ss = &mut st.strata[k];
+            ss.count += 1;
+            let n = ss.count;
+            match &mut ss.keeper {
                 Keeper::None => {}
                 Keeper::Count(k, heap) => {
                     if *k == 0 {
                         continue;
                     }
-                    let ticket = st.hasher.ticket(&e.id);
-                    if heap.len() < *k {
+                    let enters = heap.len() < *k
+                        || heap
+                            .peek()
+                            .is_some_and(|top| (ticket, id) < (top.ticket, top.e.id.as_str()));
+                    if enters {
+                        if heap.len() >= *k {
+                            heap.pop();
+                        }
                         heap.push(Cand {
                             ticket,
-                            e: e.clone(),
+                            e: get(&mut owned)?,
                         });
-                    } else if let Some(top) = heap.peek() {
-                        if (ticket, &e.id) < (top.ticket, &top.e.id) {
-                            heap.pop();
-                            heap.push(Cand {
-                                ticket,
-                                e: e.clone(),
-                            });
-                        }
                     }
                 }
                 Keeper::Ratio(r, cands) => {
-                    let ticket = st.hasher.ticket(&e.id);
                     let b = bound(*r, n);
                     if b.is_none_or(|b| prefix(&ticket) < b) {
                         cands.push(Cand {
                             ticket,
-                            e: e.clone(),
+                            e: get(&mut owned)?,
                         });
                         // Prune now and then; the bound only shrinks, so nothing pruned could
                         // come back.
@@ -233,7 +291,9 @@ impl<'a> StreamSelector<'a> {
                 }
             }
         }
-        self.last = Some((e.id, line));
+        self.last_id.clear();
+        self.last_id.push_str(id);
+        self.last_line = line;
         Ok(())
     }
 
@@ -246,8 +306,13 @@ impl<'a> StreamSelector<'a> {
         };
         let mut out = Vec::new();
         for (task, st) in self.plan.tasks.iter().zip(self.tasks) {
-            let sizes = draw::strata_sizes(task, &st.counts)?;
-            let mut keep = st.keep;
+            let mut counts = BTreeMap::new();
+            let mut keep = BTreeMap::new();
+            for ss in st.strata {
+                counts.insert(ss.stratum, ss.count);
+                keep.insert(ss.stratum, ss.keeper);
+            }
+            let sizes = draw::strata_sizes(task, &counts)?;
             let mut strata = Vec::new();
             let mut drawn = Vec::new();
             for sp in sizes {
@@ -299,6 +364,65 @@ impl<'a> StreamSelector<'a> {
             });
         }
         Ok((out, digest))
+    }
+}
+
+/// Never called: `get` fills the record before cloning it.
+#[cold]
+fn unreachable_record() -> Enterprise {
+    Enterprise {
+        id: String::new(),
+        name: String::new(),
+        region: String::new(),
+        domains: Vec::new(),
+        credit_class: None,
+        status: crate::directory::EnterpriseStatus::Active,
+        last_inspected: None,
+    }
+}
+
+/// The fields eligibility reads, from an owned or a borrowed row.
+struct EnterpriseFields<'a, S> {
+    id: &'a str,
+    region: &'a str,
+    domains: &'a [S],
+    status: crate::directory::EnterpriseStatus,
+    credit_class: Option<crate::directory::CreditClass>,
+    last_inspected: Option<chrono::NaiveDate>,
+}
+
+impl<'a> EnterpriseFields<'a, String> {
+    fn of(e: &'a Enterprise) -> Self {
+        EnterpriseFields {
+            id: &e.id,
+            region: &e.region,
+            domains: &e.domains,
+            status: e.status,
+            credit_class: e.credit_class,
+            last_inspected: e.last_inspected,
+        }
+    }
+}
+
+/// Where a row stands in a task, with its ticket when eligible.
+fn hit<S: AsRef<str>>(
+    plan: &Plan,
+    task: &crate::plan::Task,
+    hasher: &TicketHasher,
+    e: &EnterpriseFields<'_, S>,
+) -> Hit {
+    match draw::eligibility_of(
+        plan,
+        task,
+        e.region,
+        e.domains,
+        e.status,
+        e.credit_class,
+        e.last_inspected,
+    ) {
+        Eligibility::OutOfScope => Hit::Out,
+        Eligibility::Recent => Hit::Recent,
+        Eligibility::Eligible(s) => Hit::In(s, hasher.ticket(e.id)),
     }
 }
 
@@ -354,8 +478,8 @@ impl Progress {
     }
 }
 
-/// Streams a target directory (sorted by id) through a [`StreamSelector`], parsing on a second
-/// thread when the machine has one. `progress` is called every 65,536 rows and once at the end.
+/// Streams a target directory (sorted by id) through a [`StreamSelector`], parsing on every
+/// core the machine has. `progress` is called about every 65,536 rows and once at the end.
 ///
 /// The result is a function of the records alone: [`select_stream_with`] with `parallel` false
 /// gives the same bytes (tested).
@@ -370,33 +494,175 @@ pub fn select_stream(
     select_stream_with(reader, file, plan, seed, progress, parallel)
 }
 
-/// Rows parsed by the reading thread, handed over in batches to amortise the channel.
-struct Batch {
-    rows: Vec<(u64, Enterprise)>,
+/// Bytes per chunk: large enough that handing a chunk between threads costs nothing, small
+/// enough that a few chunks in flight stay within a few MiB.
+const CHUNK: usize = 256 * 1024;
+
+/// What the parsing threads need: the row format, the plan and each task's ticket hasher.
+struct Ctx<'p> {
+    format: TargetFormat,
+    plan: &'p Plan,
+    hashers: Vec<TicketHasher>,
+}
+
+/// One parsed row: its id, Merkle leaf and index in its [`Records`].
+struct RowOut {
+    id: [u8; 18],
+    leaf: Hash,
+    rec: u32,
+}
+
+/// Rows of a run of records, parsed, validated and hashed.
+#[derive(Default)]
+struct Part {
+    rows: Vec<RowOut>,
+    /// `rows.len() × tasks` standings, row by row.
+    hits: Vec<Hit>,
     warnings: Vec<Warning>,
+    /// The first error, after the rows before it.
+    error: Option<crate::Error>,
+}
+
+/// A chunk after a worker's pass.
+struct ChunkOut {
+    chunk: Chunk,
+    recs: Records,
+    part: Part,
+    /// Set when the chunk did not end on a record boundary: where the unfinished record began.
+    unfinished: Option<Mark>,
+}
+
+impl Ctx<'_> {
+    /// Validates and hashes records `from..` of `recs` into a [`Part`], stopping at the first
+    /// error.
+    fn process(&self, recs: &Records, from: usize) -> Part {
+        let tasks = self.plan.tasks.len();
+        let n = recs.len().saturating_sub(from);
+        let mut part = Part {
+            rows: Vec::with_capacity(n),
+            hits: Vec::with_capacity(n * tasks),
+            ..Part::default()
+        };
+        let mut canon = Vec::with_capacity(256);
+        let whole = recs.whole_text();
+        for i in from..recs.len() {
+            let rec = recs.get(i);
+            let v = match self.format.view_in(&rec, whole, &mut part.warnings) {
+                Ok(v) => v,
+                Err(e) => {
+                    part.error = Some(e);
+                    break;
+                }
+            };
+            canon.clear();
+            v.canonical_into(&mut canon);
+            let fields = EnterpriseFields {
+                id: v.id,
+                region: v.region,
+                domains: &v.domains,
+                status: v.status,
+                credit_class: v.credit_class,
+                last_inspected: v.last_inspected,
+            };
+            for (task, h) in self.plan.tasks.iter().zip(&self.hashers) {
+                part.hits.push(hit(self.plan, task, h, &fields));
+            }
+            let mut id = [0u8; 18];
+            // A valid code is 18 ASCII characters (directory::uscc).
+            id.copy_from_slice(&v.id.as_bytes()[..18]);
+            part.rows.push(RowOut {
+                id,
+                leaf: leaf_hash(&canon),
+                rec: i as u32,
+            });
+        }
+        part
+    }
+
+    /// A worker's pass over one chunk.
+    fn chunk(&self, chunk: Chunk) -> ChunkOut {
+        let mut parser = RecordParser::new(chunk.mark, false);
+        let mut recs = Records::with_capacity(chunk.bytes.len());
+        parser.feed(&chunk.bytes, chunk.last, &mut recs);
+        let unfinished = (!parser.at_boundary()).then(|| parser.pending());
+        let part = self.process(&recs, 0);
+        ChunkOut {
+            chunk,
+            recs,
+            part,
+            unfinished,
+        }
+    }
+}
+
+/// The calling thread's side: takes chunks in input order.
+struct Merger<'a, 'p> {
+    ctx: &'a Ctx<'p>,
+    sel: StreamSelector<'p>,
+    warnings: Vec<Warning>,
+    /// Reading sequentially since a chunk did not end on a record boundary.
+    resync: Option<(RecordParser, Records)>,
+    rows: u64,
     bytes: u64,
 }
 
-const BATCH: usize = 2048;
-
-fn read_batch<R: Read>(rows: &mut TargetRows<R>) -> Result<Option<Batch>> {
-    let mut b = Batch {
-        rows: Vec::with_capacity(BATCH),
-        warnings: Vec::new(),
-        bytes: 0,
-    };
-    while b.rows.len() < BATCH {
-        match rows.next_record(&mut b.warnings)? {
-            Some(r) => b.rows.push(r),
-            None => break,
+impl Merger<'_, '_> {
+    fn merge(&mut self, recs: &Records, part: Part) -> Result<()> {
+        let tasks = self.ctx.plan.tasks.len();
+        let mut scratch = Vec::new();
+        for (k, row) in part.rows.iter().enumerate() {
+            let rec = recs.get(row.rec as usize);
+            // Rows are validated: the id is ASCII.
+            let id = std::str::from_utf8(&row.id).unwrap_or_default();
+            let ctx = self.ctx;
+            self.sel.push_parts(
+                id,
+                rec.mark.line,
+                row.leaf,
+                &part.hits[k * tasks..(k + 1) * tasks],
+                &mut || {
+                    scratch.clear();
+                    Ok(ctx.format.view(&rec, &mut scratch)?.to_enterprise())
+                },
+            )?;
+        }
+        self.rows += part.rows.len() as u64;
+        self.warnings.extend(part.warnings);
+        match part.error {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
-    b.bytes = rows.bytes();
-    Ok((!b.rows.is_empty()).then_some(b))
+
+    /// Takes the next chunk in input order.
+    fn take(&mut self, out: ChunkOut) -> Result<()> {
+        self.bytes = out.chunk.mark.pos + out.chunk.bytes.len() as u64;
+        if let Some((mut parser, mut recs)) = self.resync.take() {
+            // This chunk's own parse started at a guessed place: read its bytes on.
+            parser.feed(&out.chunk.bytes, out.chunk.last, &mut recs);
+            let part = self.ctx.process(&recs, 0);
+            self.merge(&recs, part)?;
+            recs.drain_complete();
+            if !parser.at_boundary() {
+                self.resync = Some((parser, recs));
+            }
+            return Ok(());
+        }
+        self.merge(&out.recs, out.part)?;
+        if let Some(mark) = out.unfinished {
+            let mut parser = RecordParser::new(mark, false);
+            let mut recs = Records::with_capacity(64 * 1024);
+            let from = (mark.pos - out.chunk.mark.pos) as usize;
+            parser.feed(&out.chunk.bytes[from..], false, &mut recs);
+            self.resync = Some((parser, recs));
+        }
+        Ok(())
+    }
 }
 
-/// [`select_stream`] with the choice of threads explicit: with `parallel`, one thread parses
-/// and validates rows while the caller's thread hashes and selects them, in the same order.
+/// [`select_stream`] with the choice of threads explicit: with `parallel`, one thread reads
+/// and cuts the input, one worker per core parses, validates and hashes chunks, and the
+/// caller's thread takes them in input order.
 pub fn select_stream_with(
     reader: impl Read + Send,
     file: &Path,
@@ -405,56 +671,114 @@ pub fn select_stream_with(
     progress: &mut dyn FnMut(Progress),
     parallel: bool,
 ) -> Result<Streamed> {
-    let mut rows = TargetRows::new(reader, file)?.with_inspection_date(plan.inspection_date);
-    let mut sel = StreamSelector::new(plan, seed, file)?;
-    let mut warnings = Vec::new();
-    let mut n = 0u64;
-    let mut bytes = 0u64;
-    let mut consume = |b: Batch, warnings: &mut Vec<Warning>| -> Result<()> {
-        let before = n;
-        bytes = b.bytes;
-        for (line, e) in b.rows {
-            sel.push(line, e)?;
-            n += 1;
-        }
-        warnings.extend(b.warnings);
-        if before / 65_536 != n / 65_536 {
+    select_stream_chunked(reader, file, plan, seed, progress, parallel, CHUNK)
+}
+
+/// [`select_stream_with`] with the chunk size explicit (tests use tiny chunks to put chunk
+/// boundaries everywhere).
+#[doc(hidden)]
+pub fn select_stream_chunked(
+    mut reader: impl Read + Send,
+    file: &Path,
+    plan: &Plan,
+    seed: &str,
+    progress: &mut dyn FnMut(Progress),
+    parallel: bool,
+    chunk_bytes: usize,
+) -> Result<Streamed> {
+    let head = rows::read_header(&mut reader, file)?;
+    let format = TargetFormat::new(file, head.header, Some(plan.inspection_date))?;
+    let sel = StreamSelector::new(plan, seed, file)?;
+    let ctx = Ctx {
+        format,
+        plan,
+        hashers: sel.tasks.iter().map(|t| t.hasher.clone()).collect(),
+    };
+    let mut splitter = Splitter::new(reader, head.rest, head.mark, head.eof, chunk_bytes);
+    let mut m = Merger {
+        ctx: &ctx,
+        sel,
+        warnings: Vec::new(),
+        resync: None,
+        rows: 0,
+        bytes: 0,
+    };
+    let mut take = |m: &mut Merger<'_, '_>, out: ChunkOut| -> Result<bool> {
+        let before = m.rows;
+        let last = out.chunk.last;
+        m.take(out)?;
+        if before / 65_536 != m.rows / 65_536 {
             progress(Progress {
-                rows: n,
-                bytes: b.bytes,
+                rows: m.rows,
+                bytes: m.bytes,
             });
         }
-        Ok(())
+        Ok(last)
     };
+    let io = |e| rows::io_error(file, e);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     if parallel {
         std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(8);
-            scope.spawn(move || {
-                loop {
-                    let b = read_batch(&mut rows).transpose();
-                    let stop = !matches!(b, Some(Ok(_)));
-                    // A closed channel means the consumer failed; its error is the one reported.
-                    if let Some(b) = b {
-                        if tx.send(b).is_err() {
+            // Chunk i goes to worker i mod W and comes back on that worker's channel, so the
+            // results are taken in input order with no reordering buffer.
+            let mut jobs: Vec<SyncSender<Result<Chunk>>> = Vec::new();
+            let mut results: Vec<Receiver<Result<ChunkOut>>> = Vec::new();
+            for _ in 0..workers {
+                let (job_tx, job_rx) = sync_channel::<Result<Chunk>>(2);
+                let (res_tx, res_rx) = sync_channel::<Result<ChunkOut>>(2);
+                jobs.push(job_tx);
+                results.push(res_rx);
+                let ctx = &ctx;
+                scope.spawn(move || {
+                    for job in job_rx {
+                        // A closed channel means the caller stopped; its error is the one
+                        // reported.
+                        if res_tx.send(job.map(|c| ctx.chunk(c))).is_err() {
                             break;
                         }
                     }
-                    if stop {
+                });
+            }
+            let splitter = &mut splitter;
+            scope.spawn(move || {
+                for i in 0.. {
+                    let (chunk, stop) = match splitter.next_chunk() {
+                        Ok(Some(c)) => {
+                            let last = c.last;
+                            (Ok(c), last)
+                        }
+                        Ok(None) => break,
+                        Err(e) => (Err(io(e)), true),
+                    };
+                    if jobs[i % workers].send(chunk).is_err() || stop {
                         break;
                     }
                 }
             });
-            for b in rx {
-                consume(b?, &mut warnings)?;
+            for i in 0.. {
+                match results[i % workers].recv() {
+                    Ok(out) => {
+                        if take(&mut m, out?)? {
+                            break;
+                        }
+                    }
+                    // Every sender is gone before the last chunk: only a worker's panic does
+                    // that, and the scope re-raises it.
+                    Err(_) => break,
+                }
             }
             Ok(())
         })?;
     } else {
-        while let Some(b) = read_batch(&mut rows)? {
-            consume(b, &mut warnings)?;
+        while let Some(chunk) = splitter.next_chunk().map_err(io)? {
+            if take(&mut m, ctx.chunk(chunk))? {
+                break;
+            }
         }
     }
-    let (selections, digest) = sel.finish()?;
+    let bytes = m.bytes;
+    let warnings = m.warnings;
+    let (selections, digest) = m.sel.finish()?;
     progress(Progress {
         rows: digest.count,
         bytes,

@@ -188,10 +188,10 @@ impl<'a> Row<'_, 'a> {
         field: &'static str,
         idx: Option<usize>,
         required: bool,
-    ) -> Result<Vec<&'a str>> {
+    ) -> Result<fields::Items<'a>> {
         let s = self.cell(idx);
         let v = fields::parse_list_borrowed(s);
-        if v.iter().any(|x| x.chars().any(char::is_control)) {
+        if v.iter().any(|x| fields::has_control(x)) {
             return Err(self.invalid(field, idx, s, fields::LIST_CONTROL));
         }
         if required && v.is_empty() {
@@ -210,7 +210,7 @@ impl<'a> Row<'_, 'a> {
         let s = self.cell(idx);
         if s.is_empty() {
             Err(self.invalid(field, idx, s, "a non-empty value"))
-        } else if s.chars().any(char::is_control) {
+        } else if fields::has_control(s) {
             Err(self.invalid(field, idx, s, "text without control characters"))
         } else {
             Ok(s)
@@ -356,7 +356,7 @@ pub(crate) struct TargetView<'a> {
     pub(crate) id: &'a str,
     pub(crate) name: &'a str,
     pub(crate) region: &'a str,
-    pub(crate) domains: Vec<&'a str>,
+    pub(crate) domains: fields::Items<'a>,
     pub(crate) credit_class: Option<crate::directory::CreditClass>,
     pub(crate) status: crate::directory::EnterpriseStatus,
     pub(crate) last_inspected: Option<NaiveDate>,
@@ -486,6 +486,17 @@ impl TargetFormat {
         rec: &Record<'a>,
         warnings: &mut Vec<Warning>,
     ) -> Result<TargetView<'a>> {
+        self.view_in(rec, None, warnings)
+    }
+
+    /// [`TargetFormat::view`] given the buffer's whole text when it is known to be UTF-8
+    /// ([`Records::whole_text`]).
+    pub(crate) fn view_in<'a>(
+        &'a self,
+        rec: &Record<'a>,
+        whole: Option<&'a str>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<TargetView<'a>> {
         let line = rec.mark.line;
         if rec.len() != self.header.len() {
             return Err(rows::length_error(
@@ -495,9 +506,12 @@ impl TargetFormat {
                 self.header.len(),
             ));
         }
-        let text = rec
-            .text()
-            .map_err(|(field, at)| rows::utf8_error(&self.file, line, field, at))?;
+        let text = match whole.and_then(|w| rec.text_in(w)) {
+            Some(t) => t,
+            None => rec
+                .text()
+                .map_err(|(field, at)| rows::utf8_error(&self.file, line, field, at))?,
+        };
         let row = Row {
             file: &self.file,
             line,

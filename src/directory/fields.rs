@@ -70,14 +70,17 @@ pub fn parse_list(s: &str) -> Vec<String> {
     parse_list_borrowed(s).into_iter().map(String::from).collect()
 }
 
+/// List items borrowed from their cell; a directory cell rarely holds more than four.
+pub type Items<'a> = smallvec::SmallVec<[&'a str; 4]>;
+
 /// [`parse_list`] without copying the items: slices of `s`, sorted and deduplicated.
 ///
 /// ```
 /// use dualdraw::directory::fields::parse_list_borrowed;
-/// assert_eq!(parse_list_borrowed("电力；无线电、 电力"), ["无线电", "电力"]);
+/// assert_eq!(parse_list_borrowed("电力；无线电、 电力").as_slice(), ["无线电", "电力"]);
 /// ```
-pub fn parse_list_borrowed(s: &str) -> Vec<&str> {
-    let mut v: Vec<&str> = s
+pub fn parse_list_borrowed(s: &str) -> Items<'_> {
+    let mut v: Items<'_> = s
         .split([';', '；', '、', ','])
         .map(str::trim)
         .filter(|x| !x.is_empty())
@@ -86,6 +89,16 @@ pub fn parse_list_borrowed(s: &str) -> Vec<&str> {
     v.sort_unstable();
     v.dedup();
     v
+}
+
+/// True when `s` holds a control character (`char::is_control`: U+0000–U+001F, U+007F,
+/// U+0080–U+009F). The bytes are looked at first: most text has none of the bytes that
+/// could start one.
+pub(crate) fn has_control(s: &str) -> bool {
+    // A fold without early exit, so that the byte test is vectorised.
+    s.bytes()
+        .fold(false, |acc, b| acc | (b < 0x20) | (b == 0x7f) | (b == 0xc2))
+        && s.chars().any(char::is_control)
 }
 
 /// Splits a list cell as [`parse_list`] does and rejects an item holding a control character
@@ -162,15 +175,20 @@ impl CreditClass {
 /// A cell of only `级`/`类` names no letter and is an error.
 pub fn parse_credit_class(s: &str) -> Result<Option<CreditClass>, &'static str> {
     let t = s.trim_end_matches(['级', '类']);
-    match t.to_ascii_uppercase().as_str() {
-        "" if s.is_empty() => Ok(None),
-        "A" => Ok(Some(CreditClass::A)),
-        "B" => Ok(Some(CreditClass::B)),
-        "C" => Ok(Some(CreditClass::C)),
-        "D" => Ok(Some(CreditClass::D)),
-        _ => Err("a credit class A, B, C or D (or empty)"),
+    match t.as_bytes() {
+        [] if s.is_empty() => Ok(None),
+        [b] => match b.to_ascii_uppercase() {
+            b'A' => Ok(Some(CreditClass::A)),
+            b'B' => Ok(Some(CreditClass::B)),
+            b'C' => Ok(Some(CreditClass::C)),
+            b'D' => Ok(Some(CreditClass::D)),
+            _ => Err(CLASS_EXPECTED),
+        },
+        _ => Err(CLASS_EXPECTED),
     }
 }
+
+const CLASS_EXPECTED: &str = "a credit class A, B, C or D (or empty)";
 
 /// Registration status of an enterprise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -197,13 +215,16 @@ impl EnterpriseStatus {
 
 /// Parses an enterprise status in English or Chinese.
 pub fn parse_enterprise_status(s: &str) -> Result<EnterpriseStatus, &'static str> {
-    match s.to_ascii_lowercase().as_str() {
-        "active" | "存续" | "在业" | "开业" | "正常" => Ok(EnterpriseStatus::Active),
-        "abnormal" | "经营异常" | "异常" | "严重违法失信" => {
-            Ok(EnterpriseStatus::Abnormal)
-        }
-        "closed" | "注销" | "吊销" | "撤销" | "停业" => Ok(EnterpriseStatus::Closed),
-        _ => Err("active/存续, abnormal/经营异常 or closed/注销"),
+    // English words in any ASCII case, Chinese exactly (ASCII case folding leaves it as is).
+    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(s));
+    if is(&["active", "存续", "在业", "开业", "正常"]) {
+        Ok(EnterpriseStatus::Active)
+    } else if is(&["abnormal", "经营异常", "异常", "严重违法失信"]) {
+        Ok(EnterpriseStatus::Abnormal)
+    } else if is(&["closed", "注销", "吊销", "撤销", "停业"]) {
+        Ok(EnterpriseStatus::Closed)
+    } else {
+        Err("active/存续, abnormal/经营异常 or closed/注销")
     }
 }
 

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub use self::csv::{TargetRows, read_officers, read_targets, target_id_column};
-pub(crate) use self::csv::{TargetFormat, TargetView};
+pub(crate) use self::csv::TargetFormat;
 pub use fields::{CreditClass, EnterpriseStatus, OfficerStatus};
 
 use crate::merkle::{Hash, TreeBuilder};

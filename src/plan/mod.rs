@@ -194,14 +194,27 @@ pub struct Scope {
 impl Scope {
     /// True when the enterprise is inside this scope.
     pub fn contains(&self, e: &Enterprise) -> bool {
+        self.contains_parts(&e.region, &e.domains, e.status)
+    }
+
+    /// [`Scope::contains`] on the fields it reads, owned or borrowed.
+    pub(crate) fn contains_parts<S: AsRef<str>>(
+        &self,
+        region: &str,
+        domains: &[S],
+        status: EnterpriseStatus,
+    ) -> bool {
         let region_ok =
-            self.regions.is_empty() || self.regions.iter().any(|r| region_matches(r, &e.region));
-        let domain_ok =
-            self.domains.is_empty() || self.domains.iter().any(|d| e.domains.contains(d));
+            self.regions.is_empty() || self.regions.iter().any(|r| region_matches(r, region));
+        let domain_ok = self.domains.is_empty()
+            || self
+                .domains
+                .iter()
+                .any(|d| domains.iter().any(|x| x.as_ref() == d));
         let status_ok = if self.statuses.is_empty() {
-            e.status != EnterpriseStatus::Closed
+            status != EnterpriseStatus::Closed
         } else {
-            self.statuses.contains(&e.status)
+            self.statuses.contains(&status)
         };
         region_ok && domain_ok && status_ok
     }
