@@ -203,7 +203,7 @@ impl<'a> StreamSelector<'a> {
         hits: &[Hit],
         record: &mut dyn FnMut() -> Result<Enterprise>,
     ) -> Result<()> {
-        if self.tree.len() > 0 && id <= self.last_id.as_str() {
+        if !self.tree.is_empty() && id <= self.last_id.as_str() {
             return Err(if id == self.last_id {
                 ErrorKind::DuplicateId {
                     file: self.file.clone(),
@@ -225,10 +225,14 @@ impl<'a> StreamSelector<'a> {
         // The record is built at most once per row, however many keepers take it.
         let mut owned: Option<Enterprise> = None;
         let mut get = |owned: &mut Option<Enterprise>| -> Result<Enterprise> {
-            if owned.is_none() {
-                *owned = Some(record()?);
+            match owned {
+                Some(e) => Ok(e.clone()),
+                None => {
+                    let e = record()?;
+                    *owned = Some(e.clone());
+                    Ok(e)
+                }
             }
-            Ok(owned.clone().unwrap_or_else(|| unreachable_record()))
         };
         for ((task, st), h) in self.plan.tasks.iter().zip(&mut self.tasks).zip(hits) {
             let (s, ticket) = match *h {
@@ -364,20 +368,6 @@ impl<'a> StreamSelector<'a> {
             });
         }
         Ok((out, digest))
-    }
-}
-
-/// Never called: `get` fills the record before cloning it.
-#[cold]
-fn unreachable_record() -> Enterprise {
-    Enterprise {
-        id: String::new(),
-        name: String::new(),
-        region: String::new(),
-        domains: Vec::new(),
-        credit_class: None,
-        status: crate::directory::EnterpriseStatus::Active,
-        last_inspected: None,
     }
 }
 

@@ -67,7 +67,10 @@ pub fn parse_bool(s: &str) -> Result<bool, &'static str> {
 ///
 /// Sorting makes the canonical record independent of how the cell was typed.
 pub fn parse_list(s: &str) -> Vec<String> {
-    parse_list_borrowed(s).into_iter().map(String::from).collect()
+    parse_list_borrowed(s)
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 /// List items borrowed from their cell; a directory cell rarely holds more than four.

@@ -7,8 +7,8 @@
 //! digest: it does not change with row order, CSV quoting, header language or a BOM.
 
 mod csv;
-pub(crate) mod rows;
 pub mod fields;
+pub(crate) mod rows;
 pub mod uscc;
 
 use std::path::PathBuf;
@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-pub use self::csv::{TargetRows, read_officers, read_targets, target_id_column};
 pub(crate) use self::csv::TargetFormat;
+pub use self::csv::{TargetRows, read_officers, read_targets, target_id_column};
 pub use fields::{CreditClass, EnterpriseStatus, OfficerStatus};
 
 use crate::merkle::{Hash, TreeBuilder};

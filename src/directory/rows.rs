@@ -161,11 +161,18 @@ impl<'a> Record<'a> {
         let end = self.ends.last().copied().unwrap_or(self.start);
         match std::str::from_utf8(&self.bytes[self.start..end]) {
             // Valid as a whole; each field is too when every boundary falls between characters.
-            Ok(s) if self.ends.iter().all(|&e| s.is_char_boundary(e - self.start)) => Ok(Text {
-                text: s,
-                start: self.start,
-                ends: self.ends,
-            }),
+            Ok(s)
+                if self
+                    .ends
+                    .iter()
+                    .all(|&e| s.is_char_boundary(e - self.start)) =>
+            {
+                Ok(Text {
+                    text: s,
+                    start: self.start,
+                    ends: self.ends,
+                })
+            }
             _ => {
                 for i in 0..self.len() {
                     if let Err(e) = std::str::from_utf8(self.field(i)) {
@@ -274,6 +281,10 @@ impl RecordParser {
             self.file_start = false;
         }
         while !self.done {
+            // csv_core reads empty input as the end of the file.
+            if input.is_empty() && !eof {
+                return;
+            }
             if self.at_boundary {
                 // csv_core skips blank lines too; skipping them here gives the record's line.
                 let skip = input
@@ -551,5 +562,186 @@ impl<R: Read> Splitter<R> {
         }
         self.scanned = self.buf.len();
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Records as the csv crate reads them (no header, any lengths): the reference.
+    fn reference(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut out = Vec::new();
+        let mut rec = csv::ByteRecord::new();
+        while rdr.read_byte_record(&mut rec).unwrap() {
+            out.push(rec.iter().map(<[u8]>::to_vec).collect());
+        }
+        out
+    }
+
+    fn fields(recs: &Records) -> Vec<Vec<Vec<u8>>> {
+        (0..recs.len())
+            .map(|i| {
+                let r = recs.get(i);
+                (0..r.len()).map(|k| r.field(k).to_vec()).collect()
+            })
+            .collect()
+    }
+
+    /// Our parser fed in pieces cut at `cuts`.
+    fn pieces(bytes: &[u8], cuts: &[usize]) -> (Vec<Vec<Vec<u8>>>, Vec<Mark>) {
+        let mut p = RecordParser::new(Mark::START, true);
+        let mut recs = Records::with_capacity(16);
+        let mut at = 0;
+        // The file's first piece holds its first three bytes (as every reader here ensures),
+        // so that a BOM is seen whole.
+        let mut cuts: Vec<usize> = cuts
+            .iter()
+            .map(|c| (c % (bytes.len() + 1)).max(3.min(bytes.len())))
+            .collect();
+        cuts.sort_unstable();
+        for c in cuts {
+            p.feed(&bytes[at..c.max(at)], false, &mut recs);
+            at = c.max(at);
+        }
+        p.feed(&bytes[at..], true, &mut recs);
+        let marks = (0..recs.len()).map(|i| recs.get(i).mark).collect();
+        (fields(&recs), marks)
+    }
+
+    /// Splitter chunks, each parsed by a fresh parser, re-read sequentially from the first
+    /// chunk that does not end on a boundary: what the streaming draw does.
+    fn chunked(bytes: &[u8], target: usize) -> (Vec<Vec<Vec<u8>>>, Vec<Mark>) {
+        let mut p = RecordParser::new(Mark::START, true);
+        let mut head = Records::with_capacity(16);
+        // The first record stands in for the header.
+        let mut first = 0;
+        while head.is_empty() && first < bytes.len() {
+            let step = if first == 0 && bytes.starts_with(b"\xef\xbb\xbf") {
+                3
+            } else {
+                1
+            };
+            p.feed(&bytes[first..first + step], false, &mut head);
+            first += step;
+        }
+        if head.is_empty() {
+            p.feed(&[], true, &mut head);
+        }
+        let mut out = fields(&head);
+        let mut marks: Vec<Mark> = (0..head.len()).map(|i| head.get(i).mark).collect();
+        let mut s = Splitter::new(&bytes[first..], Vec::new(), p.next_mark(), false, target);
+        let mut resync: Option<(RecordParser, Records)> = None;
+        while let Some(c) = s.next_chunk().unwrap() {
+            if let Some((mut rp, mut recs)) = resync.take() {
+                rp.feed(&c.bytes, c.last, &mut recs);
+                out.extend(fields(&recs));
+                marks.extend((0..recs.len()).map(|i| recs.get(i).mark));
+                recs.drain_complete();
+                if !rp.at_boundary() {
+                    resync = Some((rp, recs));
+                }
+                continue;
+            }
+            let mut cp = RecordParser::new(c.mark, false);
+            let mut recs = Records::with_capacity(c.bytes.len());
+            cp.feed(&c.bytes, c.last, &mut recs);
+            out.extend(fields(&recs));
+            marks.extend((0..recs.len()).map(|i| recs.get(i).mark));
+            if !cp.at_boundary() {
+                let m = cp.pending();
+                let mut rp = RecordParser::new(m, false);
+                let mut rest = Records::with_capacity(16);
+                rp.feed(&c.bytes[(m.pos - c.mark.pos) as usize..], false, &mut rest);
+                resync = Some((rp, rest));
+            }
+        }
+        (out, marks)
+    }
+
+    /// Where each record starts, by a plain scan of the reference's positions.
+    fn reference_marks(bytes: &[u8]) -> Vec<Mark> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut out = Vec::new();
+        let mut rec = csv::ByteRecord::new();
+        while rdr.read_byte_record(&mut rec).unwrap() {
+            // csv's position is where the record's read began (before blank lines): skip them.
+            let mut pos = rec.position().unwrap().byte() as usize;
+            if pos == 0 && bytes.starts_with(b"\xef\xbb\xbf") {
+                pos = 3;
+            }
+            while pos < bytes.len() && (bytes[pos] == b'\n' || bytes[pos] == b'\r') {
+                pos += 1;
+            }
+            let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u64;
+            out.push(Mark {
+                pos: pos as u64,
+                line,
+            });
+        }
+        out
+    }
+
+    fn csvish() -> impl Strategy<Value = Vec<u8>> {
+        let atom = prop_oneof![
+            Just(b"a".to_vec()),
+            Just("甲".as_bytes().to_vec()),
+            Just(b"\"".to_vec()),
+            Just(b"\"\"".to_vec()),
+            Just(b",".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\r".to_vec()),
+            Just(b" ".to_vec()),
+            Just(b"\xef\xbb\xbf".to_vec()),
+            Just(b"\xff".to_vec()),
+        ];
+        prop::collection::vec(atom, 0..80).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(600))]
+        /// Any bytes at all, cut anywhere: the same records as the csv crate, at the places
+        /// where they start.
+        #[test]
+        fn same_records_as_csv_crate(
+            bytes in csvish(),
+            cuts in prop::collection::vec(0usize..200, 0..6),
+            target in 1usize..40,
+        ) {
+            let want = reference(&bytes);
+            let want_marks = reference_marks(&bytes);
+            let (got, marks) = pieces(&bytes, &cuts);
+            prop_assert_eq!(&got, &want);
+            prop_assert_eq!(&marks, &want_marks);
+            let (got, marks) = chunked(&bytes, target);
+            prop_assert_eq!(&got, &want);
+            prop_assert_eq!(&marks, &want_marks);
+        }
+    }
+
+    #[test]
+    fn a_quote_inside_an_unquoted_field_fools_the_cut_and_is_caught() {
+        // `b"c` is literal; the quoted field after it holds a line break, which the quote
+        // count takes for a record end.
+        let bytes = b"h\na,b\"c\nd,\"e\nf\"\ng,h\n";
+        let mut s = Splitter::new(&bytes[2..], Vec::new(), Mark { pos: 2, line: 2 }, false, 1);
+        let mut unfinished = 0;
+        while let Some(c) = s.next_chunk().unwrap() {
+            let mut p = RecordParser::new(c.mark, false);
+            let mut recs = Records::with_capacity(16);
+            p.feed(&c.bytes, c.last, &mut recs);
+            unfinished += usize::from(!p.at_boundary());
+        }
+        assert!(unfinished > 0, "the test must exercise the re-read");
+        assert_eq!(chunked(bytes, 1).0, reference(bytes));
     }
 }
