@@ -25,7 +25,7 @@ use crate::directory::rows::{self, Chunk, Mark, RecordParser, Records, Splitter}
 use crate::directory::{Digest, Enterprise, TargetFormat, Warning};
 use crate::draw::{self, Drawn, Eligibility, Selection, Stratum, StratumResult};
 use crate::error::{ErrorKind, Result};
-use crate::merkle::{Hash, TreeBuilder, leaf_hash};
+use crate::merkle::{Hash, TreeBuilder, leaf_hash, leaf_hash_in};
 use crate::plan::{Plan, Ratio, Sample};
 use crate::seed;
 use crate::target::{Ticket, TicketHasher};
@@ -493,6 +493,30 @@ struct Ctx<'p> {
     format: TargetFormat,
     plan: &'p Plan,
     hashers: Vec<TicketHasher>,
+    /// Buffers handed back by the caller's thread: reusing them spares every chunk the page
+    /// faults of fresh memory.
+    spare: Pool<Records>,
+    parts: Pool<Part>,
+    bytes: Pool<Vec<u8>>,
+}
+
+/// Buffers for reuse, shared by the threads.
+struct Pool<T>(std::sync::Mutex<Vec<T>>);
+
+impl<T> Pool<T> {
+    fn new() -> Self {
+        Pool(std::sync::Mutex::new(Vec::new()))
+    }
+
+    fn get(&self) -> Option<T> {
+        self.0.lock().ok()?.pop()
+    }
+
+    fn put(&self, t: T) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(t);
+        }
+    }
 }
 
 /// One parsed row: its id, Merkle leaf and index in its [`Records`].
@@ -528,11 +552,13 @@ impl Ctx<'_> {
     fn process(&self, recs: &Records, from: usize) -> Part {
         let tasks = self.plan.tasks.len();
         let n = recs.len().saturating_sub(from);
-        let mut part = Part {
-            rows: Vec::with_capacity(n),
-            hits: Vec::with_capacity(n * tasks),
-            ..Part::default()
-        };
+        let mut part = self.parts.get().unwrap_or_default();
+        part.rows.clear();
+        part.hits.clear();
+        part.warnings.clear();
+        part.error = None;
+        part.rows.reserve(n);
+        part.hits.reserve(n * tasks);
         let mut canon = Vec::with_capacity(256);
         let whole = recs.whole_text();
         for i in from..recs.len() {
@@ -545,6 +571,7 @@ impl Ctx<'_> {
                 }
             };
             canon.clear();
+            canon.push(0);
             v.canonical_into(&mut canon);
             let fields = EnterpriseFields {
                 id: v.id,
@@ -562,7 +589,7 @@ impl Ctx<'_> {
             id.copy_from_slice(&v.id.as_bytes()[..18]);
             part.rows.push(RowOut {
                 id,
-                leaf: leaf_hash(&canon),
+                leaf: leaf_hash_in(&mut canon),
                 rec: i as u32,
             });
         }
@@ -572,7 +599,13 @@ impl Ctx<'_> {
     /// A worker's pass over one chunk.
     fn chunk(&self, chunk: Chunk) -> ChunkOut {
         let mut parser = RecordParser::new(chunk.mark, false);
-        let mut recs = Records::with_capacity(chunk.bytes.len());
+        let mut recs = match self.spare.get() {
+            Some(mut r) => {
+                r.clear();
+                r
+            }
+            None => Records::with_capacity(chunk.bytes.len()),
+        };
         parser.feed(&chunk.bytes, chunk.last, &mut recs);
         let unfinished = (!parser.at_boundary()).then(|| parser.pending());
         let part = self.process(&recs, 0);
@@ -597,7 +630,7 @@ struct Merger<'a, 'p> {
 }
 
 impl Merger<'_, '_> {
-    fn merge(&mut self, recs: &Records, part: Part) -> Result<()> {
+    fn merge(&mut self, recs: &Records, part: &mut Part) -> Result<()> {
         let tasks = self.ctx.plan.tasks.len();
         let mut scratch = Vec::new();
         for (k, row) in part.rows.iter().enumerate() {
@@ -617,28 +650,31 @@ impl Merger<'_, '_> {
             )?;
         }
         self.rows += part.rows.len() as u64;
-        self.warnings.extend(part.warnings);
-        match part.error {
+        self.warnings.append(&mut part.warnings);
+        match part.error.take() {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
 
     /// Takes the next chunk in input order.
-    fn take(&mut self, out: ChunkOut) -> Result<()> {
+    fn take(&mut self, mut out: ChunkOut) -> Result<()> {
         self.bytes = out.chunk.mark.pos + out.chunk.bytes.len() as u64;
         if let Some((mut parser, mut recs)) = self.resync.take() {
             // This chunk's own parse started at a guessed place: read its bytes on.
             parser.feed(&out.chunk.bytes, out.chunk.last, &mut recs);
-            let part = self.ctx.process(&recs, 0);
-            self.merge(&recs, part)?;
+            let mut part = self.ctx.process(&recs, 0);
+            self.merge(&recs, &mut part)?;
             recs.drain_complete();
             if !parser.at_boundary() {
                 self.resync = Some((parser, recs));
             }
+            self.recycle(out);
             return Ok(());
         }
-        self.merge(&out.recs, out.part)?;
+        let mut part = std::mem::take(&mut out.part);
+        self.merge(&out.recs, &mut part)?;
+        self.ctx.parts.put(part);
         if let Some(mark) = out.unfinished {
             let mut parser = RecordParser::new(mark, false);
             let mut recs = Records::with_capacity(64 * 1024);
@@ -646,7 +682,14 @@ impl Merger<'_, '_> {
             parser.feed(&out.chunk.bytes[from..], false, &mut recs);
             self.resync = Some((parser, recs));
         }
+        self.recycle(out);
         Ok(())
+    }
+
+    fn recycle(&self, out: ChunkOut) {
+        self.ctx.spare.put(out.recs);
+        self.ctx.parts.put(out.part);
+        self.ctx.bytes.put(out.chunk.bytes);
     }
 }
 
@@ -683,6 +726,9 @@ pub fn select_stream_chunked(
         format,
         plan,
         hashers: sel.tasks.iter().map(|t| t.hasher.clone()).collect(),
+        spare: Pool::new(),
+        parts: Pool::new(),
+        bytes: Pool::new(),
     };
     let mut splitter = Splitter::new(reader, head.rest, head.mark, head.eof, chunk_bytes);
     let mut m = Merger {
@@ -730,9 +776,12 @@ pub fn select_stream_chunked(
                 });
             }
             let splitter = &mut splitter;
+            let ctx = &ctx;
             scope.spawn(move || {
                 for i in 0.. {
-                    let (chunk, stop) = match splitter.next_chunk() {
+                    let (chunk, stop) = match splitter
+                        .next_chunk_with(&mut || ctx.bytes.get().unwrap_or_default())
+                    {
                         Ok(Some(c)) => {
                             let last = c.last;
                             (Ok(c), last)
@@ -760,7 +809,10 @@ pub fn select_stream_chunked(
             Ok(())
         })?;
     } else {
-        while let Some(chunk) = splitter.next_chunk().map_err(io)? {
+        while let Some(chunk) = splitter
+            .next_chunk_with(&mut || ctx.bytes.get().unwrap_or_default())
+            .map_err(io)?
+        {
             if take(&mut m, ctx.chunk(chunk))? {
                 break;
             }

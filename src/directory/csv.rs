@@ -122,6 +122,24 @@ impl<'a> Cells<'a> for &'a StringRecord {
     }
 }
 
+/// `str::trim`, skipping the character decoding when an end is ASCII and not white space
+/// (every White_Space character but the ASCII ones is multi-byte in UTF-8).
+fn trim(s: &str) -> &str {
+    // U+0009–U+000D and U+0020 are the ASCII White_Space characters (`char::is_whitespace`).
+    let keep =
+        |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && b != b' ' && !(9..=13).contains(&b));
+    let s = if keep(s.as_bytes().first()) {
+        s
+    } else {
+        s.trim_start()
+    };
+    if keep(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim_end()
+    }
+}
+
 /// One data row with what is needed to report an error in it.
 pub(crate) struct Row<'r, 'a> {
     pub(crate) file: &'a Path,
@@ -134,7 +152,7 @@ impl<'a> Row<'_, 'a> {
     /// The trimmed cell (SPEC.md §3: every field is trimmed of White_Space). Trimming here
     /// rather than with the reader's `Trim::All` avoids copying every record.
     fn cell(&self, idx: Option<usize>) -> &'a str {
-        idx.and_then(|i| self.rec.cell(i)).unwrap_or("").trim()
+        trim(idx.and_then(|i| self.rec.cell(i)).unwrap_or(""))
     }
 
     /// An error in the cell of column `idx`, whose English name is `field`. The field is named
@@ -676,6 +694,13 @@ pub fn read_officers(reader: impl Read, file: &Path) -> Result<Officers> {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #[test]
+        fn trim_is_str_trim(s in "[ a\\t\\n\u{b}\u{c}\u{85}\u{a0}\u{3000}甲\u{1f}]{0,8}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
+        }
+    }
+
     use super::*;
 
     // 91120116MA05JKLM8C is a pilot code (check character C, GB 32100 gives J).

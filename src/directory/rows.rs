@@ -96,6 +96,15 @@ impl Records {
         }
     }
 
+    /// Empties the buffer for reuse, keeping its memory.
+    pub(crate) fn clear(&mut self) {
+        self.nout = 0;
+        self.nend = 0;
+        self.cur_start = 0;
+        self.cur_first_end = 0;
+        self.recs.clear();
+    }
+
     /// Number of complete records.
     pub(crate) fn len(&self) -> usize {
         self.recs.len()
@@ -510,13 +519,26 @@ impl<R: Read> Splitter<R> {
     }
 
     /// The next chunk, or `None` after the last.
+    #[cfg(test)]
     pub(crate) fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        self.next_chunk_with(&mut Vec::new)
+    }
+
+    /// [`Splitter::next_chunk`], taking the buffer for the bytes after the cut from `spare`
+    /// (a chunk's buffer handed back for reuse).
+    pub(crate) fn next_chunk_with(
+        &mut self,
+        spare: &mut dyn FnMut() -> Vec<u8>,
+    ) -> io::Result<Option<Chunk>> {
         if self.done {
             return Ok(None);
         }
         loop {
             if let Some(cut) = self.scan() {
-                let rest = self.buf.split_off(cut);
+                let mut rest = spare();
+                rest.clear();
+                rest.extend_from_slice(&self.buf[cut..]);
+                self.buf.truncate(cut);
                 let bytes = std::mem::replace(&mut self.buf, rest);
                 let mark = self.mark;
                 self.mark.pos += bytes.len() as u64;
