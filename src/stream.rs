@@ -25,7 +25,7 @@ use crate::directory::rows::{self, Chunk, Mark, RecordParser, Records, Splitter}
 use crate::directory::{Digest, Enterprise, TargetFormat, Warning};
 use crate::draw::{self, Drawn, Eligibility, Selection, Stratum, StratumResult};
 use crate::error::{ErrorKind, Result};
-use crate::merkle::{Hash, TreeBuilder, leaf_hash, leaf_hash_in};
+use crate::merkle::{Hash, TreeBuilder, leaf_hash};
 use crate::plan::{Plan, Ratio, Sample};
 use crate::seed;
 use crate::target::{Ticket, TicketHasher};
@@ -571,7 +571,6 @@ impl Ctx<'_> {
                 }
             };
             canon.clear();
-            canon.push(0);
             v.canonical_into(&mut canon);
             let fields = EnterpriseFields {
                 id: v.id,
@@ -589,7 +588,7 @@ impl Ctx<'_> {
             id.copy_from_slice(&v.id.as_bytes()[..18]);
             part.rows.push(RowOut {
                 id,
-                leaf: leaf_hash_in(&mut canon),
+                leaf: leaf_hash(&canon),
                 rec: i as u32,
             });
         }

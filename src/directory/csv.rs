@@ -1,14 +1,14 @@
-//! Reading the directories from CSV (csv + serde-free column mapping, since headers come in
-//! two languages and cells need per-field validation with positions).
+//! Reading the directories from CSV: records from `rows` (csv_core), then a column mapping of
+//! our own (headers come in two languages) and per-field validation with positions.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use csv::{ReaderBuilder, StringRecord};
+use csv::StringRecord;
 
 use super::fields::{self, parse_list_checked};
-use super::rows::{self, Record, RecordParser, Records};
+use super::rows::{self, Record, SeqReader};
 use super::{Enterprise, Officer, Officers, Targets, Warning, uscc};
 use crate::error::{ErrorKind, Position, Result};
 
@@ -272,21 +272,6 @@ impl<'a> Row<'_, 'a> {
     }
 }
 
-fn csv_error(file: &Path, e: csv::Error) -> crate::Error {
-    let line = e.position().map(|p| p.line());
-    let message = match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => format!(
-            "{e}; the file must be UTF-8 (convert GBK/GB18030 exports, e.g. `iconv -f GB18030 -t UTF-8`)"
-        ),
-        _ => e.to_string(),
-    };
-    ErrorKind::Csv {
-        pos: Position::file(file).at_line(line),
-        message,
-    }
-    .into()
-}
-
 /// Reads all rows, calling `f` on each with its line number; returns records sorted by id.
 fn read_rows<T, const N: usize>(
     reader: impl Read,
@@ -295,24 +280,22 @@ fn read_rows<T, const N: usize>(
     mut f: impl FnMut(&Row<'_, '_>, &[Option<usize>; N]) -> Result<T>,
     id: impl Fn(&T) -> &str,
 ) -> Result<Vec<T>> {
-    let mut rdr = ReaderBuilder::new().from_reader(reader);
-    let header = rdr.headers().map_err(|e| csv_error(file, e))?.clone();
+    let (mut rows, header) = SeqReader::new(reader, file)?;
     let idx = map_header(file, &header, cols)?;
     let mut out: Vec<(T, u64)> = Vec::new();
-    let mut rec = StringRecord::new();
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(csv_error(file, e)),
+    while let Some(rec) = rows.next_record()? {
+        let line = rec.mark.line;
+        if rec.len() != header.len() {
+            return Err(rows::length_error(file, line, rec.len(), header.len()));
         }
-        let line = rec.position().map_or(0, |p| p.line());
-        let cells = &rec;
+        let text = rec
+            .text()
+            .map_err(|(field, at)| rows::utf8_error(file, line, field, at))?;
         let row = Row {
             file,
             line,
             header: &header,
-            rec: &cells,
+            rec: &text,
         };
         out.push((f(&row, &idx)?, line));
     }
@@ -545,29 +528,17 @@ impl TargetFormat {
 /// [`read_targets`] collects and sorts; the streaming draw parses chunks of the same bytes on
 /// several threads with the same parser (`csv_core`) and the same validation.
 pub struct TargetRows<R: Read> {
-    reader: R,
+    rows: SeqReader<R>,
     format: TargetFormat,
-    parser: RecordParser,
-    recs: Records,
-    next: usize,
-    buf: Vec<u8>,
-    eof: bool,
-    fed_eof: bool,
 }
 
 impl<R: Read> TargetRows<R> {
     /// Reads and maps the header row. `file` names the source in errors.
-    pub fn new(mut reader: R, file: &Path) -> Result<Self> {
-        let head = rows::read_header(&mut reader, file)?;
+    pub fn new(reader: R, file: &Path) -> Result<Self> {
+        let (rows, header) = SeqReader::new(reader, file)?;
         Ok(TargetRows {
-            reader,
-            format: TargetFormat::new(file, head.header, None)?,
-            parser: RecordParser::new(head.mark, false),
-            recs: Records::with_capacity(64 * 1024),
-            next: 0,
-            buf: head.rest,
-            eof: head.eof,
-            fed_eof: false,
+            rows,
+            format: TargetFormat::new(file, header, None)?,
         })
     }
 
@@ -580,7 +551,7 @@ impl<R: Read> TargetRows<R> {
 
     /// Bytes of input consumed so far.
     pub fn bytes(&self) -> u64 {
-        self.parser.next_mark().pos
+        self.rows.bytes()
     }
 
     /// The next record and its 1-based line, or `None` at the end. A pilot code's warning (and,
@@ -589,26 +560,11 @@ impl<R: Read> TargetRows<R> {
         &mut self,
         warnings: &mut Vec<Warning>,
     ) -> Result<Option<(u64, Enterprise)>> {
-        loop {
-            if self.next < self.recs.len() {
-                let rec = self.recs.get(self.next);
-                self.next += 1;
-                let view = self.format.view(&rec, warnings)?;
-                return Ok(Some((rec.mark.line, view.to_enterprise())));
-            }
-            if self.fed_eof {
-                return Ok(None);
-            }
-            self.recs.drain_complete();
-            self.next = 0;
-            if self.buf.is_empty() && !self.eof {
-                self.eof = !rows::fill(&mut self.reader, &mut self.buf, 64 * 1024)
-                    .map_err(|e| rows::io_error(&self.format.file, e))?;
-            }
-            self.parser.feed(&self.buf, self.eof, &mut self.recs);
-            self.fed_eof = self.eof;
-            self.buf.clear();
-        }
+        let Some(rec) = self.rows.next_record()? else {
+            return Ok(None);
+        };
+        let view = self.format.view(&rec, warnings)?;
+        Ok(Some((rec.mark.line, view.to_enterprise())))
     }
 }
 
@@ -778,6 +734,29 @@ mod tests {
         // The tab is trimmed (White_Space); U+007F is a control character.
         assert!(
             e.to_string().starts_with("o.csv, line 3, field `domains`"),
+            "{e}"
+        );
+    }
+
+    /// CRLF files give the lines an editor shows, blank lines and quoted line breaks counted.
+    #[test]
+    fn crlf_lines_are_editor_lines() {
+        let t = "id,name,region,domains,status\r\n\
+                 91120116MA05JKLM8J,\"甲\r\n\",120116,无线电,active\r\n\
+                 \r\n\
+                 9144030071526726XG,乙,44030,无线电,active\r\n";
+        let e = read_targets(t.as_bytes(), "t.csv".as_ref()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("t.csv, line 5, field `region`"),
+            "{e}"
+        );
+        let o = "id,name,department,region,cert_no,cert_expires,domains,status\r\n\
+                 A1,甲,d,120116,c1,2030-01-01,电力,active\r\n\
+                 A2,乙,d,120116,c2,2030-13-01,电力,active\r\n";
+        let e = read_officers(o.as_bytes(), "o.csv".as_ref()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("o.csv, line 3, field `cert_expires`"),
             "{e}"
         );
     }

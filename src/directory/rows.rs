@@ -476,6 +476,62 @@ pub(crate) fn read_header(reader: &mut impl Read, file: &Path) -> Result<HeaderR
     }
 }
 
+/// Reads a directory record by record on one thread: the header, then each record as
+/// [`RecordParser`] gives it.
+pub(crate) struct SeqReader<R> {
+    reader: R,
+    file: std::path::PathBuf,
+    parser: RecordParser,
+    recs: Records,
+    next: usize,
+    buf: Vec<u8>,
+    eof: bool,
+    fed_eof: bool,
+}
+
+impl<R: Read> SeqReader<R> {
+    /// Reads the header; returns the reader and the header cells.
+    pub(crate) fn new(mut reader: R, file: &Path) -> Result<(Self, StringRecord)> {
+        let head = read_header(&mut reader, file)?;
+        let r = SeqReader {
+            reader,
+            file: file.to_path_buf(),
+            parser: RecordParser::new(head.mark, false),
+            recs: Records::with_capacity(64 * 1024),
+            next: 0,
+            buf: head.rest,
+            eof: head.eof,
+            fed_eof: false,
+        };
+        Ok((r, head.header))
+    }
+
+    /// Bytes of input consumed so far.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.parser.next_mark().pos
+    }
+
+    /// The next record, or `None` at the end.
+    pub(crate) fn next_record(&mut self) -> Result<Option<Record<'_>>> {
+        while self.next >= self.recs.len() {
+            if self.fed_eof {
+                return Ok(None);
+            }
+            self.recs.drain_complete();
+            self.next = 0;
+            if self.buf.is_empty() && !self.eof {
+                self.eof = !fill(&mut self.reader, &mut self.buf, 64 * 1024)
+                    .map_err(|e| io_error(&self.file, e))?;
+            }
+            self.parser.feed(&self.buf, self.eof, &mut self.recs);
+            self.fed_eof = self.eof;
+            self.buf.clear();
+        }
+        self.next += 1;
+        Ok(Some(self.recs.get(self.next - 1)))
+    }
+}
+
 /// Piece of the input handed to one parser.
 #[derive(Debug)]
 pub(crate) struct Chunk {
