@@ -70,7 +70,11 @@ pub struct TaskPool<'a> {
     pub members: Vec<(Stratum, &'a Enterprise)>,
 }
 
-fn recently_inspected(last_inspected: Option<NaiveDate>, date: NaiveDate, days: Option<u32>) -> bool {
+fn recently_inspected(
+    last_inspected: Option<NaiveDate>,
+    date: NaiveDate,
+    days: Option<u32>,
+) -> bool {
     match (days, last_inspected) {
         (Some(n), Some(last)) => (date - last).num_days() < i64::from(n),
         _ => false,
