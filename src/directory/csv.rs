@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use csv::StringRecord;
 
 use super::fields::{self, parse_list_checked};
-use super::rows::{self, Record, SeqReader};
+use super::rows::{self, Record, SeqReader, Text};
 use super::{Enterprise, Officer, Officers, Targets, Warning, uscc};
 use crate::error::{ErrorKind, Position, Result};
 
@@ -110,16 +110,10 @@ pub fn target_id_column(file: &Path, header: &csv::ByteRecord) -> Result<usize> 
     Ok(idx[0].unwrap_or(0))
 }
 
-/// The cells of one record, however the reader holds them; `'a` is the text's lifetime.
+/// The cells of one record; `'a` is the text's lifetime.
 pub(crate) trait Cells<'a> {
     /// Cell `i` as read (untrimmed), if the record has it.
     fn cell(&self, i: usize) -> Option<&'a str>;
-}
-
-impl<'a> Cells<'a> for &'a StringRecord {
-    fn cell(&self, i: usize) -> Option<&'a str> {
-        StringRecord::get(self, i)
-    }
 }
 
 /// `str::trim`, skipping the character decoding when an end is ASCII and not white space
@@ -145,7 +139,7 @@ pub(crate) struct Row<'r, 'a> {
     pub(crate) file: &'a Path,
     pub(crate) line: u64,
     pub(crate) header: &'a StringRecord,
-    pub(crate) rec: &'r dyn Cells<'a>,
+    pub(crate) rec: &'r Text<'a>,
 }
 
 impl<'a> Row<'_, 'a> {
