@@ -650,16 +650,34 @@ mod tests {
 
     /// Records as the csv crate reads them (no header, any lengths): the reference.
     fn reference(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        reference_with_marks(bytes).0
+    }
+
+    /// The reference records and where each starts: csv's position is where the record's
+    /// read began (before blank lines and, at the start, the BOM), so those are skipped.
+    fn reference_with_marks(bytes: &[u8]) -> (Vec<Vec<Vec<u8>>>, Vec<Mark>) {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(bytes);
-        let mut out = Vec::new();
+        let (mut out, mut marks) = (Vec::new(), Vec::new());
         let mut rec = csv::ByteRecord::new();
         while rdr.read_byte_record(&mut rec).unwrap() {
             out.push(rec.iter().map(<[u8]>::to_vec).collect());
+            let mut pos = rec.position().unwrap().byte() as usize;
+            if pos == 0 && bytes.starts_with(b"\xef\xbb\xbf") {
+                pos = 3;
+            }
+            while pos < bytes.len() && (bytes[pos] == b'\n' || bytes[pos] == b'\r') {
+                pos += 1;
+            }
+            let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u64;
+            marks.push(Mark {
+                pos: pos as u64,
+                line,
+            });
         }
-        out
+        (out, marks)
     }
 
     fn fields(recs: &Records) -> Vec<Vec<Vec<u8>>> {
@@ -742,32 +760,6 @@ mod tests {
         (out, marks)
     }
 
-    /// Where each record starts, by a plain scan of the reference's positions.
-    fn reference_marks(bytes: &[u8]) -> Vec<Mark> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(bytes);
-        let mut out = Vec::new();
-        let mut rec = csv::ByteRecord::new();
-        while rdr.read_byte_record(&mut rec).unwrap() {
-            // csv's position is where the record's read began (before blank lines): skip them.
-            let mut pos = rec.position().unwrap().byte() as usize;
-            if pos == 0 && bytes.starts_with(b"\xef\xbb\xbf") {
-                pos = 3;
-            }
-            while pos < bytes.len() && (bytes[pos] == b'\n' || bytes[pos] == b'\r') {
-                pos += 1;
-            }
-            let line = 1 + bytes[..pos].iter().filter(|&&b| b == b'\n').count() as u64;
-            out.push(Mark {
-                pos: pos as u64,
-                line,
-            });
-        }
-        out
-    }
-
     fn csvish() -> impl Strategy<Value = Vec<u8>> {
         let atom = prop_oneof![
             Just(b"a".to_vec()),
@@ -795,8 +787,7 @@ mod tests {
             cuts in prop::collection::vec(0usize..200, 0..6),
             target in 1usize..40,
         ) {
-            let want = reference(&bytes);
-            let want_marks = reference_marks(&bytes);
+            let (want, want_marks) = reference_with_marks(&bytes);
             let (got, marks) = pieces(&bytes, &cuts);
             prop_assert_eq!(&got, &want);
             prop_assert_eq!(&marks, &want_marks);
