@@ -100,26 +100,38 @@ pub type Items<'a> = smallvec::SmallVec<[&'a str; 4]>;
 /// assert_eq!(parse_list_borrowed("电力；无线电、 电力").as_slice(), ["无线电", "电力"]);
 /// ```
 pub fn parse_list_borrowed(s: &str) -> Items<'_> {
-    // Most cells hold one item: no `;` or `,`, and none of the bytes 0xBC and 0x80 that the
-    // UTF-8 of `；` (EF BC 9B) and `、` (E3 80 81) contain.
-    if !s.bytes().fold(false, |acc, b| {
-        acc | (b == b';') | (b == b',') | (b == 0xbc) | (b == 0x80)
-    }) {
-        let t = s.trim();
-        return if t.is_empty() {
-            Items::new()
-        } else {
-            smallvec::smallvec![t]
-        };
+    // Split by bytes: `;` and `,` are one byte, and `；` (EF BC 9B) and `、` (E3 80 81) are
+    // matched whole from their lead byte, so every cut falls between characters.
+    let b = s.as_bytes();
+    let mut v: Items<'_> = Items::new();
+    fn push<'a>(v: &mut Items<'a>, item: &'a str) {
+        let t = item.trim();
+        if !t.is_empty() {
+            v.push(t);
+        }
     }
-    let mut v: Items<'_> = s
-        .split([';', '；', '、', ','])
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .collect();
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        let sep = match b[i] {
+            b';' | b',' => 1,
+            0xef if b[i..].starts_with(&[0xef, 0xbc, 0x9b]) => 3,
+            0xe3 if b[i..].starts_with(&[0xe3, 0x80, 0x81]) => 3,
+            _ => 0,
+        };
+        if sep > 0 {
+            push(&mut v, &s[start..i]);
+            i += sep;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    push(&mut v, &s[start..]);
     // Byte order, as `String`'s `Ord`: the canonical record depends on it.
-    v.sort_unstable();
-    v.dedup();
+    if v.len() > 1 {
+        v.sort_unstable();
+        v.dedup();
+    }
     v
 }
 
