@@ -19,7 +19,6 @@
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::directory::rows::{self, Chunk, Mark, RecordParser, Records, Splitter};
 use crate::directory::{Digest, Enterprise, TargetFormat, Warning};
@@ -692,6 +691,171 @@ impl Merger<'_, '_> {
     }
 }
 
+/// Whose turn it is to merge, and the chunks waiting for it.
+struct Turn<'a, 'p> {
+    ready: BTreeMap<u64, Result<ChunkOut>>,
+    /// The next chunk to merge, in input order.
+    next: u64,
+    /// A thread is merging (it will also take what others leave in `ready`).
+    merging: bool,
+    /// Set at the last chunk or the first error: everyone stops.
+    stop: bool,
+    error: Option<crate::Error>,
+    merger: Option<Merger<'a, 'p>>,
+}
+
+/// The parallel pass: every thread (the caller's included) takes the next chunk from the
+/// splitter, parses and hashes it, leaves the result, and, if nobody is merging, merges every
+/// result that is next in input order. Merging is about a sixth of the work, so no thread is
+/// set aside for it; at most `4 × workers` chunks wait at any time.
+fn parallel_pass<'a, 'p, R: Read + Send>(
+    ctx: &'a Ctx<'p>,
+    m: Merger<'a, 'p>,
+    splitter: &mut Splitter<R>,
+    workers: usize,
+    io: &(dyn Fn(std::io::Error) -> crate::Error + Sync),
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Merger<'a, 'p>> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Condvar, Mutex};
+    let source = Mutex::new((splitter, 0u64, false));
+    let turn = Mutex::new(Turn {
+        ready: BTreeMap::new(),
+        next: 0,
+        merging: false,
+        stop: false,
+        error: None,
+        merger: Some(m),
+    });
+    let room = Condvar::new();
+    let (rows, bytes) = (AtomicU64::new(0), AtomicU64::new(0));
+    let ahead = 4 * workers as u64;
+    // One thread's loop; `report` is called after each chunk (the caller's thread reports
+    // progress from it).
+    let work = |report: &mut dyn FnMut()| {
+        loop {
+            let (seq, chunk) = {
+                let Ok(mut src) = source.lock() else { return };
+                if src.2 {
+                    return;
+                }
+                // Do not run too far ahead of the merge.
+                let seq = src.1;
+                {
+                    let Ok(mut t) = turn.lock() else { return };
+                    while !t.stop && seq >= t.next + ahead {
+                        t = match room.wait(t) {
+                            Ok(t) => t,
+                            Err(_) => return,
+                        };
+                    }
+                    if t.stop {
+                        return;
+                    }
+                }
+                src.1 += 1;
+                let next = src
+                    .0
+                    .next_chunk_with(&mut || ctx.bytes.get().unwrap_or_default());
+                let chunk = match next {
+                    Ok(Some(c)) => {
+                        src.2 = c.last;
+                        Ok(c)
+                    }
+                    Ok(None) => {
+                        src.2 = true;
+                        return;
+                    }
+                    Err(e) => {
+                        src.2 = true;
+                        Err(io(e))
+                    }
+                };
+                (seq, chunk)
+            };
+            let out = chunk.map(|c| ctx.chunk(c));
+            let Ok(mut t) = turn.lock() else { return };
+            t.ready.insert(seq, out);
+            if !t.merging && !t.stop {
+                t.merging = true;
+                let mut m = t.merger.take();
+                loop {
+                    let next = t.next;
+                    let Some(out) = t.ready.remove(&next) else {
+                        break;
+                    };
+                    drop(t);
+                    let r = match (&mut m, out) {
+                        (Some(m), Ok(out)) => {
+                            let last = out.chunk.last;
+                            let r = m.take(out).map(|()| last);
+                            rows.store(m.rows, Ordering::Relaxed);
+                            bytes.store(m.bytes, Ordering::Relaxed);
+                            r
+                        }
+                        (_, Err(e)) => Err(e),
+                        (None, Ok(_)) => Ok(true),
+                    };
+                    t = match turn.lock() {
+                        Ok(t) => t,
+                        Err(_) => return,
+                    };
+                    t.next += 1;
+                    room.notify_all();
+                    match r {
+                        Ok(false) => {}
+                        Ok(true) => t.stop = true,
+                        Err(e) => {
+                            t.error = Some(e);
+                            t.stop = true;
+                        }
+                    }
+                    if t.stop {
+                        break;
+                    }
+                }
+                t.merger = m;
+                t.merging = false;
+                if t.stop {
+                    room.notify_all();
+                }
+            }
+            drop(t);
+            report();
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(|| work(&mut || {}));
+        }
+        let mut reported = 0u64;
+        work(&mut || {
+            let n = rows.load(Ordering::Relaxed);
+            if n / 65_536 != reported / 65_536 {
+                reported = n;
+                progress(Progress {
+                    rows: n,
+                    bytes: bytes.load(Ordering::Relaxed),
+                });
+            }
+        });
+    });
+    let t = turn.into_inner().map_err(|_| poisoned())?;
+    if let Some(e) = t.error {
+        return Err(e);
+    }
+    t.merger.ok_or_else(poisoned)
+}
+
+/// A thread of the pass panicked (never expected): reported, not re-raised.
+fn poisoned() -> crate::Error {
+    ErrorKind::Io {
+        path: PathBuf::from("<stream>"),
+        source: std::io::Error::other("a thread of the streaming draw failed"),
+    }
+    .into()
+}
+
 /// [`select_stream`] with the choice of threads explicit: with `parallel`, one thread reads
 /// and cuts the input, one worker per core parses, validates and hashes chunks, and the
 /// caller's thread takes them in input order.
@@ -730,7 +894,7 @@ pub fn select_stream_chunked(
         bytes: Pool::new(),
     };
     let mut splitter = Splitter::new(reader, head.rest, head.mark, head.eof, chunk_bytes);
-    let mut m = Merger {
+    let m = Merger {
         ctx: &ctx,
         sel,
         warnings: Vec::new(),
@@ -738,85 +902,31 @@ pub fn select_stream_chunked(
         rows: 0,
         bytes: 0,
     };
-    let mut take = |m: &mut Merger<'_, '_>, out: ChunkOut| -> Result<bool> {
-        let before = m.rows;
-        let last = out.chunk.last;
-        m.take(out)?;
-        if before / 65_536 != m.rows / 65_536 {
-            progress(Progress {
-                rows: m.rows,
-                bytes: m.bytes,
-            });
-        }
-        Ok(last)
-    };
     let io = |e| rows::io_error(file, e);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
-    if parallel {
-        std::thread::scope(|scope| -> Result<()> {
-            // Chunk i goes to worker i mod W and comes back on that worker's channel, so the
-            // results are taken in input order with no reordering buffer.
-            let mut jobs: Vec<SyncSender<Result<Chunk>>> = Vec::new();
-            let mut results: Vec<Receiver<Result<ChunkOut>>> = Vec::new();
-            for _ in 0..workers {
-                let (job_tx, job_rx) = sync_channel::<Result<Chunk>>(2);
-                let (res_tx, res_rx) = sync_channel::<Result<ChunkOut>>(2);
-                jobs.push(job_tx);
-                results.push(res_rx);
-                let ctx = &ctx;
-                scope.spawn(move || {
-                    for job in job_rx {
-                        // A closed channel means the caller stopped; its error is the one
-                        // reported.
-                        if res_tx.send(job.map(|c| ctx.chunk(c))).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            let splitter = &mut splitter;
-            let ctx = &ctx;
-            scope.spawn(move || {
-                for i in 0.. {
-                    let (chunk, stop) = match splitter
-                        .next_chunk_with(&mut || ctx.bytes.get().unwrap_or_default())
-                    {
-                        Ok(Some(c)) => {
-                            let last = c.last;
-                            (Ok(c), last)
-                        }
-                        Ok(None) => break,
-                        Err(e) => (Err(io(e)), true),
-                    };
-                    if jobs[i % workers].send(chunk).is_err() || stop {
-                        break;
-                    }
-                }
-            });
-            for i in 0.. {
-                match results[i % workers].recv() {
-                    Ok(out) => {
-                        if take(&mut m, out?)? {
-                            break;
-                        }
-                    }
-                    // Every sender is gone before the last chunk: only a worker's panic does
-                    // that, and the scope re-raises it.
-                    Err(_) => break,
-                }
-            }
-            Ok(())
-        })?;
+    let m = if parallel {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        parallel_pass(&ctx, m, &mut splitter, workers, &io, progress)?
     } else {
+        let mut m = m;
         while let Some(chunk) = splitter
             .next_chunk_with(&mut || ctx.bytes.get().unwrap_or_default())
             .map_err(io)?
         {
-            if take(&mut m, ctx.chunk(chunk))? {
+            let before = m.rows;
+            let last = chunk.last;
+            m.take(ctx.chunk(chunk))?;
+            if before / 65_536 != m.rows / 65_536 {
+                progress(Progress {
+                    rows: m.rows,
+                    bytes: m.bytes,
+                });
+            }
+            if last {
                 break;
             }
         }
-    }
+        m
+    };
     let bytes = m.bytes;
     let warnings = m.warnings;
     let (selections, digest) = m.sel.finish()?;
