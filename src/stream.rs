@@ -684,9 +684,13 @@ impl Merger<'_, '_> {
         Ok(())
     }
 
+    /// Hands a chunk's buffers back. A part already taken (empty, without memory) is not
+    /// pooled: the pool would hand it out first and keep every full one.
     fn recycle(&self, out: ChunkOut) {
         self.ctx.spare.put(out.recs);
-        self.ctx.parts.put(out.part);
+        if out.part.rows.capacity() > 0 {
+            self.ctx.parts.put(out.part);
+        }
         self.ctx.bytes.put(out.chunk.bytes);
     }
 }

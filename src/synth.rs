@@ -163,13 +163,19 @@ pub fn targets(out: impl Write, rows: u64, seed: u64) -> Result<()> {
                     90..=95 => "abnormal",
                     _ => "closed",
                 };
+                // Half never inspected; the rest between 2017 and September 2020 (before the
+                // demo plans' inspection date), except one in a thousand dated 2021: the
+                // data-entry error a draw warns about (`future-inspection`).
                 let last = if rng.below(2) == 0 {
                     String::new()
+                } else if rng.below(1000) == 0 {
+                    format!("2021-{:02}-{:02}", 1 + rng.below(12), 1 + rng.below(28))
                 } else {
+                    let months = rng.below(45);
                     format!(
                         "{}-{:02}-{:02}",
-                        2017 + rng.below(4),
-                        1 + rng.below(12),
+                        2017 + months / 12,
+                        1 + months % 12,
                         1 + rng.below(28)
                     )
                 };
