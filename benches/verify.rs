@@ -17,7 +17,7 @@ fn bench(c: &mut Criterion) {
             "ticket": hex::encode(Sha256::digest(i.to_be_bytes())),
         })
     });
-    let log = dualdraw::log::chain(events.collect()).to_bytes();
+    let log = dualdraw::log::chain(events).to_bytes();
     let mut g = c.benchmark_group("verify");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(log.len() as u64));

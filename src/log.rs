@@ -105,7 +105,7 @@ fn write_canonical(v: &Value, out: &mut String) {
 }
 
 /// Chains events: adds `seq` and `prev` to each and serializes it canonically.
-pub fn chain(events: Vec<Value>) -> Log {
+pub fn chain(events: impl IntoIterator<Item = Value>) -> Log {
     let mut log = Log { lines: Vec::new() };
     log.append(events);
     log
@@ -113,7 +113,9 @@ pub fn chain(events: Vec<Value>) -> Log {
 
 impl Log {
     /// Appends events to the chain, continuing `seq` and `prev` from the last line.
-    pub fn append(&mut self, events: Vec<Value>) {
+    /// Events are taken one at a time, so a lazy sequence (e.g. [`draw_events`]) is never held
+    /// whole in memory.
+    pub fn append(&mut self, events: impl IntoIterator<Item = Value>) {
         for mut e in events {
             let prev = self
                 .lines
@@ -152,10 +154,12 @@ pub fn record(h: &Header<'_>, targets: &Targets, outcome: &Outcome) -> Log {
 
 /// All events of a rehearsal draw, in order, without `prev` and `seq` (SPEC.md §6.2): the
 /// header, then [`draw_events`].
-pub fn events(h: &Header<'_>, warnings: &[Warning], outcome: &Outcome) -> Vec<Value> {
-    let mut ev = vec![header_event(h)];
-    ev.extend(draw_events(h.plan, warnings, outcome));
-    ev
+pub fn events<'a>(
+    h: &Header<'a>,
+    warnings: &'a [Warning],
+    outcome: &'a Outcome,
+) -> impl Iterator<Item = Value> + 'a {
+    std::iter::once(header_event(h)).chain(draw_events(h.plan, warnings, outcome))
 }
 
 fn directories_json(targets: &Digest, officers: &Digest) -> Value {
@@ -230,13 +234,27 @@ pub fn replacement_event(r: &crate::draw::Replacement) -> Value {
 
 /// The events of a draw after its header (and reveal): warnings, then per task the task, its
 /// targets and its teams, then the footer (SPEC.md §6.2).
-pub fn draw_events(plan: &Plan, warnings: &[Warning], outcome: &Outcome) -> Vec<Value> {
+///
+/// The warning events are made one at a time as the log takes them: a national directory can
+/// have tens of thousands, and each event is much larger than its line.
+pub fn draw_events<'a>(
+    plan: &'a Plan,
+    warnings: &'a [Warning],
+    outcome: &'a Outcome,
+) -> impl Iterator<Item = Value> + 'a {
+    warnings
+        .iter()
+        .map(|w| {
+            json!({
+                "event": "warning", "code": w.code, "source": w.source, "id": w.id, "message": w.message,
+            })
+        })
+        .chain(events_after_warnings(plan, warnings.len(), outcome))
+}
+
+/// [`draw_events`] after the warnings.
+fn events_after_warnings(plan: &Plan, warnings: usize, outcome: &Outcome) -> Vec<Value> {
     let mut ev = Vec::new();
-    for w in warnings {
-        ev.push(json!({
-            "event": "warning", "code": w.code, "source": w.source, "id": w.id, "message": w.message,
-        }));
-    }
     // Earlier draws used for rotation, the pairs they give, and the enterprises' recusal
     // requests (SPEC.md §6.2): written only when there are any, so plans without them log
     // exactly as before.
@@ -322,7 +340,7 @@ pub fn draw_events(plan: &Plan, warnings: &[Warning], outcome: &Outcome) -> Vec<
     }
     ev.push(json!({
         "event": "footer", "tasks": outcome.tasks.len(), "targets": n_targets, "teams": n_teams,
-        "warnings": warnings.len(),
+        "warnings": warnings,
     }));
     ev
 }

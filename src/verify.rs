@@ -978,7 +978,7 @@ pub fn verify_with(
             }
         };
         replacements = done.len() as u64;
-        expected.append(done.iter().map(log::replacement_event).collect());
+        expected.append(done.iter().map(log::replacement_event));
         compare(&expected.lines[fixed..], &lines[fixed..], fixed)?;
         if let Some((k, e)) = refused {
             return Err(VerifyError::Mismatch {

@@ -125,7 +125,14 @@ fn honest_commit_draw_replace_publish() {
         drawn.starts_with(&commit_bytes),
         "the draw continues the commit chain"
     );
-    assert_eq!(s.log.lines.len(), 32);
+    // The secret is random, so the draw is too: an enterprise two tasks draw adds a `merge`.
+    let merges = s
+        .log
+        .lines
+        .iter()
+        .filter(|l| l.contains(r#""event":"merge""#))
+        .count();
+    assert_eq!(s.log.lines.len(), 32 + merges);
     let r = d.verify(&drawn).unwrap();
     assert_eq!((r.drawn, r.targets, r.teams), (true, 10, 10));
     // The seed comes from secret, entropy and the commit line, as SPEC §9.2 says.
@@ -151,11 +158,14 @@ fn honest_commit_draw_replace_publish() {
     };
     let (r1, _) = commands::replace(&d.log(), &d.plan(), req(&team.officers[0])).unwrap();
     let (r2, head) = commands::replace(&d.log(), &d.plan(), req(&r1.incoming)).unwrap();
-    assert_eq!((r1.position, r2.position), (0, 1));
+    // Usually positions 0 and 1; with this random seed an officer early in the order may be
+    // unlawful for this visit (over the cap, already on it), and is skipped.
+    assert!(r1.position < r2.position, "{} {}", r1.position, r2.position);
     assert_ne!(r1.incoming, r2.incoming);
     assert!(!team.officers.contains(&r1.incoming) && !team.officers.contains(&r2.incoming));
     let order = dualdraw::draw::replacement_order(&s.outcome.tasks[0].key, team);
-    assert_eq!(&order[..2], &[r1.incoming.clone(), r2.incoming.clone()]);
+    assert_eq!(order[r1.position as usize], r1.incoming);
+    assert_eq!(order[r2.position as usize], r2.incoming);
     let bytes = std::fs::read(d.log()).unwrap();
     let r = d.verify(&bytes).unwrap();
     assert_eq!((r.replacements, r.head), (2, head));

@@ -590,7 +590,7 @@ fn committed_draw_with_a_replacement() {
         }],
     )
     .unwrap();
-    log.append(done.iter().map(log::replacement_event).collect());
+    log.append(done.iter().map(log::replacement_event));
 
     let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), i)
         .expect("the committed log verifies");
