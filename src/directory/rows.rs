@@ -622,20 +622,35 @@ impl<R: Read> Splitter<R> {
         }
     }
 
-    /// The first cut at or after `target` bytes: just after a LF outside quotes. Counts the LFs
-    /// it passes (in `lf`) for the chunks' line numbers.
+    /// The first cut at or after `target` bytes: just after a LF outside quotes, or after a CR
+    /// outside quotes that no LF follows (files with CR line ends, which would otherwise be
+    /// one chunk). Counts the LFs it passes (in `lf`) for the chunks' line numbers.
     fn scan(&mut self) -> Option<usize> {
         let from = self.scanned;
-        for k in memchr::memchr2_iter(b'"', b'\n', &self.buf[from..]) {
+        for k in memchr::memchr3_iter(b'"', b'\n', b'\r', &self.buf[from..]) {
             let at = from + k;
-            if self.buf[at] == b'"' {
-                self.in_quotes = !self.in_quotes;
-            } else {
-                self.lf += 1;
-                if !self.in_quotes && at + 1 >= self.target {
-                    self.scanned = 0;
-                    return Some(at + 1);
+            match self.buf[at] {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' => {
+                    self.lf += 1;
+                    if !self.in_quotes && at + 1 >= self.target {
+                        self.scanned = 0;
+                        return Some(at + 1);
+                    }
                 }
+                _ if self.in_quotes || at + 1 < self.target => {}
+                _ => match self.buf.get(at + 1) {
+                    Some(b'\n') => {}
+                    Some(_) => {
+                        self.scanned = 0;
+                        return Some(at + 1);
+                    }
+                    // The byte after this CR is not read yet: look again when it is.
+                    None => {
+                        self.scanned = at;
+                        return None;
+                    }
+                },
             }
         }
         self.scanned = self.buf.len();
@@ -795,6 +810,18 @@ mod tests {
             prop_assert_eq!(&got, &want);
             prop_assert_eq!(&marks, &want_marks);
         }
+    }
+
+    #[test]
+    fn cr_line_ends_are_cut_too() {
+        let bytes = b"h\ra,b\rc,d\re,f\r".repeat(50);
+        let mut s = Splitter::new(&bytes[2..], Vec::new(), Mark { pos: 2, line: 1 }, false, 16);
+        let mut chunks = 0;
+        while s.next_chunk().unwrap().is_some() {
+            chunks += 1;
+        }
+        assert!(chunks > 10, "{chunks} chunks");
+        assert_eq!(chunked(&bytes, 16).0, reference(&bytes));
     }
 
     #[test]
