@@ -485,7 +485,7 @@ impl TargetFormat {
     }
 
     /// [`TargetFormat::view`] given the buffer's whole text when it is known to be UTF-8
-    /// ([`Records::whole_text`]).
+    /// (`Records::whole_text`).
     pub(crate) fn view_in<'a>(
         &'a self,
         rec: &Record<'a>,

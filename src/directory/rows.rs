@@ -580,7 +580,7 @@ impl<R: Read> Splitter<R> {
         self.next_chunk_with(&mut Vec::new)
     }
 
-    /// [`Splitter::next_chunk`], taking the buffer for the bytes after the cut from `spare`
+    /// `Splitter::next_chunk`, taking the buffer for the bytes after the cut from `spare`
     /// (a chunk's buffer handed back for reuse).
     pub(crate) fn next_chunk_with(
         &mut self,
