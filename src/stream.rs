@@ -952,6 +952,57 @@ pub fn select_stream_chunked(
 mod tests {
     use super::*;
 
+    /// Records pushed one by one through the public selector give what the chunked pass gives.
+    #[test]
+    fn pushing_records_equals_the_chunked_pass() {
+        let plan = Plan::from_toml(
+            r#"
+            id = "P"
+            title = "t"
+            inspection_date = "2020-10-20"
+            targets = "t.csv"
+            officers = "o.csv"
+            [[task]]
+            id = "radio"
+            domain = "无线电"
+            item = { name = "n", basis = "b" }
+            scope = { domains = ["无线电"] }
+            sample = { count = 5 }
+            team = { size = 2 }
+            [[task]]
+            id = "all"
+            domain = "电力"
+            item = { name = "n", basis = "b" }
+            sample = { by_class = { A = "1%", B = "2%", C = "3%", D = "50%", none = "4%" } }
+            team = { size = 2 }
+            "#,
+            "plan.toml".as_ref(),
+        )
+        .unwrap();
+        let mut data = Vec::new();
+        crate::synth::targets(&mut data, 3_000, 7).unwrap();
+        let streamed = select_stream_with(
+            data.as_slice(),
+            "t.csv".as_ref(),
+            &plan,
+            "s",
+            &mut |_| {},
+            true,
+        )
+        .unwrap();
+        let mut sel = StreamSelector::new(&plan, "s", "t.csv".as_ref()).unwrap();
+        let mut rows =
+            crate::directory::TargetRows::new(data.as_slice(), "t.csv".as_ref()).unwrap();
+        let mut w = Vec::new();
+        while let Some((line, e)) = rows.next_record(&mut w).unwrap() {
+            sel.push(line, e).unwrap();
+        }
+        let (selections, digest) = sel.finish().unwrap();
+        assert_eq!(selections, streamed.selections);
+        assert_eq!(digest, streamed.digest);
+        assert!(selections.iter().all(|s| !s.drawn.is_empty()));
+    }
+
     #[test]
     fn bound_is_monotone_and_above_ratio() {
         for r in [0.001, 0.03, 0.2, 0.6] {
