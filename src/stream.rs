@@ -952,6 +952,62 @@ pub fn select_stream_chunked(
 mod tests {
     use super::*;
 
+    /// Bytes, then a read error: both passes stop with the I/O error naming the file, and
+    /// neither hangs.
+    struct Failing(Vec<u8>, usize);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.1 >= self.0.len() {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            let n = buf.len().min(self.0.len() - self.1).min(4096);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_mid_stream_is_reported() {
+        let plan = Plan::from_toml(
+            r#"
+            id = "P"
+            title = "t"
+            inspection_date = "2020-10-20"
+            targets = "t.csv"
+            officers = "o.csv"
+            [[task]]
+            id = "radio"
+            domain = "无线电"
+            item = { name = "n", basis = "b" }
+            sample = { count = 5 }
+            team = { size = 2 }
+            "#,
+            "plan.toml".as_ref(),
+        )
+        .unwrap();
+        let mut data = Vec::new();
+        crate::synth::targets(&mut data, 20_000, 3).unwrap();
+        for parallel in [false, true] {
+            let e = select_stream_chunked(
+                Failing(data.clone(), 0),
+                "t.csv".as_ref(),
+                &plan,
+                "s",
+                &mut |_| {},
+                parallel,
+                8 * 1024,
+            )
+            .unwrap_err();
+            assert!(
+                matches!(e.kind(), ErrorKind::Io { path, .. } if path == Path::new("t.csv")),
+                "{e}"
+            );
+            assert!(e.to_string().contains("disk gone"), "{e}");
+        }
+    }
+
     /// Records pushed one by one through the public selector give what the chunked pass gives.
     #[test]
     fn pushing_records_equals_the_chunked_pass() {
