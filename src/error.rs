@@ -120,11 +120,6 @@ impl Error {
     pub fn is_verification(&self) -> bool {
         matches!(*self.0, ErrorKind::Verify(_))
     }
-
-    /// The process exit code this error maps to: 1 for a failed verification, 2 otherwise.
-    pub fn exit_code(&self) -> i32 {
-        if self.is_verification() { 1 } else { 2 }
-    }
 }
 
 impl fmt::Display for Error {
@@ -353,7 +348,7 @@ pub enum ErrorKind {
     /// unlikely; the in-memory draw gives the exact answer).
     #[error(
         "task {task:?}, stratum {stratum:?}: the streaming draw kept {kept} candidates below its bound but {needed} \
-         are drawn; run the draw without --stream (the result is the same, only slower)"
+         are drawn; run the draw on the directory in memory instead of streamed (the result is the same, only slower)"
     )]
     StreamBound {
         /// The task id.
@@ -366,7 +361,7 @@ pub enum ErrorKind {
         needed: u64,
     },
     /// An output would overwrite something.
-    #[error("{}: {reason}; a draw never overwrites earlier output, choose another --out", path.display())]
+    #[error("{}: {reason}; a draw never overwrites earlier output, choose another output folder", path.display())]
     OutputExists {
         /// The path that exists.
         path: PathBuf,

@@ -64,6 +64,7 @@
 #![deny(missing_docs)]
 
 pub mod assign;
+mod builder;
 pub mod commands;
 pub mod commit;
 pub mod directory;
@@ -83,4 +84,6 @@ pub mod target;
 pub mod team;
 pub mod verify;
 
+pub use builder::{CRATE_VERSION, Draw, Drawn};
 pub use error::{Error, ErrorKind, Field, Position, Result, VerifyError};
+pub use plan::Plan;

@@ -393,7 +393,7 @@ fn s8_6_log_verifies() {
         &officers,
     )
     .unwrap_err();
-    assert_eq!(err.exit_code(), 1);
+    assert!(err.is_verification());
 }
 
 // ---- §8.7 ----

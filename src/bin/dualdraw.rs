@@ -415,7 +415,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: {e}");
-            ExitCode::from(e.exit_code() as u8)
+            ExitCode::from(if e.is_verification() { 1 } else { 2 })
         }
     }
 }

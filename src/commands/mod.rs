@@ -12,14 +12,13 @@ use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
 use crate::log::{self, Header, Log};
 use crate::merkle::Hash;
-use crate::output;
 use crate::plan::Plan;
 use crate::stream::{self, Progress};
 use crate::team;
 use crate::verify::{self, Report};
 
-/// The version of this crate, written into log headers.
-pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::builder::CRATE_VERSION;
+use crate::builder::Draw;
 
 /// Where the target directory comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,19 +71,6 @@ pub struct DrawSummary {
     pub out: PathBuf,
     /// True for a committed draw (seed from secret and public entropy), false for a rehearsal.
     pub committed: bool,
-}
-
-fn resolve_seed(cli: Option<&str>, plan: Option<&str>) -> Result<String> {
-    match (cli, plan) {
-        (Some(a), Some(b)) if a != b => Err(ErrorKind::Seed(format!(
-            "--seed {a:?} differs from the plan's seed {b:?}; give one of them"
-        ))
-        .into()),
-        (Some(s), _) | (None, Some(s)) => Ok(s.to_string()),
-        (None, None) => {
-            Err(ErrorKind::Seed("no seed: pass --seed S or set `seed` in the plan".into()).into())
-        }
-    }
 }
 
 fn default_out(plan_id: &str) -> PathBuf {
@@ -192,26 +178,18 @@ fn target_side(
     seed: &str,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<TargetSide> {
-    let base = plan_path.parent().unwrap_or(Path::new(""));
-    let path = match source {
-        TargetSource::Plan => {
-            let path = base.join(&plan.targets);
-            let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
-            let targets = Targets::read_for(input, &path, plan.inspection_date)?;
-            return Ok(TargetSide {
-                selections: draw::select(plan, &targets, seed)?,
-                digest: targets.digest(),
-                warnings: targets.warnings,
-            });
-        }
-        TargetSource::PlanStreamed => base.join(&plan.targets),
-        TargetSource::Streamed(p) => p.clone(),
-    };
-    let mut input = open_input(&path);
-    if *source == TargetSource::PlanStreamed {
-        input = input.map_err(io::named_by("targets", plan_path));
+    if *source == TargetSource::Plan {
+        let path = targets_path(plan_path, plan);
+        let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+        let targets = Targets::read_for(input, &path, plan.inspection_date)?;
+        return Ok(TargetSide {
+            selections: draw::select(plan, &targets, seed)?,
+            digest: targets.digest(),
+            warnings: targets.warnings,
+        });
     }
-    let s = stream::select_stream(input?, &path, plan, seed, progress)?;
+    let (input, path) = streamed_input(plan_path, plan, source)?;
+    let s = stream::select_stream(input, &path, plan, seed, progress)?;
     Ok(TargetSide {
         selections: s.selections,
         digest: s.digest,
@@ -235,68 +213,82 @@ pub fn draw(
     opts: &DrawOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DrawSummary> {
-    let (plan, plan_digest) = io::load_plan(plan_path)?;
-    let seed = resolve_seed(opts.seed.as_deref(), plan.seed.as_deref())?;
+    let (plan, _) = io::load_plan(plan_path)?;
+    let mut builder = Draw::new(&plan);
+    if let Some(seed) = &opts.seed {
+        builder = builder.seed(seed);
+    }
+    let seed = builder.resolved_seed()?.to_string();
     let out = opts.out.clone().unwrap_or_else(|| default_out(&plan.id));
     io::check_new_dir(&out)?;
     let officers = load_officers(plan_path, &plan)?;
-    let mut apart = team::Apart::from_plan(&plan);
     let mut earlier = Vec::new();
     for p in &opts.history {
-        earlier.push((p.clone(), io::read(p)?));
+        earlier.push((p.display().to_string(), io::read(p)?));
     }
-    draw::add_history(&mut apart, &earlier)?;
-    let side = target_side(plan_path, &plan, &opts.targets, &seed, progress)?;
-    let mut drawn: Vec<_> = side
-        .selections
-        .iter()
-        .flat_map(|s| s.drawn.iter().map(|(_, e)| e.clone()))
-        .collect();
-    drawn.sort_by(|a, b| a.id.cmp(&b.id));
-    drawn.dedup_by(|a, b| a.id == b.id);
-    let drawn = Targets {
-        records: drawn,
-        warnings: Vec::new(),
+    for (name, bytes) in &earlier {
+        builder = builder.history(name, bytes);
+    }
+    let drawn = match &opts.targets {
+        TargetSource::Plan => {
+            let path = targets_path(plan_path, &plan);
+            let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+            builder.run(&Targets::read_for(input, &path, plan.inspection_date)?, &officers)?
+        }
+        source => {
+            let (input, path) = streamed_input(plan_path, &plan, source)?;
+            builder.run_stream(input, &path, &officers, progress)?
+        }
     };
-    let (outcome, log) = staff_and_log_with(
-        &plan,
-        plan_digest,
-        &officers,
-        side.selections,
-        side.digest,
-        &side.warnings,
-        &seed,
-        &apart,
-    )?;
-    let od = officers.digest();
     let files = [
-        ("draw.log", log.to_bytes()),
+        ("draw.log", drawn.log.to_bytes()),
         (
             "draw.head",
-            format!("{}\n", hex::encode(log.head())).into_bytes(),
+            format!("{}\n", hex::encode(drawn.head())).into_bytes(),
         ),
-        (
-            "targets.csv",
-            output::targets_csv(&drawn, &outcome, opts.excel),
-        ),
-        (
-            "teams.csv",
-            output::teams_csv(&drawn, &officers, &outcome, opts.excel),
-        ),
+        ("targets.csv", drawn.targets_csv(opts.excel)),
+        ("teams.csv", drawn.teams_csv(&officers, opts.excel)),
     ];
     io::write_new_dir(&out, &files)?;
     Ok(DrawSummary {
-        plan,
+        plan: plan.clone(),
         seed,
-        targets: side.digest,
-        officers: od,
-        warnings: side.warnings,
-        drawn,
-        outcome,
-        log,
+        targets: drawn.targets,
+        officers: drawn.officers,
+        drawn: Targets {
+            records: drawn.enterprises,
+            warnings: Vec::new(),
+        },
+        warnings: drawn.warnings,
+        outcome: drawn.outcome,
+        log: drawn.log,
         out,
         committed: false,
     })
+}
+
+fn targets_path(plan_path: &Path, plan: &Plan) -> PathBuf {
+    plan_path
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(&plan.targets)
+}
+
+/// The reader and name of a streamed target directory.
+fn streamed_input(
+    plan_path: &Path,
+    plan: &Plan,
+    source: &TargetSource,
+) -> Result<(Box<dyn Read + Send>, PathBuf)> {
+    let path = match source {
+        TargetSource::Streamed(p) => p.clone(),
+        _ => targets_path(plan_path, plan),
+    };
+    let mut input = open_input(&path);
+    if *source == TargetSource::PlanStreamed {
+        input = input.map_err(io::named_by("targets", plan_path));
+    }
+    Ok((input?, path))
 }
 
 impl fmt::Display for DrawSummary {

@@ -36,6 +36,8 @@ pub use ratio::Ratio;
 use crate::directory::Enterprise;
 use crate::directory::fields::{self, CreditClass, EnterpriseStatus};
 use crate::error::{ErrorKind, Position, Result};
+use crate::merkle::Hash;
+use sha2::{Digest as _, Sha256};
 
 /// A validated plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +65,9 @@ pub struct Plan {
     pub max_per_officer: CapRule,
     /// Enterprise recusal requests (`[[recusal]]`): pairs kept apart, with the reason.
     pub recusals: Vec<Recusal>,
+    /// SHA-256 of the plan file's bytes as given to [`Plan::parse`] (of the text, for
+    /// [`Plan::from_toml`]): the plan digest every log header binds.
+    pub digest: Hash,
 }
 
 /// The workload cap rule (SPEC.md §5.5).
@@ -399,7 +404,65 @@ fn ratio_value(v: &toml::Value) -> std::result::Result<Ratio, String> {
 }
 
 impl Plan {
-    /// Parses and validates a plan. `file` names the plan in errors.
+    /// Parses and validates a plan file's bytes: UTF-8, a leading BOM ignored (Windows
+    /// editors write one). The plan's [`digest`](Plan::digest) is the SHA-256 of `bytes`,
+    /// BOM included, exactly as the file is published. `file` names the plan in errors.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::PlanSyntax`] for bytes that are not UTF-8 or not TOML (with the line and
+    /// column), and every error of [`Plan::from_toml`].
+    ///
+    /// ```
+    /// use sha2::Digest as _;
+    /// let text = r#"
+    ///     id = "P1"
+    ///     title = "demo"
+    ///     inspection_date = "2020-10-20"
+    ///     targets = "targets.csv"
+    ///     officers = "officers.csv"
+    ///     [[task]]
+    ///     id = "radio"
+    ///     domain = "无线电"
+    ///     item = { name = "台站检查", basis = "无线电管理条例" }
+    ///     sample = { count = 1 }
+    ///     team = { size = 2 }
+    /// "#;
+    /// let bytes = [b"\xef\xbb\xbf".as_slice(), text.as_bytes()].concat();
+    /// let plan = dualdraw::Plan::parse(&bytes, "plan.toml".as_ref())?;
+    /// assert_eq!(plan.id, "P1");
+    /// assert_eq!(plan.digest, <[u8; 32]>::from(sha2::Sha256::digest(&bytes)));
+    /// # Ok::<(), dualdraw::Error>(())
+    /// ```
+    pub fn parse(bytes: &[u8], file: &Path) -> Result<Plan> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            // The valid prefix is UTF-8: count lines and characters in it.
+            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+            let line = valid.matches('\n').count() as u64 + 1;
+            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+            ErrorKind::PlanSyntax {
+                pos: Position::file(file)
+                    .at_line(Some(line))
+                    .at_column(Some(column)),
+                message: format!(
+                    "found bytes that are not UTF-8 ({e}), expected a UTF-8 plan (save it as UTF-8)"
+                ),
+            }
+        })?;
+        let mut plan = Plan::from_toml(text.trim_start_matches('\u{feff}'), file)?;
+        plan.digest = Sha256::digest(bytes).into();
+        Ok(plan)
+    }
+
+    /// Parses and validates a plan's text. `file` names the plan in errors; the plan's
+    /// [`digest`](Plan::digest) is the SHA-256 of `text` (use [`Plan::parse`] for a file's
+    /// bytes, whose digest must cover a BOM too).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::PlanSyntax`] for text that is not TOML, [`ErrorKind::InvalidField`] (and
+    /// the other plan kinds) for a value that breaks a rule, each with the line, column and
+    /// key.
     pub fn from_toml(text: &str, file: &Path) -> Result<Plan> {
         // The position of a byte range of `text`, in the plan field `field`.
         let at = |span: Range<usize>, field: &str| -> Position {
@@ -707,6 +770,7 @@ impl Plan {
             seed: raw.seed.map(Spanned::into_inner),
             tasks,
             file: file.to_path_buf(),
+            digest: Sha256::digest(text.as_bytes()).into(),
         })
     }
 }
