@@ -6,7 +6,6 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-
 use crate::directory::{self, Officers, Targets};
 use crate::error::{ErrorKind, Result};
 use crate::merkle::Hash;

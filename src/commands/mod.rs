@@ -233,7 +233,10 @@ pub fn draw(
         TargetSource::Plan => {
             let path = targets_path(plan_path, &plan);
             let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
-            builder.run(&Targets::read_for(input, &path, plan.inspection_date)?, &officers)?
+            builder.run(
+                &Targets::read_for(input, &path, plan.inspection_date)?,
+                &officers,
+            )?
         }
         source => {
             let (input, path) = streamed_input(plan_path, &plan, source)?;

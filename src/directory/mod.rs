@@ -8,6 +8,7 @@
 
 mod csv;
 pub mod fields;
+mod records;
 pub(crate) mod rows;
 pub mod uscc;
 
@@ -221,6 +222,39 @@ impl Targets {
     pub fn digest(&self) -> Digest {
         digest(self.records.iter().map(Enterprise::canonical_bytes))
     }
+
+    /// The enterprise with this unified social credit code, if the directory has it.
+    pub fn get(&self, id: &str) -> Option<&Enterprise> {
+        find(&self.records, id, |e| &e.id)
+    }
+
+    /// The enterprises, sorted by id (byte order), ids unique.
+    pub fn records(&self) -> &[Enterprise] {
+        &self.records
+    }
+
+    /// Warnings found while reading (also written into a draw's log), sorted by id.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// The number of enterprises.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// True for a directory without enterprises.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+/// Binary search by id in records sorted by id.
+fn find<'a, T>(records: &'a [T], id: &str, key: impl Fn(&T) -> &str) -> Option<&'a T> {
+    records
+        .binary_search_by(|r| key(r).cmp(id))
+        .ok()
+        .map(|i| &records[i])
 }
 
 /// The parsed officer directory, sorted by id.
@@ -234,5 +268,25 @@ impl Officers {
     /// The directory digest (SPEC.md §3).
     pub fn digest(&self) -> Digest {
         digest(self.records.iter().map(Officer::canonical_bytes))
+    }
+
+    /// The officer with this staff number, if the directory has one.
+    pub fn get(&self, id: &str) -> Option<&Officer> {
+        find(&self.records, id, |o| &o.id)
+    }
+
+    /// The officers, sorted by id (byte order), ids unique.
+    pub fn records(&self) -> &[Officer] {
+        &self.records
+    }
+
+    /// The number of officers.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// True for a directory without officers.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
     }
 }
