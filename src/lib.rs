@@ -85,6 +85,9 @@ pub mod team;
 pub mod verify;
 
 pub use builder::{CRATE_VERSION, Draw, Drawn};
-pub use directory::{Digest, Enterprise, Officer, Officers, Targets, Warning};
+pub use directory::{
+    CreditClass, Digest, Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
+    Warning,
+};
 pub use error::{Error, ErrorKind, Field, Position, Result, VerifyError};
 pub use plan::Plan;
