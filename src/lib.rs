@@ -82,6 +82,7 @@ pub mod stream;
 pub mod synth;
 pub mod target;
 pub mod team;
+pub mod tutorial;
 pub mod verify;
 
 pub use builder::{CRATE_VERSION, Draw, Drawn};
