@@ -1087,17 +1087,21 @@ pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> R
 /// every `replacement` event (enterprise, `in`). The logs' heads are recorded in order.
 pub fn add_history(apart: &mut team::Apart, logs: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
     for (path, bytes) in logs {
-        let lines = crate::verify::check_chain(bytes).map_err(|e| {
+        let lines = crate::log::check_chain(bytes).map_err(|e| {
             crate::Error::from(ErrorKind::History(format!(
                 "{}: the earlier draw log fails its chain check, so it is not used: {e}",
                 path.display()
             )))
         })?;
-        let Some((last, _)) = lines.last() else {
+        let Some(last) = lines.last() else {
             return Err(ErrorKind::History(format!("{}: empty log", path.display())).into());
         };
         apart.history.push(crate::log::line_hash(last));
-        for (_, v) in &lines {
+        let lines: Vec<serde_json::Value> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        for v in &lines {
             let s = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
             let Some(e) = s("enterprise") else { continue };
             let mut add = |o: &str| {

@@ -1,23 +1,13 @@
-//! The draw log: hash-chained JSON Lines (SPEC.md §6).
-//!
-//! Every line is one event, a JSON object in canonical form (keys sorted by their UTF-8 bytes,
-//! no insignificant white space, non-ASCII characters unescaped). Every line has `prev`, the
-//! lowercase hex SHA-256 of the previous line's exact bytes (64 zeros on the first line), and
-//! `seq`, its 0-based position. The head of the log is the SHA-256 of its last line.
+//! The events of a draw, as JSON values in the order SPEC.md §6.2 gives them; [`super::chain`]
+//! turns them into lines.
 
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 
+use super::{Log, SPEC_VERSION, chain};
 use crate::directory::{Digest, Targets, Warning};
 use crate::draw::Outcome;
 use crate::merkle::Hash;
 use crate::plan::{Plan, Sample, Shortfall};
-
-/// The version of SPEC.md this build implements; written in every log header.
-pub const SPEC_VERSION: &str = "dualdraw-spec/1";
-
-/// `prev` of the first line.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What the header of a log binds the draw to.
 #[derive(Debug, Clone)]
@@ -34,100 +24,6 @@ pub struct Header<'a> {
     pub seed: &'a str,
     /// The version of the crate that wrote the log (informational; not part of verification).
     pub crate_version: &'a str,
-}
-
-/// A finished log: its lines (without newlines) in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Log {
-    /// The lines, each a canonical JSON object.
-    pub lines: Vec<String>,
-}
-
-impl Log {
-    /// SHA-256 of the last line (of nothing, for an empty log).
-    pub fn head(&self) -> Hash {
-        line_hash(self.lines.last().map_or("", String::as_str))
-    }
-
-    /// The file contents: each line followed by `\n`.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for l in &self.lines {
-            out.extend_from_slice(l.as_bytes());
-            out.push(b'\n');
-        }
-        out
-    }
-}
-
-/// SHA-256 of a line's bytes.
-pub fn line_hash(line: &str) -> Hash {
-    Sha256::digest(line.as_bytes()).into()
-}
-
-/// Writes a JSON value in the canonical form of SPEC.md §6.1.
-pub fn canonical(v: &Value) -> String {
-    let mut s = String::new();
-    write_canonical(v, &mut s);
-    s
-}
-
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(m) => {
-            // Sorted here, not by the map type, so a dependency enabling serde_json's
-            // `preserve_order` cannot change a single byte of the log.
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_canonical(&m[k], out);
-            }
-            out.push('}');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(x, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-/// Chains events: adds `seq` and `prev` to each and serializes it canonically.
-pub fn chain(events: impl IntoIterator<Item = Value>) -> Log {
-    let mut log = Log { lines: Vec::new() };
-    log.append(events);
-    log
-}
-
-impl Log {
-    /// Appends events to the chain, continuing `seq` and `prev` from the last line.
-    /// Events are taken one at a time, so a lazy sequence (e.g. [`draw_events`]) is never held
-    /// whole in memory.
-    pub fn append(&mut self, events: impl IntoIterator<Item = Value>) {
-        for mut e in events {
-            let prev = self
-                .lines
-                .last()
-                .map_or_else(|| GENESIS.to_string(), |l| hex::encode(line_hash(l)));
-            if let Value::Object(m) = &mut e {
-                m.insert("prev".into(), Value::String(prev));
-                m.insert("seq".into(), json!(self.lines.len()));
-            }
-            self.lines.push(canonical(&e));
-        }
-    }
 }
 
 fn sample_json(s: &Sample) -> Value {
@@ -343,26 +239,4 @@ fn events_after_warnings(plan: &Plan, warnings: usize, outcome: &Outcome) -> Vec
         "warnings": warnings,
     }));
     ev
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn canonical_sorts_keys_and_keeps_unicode() {
-        let v = json!({"b": 1, "a": {"z": [1, "无线电"], "y": null}, "é": "\u{1}"});
-        assert_eq!(
-            canonical(&v),
-            r#"{"a":{"y":null,"z":[1,"无线电"]},"b":1,"é":"\u0001"}"#
-        );
-    }
-
-    #[test]
-    fn chain_links_lines() {
-        let log = chain(vec![json!({"event": "a"}), json!({"event": "b"})]);
-        assert!(log.lines[0].contains(GENESIS));
-        assert!(log.lines[1].contains(&hex::encode(line_hash(&log.lines[0]))));
-        assert_eq!(log.head(), line_hash(&log.lines[1]));
-    }
 }
