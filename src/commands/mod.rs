@@ -245,7 +245,7 @@ pub fn draw(
     for p in &opts.history {
         earlier.push((p.clone(), io::read(p)?));
     }
-    draw::add_history(&mut apart, &earlier)?;
+    log::add_history(&mut apart, &earlier)?;
     let side = target_side(plan_path, &plan, &opts.targets, &seed, progress)?;
     let mut drawn: Vec<_> = side
         .selections
@@ -477,14 +477,14 @@ fn parse_head(s: &str, what: &str) -> Result<Hash> {
 pub fn check_history(log_path: &Path, plan_path: &Path, history: &[PathBuf]) -> Result<String> {
     let (plan, _) = io::load_plan(plan_path)?;
     let bytes = io::read(log_path)?;
-    let lines = crate::verify::chain(&bytes)?;
-    let logged = draw::apart_from_log(&plan, lines.iter().copied());
+    let entries = log::read(&bytes)?;
+    let logged = log::apart_from_log(&plan, &entries);
     let mut given = team::Apart::from_plan(&plan);
     let mut earlier = Vec::new();
     for p in history {
         earlier.push((p.clone(), io::read(p)?));
     }
-    draw::add_history(&mut given, &earlier)?;
+    log::add_history(&mut given, &earlier)?;
     if logged.history != given.history || logged.rotation != given.rotation {
         // The earlier logs are sound but the log disagrees with them: a verification failure.
         return Err(crate::error::VerifyError::History(format!(

@@ -6,6 +6,8 @@
 //! `seq`, its 0-based position. The head of the log is the SHA-256 of its last line.
 
 mod chain;
+pub mod event;
+mod read;
 mod scan;
 mod write;
 
@@ -14,6 +16,8 @@ use sha2::{Digest as _, Sha256};
 use crate::merkle::Hash;
 
 pub use self::chain::{canonical, chain, check_chain};
+pub use self::event::{Event, Mode};
+pub use self::read::{Entry, RevealFault, add_history, apart_from_log, open_reveal, read};
 pub use self::write::{
     CommitHeader, Header, commit_event, draw_events, events, header_event, record,
     replacement_event, reveal_event,

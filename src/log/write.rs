@@ -1,8 +1,14 @@
-//! The events of a draw, as JSON values in the order SPEC.md §6.2 gives them; [`super::chain`]
-//! turns them into lines.
+//! The events of a draw in the order SPEC.md §6.2 gives them, built as [`Event`]s and handed
+//! to [`super::chain`] as JSON values.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::event::{
+    DigestRef, Directories, EntropySourceRef, Event, FooterEvent, HeaderEvent, HistoryEvent,
+    ItemRef, JointRef, MergeEvent, Mode, PlanRef, RecusalEvent, ReplacementEvent, RevealEvent,
+    RotationEvent, SampleRule, StratumRef, TargetEvent, TaskEvent, TeamEvent, TeamRuleRef,
+    WarningEvent,
+};
 use super::{Log, SPEC_VERSION, chain};
 use crate::directory::{Digest, Targets, Warning};
 use crate::draw::Outcome;
@@ -26,20 +32,18 @@ pub struct Header<'a> {
     pub crate_version: &'a str,
 }
 
-fn sample_json(s: &Sample) -> Value {
+fn sample_rule(s: &Sample) -> SampleRule {
     match s {
-        Sample::Count(c) => json!({ "count": c }),
-        Sample::Ratio(r) => json!({ "ratio": r.to_string() }),
-        Sample::ByClass(m) => {
-            let mut o = serde_json::Map::new();
-            for (c, r) in m {
-                o.insert(
-                    c.map_or("none", |c| c.as_str()).into(),
-                    json!(r.to_string()),
-                );
-            }
-            json!({ "by_class": o })
-        }
+        Sample::Count(c) => SampleRule::Count { count: *c },
+        Sample::Ratio(r) => SampleRule::Ratio {
+            ratio: r.to_string(),
+        },
+        Sample::ByClass(m) => SampleRule::ByClass {
+            by_class: m
+                .iter()
+                .map(|(c, r)| (c.map_or("none", |c| c.as_str()).to_string(), r.to_string()))
+                .collect(),
+        },
     }
 }
 
@@ -58,26 +62,43 @@ pub fn events<'a>(
     std::iter::once(header_event(h)).chain(draw_events(h.plan, warnings, outcome))
 }
 
-fn directories_json(targets: &Digest, officers: &Digest) -> Value {
-    json!({
-        "targets": { "head": hex::encode(targets.head), "count": targets.count },
-        "officers": { "head": hex::encode(officers.head), "count": officers.count },
-    })
+fn directories(targets: &Digest, officers: &Digest) -> Directories {
+    let d = |d: &Digest| DigestRef {
+        head: d.head,
+        count: d.count,
+    };
+    Directories {
+        targets: d(targets),
+        officers: d(officers),
+    }
 }
+
+fn plan_ref(plan: &Plan, digest: Hash) -> PlanRef {
+    PlanRef {
+        id: plan.id.clone(),
+        title: plan.title.clone(),
+        digest,
+    }
+}
+
+/// The notice of every rehearsal header: the seed alone proves nothing about steering.
+const NOTICE: &str = "the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result";
 
 /// The header of a rehearsal draw, whose seed the operator supplied (SPEC.md §6.2).
 pub fn header_event(h: &Header<'_>) -> Value {
-    json!({
-        "event": "header",
-        "spec": SPEC_VERSION,
-        "crate_version": h.crate_version,
-        "mode": "operator-seed",
-        "notice": "the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result",
-        "plan": { "id": h.plan.id, "title": h.plan.title, "digest": hex::encode(h.plan_digest) },
-        "inspection_date": h.plan.inspection_date.format("%Y-%m-%d").to_string(),
-        "seed": h.seed,
-        "directories": directories_json(&h.targets, &h.officers),
+    Event::Header(HeaderEvent {
+        spec: SPEC_VERSION.into(),
+        crate_version: h.crate_version.into(),
+        mode: Mode::OperatorSeed,
+        notice: Some(NOTICE.into()),
+        plan: plan_ref(h.plan, h.plan_digest),
+        inspection_date: h.plan.inspection_date.format("%Y-%m-%d").to_string(),
+        seed: Some(h.seed.into()),
+        directories: directories(&h.targets, &h.officers),
+        entropy_source: None,
+        commitment: None,
     })
+    .to_value()
 }
 
 /// What the first line of a committed draw binds (SPEC.md §9.1).
@@ -101,31 +122,46 @@ pub struct CommitHeader<'a> {
 
 /// The header of a committed draw: inputs, entropy source and commitment, no seed yet.
 pub fn commit_event(c: &CommitHeader<'_>) -> Value {
-    json!({
-        "event": "header",
-        "spec": SPEC_VERSION,
-        "crate_version": c.crate_version,
-        "mode": "commit-reveal",
-        "plan": { "id": c.plan.id, "title": c.plan.title, "digest": hex::encode(c.plan_digest) },
-        "inspection_date": c.plan.inspection_date.format("%Y-%m-%d").to_string(),
-        "directories": directories_json(&c.targets, &c.officers),
-        "entropy_source": { "kind": c.entropy.kind, "description": c.entropy.description },
-        "commitment": hex::encode(c.commitment),
+    Event::Header(HeaderEvent {
+        spec: SPEC_VERSION.into(),
+        crate_version: c.crate_version.into(),
+        mode: Mode::CommitReveal,
+        notice: None,
+        plan: plan_ref(c.plan, c.plan_digest),
+        inspection_date: c.plan.inspection_date.format("%Y-%m-%d").to_string(),
+        seed: None,
+        directories: directories(&c.targets, &c.officers),
+        entropy_source: Some(EntropySourceRef {
+            kind: c.entropy.kind.clone(),
+            description: c.entropy.description.clone(),
+        }),
+        commitment: Some(c.commitment),
     })
+    .to_value()
 }
 
 /// The reveal of a committed draw: the operator's secret, the public entropy, and the seed
 /// derived from them and the commit line (SPEC.md §9.2).
 pub fn reveal_event(secret: &[u8; 32], entropy: &str, seed: &str) -> Value {
-    json!({ "event": "reveal", "secret": hex::encode(secret), "entropy": entropy, "seed": seed })
+    Event::Reveal(RevealEvent {
+        secret: hex::encode(secret),
+        entropy: entropy.into(),
+        seed: seed.into(),
+    })
+    .to_value()
 }
 
 /// An officer replaced after the draw (SPEC.md §9.3).
 pub fn replacement_event(r: &crate::draw::Replacement) -> Value {
-    json!({
-        "event": "replacement", "task": r.task, "enterprise": r.enterprise,
-        "out": r.out, "in": r.incoming, "reason": r.reason, "order_position": r.position,
+    Event::Replacement(ReplacementEvent {
+        task: r.task.clone(),
+        enterprise: r.enterprise.clone(),
+        out: r.out.clone(),
+        incoming: r.incoming.clone(),
+        reason: r.reason.clone(),
+        order_position: r.position,
     })
+    .to_value()
 }
 
 /// The events of a draw after its header (and reveal): warnings, then per task the task, its
@@ -141,102 +177,133 @@ pub fn draw_events<'a>(
     warnings
         .iter()
         .map(|w| {
-            json!({
-                "event": "warning", "code": w.code, "source": w.source, "id": w.id, "message": w.message,
+            Event::Warning(WarningEvent {
+                code: w.code.into(),
+                source: w.source.into(),
+                id: w.id.clone(),
+                message: w.message.clone(),
             })
+            .to_value()
         })
-        .chain(events_after_warnings(plan, warnings.len(), outcome))
+        .chain(
+            events_after_warnings(plan, warnings.len(), outcome)
+                .into_iter()
+                .map(|e| e.to_value()),
+        )
+}
+
+/// The task event of one task of the plan and its outcome.
+fn task_event(task: &crate::plan::Task, t: &crate::draw::TaskOutcome) -> Event {
+    let strata = t
+        .strata
+        .iter()
+        .map(|s| StratumRef {
+            stratum: s.pool.stratum.name().into(),
+            eligible: s.pool.eligible,
+            requested: s.pool.requested,
+            drawn: s.drawn,
+            shortfall: s.pool.requested - s.drawn,
+            cutoff: s.cutoff,
+        })
+        .collect();
+    let team_rule = TeamRuleRef {
+        size: task.team.size,
+        experts: task.team.experts,
+        area: (task.area != crate::plan::AreaRule::Any).then(|| task.area.as_str().into()),
+        joint: (!task.joint.is_empty()).then(|| {
+            task.joint
+                .iter()
+                .map(|j| JointRef {
+                    department: j.department.clone(),
+                    domain: j.domain.as_deref().unwrap_or(&task.domain).into(),
+                })
+                .collect()
+        }),
+    };
+    Event::Task(TaskEvent {
+        task: t.task.clone(),
+        item: ItemRef {
+            name: task.item.name.clone(),
+            basis: task.item.basis.clone(),
+        },
+        domain: task.domain.clone(),
+        directed: task.is_directed(),
+        sample: sample_rule(&task.sample),
+        shortfall_rule: match task.shortfall {
+            Shortfall::Error => "error",
+            Shortfall::TakeAll => "take-all",
+        }
+        .into(),
+        team_rule,
+        exclude_inspected_within_days: task.exclude_inspected_within_days.map(u64::from),
+        excluded_recent: t.excluded_recent,
+        key: t.key,
+        strata,
+    })
 }
 
 /// [`draw_events`] after the warnings.
-fn events_after_warnings(plan: &Plan, warnings: usize, outcome: &Outcome) -> Vec<Value> {
+fn events_after_warnings(plan: &Plan, warnings: usize, outcome: &Outcome) -> Vec<Event> {
     let mut ev = Vec::new();
     // Earlier draws used for rotation, the pairs they give, and the enterprises' recusal
     // requests (SPEC.md §6.2): written only when there are any, so plans without them log
     // exactly as before.
     for h in &outcome.history {
-        ev.push(json!({ "event": "history", "head": hex::encode(h) }));
+        ev.push(Event::History(HistoryEvent { head: *h }));
     }
     for (e, os) in &outcome.rotation {
-        ev.push(json!({ "event": "rotation", "enterprise": e, "officers": os }));
+        ev.push(Event::Rotation(RotationEvent {
+            enterprise: e.clone(),
+            officers: os.iter().cloned().collect(),
+        }));
     }
     for r in &outcome.recusals {
-        ev.push(json!({
-            "event": "recusal", "enterprise": r.enterprise, "officer": r.officer, "reason": r.reason,
+        ev.push(Event::Recusal(RecusalEvent {
+            enterprise: r.enterprise.clone(),
+            officer: r.officer.clone(),
+            reason: r.reason.clone(),
         }));
     }
     let (mut n_targets, mut n_teams) = (0u64, 0u64);
     for (task, t) in plan.tasks.iter().zip(&outcome.tasks) {
-        let strata: Vec<Value> = t
-            .strata
-            .iter()
-            .map(|s| {
-                json!({
-                    "stratum": s.pool.stratum.name(),
-                    "eligible": s.pool.eligible,
-                    "requested": s.pool.requested,
-                    "drawn": s.drawn,
-                    "shortfall": s.pool.requested - s.drawn,
-                    "cutoff": s.cutoff.map(hex::encode),
-                })
-            })
-            .collect();
-        let mut team_rule = json!({ "size": task.team.size, "experts": task.team.experts });
-        if task.area != crate::plan::AreaRule::Any {
-            team_rule["area"] = json!(task.area.as_str());
-        }
-        if !task.joint.is_empty() {
-            team_rule["joint"] = task
-                .joint
-                .iter()
-                .map(|j| {
-                    json!({
-                        "department": j.department,
-                        "domain": j.domain.as_deref().unwrap_or(&task.domain),
-                    })
-                })
-                .collect();
-        }
-        ev.push(json!({
-            "event": "task",
-            "task": t.task,
-            "item": { "name": task.item.name, "basis": task.item.basis },
-            "domain": task.domain,
-            "directed": task.is_directed(),
-            "sample": sample_json(&task.sample),
-            "shortfall_rule": match task.shortfall { Shortfall::Error => "error", Shortfall::TakeAll => "take-all" },
-            "team_rule": team_rule,
-            "exclude_inspected_within_days": task.exclude_inspected_within_days,
-            "excluded_recent": t.excluded_recent,
-            "key": hex::encode(t.key),
-            "strata": strata,
-        }));
+        ev.push(task_event(task, t));
         for d in &t.drawn {
-            ev.push(json!({
-                "event": "target", "task": t.task, "stratum": d.stratum.name(), "rank": d.rank,
-                "id": d.id, "ticket": hex::encode(d.ticket),
+            ev.push(Event::Target(TargetEvent {
+                task: t.task.clone(),
+                stratum: d.stratum.name().into(),
+                rank: d.rank,
+                id: d.id.clone(),
+                ticket: d.ticket,
             }));
         }
         // An enterprise this task shares with an earlier task is visited once (SPEC.md §5.5).
         for m in &outcome.merges {
             if m.tasks.last() == Some(&t.task) {
-                ev.push(json!({ "event": "merge", "enterprise": m.enterprise, "tasks": m.tasks }));
+                ev.push(Event::Merge(MergeEvent {
+                    enterprise: m.enterprise.clone(),
+                    tasks: m.tasks.clone(),
+                }));
             }
         }
         for team in &t.teams {
-            ev.push(json!({
-                "event": "team", "task": t.task, "enterprise": team.enterprise,
-                "leader": team.officers.first(),
-                "officers": team.officers, "experts": team.experts,
-                "eligible_officers": team.eligible_officers, "eligible_experts": team.eligible_experts,
+            ev.push(Event::Team(TeamEvent {
+                task: t.task.clone(),
+                enterprise: team.enterprise.clone(),
+                leader: team.officers.first().cloned(),
+                officers: team.officers.clone(),
+                experts: team.experts.clone(),
+                eligible_officers: team.eligible_officers,
+                eligible_experts: team.eligible_experts,
             }));
         }
         n_targets += t.drawn.len() as u64;
         n_teams += t.teams.len() as u64;
     }
-    ev.push(json!({
-        "event": "footer", "tasks": outcome.tasks.len(), "targets": n_targets, "teams": n_teams,
-        "warnings": warnings,
+    ev.push(Event::Footer(FooterEvent {
+        tasks: outcome.tasks.len() as u64,
+        targets: n_targets,
+        teams: n_teams,
+        warnings: warnings as u64,
     }));
     ev
 }

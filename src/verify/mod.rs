@@ -1,15 +1,20 @@
 //! Verifying a draw log: the chain, the head, the input digests, and a full re-run of the draw
 //! compared line by line (SPEC.md §7).
+//!
+//! [`verify_with`] runs the steps in the order of SPEC.md §7: [`header`] reads what the first
+//! lines bind (digests, seed, reveal), and [`replay`] compares the re-run with the log, the
+//! replacement requests after the footer included.
 
-use std::collections::BTreeMap;
+mod header;
+mod replay;
 
 use serde_json::Value;
 
-use crate::commit;
+use self::header::Seeding;
 use crate::directory::{Digest, Officers, Targets, Warning};
 use crate::draw;
 use crate::error::{Result, VerifyError};
-use crate::log::{self, Header, SPEC_VERSION};
+use crate::log::{self, Mode};
 use crate::merkle::Hash;
 use crate::plan::Plan;
 
@@ -60,82 +65,6 @@ pub fn check_chain(bytes: &[u8]) -> Result<Vec<(String, Value)>, VerifyError> {
 /// The chain check, now in [`log`]; this path stays for its callers.
 pub use crate::log::check_chain as chain;
 
-fn header_str<'a>(h: &'a Value, path: &[&str]) -> Result<&'a str, VerifyError> {
-    let mut v = h;
-    for p in path {
-        v = v.get(p).unwrap_or(&Value::Null);
-    }
-    v.as_str().ok_or_else(|| VerifyError::Malformed {
-        line: 1,
-        reason: format!("header has no string field `{}`", path.join(".")),
-    })
-}
-
-fn header_u64(h: &Value, path: &[&str]) -> Result<u64, VerifyError> {
-    let mut v = h;
-    for p in path {
-        v = v.get(p).unwrap_or(&Value::Null);
-    }
-    v.as_u64().ok_or_else(|| VerifyError::Malformed {
-        line: 1,
-        reason: format!("header has no integer field `{}`", path.join(".")),
-    })
-}
-
-fn same(what: &str, logged: String, actual: String) -> Result<(), VerifyError> {
-    if logged == actual {
-        Ok(())
-    } else {
-        Err(VerifyError::DigestMismatch {
-            what: what.into(),
-            logged,
-            actual,
-        })
-    }
-}
-
-/// An error in reading an input (exit code 2), as opposed to a draw that cannot be made.
-fn is_input_error(e: &crate::Error) -> bool {
-    use crate::ErrorKind as K;
-    matches!(
-        e.kind(),
-        K::Io { .. }
-            | K::PlanInput { .. }
-            | K::Csv { .. }
-            | K::MissingColumn { .. }
-            | K::DuplicateColumn { .. }
-            | K::InvalidField { .. }
-            | K::DuplicateId { .. }
-            | K::Unsorted { .. }
-            | K::PlanSyntax { .. }
-    )
-}
-
-/// Compares regenerated lines with the log's, which start at 0-based line `offset`; reports the
-/// first that differs.
-fn compare(expected: &[String], got: &[&str], offset: usize) -> Result<(), VerifyError> {
-    for (i, (exp, got)) in expected.iter().zip(got).enumerate() {
-        if exp != got {
-            return Err(VerifyError::Mismatch {
-                line: (offset + i) as u64 + 1,
-                expected: without_prev(exp),
-                found: without_prev(got),
-            });
-        }
-    }
-    Ok(())
-}
-
-fn without_prev(line: &str) -> String {
-    match serde_json::from_str::<Value>(line) {
-        Ok(Value::Object(mut m)) => {
-            m.remove("prev");
-            log::canonical(&Value::Object(m))
-        }
-        _ => line.to_string(),
-    }
-}
-
 /// Verifies a log against the plan and directories it claims to come from.
 ///
 /// Checks, in order: the chain ([`check_chain`]); the head, if one is given (this is what
@@ -180,7 +109,6 @@ pub struct Drawn {
     /// The warnings of SPEC.md §6.2 for the plan's inspection date, in (id, code) order.
     pub warnings: Vec<Warning>,
 }
-
 /// [`verify`] with the target side supplied by a callback, so that a directory too large for
 /// memory can be streamed ([`crate::stream`]). The callback receives `Some(seed)`, the logged
 /// (or revealed) seed, to draw the targets with; or `None` for a commitment not yet drawn, when
@@ -193,271 +121,73 @@ pub fn verify_with(
     officers: &Officers,
     targets: impl FnOnce(Option<&str>) -> Result<Drawn>,
 ) -> Result<Report> {
-    let lines = chain(bytes)?;
-    let head = log::line_hash(lines[lines.len() - 1]);
-    // Only the header, the reveal and replacement requests are read as events; every other
-    // line is checked by comparing its bytes with the re-run's.
-    let parse = |i: usize| -> Result<Value, VerifyError> {
-        serde_json::from_str(lines[i]).map_err(|e| VerifyError::Malformed {
-            line: i as u64 + 1,
-            reason: format!("not JSON ({e})"),
-        })
-    };
-    if let Some(p) = published_head {
-        if *p != head {
-            return Err(VerifyError::HeadMismatch {
-                expected: hex::encode(p),
-                found: hex::encode(head),
-                lines: lines.len() as u64,
-            }
-            .into());
-        }
-    }
-    let header_value = parse(0)?;
-    let h = &header_value;
-    if header_str(h, &["event"])? != "header" {
-        return Err(VerifyError::Malformed {
-            line: 1,
-            reason: "the first event is not a header".into(),
+    // 1. The chain, then the head: a log cut after a line is a valid shorter log, which only
+    // the published head tells.
+    let entries = log::read(bytes)?;
+    let head = log::line_hash(entries[entries.len() - 1].line);
+    if let Some(p) = published_head.filter(|p| **p != head) {
+        return Err(VerifyError::HeadMismatch {
+            expected: hex::encode(p),
+            found: hex::encode(head),
+            lines: entries.len() as u64,
         }
         .into());
     }
-    let spec = header_str(h, &["spec"])?;
-    if spec != SPEC_VERSION {
-        return Err(VerifyError::UnsupportedSpec {
-            found: spec.into(),
-            supported: SPEC_VERSION.into(),
-        }
-        .into());
-    }
-    same(
-        "plan digest",
-        header_str(h, &["plan", "digest"])?.into(),
-        hex::encode(plan_digest),
-    )?;
+    // 2. The header: spec, plan and officer digests; then the seed, opened from the reveal
+    // for a committed draw.
+    let h = header::read(&entries[0])?;
     let od = officers.digest();
-    same(
-        "officer directory head",
-        header_str(h, &["directories", "officers", "head"])?.into(),
-        hex::encode(od.head),
-    )?;
-    same(
-        "officer directory count",
-        header_u64(h, &["directories", "officers", "count"])?.to_string(),
-        od.count.to_string(),
-    )?;
-    let crate_version = header_str(h, &["crate_version"])?;
-    let mode = header_str(h, &["mode"])?;
-    // The seed, and for a committed draw the reveal (secret, entropy).
-    let (seed, reveal) = match mode {
-        "operator-seed" => (header_str(h, &["seed"])?.to_string(), None),
-        "commit-reveal" => match lines.get(1).map(|_| parse(1)).transpose()? {
-            None => ("(committed, not yet drawn)".to_string(), None),
-            Some(r) => {
-                let bad = |reason: &str| VerifyError::Malformed {
-                    line: 2,
-                    reason: reason.into(),
-                };
-                if r.get("event").and_then(Value::as_str) != Some("reveal") {
-                    return Err(
-                        bad("the second event of a committed draw must be its reveal").into(),
-                    );
-                }
-                let secret = r
-                    .get("secret")
-                    .and_then(Value::as_str)
-                    .and_then(|x| commit::parse_secret(x).ok())
-                    .ok_or_else(|| bad("the reveal has no 64-hex-character `secret`"))?;
-                let entropy = r
-                    .get("entropy")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| bad("the reveal has no string `entropy`"))?;
-                let committed = header_str(h, &["commitment"])?;
-                let opened = hex::encode(commit::commitment(&secret));
-                if opened != committed {
-                    return Err(VerifyError::Commitment {
-                        committed: committed.into(),
-                        opened,
-                    }
-                    .into());
-                }
-                // The entropy as `dualdraw draw` accepts it (SPEC.md §9.2).
-                commit::check_entropy(entropy).map_err(|e| bad(&e.to_string()))?;
-                let seed = commit::derive_seed(&secret, entropy, &log::line_hash(lines[0]));
-                (seed, Some((secret, entropy.to_string())))
-            }
-        },
-        other => {
-            return Err(VerifyError::Malformed {
-                line: 1,
-                reason: format!("unknown mode {other:?} (expected operator-seed or commit-reveal)"),
-            }
-            .into());
-        }
-    };
-    let rerun = |e: crate::Error| VerifyError::Mismatch {
-        line: 1,
-        expected: format!("(re-running the draw fails: {e})"),
-        found: "a log of a successful draw".into(),
-    };
-    let drew = mode == "operator-seed" || reveal.is_some();
-    let drawn = targets(drew.then_some(seed.as_str())).map_err(|e| {
+    header::check_inputs(&h, plan_digest, &od)?;
+    let seeding = header::seeding(&h, &entries)?;
+    // 3. The target side, drawn with the seed (or only its digest, before a reveal).
+    let drawn = targets(seeding.seed()).map_err(|e| {
         if e.is_verification() || is_input_error(&e) {
             e
         } else {
-            rerun(e).into()
+            replay::rerun(e).into()
         }
     })?;
-    let td = drawn.digest;
-    same(
-        "target directory head",
-        header_str(h, &["directories", "targets", "head"])?.into(),
-        hex::encode(td.head),
-    )?;
-    same(
-        "target directory count",
-        header_u64(h, &["directories", "targets", "count"])?.to_string(),
-        td.count.to_string(),
-    )?;
-
-    let mut expected = match mode {
-        "operator-seed" => log::chain(vec![log::header_event(&Header {
-            plan,
-            plan_digest: *plan_digest,
-            targets: td,
-            officers: od,
-            seed: &seed,
-            crate_version,
-        })]),
-        _ => {
-            // A kind outside the set, or an unusable description, cannot come from a commit.
-            let entropy = commit::EntropySource::new(
-                header_str(h, &["entropy_source", "kind"])?,
-                header_str(h, &["entropy_source", "description"])?,
-            )
-            .map_err(|e| VerifyError::Malformed {
-                line: 1,
-                reason: format!("the commit header's `entropy_source`: {e}"),
-            })?;
-            let mut commitment = [0u8; 32];
-            hex::decode_to_slice(header_str(h, &["commitment"])?, &mut commitment).map_err(
-                |_| VerifyError::Malformed {
-                    line: 1,
-                    reason: "`commitment` is not 64 hexadecimal characters".into(),
-                },
-            )?;
-            log::chain(vec![log::commit_event(&log::CommitHeader {
-                plan,
-                plan_digest: *plan_digest,
-                targets: td,
-                officers: od,
-                entropy: &entropy,
-                commitment,
-                crate_version,
-            })])
+    header::check_targets(&h, &drawn.digest)?;
+    // 4. The re-run, compared line by line.
+    let mut expected = log::chain(vec![header::regenerate(
+        &h,
+        plan,
+        plan_digest,
+        drawn.digest,
+        od,
+        &seeding,
+    )?]);
+    let warnings = drawn.warnings.len() as u64;
+    let (outcome, replacements) = match &seeding {
+        Seeding::Committed { reveal: None } => {
+            replay::compare(&expected.lines, &entries, 0)?;
+            (None, 0)
+        }
+        Seeding::Rehearsal { .. } | Seeding::Committed { reveal: Some(_) } => {
+            if let Seeding::Committed { reveal: Some(r) } = &seeding {
+                expected.append(vec![log::reveal_event(&r.secret, &r.entropy, &r.seed)]);
+            }
+            let selections = drawn.selections.map_err(replay::rerun)?;
+            // A committed draw cannot use history (its pairs would not be bound by the
+            // commit), so only a rehearsal's log may bring rotation pairs (SPEC.md §11.4).
+            let apart = match h.mode {
+                Mode::OperatorSeed => log::apart_from_log(plan, &entries),
+                Mode::CommitReveal => crate::team::Apart::from_plan(plan),
+            };
+            let records = draw::records_of(&selections);
+            let o = draw::staff_with(plan, selections, officers, &apart).map_err(replay::rerun)?;
+            expected.append(log::draw_events(plan, &drawn.warnings, &o));
+            // The regenerated lines up to the footer first, so that an earlier difference is
+            // reported before anything that follows it.
+            replay::compare(&expected.lines, &entries, 0)?;
+            let n = replay::replacements(&mut expected, &entries, plan, &o, &records, officers)?;
+            (Some(o), n)
         }
     };
-    let mut outcome = None;
-    let mut replacements = 0;
-    // What the log records after the footer: replacement requests, each with its line.
-    let mut requests = Vec::new();
-    let mut records = BTreeMap::new();
-    if drew {
-        if let Some((secret, entropy)) = &reveal {
-            expected.append(vec![log::reveal_event(secret, entropy, &seed)]);
-        }
-        let selections = drawn.selections.map_err(rerun)?;
-        records = selections
-            .iter()
-            .flat_map(|s| s.drawn.iter().map(|(_, e)| (e.id.clone(), e.clone())))
-            .collect();
-        // Rotation pairs and recusals as the log records them (SPEC.md §11.2, §11.4).
-        // A committed draw cannot use history (its pairs would not be bound by the commit), so
-        // only a rehearsal's log may bring rotation pairs.
-        let apart = if mode == "operator-seed" {
-            draw::apart_from_log(plan, lines.iter().copied())
-        } else {
-            crate::team::Apart::from_plan(plan)
-        };
-        let o = draw::staff_with(plan, selections, officers, &apart).map_err(rerun)?;
-        expected.append(log::draw_events(plan, &drawn.warnings, &o));
-        outcome = Some(o);
-    }
-    // The regenerated lines up to the footer first, so that an earlier difference is reported
-    // before anything that follows it.
-    let fixed = expected.lines.len();
-    compare(&expected.lines, &lines, 0)?;
-    if lines.len() < fixed {
-        return Err(VerifyError::LineCount {
-            expected: fixed as u64,
-            found: lines.len() as u64,
-        }
-        .into());
-    }
-    if let Some(o) = &outcome {
-        // Replacements are requests (who, why) whose outcome (who instead) is recomputed, in
-        // log order; the first line that is not a request ends them.
-        let mut stop = None;
-        for (i, line) in lines.iter().enumerate().skip(fixed) {
-            let v = parse(i)?;
-            if v.get("event").and_then(Value::as_str) != Some("replacement") {
-                stop = Some((i, *line));
-                break;
-            }
-            let f = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-            requests.push(draw::ReplacementRequest {
-                task: f("task"),
-                enterprise: f("enterprise"),
-                out: f("out"),
-                reason: f("reason"),
-            });
-        }
-        let apply = |n: usize| {
-            let mut current = o.clone();
-            draw::apply_replacements(plan, &mut current, &records, officers, &requests[..n])
-        };
-        // The longest prefix of the requests that the draw allows, and why the next is refused.
-        let (done, refused) = match apply(requests.len()) {
-            Ok(done) => (done, None),
-            Err(e) => {
-                // Refusal is monotone in the prefix: find the first refused request.
-                let (mut ok, mut bad, mut why) = (0, requests.len(), e);
-                while bad - ok > 1 {
-                    let mid = ok + (bad - ok) / 2;
-                    match apply(mid) {
-                        Ok(_) => ok = mid,
-                        Err(e) => (bad, why) = (mid, e),
-                    }
-                }
-                let done = apply(ok).map_err(rerun)?;
-                (done, Some((bad - 1, why)))
-            }
-        };
-        replacements = done.len() as u64;
-        expected.append(done.iter().map(log::replacement_event));
-        compare(&expected.lines[fixed..], &lines[fixed..], fixed)?;
-        if let Some((k, e)) = refused {
-            return Err(VerifyError::Mismatch {
-                line: (fixed + k) as u64 + 1,
-                expected: format!("(a replacement the draw allows; {e})"),
-                found: without_prev(lines[fixed + k]),
-            }
-            .into());
-        }
-        if let Some((i, line)) = stop {
-            return Err(VerifyError::Mismatch {
-                line: i as u64 + 1,
-                expected: "(a replacement request, the only event after the footer, SPEC.md §9.3)"
-                    .into(),
-                found: without_prev(line),
-            }
-            .into());
-        }
-    }
-    if expected.lines.len() != lines.len() {
+    if expected.lines.len() != entries.len() {
         return Err(VerifyError::LineCount {
             expected: expected.lines.len() as u64,
-            found: lines.len() as u64,
+            found: entries.len() as u64,
         }
         .into());
     }
@@ -466,18 +196,36 @@ pub fn verify_with(
             .as_ref()
             .map_or(0, |o| o.tasks.iter().map(|t| f(t) as u64).sum())
     };
+    let drew = outcome.is_some();
     Ok(Report {
-        lines: lines.len() as u64,
+        lines: entries.len() as u64,
         head,
-        mode: mode.into(),
+        mode: h.mode.as_str().into(),
         drawn: drew,
-        seed,
+        seed: seeding.into_seed(),
         tasks: plan.tasks.len() as u64,
         targets: count(|t| t.drawn.len()),
         teams: count(|t| t.teams.len()),
-        warnings: if drew { drawn.warnings.len() as u64 } else { 0 },
+        warnings: if drew { warnings } else { 0 },
         replacements,
     })
+}
+
+/// An error in reading an input (exit code 2), as opposed to a draw that cannot be made.
+fn is_input_error(e: &crate::Error) -> bool {
+    use crate::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::Io { .. }
+            | K::PlanInput { .. }
+            | K::Csv { .. }
+            | K::MissingColumn { .. }
+            | K::DuplicateColumn { .. }
+            | K::InvalidField { .. }
+            | K::DuplicateId { .. }
+            | K::Unsorted { .. }
+            | K::PlanSyntax { .. }
+    )
 }
 
 #[cfg(test)]
@@ -485,6 +233,7 @@ mod tests {
     use super::*;
     use crate::draw::ReplacementRequest;
     use crate::{ErrorKind, commands, io};
+    use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
 
     fn fixture(rel: &str) -> PathBuf {
