@@ -398,9 +398,10 @@ impl Facts {
                 };
                 let commitment = h
                     .commitment
+                    .as_deref()
                     .ok_or("line seq 0: no string member `commitment`")?;
                 let (_, derived) =
-                    log::open_reveal(header_line, &commitment, r).map_err(|f| match f {
+                    log::open_reveal(header_line, commitment, r).map_err(|f| match f {
                         RevealFault::Secret => {
                             "line seq 1: `secret` is not 64 lowercase hex digits".to_string()
                         }
@@ -422,9 +423,9 @@ impl Facts {
             mode: h.mode.as_str().to_string(),
             seed,
             plan_id: h.plan.id.clone(),
-            plan_digest: hex::encode(h.plan.digest),
+            plan_digest: h.plan.digest.clone(),
             inspection_date: h.inspection_date.clone(),
-            dir_head: hex::encode(h.directories.targets.head),
+            dir_head: h.directories.targets.head.clone(),
             dir_count: h.directories.targets.count,
             tasks: Vec::new(),
             replacements: Vec::new(),
@@ -1535,60 +1536,7 @@ fn check_task(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The two commands.
+// The two commands read files, so they live with the other commands; this path stays for the
+// binary until it names them there.
 
-fn parse_head_text(s: &str, what: &str) -> Result<Hash> {
-    let t = s.trim();
-    let mut h = [0u8; 32];
-    hex::decode_to_slice(t, &mut h).map_err(|_| ErrorKind::InvalidField {
-        pos: Position::file(what),
-        found: t.to_string(),
-        expected: "64 hexadecimal characters".into(),
-    })?;
-    Ok(h)
-}
-
-/// `dualdraw prove LOG --plan PLAN --enterprise CODE [--out FILE]`: verifies the log (with
-/// `draw.head` beside it, if there is one) and returns the proof's JSON, or, with `out`, writes
-/// it there (never replacing a file) and returns a summary.
-pub fn prove_command(
-    log_path: &Path,
-    plan_path: &Path,
-    enterprise: &str,
-    out: Option<&Path>,
-) -> Result<String> {
-    let bytes = io::read(log_path)?;
-    let head_file = log_path.with_file_name("draw.head");
-    let head = match std::fs::read_to_string(&head_file) {
-        Ok(s) => Some(parse_head_text(&s, &head_file.display().to_string())?),
-        Err(_) => None,
-    };
-    let inputs = io::load_inputs(plan_path)?;
-    let prover = Prover::from_inputs(&bytes, head.as_ref(), &inputs)?;
-    let proof = prover.prove(enterprise.trim())?;
-    match out {
-        None => Ok(proof.to_json()),
-        Some(p) => {
-            let b = proof.to_bytes();
-            io::write_new_file(p, &b)?;
-            Ok(format!(
-                "{}\nwrote {} ({} bytes); check it with: dualdraw check-proof {} --head {}",
-                proof.summary(),
-                p.display(),
-                b.len(),
-                p.display(),
-                proof.log.head
-            ))
-        }
-    }
-}
-
-/// `dualdraw check-proof PROOF --head HEX`: reads the proof file and checks it against the
-/// published head.
-pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Checked, ProofError> {
-    let head =
-        parse_head_text(head, "--head").map_err(|e| ProofError::Unreadable(e.to_string()))?;
-    let bytes = std::fs::read(path)
-        .map_err(|e| ProofError::Unreadable(format!("{}: {e}", path.display())))?;
-    check(&bytes, &head)
-}
+pub use crate::commands::{check_proof_command, prove_command};

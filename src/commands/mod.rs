@@ -405,18 +405,10 @@ pub fn verify(
     let bytes = io::read(log_path)?;
     let (head, head_source) = match head {
         Some(h) => (Some(parse_head(h, "--head")?), Some("--head".to_string())),
-        None => {
-            let p = log_path.with_file_name("draw.head");
-            match std::fs::read_to_string(&p) {
-                Ok(s) => (
-                    Some(parse_head(s.trim(), &p.display().to_string())?),
-                    Some(p.display().to_string()),
-                ),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
-                // An unreadable head must not silently drop the truncation check.
-                Err(source) => return Err(ErrorKind::Io { path: p, source }.into()),
-            }
-        }
+        None => match head_beside(log_path)? {
+            Some((h, p)) => (Some(h), Some(p)),
+            None => (None, None),
+        },
     };
     let (plan, plan_digest) = io::load_plan(plan_path)?;
     let officers = load_officers(plan_path, &plan)?;
@@ -462,6 +454,22 @@ pub fn verify(
     Ok((report, head_source))
 }
 
+/// The head published beside a log, in `draw.head`, and where it was read: `None` when there
+/// is no such file. Every command that reads a log reads its head here, so an unreadable or
+/// invalid head is an error for all of them: it must not silently drop the truncation check.
+fn head_beside(log_path: &Path) -> Result<Option<(Hash, String)>> {
+    let p = log_path.with_file_name("draw.head");
+    match std::fs::read_to_string(&p) {
+        Ok(s) => Ok(Some((
+            parse_head(s.trim(), &p.display().to_string())?,
+            p.display().to_string(),
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ErrorKind::Io { path: p, source }.into()),
+    }
+}
+
+/// A head given as text: 64 hex digits.
 fn parse_head(s: &str, what: &str) -> Result<Hash> {
     let mut h = [0u8; 32];
     hex::decode_to_slice(s, &mut h).map_err(|_| ErrorKind::InvalidField {
@@ -652,6 +660,8 @@ pub fn gen_targets(rows: u64, seed: u64, output: &Path) -> Result<()> {
     io::write_new_file_with(output, |w| crate::synth::targets(w, rows, seed))
 }
 
+mod proof;
+pub use proof::{check_proof_command, prove_command};
 mod reveal;
 
 pub use reveal::{

@@ -169,21 +169,21 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
             entries.len()
         )));
     }
-    let committed = header.commitment.map(hex::encode).unwrap_or_default();
+    let committed = header.commitment.clone().unwrap_or_default();
     let inputs = io::load_inputs(plan_path)?;
     let dir = r.commit_log.parent().unwrap_or(Path::new("."));
-    if header.plan.digest != inputs.plan_digest {
+    if header.plan.digest != hex::encode(inputs.plan_digest) {
         return Err(commit_error(format!(
             "the plan {} changed since it was committed (digest {} now, {} committed; the committed copy is {})",
             plan_path.display(),
             hex::encode(inputs.plan_digest),
-            hex::encode(header.plan.digest),
+            header.plan.digest,
             dir.join("frozen/plan.toml").display()
         )));
     }
     let (td, od) = (inputs.targets.digest(), inputs.officers.digest());
-    let targets_changed = header.directories.targets.head != td.head;
-    let officers_changed = header.directories.officers.head != od.head;
+    let targets_changed = header.directories.targets.head != hex::encode(td.head);
+    let officers_changed = header.directories.officers.head != hex::encode(od.head);
     if targets_changed || officers_changed {
         let f = frozen(dir)?;
         let mut parts = Vec::new();
@@ -488,7 +488,7 @@ pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishS
     let seed = json!({
         "mode": rb.report.mode,
         "seed": rb.report.seed,
-        "commitment": header.commitment.map(hex::encode),
+        "commitment": header.commitment,
         "entropy_source": header.entropy_source,
         "reveal": rb.reveal.as_ref().map(|r| {
             json!({ "secret": r.secret, "entropy": r.entropy, "commit_line_sha256": hex::encode(log::line_hash(&rb.lines[0])) })

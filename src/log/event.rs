@@ -169,21 +169,19 @@ pub struct HeaderEvent {
     /// The public entropy source, named before it exists (committed draw only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entropy_source: Option<EntropySourceRef>,
-    /// The commitment to the operator's secret (committed draw only).
-    #[serde(
-        default,
-        with = "hex32::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub commitment: Option<Hash>,
+    /// The commitment to the operator's secret as hex (committed draw only). Kept as the text
+    /// the header holds, like the digests: a commitment that is not hex is then reported as
+    /// not opening (SPEC.md §9.2), as every verifier reports it, not as a malformed header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
 }
 
 /// The plan as the header names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRef {
-    /// SHA-256 of the plan file's bytes.
-    #[serde(with = "hex32")]
-    pub digest: Hash,
+    /// SHA-256 of the plan file's bytes, as hex. Text, not a [`Hash`]: verification compares
+    /// it with the plan's digest as text, so one that is not hex is a digest mismatch.
+    pub digest: String,
     /// Plan id.
     pub id: String,
     /// Plan title.
@@ -200,13 +198,12 @@ pub struct Directories {
 }
 
 /// A directory digest (SPEC.md §3.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DigestRef {
     /// Records.
     pub count: u64,
-    /// Merkle head.
-    #[serde(with = "hex32")]
-    pub head: Hash,
+    /// Merkle head, as hex (text, as the plan digest is).
+    pub head: String,
 }
 
 /// The public entropy source of a committed draw.

@@ -11,7 +11,6 @@ use super::{check_chain, line_hash};
 use crate::commit;
 use crate::draw::ReplacementRequest;
 use crate::error::{ErrorKind, Result, VerifyError};
-use crate::merkle::Hash;
 use crate::plan::Plan;
 use crate::team::Apart;
 
@@ -107,19 +106,19 @@ pub enum RevealFault {
 }
 
 /// The secret and the seed of a committed draw, from its commit line, the commitment the line
-/// holds and its reveal: the secret must open the commitment and the entropy must be one the
+/// holds (as its hex text) and its reveal: the secret must open the commitment and the entropy must be one the
 /// draw accepts; the seed is then derived from them and the commit line (SPEC.md §9.2).
 pub fn open_reveal(
     commit_line: &str,
-    commitment: &Hash,
+    commitment: &str,
     reveal: &RevealEvent,
 ) -> Result<([u8; 32], String), RevealFault> {
     let secret = commit::parse_secret(&reveal.secret).map_err(|_| RevealFault::Secret)?;
-    let opened = commit::commitment(&secret);
-    if opened != *commitment {
+    let opened = hex::encode(commit::commitment(&secret));
+    if opened != commitment {
         return Err(RevealFault::Commitment {
-            committed: hex::encode(commitment),
-            opened: hex::encode(opened),
+            committed: commitment.into(),
+            opened,
         });
     }
     commit::check_entropy(&reveal.entropy).map_err(|e| RevealFault::Entropy(e.to_string()))?;

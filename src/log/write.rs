@@ -64,7 +64,7 @@ pub fn events<'a>(
 
 fn directories(targets: &Digest, officers: &Digest) -> Directories {
     let d = |d: &Digest| DigestRef {
-        head: d.head,
+        head: hex::encode(d.head),
         count: d.count,
     };
     Directories {
@@ -77,7 +77,7 @@ fn plan_ref(plan: &Plan, digest: Hash) -> PlanRef {
     PlanRef {
         id: plan.id.clone(),
         title: plan.title.clone(),
-        digest,
+        digest: hex::encode(digest),
     }
 }
 
@@ -135,7 +135,7 @@ pub fn commit_event(c: &CommitHeader<'_>) -> Value {
             kind: c.entropy.kind.clone(),
             description: c.entropy.description.clone(),
         }),
-        commitment: Some(c.commitment),
+        commitment: Some(hex::encode(c.commitment)),
     })
     .to_value()
 }

@@ -68,13 +68,13 @@ pub(super) fn check_inputs(
 ) -> Result<(), VerifyError> {
     same(
         "plan digest",
-        hex::encode(h.plan.digest),
+        h.plan.digest.clone(),
         hex::encode(plan_digest),
     )?;
     let o = &h.directories.officers;
     same(
         "officer directory head",
-        hex::encode(o.head),
+        o.head.clone(),
         hex::encode(officers.head),
     )?;
     same(
@@ -89,7 +89,7 @@ pub(super) fn check_targets(h: &HeaderEvent, targets: &Digest) -> Result<(), Ver
     let t = &h.directories.targets;
     same(
         "target directory head",
-        hex::encode(t.head),
+        t.head.clone(),
         hex::encode(targets.head),
     )?;
     same(
@@ -159,9 +159,10 @@ pub(super) fn seeding(h: &HeaderEvent, entries: &[Entry<'_>]) -> Result<Seeding>
             };
             let commitment = h
                 .commitment
+                .as_deref()
                 .ok_or_else(|| malformed("header has no string field `commitment`"))?;
             let (secret, seed) =
-                log::open_reveal(entries[0].line, &commitment, &r).map_err(|f| match f {
+                log::open_reveal(entries[0].line, commitment, &r).map_err(|f| match f {
                     RevealFault::Secret => bad("the reveal has no 64-hex-character `secret`"),
                     RevealFault::Commitment { committed, opened } => {
                         VerifyError::Commitment { committed, opened }
@@ -206,9 +207,13 @@ pub(super) fn regenerate(
             // A kind outside the set, or an unusable description, cannot come from a commit.
             let entropy = EntropySource::new(&source.kind, &source.description)
                 .map_err(|e| malformed(format!("the commit header's `entropy_source`: {e}")))?;
-            let commitment = h
+            let text = h
                 .commitment
+                .as_deref()
                 .ok_or_else(|| malformed("header has no string field `commitment`"))?;
+            let mut commitment = [0u8; 32];
+            hex::decode_to_slice(text, &mut commitment)
+                .map_err(|_| malformed("`commitment` is not 64 hexadecimal characters"))?;
             log::commit_event(&log::CommitHeader {
                 plan,
                 plan_digest: *plan_digest,
