@@ -158,7 +158,7 @@ impl<'a> Draw<'a> {
             .iter()
             .map(|(name, bytes)| (name.into(), bytes.to_vec()))
             .collect();
-        draw::add_history(&mut apart, &earlier)?;
+        log::add_history(&mut apart, &earlier)?;
         Ok(apart)
     }
 

@@ -984,6 +984,15 @@ pub fn select(plan: &Plan, targets: &Targets, seed: &str) -> Result<Vec<Selectio
     Ok(out)
 }
 
+/// The records of every drawn enterprise, by id: what replacements need to find the next
+/// lawful officer (SPEC.md §9.3).
+pub fn records_of(selections: &[Selection]) -> BTreeMap<String, Enterprise> {
+    selections
+        .iter()
+        .flat_map(|s| s.drawn.iter().map(|(_, e)| (e.id.clone(), e.clone())))
+        .collect()
+}
+
 /// Draws the team of every selected enterprise (SPEC.md §5.5) with the plan's recusals and no
 /// rotation. `selections` are in plan task order.
 pub fn staff(plan: &Plan, selections: Vec<Selection>, officers: &Officers) -> Result<Outcome> {
@@ -1080,98 +1089,6 @@ pub fn staff_with(
 /// ```
 pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> Result<Outcome> {
     staff(plan, select(plan, targets, seed)?, officers)
-}
-
-/// Adds the rotation pairs of earlier draw logs to `apart` (SPEC.md §11.4): each log's hash
-/// chain is checked first; every `team` event gives (enterprise, each officer and expert) and
-/// every `replacement` event (enterprise, `in`). The logs' heads are recorded in order.
-pub fn add_history(apart: &mut team::Apart, logs: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
-    for (path, bytes) in logs {
-        let lines = crate::verify::check_chain(bytes).map_err(|e| {
-            crate::Error::from(ErrorKind::History(format!(
-                "{}: the earlier draw log fails its chain check, so it is not used: {e}",
-                path.display()
-            )))
-        })?;
-        let Some((last, _)) = lines.last() else {
-            return Err(ErrorKind::History(format!("{}: empty log", path.display())).into());
-        };
-        apart.history.push(crate::log::line_hash(last));
-        for (_, v) in &lines {
-            let s = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
-            let Some(e) = s("enterprise") else { continue };
-            let mut add = |o: &str| {
-                apart
-                    .rotation
-                    .entry(e.to_string())
-                    .or_default()
-                    .insert(o.to_string());
-            };
-            match s("event") {
-                Some("team") => {
-                    for k in ["officers", "experts"] {
-                        for o in v.get(k).and_then(|x| x.as_array()).into_iter().flatten() {
-                            if let Some(o) = o.as_str() {
-                                add(o);
-                            }
-                        }
-                    }
-                }
-                Some("replacement") => {
-                    if let Some(o) = s("in") {
-                        add(o);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The pairs a logged draw kept apart: the plan's recusals and the `history` and `rotation`
-/// events of the log (SPEC.md §11.2), for re-running it.
-pub fn apart_from_log<'a>(plan: &Plan, lines: impl IntoIterator<Item = &'a str>) -> team::Apart {
-    let mut apart = team::Apart::from_plan(plan);
-    for l in lines {
-        // Only these two events matter; other lines are not parsed.
-        if !(l.contains("\"event\":\"rotation\"") || l.contains("\"event\":\"history\"")) {
-            continue;
-        }
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(l) else {
-            continue;
-        };
-        match v.get("event").and_then(serde_json::Value::as_str) {
-            Some("history") => {
-                if let Some(h) = v
-                    .get("head")
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(|h| hex::decode(h).ok())
-                    .and_then(|h| Hash::try_from(h.as_slice()).ok())
-                {
-                    apart.history.push(h);
-                }
-            }
-            Some("rotation") => {
-                let Some(e) = v.get("enterprise").and_then(serde_json::Value::as_str) else {
-                    continue;
-                };
-                let set = apart.rotation.entry(e.to_string()).or_default();
-                for o in v
-                    .get("officers")
-                    .and_then(|x| x.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(o) = o.as_str() {
-                        set.insert(o.to_string());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    apart
 }
 
 /// What `dualdraw check` says about one task before any randomness (SPEC.md §11.3): the pool

@@ -70,6 +70,7 @@ pub mod commit;
 pub mod directory;
 pub mod draw;
 mod error;
+mod hash;
 pub mod io;
 pub mod log;
 pub mod merkle;

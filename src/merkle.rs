@@ -23,7 +23,7 @@ pub fn leaf_hash(data: &[u8]) -> Hash {
         let n = (data.len() + 1 + 9).div_ceil(64);
         let bits = ((data.len() as u64) + 1) * 8;
         flat[n * 64 - 8..n * 64].copy_from_slice(&bits.to_be_bytes());
-        return compress(&b[..n]);
+        return crate::hash::padded(&b[..n]);
     }
     let mut h = Sha256::new();
     h.update([0u8]);
@@ -44,24 +44,8 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     b[1][0] = right[31];
     b[1][1] = 0x80;
     b[1][56..].copy_from_slice(&(65u64 * 8).to_be_bytes());
-    compress(&b)
+    crate::hash::padded(&b)
 }
-
-/// SHA-256 of a message already padded to whole blocks (FIPS 180-4 §5.1.1).
-fn compress(blocks: &[[u8; 64]]) -> Hash {
-    let mut st = IV;
-    sha2::block_api::compress256(&mut st, blocks);
-    let mut out = [0u8; 32];
-    for (o, w) in out.chunks_exact_mut(4).zip(st) {
-        o.copy_from_slice(&w.to_be_bytes());
-    }
-    out
-}
-
-/// SHA-256's initial hash value, FIPS 180-4 §5.3.3.
-const IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
 
 /// Builds the RFC 6962 tree head over leaves pushed in order.
 ///

@@ -36,10 +36,11 @@ use crate::directory::{Enterprise, Officers, Targets};
 use crate::draw::{self, Eligibility};
 use crate::error::{ErrorKind, Position, Result, VerifyError};
 use crate::io::{self, Inputs};
-use crate::log::{self, SPEC_VERSION};
+use crate::log::event::hex32;
+use crate::log::{self, Event, Mode, RevealFault, SPEC_VERSION};
 use crate::merkle::{self, Hash, Tree};
 use crate::plan::{Plan, Scope, Task};
-use crate::{commit, seed, target, verify};
+use crate::{seed, target, verify};
 
 /// The `format` member of every proof of this version.
 pub const FORMAT: &str = "dualdraw-proof/1";
@@ -352,186 +353,161 @@ struct ReplacementFacts {
     reason: String,
 }
 
-fn member<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
-    path.iter().fold(v, |v, k| v.get(k).unwrap_or(&Value::Null))
-}
-
-fn get_str(v: &Value, seq: u64, path: &[&str]) -> std::result::Result<String, String> {
-    member(v, path)
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| format!("line seq {seq}: no string member `{}`", path.join(".")))
-}
-
-fn get_u64(v: &Value, seq: u64, path: &[&str]) -> std::result::Result<u64, String> {
-    member(v, path)
-        .as_u64()
-        .ok_or_else(|| format!("line seq {seq}: no integer member `{}`", path.join(".")))
-}
-
-fn get_strs(v: &Value, seq: u64, key: &str) -> std::result::Result<Vec<String>, String> {
-    let bad = || format!("line seq {seq}: `{key}` is not an array of strings");
-    member(v, &[key])
-        .as_array()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|x| x.as_str().map(String::from).ok_or_else(bad))
-        .collect()
-}
-
 /// A hash written as exactly 64 lowercase hex digits.
 fn parse_hash(s: &str) -> Option<Hash> {
-    if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    let mut h = [0u8; 32];
-    hex::decode_to_slice(s, &mut h).ok()?;
-    Some(h)
+    hex32::parse(s)
 }
 
 impl Facts {
     /// Reads the header, the seed, every task with its targets and teams, and the
-    /// replacements, from a log whose chain is already checked.
-    fn read(lines: &[String], values: &[Value]) -> std::result::Result<Facts, String> {
-        let (header_line, h) = lines
-            .first()
-            .zip(values.first())
-            .ok_or("the log is empty")?;
-        if get_str(h, 0, &["event"])? != "header" {
+    /// replacements, from the lines of a log whose chain is already checked.
+    fn read(lines: &[String]) -> std::result::Result<Facts, String> {
+        let events = lines
+            .iter()
+            .enumerate()
+            .map(|(seq, l)| {
+                serde_json::from_str::<Event>(l).map_err(|e| format!("line seq {seq}: {e}"))
+            })
+            .collect::<std::result::Result<Vec<Event>, String>>()?;
+        let header_line = lines.first().ok_or("the log is empty")?;
+        let Some(Event::Header(h)) = events.first() else {
             return Err("line seq 0 is not a header".into());
-        }
-        let spec = get_str(h, 0, &["spec"])?;
-        if spec != SPEC_VERSION {
+        };
+        if h.spec != SPEC_VERSION {
             return Err(format!(
-                "the header says spec {spec:?}; this build knows {SPEC_VERSION:?}"
+                "the header says spec {:?}; this build knows {SPEC_VERSION:?}",
+                h.spec
             ));
         }
-        let mode = get_str(h, 0, &["mode"])?;
-        let seed = match mode.as_str() {
-            "operator-seed" => get_str(h, 0, &["seed"])?,
-            "commit-reveal" => {
-                let r = values
-                    .get(1)
-                    .ok_or("a committed draw without its reveal has drawn nothing yet")?;
-                if get_str(r, 1, &["event"])? != "reveal" {
-                    return Err("line seq 1 of a committed draw is not its reveal".into());
-                }
-                let secret = parse_hash(&get_str(r, 1, &["secret"])?)
-                    .ok_or("line seq 1: `secret` is not 64 lowercase hex digits")?;
-                let committed = get_str(h, 0, &["commitment"])?;
-                if hex::encode(commit::commitment(&secret)) != committed {
-                    return Err(
-                        "the revealed secret does not open the header's commitment".to_string()
-                    );
-                }
-                let entropy = get_str(r, 1, &["entropy"])?;
-                let derived = commit::derive_seed(&secret, &entropy, &log::line_hash(header_line));
-                let logged = get_str(r, 1, &["seed"])?;
-                if logged != derived {
+        let seed = match h.mode {
+            Mode::OperatorSeed => h
+                .seed
+                .clone()
+                .ok_or("line seq 0: no string member `seed`")?,
+            Mode::CommitReveal => {
+                let r = match events.get(1) {
+                    None => {
+                        return Err(
+                            "a committed draw without its reveal has drawn nothing yet".into()
+                        );
+                    }
+                    Some(Event::Reveal(r)) => r,
+                    Some(_) => {
+                        return Err("line seq 1 of a committed draw is not its reveal".into());
+                    }
+                };
+                let commitment = h
+                    .commitment
+                    .as_deref()
+                    .ok_or("line seq 0: no string member `commitment`")?;
+                let (_, derived) =
+                    log::open_reveal(header_line, commitment, r).map_err(|f| match f {
+                        RevealFault::Secret => {
+                            "line seq 1: `secret` is not 64 lowercase hex digits".to_string()
+                        }
+                        RevealFault::Commitment { .. } => {
+                            "the revealed secret does not open the header's commitment".to_string()
+                        }
+                        RevealFault::Entropy(e) => format!("line seq 1: {e}"),
+                    })?;
+                if r.seed != derived {
                     return Err(format!(
-                        "line seq 1: the reveal's seed {logged:?} is not the one derived from the secret, the entropy and the header ({derived:?})"
+                        "line seq 1: the reveal's seed {:?} is not the one derived from the secret, the entropy and the header ({derived:?})",
+                        r.seed
                     ));
                 }
                 derived
             }
-            other => return Err(format!("unknown mode {other:?}")),
         };
         let mut facts = Facts {
-            mode,
+            mode: h.mode.as_str().to_string(),
             seed,
-            plan_id: get_str(h, 0, &["plan", "id"])?,
-            plan_digest: get_str(h, 0, &["plan", "digest"])?,
-            inspection_date: get_str(h, 0, &["inspection_date"])?,
-            dir_head: get_str(h, 0, &["directories", "targets", "head"])?,
-            dir_count: get_u64(h, 0, &["directories", "targets", "count"])?,
+            plan_id: h.plan.id.clone(),
+            plan_digest: h.plan.digest.clone(),
+            inspection_date: h.inspection_date.clone(),
+            dir_head: h.directories.targets.head.clone(),
+            dir_count: h.directories.targets.count,
             tasks: Vec::new(),
             replacements: Vec::new(),
         };
-        for (i, v) in values.iter().enumerate().skip(1) {
+        for (i, event) in events.into_iter().enumerate().skip(1) {
             let seq = i as u64;
-            let event = get_str(v, seq, &["event"])?;
-            let current = |facts: &mut Facts| -> std::result::Result<usize, String> {
-                let task = get_str(v, seq, &["task"])?;
+            // The task block a target or team event belongs to: the last task, by id.
+            let current = |facts: &mut Facts, task: &str| -> std::result::Result<usize, String> {
                 match facts.tasks.last() {
                     Some(t) if t.id == task => Ok(facts.tasks.len() - 1),
                     _ => Err(format!(
-                        "line seq {seq}: a {event} event of task {task:?} outside that task's block"
+                        "line seq {seq}: a {} event of task {task:?} outside that task's block",
+                        if event_is_team(&event) {
+                            "team"
+                        } else {
+                            "target"
+                        }
                     )),
                 }
             };
-            match event.as_str() {
-                "task" => {
-                    let strata = member(v, &["strata"])
-                        .as_array()
-                        .ok_or_else(|| format!("line seq {seq}: `strata` is not an array"))?
-                        .iter()
-                        .map(|s| {
-                            Ok(StratumProof {
-                                name: get_str(s, seq, &["stratum"])?,
-                                eligible: get_u64(s, seq, &["eligible"])?,
-                                requested: get_u64(s, seq, &["requested"])?,
-                                drawn: get_u64(s, seq, &["drawn"])?,
-                                cutoff: match member(s, &["cutoff"]) {
-                                    Value::Null => None,
-                                    c => Some(c.as_str().map(String::from).ok_or_else(|| {
-                                        format!("line seq {seq}: a cutoff is not a string")
-                                    })?),
-                                },
-                            })
-                        })
-                        .collect::<std::result::Result<Vec<_>, String>>()?;
-                    let exclude_days = match member(v, &["exclude_inspected_within_days"]) {
-                        Value::Null => None,
-                        d => Some(d.as_u64().ok_or_else(|| {
-                            format!(
-                                "line seq {seq}: `exclude_inspected_within_days` is not an integer"
-                            )
-                        })?),
-                    };
-                    facts.tasks.push(TaskFacts {
-                        seq,
-                        id: get_str(v, seq, &["task"])?,
-                        key: get_str(v, seq, &["key"])?,
-                        domain: get_str(v, seq, &["domain"])?,
-                        exclude_days,
-                        strata,
-                        targets: Vec::new(),
-                        teams: Vec::new(),
-                    });
-                }
-                "target" => {
-                    let t = current(&mut facts)?;
-                    facts.tasks[t].targets.push(TargetFacts {
-                        seq,
-                        stratum: get_str(v, seq, &["stratum"])?,
-                        rank: get_u64(v, seq, &["rank"])?,
-                        id: get_str(v, seq, &["id"])?,
-                        ticket: get_str(v, seq, &["ticket"])?,
-                    });
-                }
-                "team" => {
-                    let t = current(&mut facts)?;
-                    facts.tasks[t].teams.push(TeamFacts {
-                        seq,
-                        enterprise: get_str(v, seq, &["enterprise"])?,
-                        leader: get_str(v, seq, &["leader"])?,
-                        officers: get_strs(v, seq, "officers")?,
-                        experts: get_strs(v, seq, "experts")?,
-                    });
-                }
-                "replacement" => facts.replacements.push(ReplacementFacts {
+            match &event {
+                Event::Task(t) => facts.tasks.push(TaskFacts {
                     seq,
-                    task: get_str(v, seq, &["task"])?,
-                    enterprise: get_str(v, seq, &["enterprise"])?,
-                    out: get_str(v, seq, &["out"])?,
-                    incoming: get_str(v, seq, &["in"])?,
-                    reason: get_str(v, seq, &["reason"])?,
+                    id: t.task.clone(),
+                    key: hex::encode(t.key),
+                    domain: t.domain.clone(),
+                    exclude_days: t.exclude_inspected_within_days,
+                    strata: t
+                        .strata
+                        .iter()
+                        .map(|s| StratumProof {
+                            name: s.stratum.clone(),
+                            eligible: s.eligible,
+                            requested: s.requested,
+                            drawn: s.drawn,
+                            cutoff: s.cutoff.map(hex::encode),
+                        })
+                        .collect(),
+                    targets: Vec::new(),
+                    teams: Vec::new(),
+                }),
+                Event::Target(t) => {
+                    let k = current(&mut facts, &t.task)?;
+                    facts.tasks[k].targets.push(TargetFacts {
+                        seq,
+                        stratum: t.stratum.clone(),
+                        rank: t.rank,
+                        id: t.id.clone(),
+                        ticket: hex::encode(t.ticket),
+                    });
+                }
+                Event::Team(t) => {
+                    let k = current(&mut facts, &t.task)?;
+                    let leader = t
+                        .leader
+                        .clone()
+                        .ok_or_else(|| format!("line seq {seq}: no string member `leader`"))?;
+                    facts.tasks[k].teams.push(TeamFacts {
+                        seq,
+                        enterprise: t.enterprise.clone(),
+                        leader,
+                        officers: t.officers.clone(),
+                        experts: t.experts.clone(),
+                    });
+                }
+                Event::Replacement(r) => facts.replacements.push(ReplacementFacts {
+                    seq,
+                    task: r.task.clone(),
+                    enterprise: r.enterprise.clone(),
+                    out: r.out.clone(),
+                    incoming: r.incoming.clone(),
+                    reason: r.reason.clone(),
                 }),
                 _ => {}
             }
         }
         Ok(facts)
     }
+}
+
+fn event_is_team(e: &Event) -> bool {
+    matches!(e, Event::Team(_))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -834,10 +810,12 @@ impl Prover {
             }
             .into());
         }
-        let (lines, values): (Vec<String>, Vec<Value>) =
-            verify::check_chain(log_bytes)?.into_iter().unzip();
-        let facts = Facts::read(&lines, &values)
-            .map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
+        let lines: Vec<String> = log::read(log_bytes)?
+            .iter()
+            .map(|e| e.line.to_string())
+            .collect();
+        let facts =
+            Facts::read(&lines).map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
         let tree = Tree::from_leaf_hashes(
             targets
                 .records
@@ -1080,23 +1058,32 @@ impl fmt::Display for Checked {
 
 /// SPEC.md §7 step 1 on lines already split (none may contain LF): each a JSON object whose
 /// `prev` is the 64 zeros (first line) or the lowercase hex SHA-256 of the line before, and
-/// whose `seq` is its 0-based number. Returns the parsed lines.
-fn walk_chain(lines: &[String]) -> std::result::Result<Vec<Value>, ProofError> {
-    let mut values = Vec::with_capacity(lines.len());
+/// whose `seq` is its 0-based number.
+fn walk_chain(lines: &[String]) -> std::result::Result<(), ProofError> {
+    /// The members the chain reads; absent or of another type, they are `Null` here.
+    #[derive(Deserialize)]
+    struct Link {
+        #[serde(default)]
+        prev: Value,
+        #[serde(default)]
+        seq: Value,
+    }
     let mut before: Option<Hash> = None;
     for (i, line) in lines.iter().enumerate() {
-        let bad = |detail: String| {
-            fail::<Vec<Value>>("log hash chain", format!("line seq {i}: {detail}"))
-        };
+        let bad = |detail: String| fail::<()>("log hash chain", format!("line seq {i}: {detail}"));
         if line.contains('\n') {
             return bad("contains a newline".into());
         }
-        let v: Value = match serde_json::from_str(line) {
-            Ok(v @ Value::Object(_)) => v,
+        // An object first: only then are its members read.
+        let link: Link = match serde_json::from_str(line) {
+            Ok(v @ Value::Object(_)) => serde_json::from_value(v).unwrap_or(Link {
+                prev: Value::Null,
+                seq: Value::Null,
+            }),
             Ok(_) => return bad("not a JSON object".into()),
             Err(e) => return bad(format!("not JSON ({e})")),
         };
-        let Some(prev) = v.get("prev").and_then(Value::as_str) else {
+        let Some(prev) = link.prev.as_str() else {
             return bad("no string member `prev`".into());
         };
         let linked = match before {
@@ -1112,13 +1099,12 @@ fn walk_chain(lines: &[String]) -> std::result::Result<Vec<Value>, ProofError> {
                 )
             ));
         }
-        if v.get("seq").and_then(Value::as_u64) != Some(i as u64) {
+        if link.seq.as_u64() != Some(i as u64) {
             return bad(format!("`seq` is not {i}"));
         }
         before = Some(log::line_hash(line));
-        values.push(v);
     }
-    Ok(values)
+    Ok(())
 }
 
 /// Checks a proof file's bytes against a published log head (SPEC.md §10.3).
@@ -1159,7 +1145,7 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
     same("log head", "log.head", &proof.log.head, &hex::encode(last))?;
 
     // 3. The chain (SPEC.md §7 step 1, on the lines each followed by LF).
-    let values = walk_chain(lines)?;
+    walk_chain(lines)?;
     same(
         "log header",
         "log.header_hash",
@@ -1167,7 +1153,7 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
         &hex::encode(log::line_hash(&lines[0])),
     )?;
     // 4. The header and the seed.
-    let facts = Facts::read(lines, &values).map_err(|e| ProofError::Failed {
+    let facts = Facts::read(lines).map_err(|e| ProofError::Failed {
         check: "log events".into(),
         detail: e,
     })?;
@@ -1550,60 +1536,7 @@ fn check_task(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The two commands.
+// The two commands read files, so they live with the other commands; this path stays for the
+// binary until it names them there.
 
-fn parse_head_text(s: &str, what: &str) -> Result<Hash> {
-    let t = s.trim();
-    let mut h = [0u8; 32];
-    hex::decode_to_slice(t, &mut h).map_err(|_| ErrorKind::InvalidField {
-        pos: Position::file(what),
-        found: t.to_string(),
-        expected: "64 hexadecimal characters".into(),
-    })?;
-    Ok(h)
-}
-
-/// `dualdraw prove LOG --plan PLAN --enterprise CODE [--out FILE]`: verifies the log (with
-/// `draw.head` beside it, if there is one) and returns the proof's JSON, or, with `out`, writes
-/// it there (never replacing a file) and returns a summary.
-pub fn prove_command(
-    log_path: &Path,
-    plan_path: &Path,
-    enterprise: &str,
-    out: Option<&Path>,
-) -> Result<String> {
-    let bytes = io::read(log_path)?;
-    let head_file = log_path.with_file_name("draw.head");
-    let head = match std::fs::read_to_string(&head_file) {
-        Ok(s) => Some(parse_head_text(&s, &head_file.display().to_string())?),
-        Err(_) => None,
-    };
-    let inputs = io::load_inputs(plan_path)?;
-    let prover = Prover::from_inputs(&bytes, head.as_ref(), &inputs)?;
-    let proof = prover.prove(enterprise.trim())?;
-    match out {
-        None => Ok(proof.to_json()),
-        Some(p) => {
-            let b = proof.to_bytes();
-            io::write_new_file(p, &b)?;
-            Ok(format!(
-                "{}\nwrote {} ({} bytes); check it with: dualdraw check-proof {} --head {}",
-                proof.summary(),
-                p.display(),
-                b.len(),
-                p.display(),
-                proof.log.head
-            ))
-        }
-    }
-}
-
-/// `dualdraw check-proof PROOF --head HEX`: reads the proof file and checks it against the
-/// published head.
-pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Checked, ProofError> {
-    let head =
-        parse_head_text(head, "--head").map_err(|e| ProofError::Unreadable(e.to_string()))?;
-    let bytes = std::fs::read(path)
-        .map_err(|e| ProofError::Unreadable(format!("{}: {e}", path.display())))?;
-    check(&bytes, &head)
-}
+pub use crate::commands::{check_proof_command, prove_command};

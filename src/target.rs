@@ -7,6 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::hash;
 use crate::merkle::Hash;
 
 /// A ticket: a SHA-256 output compared as a 256-bit big-endian integer.
@@ -32,18 +33,13 @@ pub struct TicketHasher {
     midstate: [u32; 8],
 }
 
-/// SHA-256's initial hash value, FIPS 180-4 §5.3.3.
-const IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
-
 impl TicketHasher {
     /// Prepares the hasher for a task key.
     pub fn new(task_key: &Hash) -> Self {
         let mut block = [0u8; 64];
         block.copy_from_slice(hex::encode(task_key).as_bytes());
-        let mut midstate = IV;
-        sha2::block_api::compress256(&mut midstate, &[block]);
+        let mut midstate = hash::IV;
+        hash::compress(&mut midstate, &[block]);
         TicketHasher {
             key: *task_key,
             midstate,
@@ -64,12 +60,8 @@ impl TicketHasher {
         let bits = ((64 + 1 + id.len()) as u64) * 8;
         block[56..].copy_from_slice(&bits.to_be_bytes());
         let mut st = self.midstate;
-        sha2::block_api::compress256(&mut st, &[block]);
-        let mut out = [0u8; 32];
-        for (o, w) in out.chunks_exact_mut(4).zip(st) {
-            o.copy_from_slice(&w.to_be_bytes());
-        }
-        out
+        hash::compress(&mut st, &[block]);
+        hash::digest(st)
     }
 }
 

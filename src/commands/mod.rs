@@ -400,18 +400,10 @@ pub fn verify(
     let bytes = io::read(log_path)?;
     let (head, head_source) = match head {
         Some(h) => (Some(parse_head(h, "--head")?), Some("--head".to_string())),
-        None => {
-            let p = log_path.with_file_name("draw.head");
-            match std::fs::read_to_string(&p) {
-                Ok(s) => (
-                    Some(parse_head(s.trim(), &p.display().to_string())?),
-                    Some(p.display().to_string()),
-                ),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
-                // An unreadable head must not silently drop the truncation check.
-                Err(source) => return Err(ErrorKind::Io { path: p, source }.into()),
-            }
-        }
+        None => match head_beside(log_path)? {
+            Some((h, p)) => (Some(h), Some(p)),
+            None => (None, None),
+        },
     };
     let (plan, plan_digest) = io::load_plan(plan_path)?;
     let officers = load_officers(plan_path, &plan)?;
@@ -457,6 +449,22 @@ pub fn verify(
     Ok((report, head_source))
 }
 
+/// The head published beside a log, in `draw.head`, and where it was read: `None` when there
+/// is no such file. Every command that reads a log reads its head here, so an unreadable or
+/// invalid head is an error for all of them: it must not silently drop the truncation check.
+fn head_beside(log_path: &Path) -> Result<Option<(Hash, String)>> {
+    let p = log_path.with_file_name("draw.head");
+    match std::fs::read_to_string(&p) {
+        Ok(s) => Ok(Some((
+            parse_head(s.trim(), &p.display().to_string())?,
+            p.display().to_string(),
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ErrorKind::Io { path: p, source }.into()),
+    }
+}
+
+/// A head given as text: 64 hex digits.
 fn parse_head(s: &str, what: &str) -> Result<Hash> {
     let mut h = [0u8; 32];
     hex::decode_to_slice(s, &mut h).map_err(|_| ErrorKind::InvalidField {
@@ -472,14 +480,14 @@ fn parse_head(s: &str, what: &str) -> Result<Hash> {
 pub fn check_history(log_path: &Path, plan_path: &Path, history: &[PathBuf]) -> Result<String> {
     let (plan, _) = io::load_plan(plan_path)?;
     let bytes = io::read(log_path)?;
-    let lines = crate::verify::chain(&bytes)?;
-    let logged = draw::apart_from_log(&plan, lines.iter().copied());
+    let entries = log::read(&bytes)?;
+    let logged = log::apart_from_log(&plan, &entries);
     let mut given = team::Apart::from_plan(&plan);
     let mut earlier = Vec::new();
     for p in history {
         earlier.push((p.clone(), io::read(p)?));
     }
-    draw::add_history(&mut given, &earlier)?;
+    log::add_history(&mut given, &earlier)?;
     if logged.history != given.history || logged.rotation != given.rotation {
         // The earlier logs are sound but the log disagrees with them: a verification failure.
         return Err(crate::error::VerifyError::History(format!(
@@ -647,6 +655,8 @@ pub fn gen_targets(rows: u64, seed: u64, output: &Path) -> Result<()> {
     io::write_new_file_with(output, |w| crate::synth::targets(w, rows, seed))
 }
 
+mod proof;
+pub use proof::{check_proof_command, prove_command};
 mod reveal;
 
 pub use reveal::{

@@ -12,7 +12,8 @@ use crate::directory::{Enterprise, Targets};
 use crate::draw::{self, Outcome, Replacement, ReplacementRequest};
 use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
-use crate::log::{self, CommitHeader, Log};
+use crate::log::event::{HeaderEvent, RevealEvent};
+use crate::log::{self, CommitHeader, Event, Log, Mode};
 use crate::merkle::Hash;
 use crate::output;
 use crate::verify;
@@ -145,48 +146,44 @@ fn frozen(commit_dir: &Path) -> Result<Inputs> {
 /// committed log. A second draw on the same commitment is refused.
 pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary> {
     let old = io::read(&r.commit_log)?;
-    let lines = verify::check_chain(&old).map_err(|e| {
+    let entries = log::read(&old).map_err(|e| {
         commit_error(format!(
             "{}: not a valid commit log: {e}",
             r.commit_log.display()
         ))
     })?;
-    let header = &lines[0].1;
-    if header.get("mode").and_then(Value::as_str) != Some("commit-reveal") {
-        return Err(commit_error(format!(
-            "{}: not a commit log (its mode is not commit-reveal)",
-            r.commit_log.display()
-        )));
-    }
-    if lines.len() != 1 {
+    let header = match entries[0].header() {
+        Ok(h) if h.mode == Mode::CommitReveal => h,
+        _ => {
+            return Err(commit_error(format!(
+                "{}: not a commit log (its mode is not commit-reveal)",
+                r.commit_log.display()
+            )));
+        }
+    };
+    if entries.len() != 1 {
         return Err(commit_error(format!(
             "{}: this commitment was already drawn ({} lines); a draw is never repeated — \
              use `dualdraw replace` for an officer who cannot attend",
             r.commit_log.display(),
-            lines.len()
+            entries.len()
         )));
     }
-    let field = |path: &[&str]| -> String {
-        let mut v = header;
-        for p in path {
-            v = v.get(p).unwrap_or(&Value::Null);
-        }
-        v.as_str().unwrap_or("").to_string()
-    };
+    let committed = header.commitment.clone().unwrap_or_default();
     let inputs = io::load_inputs(plan_path)?;
     let dir = r.commit_log.parent().unwrap_or(Path::new("."));
-    if field(&["plan", "digest"]) != hex::encode(inputs.plan_digest) {
+    if header.plan.digest != hex::encode(inputs.plan_digest) {
         return Err(commit_error(format!(
             "the plan {} changed since it was committed (digest {} now, {} committed; the committed copy is {})",
             plan_path.display(),
             hex::encode(inputs.plan_digest),
-            field(&["plan", "digest"]),
+            header.plan.digest,
             dir.join("frozen/plan.toml").display()
         )));
     }
     let (td, od) = (inputs.targets.digest(), inputs.officers.digest());
-    let targets_changed = field(&["directories", "targets", "head"]) != hex::encode(td.head);
-    let officers_changed = field(&["directories", "officers", "head"]) != hex::encode(od.head);
+    let targets_changed = header.directories.targets.head != hex::encode(td.head);
+    let officers_changed = header.directories.officers.head != hex::encode(od.head);
     if targets_changed || officers_changed {
         let f = frozen(dir)?;
         let mut parts = Vec::new();
@@ -215,19 +212,19 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
         source,
     })?;
     let secret = commit::parse_secret(&secret_text)?;
-    if hex::encode(commit::commitment(&secret)) != field(&["commitment"]) {
+    if hex::encode(commit::commitment(&secret)) != committed {
         return Err(commit_error(format!(
             "{}: this secret does not open the commitment {} of {}",
             r.secret.display(),
-            field(&["commitment"]),
+            committed,
             r.commit_log.display()
         )));
     }
     commit::check_entropy(&r.entropy)?;
-    let seed = commit::derive_seed(&secret, &r.entropy, &log::line_hash(&lines[0].0));
+    let seed = commit::derive_seed(&secret, &r.entropy, &log::line_hash(entries[0].line));
     let outcome = draw::run(&inputs.plan, &inputs.targets, &inputs.officers, &seed)?;
     let mut log = Log {
-        lines: lines.into_iter().map(|(l, _)| l).collect(),
+        lines: vec![entries[0].line.to_string()],
     };
     log.append(vec![log::reveal_event(&secret, &r.entropy, &seed)]);
     log.append(log::draw_events(
@@ -269,7 +266,10 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
 /// A verified log rebuilt: the outcome of its draw and its teams as they stand after the
 /// replacements it records.
 struct Rebuilt {
-    lines: Vec<(String, Value)>,
+    /// The log's lines.
+    lines: Vec<String>,
+    header: HeaderEvent,
+    reveal: Option<RevealEvent>,
     report: verify::Report,
     outcome: Outcome,
     current: Outcome,
@@ -278,6 +278,7 @@ struct Rebuilt {
     requests: Vec<ReplacementRequest>,
 }
 
+/// Verifies a drawn log and re-runs it: its outcome as drawn and as replacements left it.
 fn rebuild(bytes: &[u8], inputs: &Inputs) -> Result<Rebuilt> {
     let report = verify::verify(
         bytes,
@@ -292,29 +293,24 @@ fn rebuild(bytes: &[u8], inputs: &Inputs) -> Result<Rebuilt> {
             "the log holds a commitment that has not been drawn yet".into(),
         ));
     }
-    let lines = verify::check_chain(bytes)?;
+    let entries = log::read(bytes)?;
+    let header = entries[0].header()?;
+    let reveal = match entries.get(1).and_then(|e| e.try_event()) {
+        Some(Event::Reveal(r)) => Some(r),
+        _ => None,
+    };
     let selections = draw::select(&inputs.plan, &inputs.targets, &report.seed)?;
-    let records: BTreeMap<String, Enterprise> = selections
-        .iter()
-        .flat_map(|s| s.drawn.iter().map(|(_, e)| (e.id.clone(), e.clone())))
-        .collect();
-    let apart = if report.mode == "operator-seed" {
-        draw::apart_from_log(&inputs.plan, lines.iter().map(|(l, _)| l.as_str()))
-    } else {
-        crate::team::Apart::from_plan(&inputs.plan)
+    let records = draw::records_of(&selections);
+    let apart = match header.mode {
+        Mode::OperatorSeed => log::apart_from_log(&inputs.plan, &entries),
+        Mode::CommitReveal => crate::team::Apart::from_plan(&inputs.plan),
     };
     let outcome = draw::staff_with(&inputs.plan, selections, &inputs.officers, &apart)?;
-    let requests: Vec<ReplacementRequest> = lines
+    let requests: Vec<ReplacementRequest> = entries
         .iter()
-        .filter(|(_, v)| v.get("event").and_then(Value::as_str) == Some("replacement"))
-        .map(|(_, v)| {
-            let f = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-            ReplacementRequest {
-                task: f("task"),
-                enterprise: f("enterprise"),
-                out: f("out"),
-                reason: f("reason"),
-            }
+        .filter_map(|e| match e.try_event() {
+            Some(Event::Replacement(r)) => Some(r.request()),
+            _ => None,
         })
         .collect();
     let mut current = outcome.clone();
@@ -326,7 +322,9 @@ fn rebuild(bytes: &[u8], inputs: &Inputs) -> Result<Rebuilt> {
         &requests,
     )?;
     Ok(Rebuilt {
-        lines,
+        lines: entries.iter().map(|e| e.line.to_string()).collect(),
+        header,
+        reveal,
         report,
         outcome,
         current,
@@ -359,9 +357,7 @@ pub fn replace(
         .last()
         .cloned()
         .ok_or_else(|| ErrorKind::Replacement("internal: no replacement was made".into()))?;
-    let mut log = Log {
-        lines: rb.lines.into_iter().map(|(l, _)| l).collect(),
-    };
+    let mut log = Log { lines: rb.lines };
     log.append(vec![log::replacement_event(&new)]);
     io::extend_file(log_path, &old, &log.to_bytes())?;
     let head_file = log_path.with_file_name("draw.head");
@@ -409,7 +405,7 @@ pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishS
     let bytes = io::read(log_path)?;
     io::check_new_dir(out)?;
     let rb = rebuild(&bytes, &inputs)?;
-    let header = &rb.lines[0].1;
+    let header = &rb.header;
     let plan = &inputs.plan;
     let public = |f: &str| plan.public_officer_fields.iter().any(|x| x == f);
     let officer_json = |id: &str, role: &str| {
@@ -492,17 +488,17 @@ pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishS
     let seed = json!({
         "mode": rb.report.mode,
         "seed": rb.report.seed,
-        "commitment": header.get("commitment"),
-        "entropy_source": header.get("entropy_source"),
-        "reveal": rb.lines.get(1).filter(|(_, v)| v.get("event").and_then(Value::as_str) == Some("reveal")).map(|(_, v)| {
-            json!({ "secret": v.get("secret"), "entropy": v.get("entropy"), "commit_line_sha256": hex::encode(log::line_hash(&rb.lines[0].0)) })
+        "commitment": header.commitment,
+        "entropy_source": header.entropy_source,
+        "reveal": rb.reveal.as_ref().map(|r| {
+            json!({ "secret": r.secret, "entropy": r.entropy, "commit_line_sha256": hex::encode(log::line_hash(&rb.lines[0])) })
         }),
         "derivation": "SPEC.md §9: seed = hex(SHA-256(str(\"dualdraw/v1/seed\") || secret || str(entropy) || SHA-256(commit line)))",
     });
     let inputs_json = json!({
-        "plan": header.get("plan"),
-        "inspection_date": header.get("inspection_date"),
-        "directories": header.get("directories"),
+        "plan": header.plan,
+        "inspection_date": header.inspection_date,
+        "directories": header.directories,
     });
     let replacements: Vec<Value> = rb
         .replacements

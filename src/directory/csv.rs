@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use csv::StringRecord;
 
 use super::fields::{self, parse_list_checked};
-use super::rows::{self, Record, SeqReader, Text};
+use super::rows::{self, Cells, Record, SeqReader, Text};
 use super::{Enterprise, Officer, Officers, Targets, Warning, uscc};
 use crate::error::{ErrorKind, Position, Result};
 
@@ -108,12 +108,6 @@ pub fn target_id_column(file: &Path, header: &csv::ByteRecord) -> Result<usize> 
     let text = StringRecord::from_byte_record_lossy(header.clone());
     let idx = map_header(file, &text, &TARGET_COLS)?;
     Ok(idx[0].unwrap_or(0))
-}
-
-/// The cells of one record; `'a` is the text's lifetime.
-pub(crate) trait Cells<'a> {
-    /// Cell `i` as read (untrimmed), if the record has it.
-    fn cell(&self, i: usize) -> Option<&'a str>;
 }
 
 /// `str::trim`, skipping the character decoding when an end is ASCII and not white space

@@ -23,8 +23,13 @@ use std::path::Path;
 use csv::{ByteRecord, StringRecord};
 use csv_core::ReadRecordResult;
 
-use super::csv::Cells;
 use crate::error::{ErrorKind, Position, Result};
+
+/// The cells of one record; `'a` is the text's lifetime.
+pub(crate) trait Cells<'a> {
+    /// Cell `i` as read (untrimmed), if the record has it.
+    fn cell(&self, i: usize) -> Option<&'a str>;
+}
 
 /// A place in the input: byte offset and the 1-based line it lies on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

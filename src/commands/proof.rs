@@ -1,0 +1,49 @@
+//! `dualdraw prove` and `dualdraw check-proof` (SPEC.md §10.5): the file reading around
+//! [`crate::proof`], which does no I/O of its own.
+
+use std::path::Path;
+
+use crate::error::Result;
+use crate::io;
+use crate::proof::{Checked, ProofError, Prover, check};
+
+/// `dualdraw prove LOG --plan PLAN --enterprise CODE [--out FILE]`: verifies the log (with
+/// `draw.head` beside it, if there is one) and returns the proof's JSON, or, with `out`, writes
+/// it there (never replacing a file) and returns a summary.
+pub fn prove_command(
+    log_path: &Path,
+    plan_path: &Path,
+    enterprise: &str,
+    out: Option<&Path>,
+) -> Result<String> {
+    let bytes = io::read(log_path)?;
+    let head = super::head_beside(log_path)?.map(|(h, _)| h);
+    let inputs = io::load_inputs(plan_path)?;
+    let prover = Prover::from_inputs(&bytes, head.as_ref(), &inputs)?;
+    let proof = prover.prove(enterprise.trim())?;
+    match out {
+        None => Ok(proof.to_json()),
+        Some(p) => {
+            let b = proof.to_bytes();
+            io::write_new_file(p, &b)?;
+            Ok(format!(
+                "{}\nwrote {} ({} bytes); check it with: dualdraw check-proof {} --head {}",
+                proof.summary(),
+                p.display(),
+                b.len(),
+                p.display(),
+                proof.log.head
+            ))
+        }
+    }
+}
+
+/// `dualdraw check-proof PROOF --head HEX`: reads the proof file and checks it against the
+/// published head.
+pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Checked, ProofError> {
+    let head = super::parse_head(head.trim(), "--head")
+        .map_err(|e| ProofError::Unreadable(e.to_string()))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| ProofError::Unreadable(format!("{}: {e}", path.display())))?;
+    check(&bytes, &head)
+}

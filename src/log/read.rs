@@ -1,0 +1,197 @@
+//! Reading a log: the chain check, then the lines as [`Entry`]s whose events are decoded when
+//! asked for. Verification compares most lines as bytes with a re-run and decodes only the
+//! header, the reveal and the replacements; a log of a national draw has a million lines, so
+//! decoding is left to the caller that needs it.
+//!
+//! What several readers derive from the same events is here once: the seed of a reveal, the
+//! replacement requests, and the rotation pairs of earlier draws.
+
+use super::event::{Event, HeaderEvent, ReplacementEvent, RevealEvent};
+use super::{check_chain, line_hash};
+use crate::commit;
+use crate::draw::ReplacementRequest;
+use crate::error::{ErrorKind, Result, VerifyError};
+use crate::plan::Plan;
+use crate::team::Apart;
+
+/// One line of a log whose chain has been checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// Its 0-based position (its `seq`, which the chain check confirmed).
+    pub seq: u64,
+    /// Its exact text, without the newline.
+    pub line: &'a str,
+}
+
+impl Entry<'_> {
+    /// The 1-based line number, as errors name lines.
+    pub fn number(&self) -> u64 {
+        self.seq + 1
+    }
+
+    /// The line's event. A line that is not one of the events of SPEC.md §6.2 (an unknown
+    /// `event`, a missing member, a member of the wrong type) is malformed at this line.
+    pub fn event(&self) -> Result<Event, VerifyError> {
+        serde_json::from_str(self.line).map_err(|e| VerifyError::Malformed {
+            line: self.number(),
+            reason: format!("not a {} event ({e})", event_name(self.line)),
+        })
+    }
+
+    /// The line's event if it decodes, else `None`: for readers that skip what they do not
+    /// use, as the rotation pairs of an earlier draw do.
+    pub fn try_event(&self) -> Option<Event> {
+        serde_json::from_str(self.line).ok()
+    }
+
+    /// The header, if this line is one.
+    pub fn header(&self) -> Result<HeaderEvent, VerifyError> {
+        match self.event() {
+            Ok(Event::Header(h)) => Ok(h),
+            Ok(_) => Err(VerifyError::Malformed {
+                line: self.number(),
+                reason: "the first event is not a header".into(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The `event` member of a line, for messages; `?` when there is none.
+fn event_name(line: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Tag {
+        event: Option<serde_json::Value>,
+    }
+    match serde_json::from_str::<Tag>(line).ok().and_then(|t| t.event) {
+        Some(serde_json::Value::String(s)) => format!("{s:?}"),
+        _ => "known".into(),
+    }
+}
+
+/// Checks the chain of a log ([`check_chain`]) and returns its lines.
+///
+/// ```
+/// use dualdraw::log::{self, Event};
+/// let bytes = log::chain(vec![serde_json::json!({"event": "history", "head": "00".repeat(32)})])
+///     .to_bytes();
+/// let entries = log::read(&bytes).unwrap();
+/// assert!(matches!(entries[0].event(), Ok(Event::History(_))));
+/// ```
+pub fn read(bytes: &[u8]) -> Result<Vec<Entry<'_>>, VerifyError> {
+    Ok(check_chain(bytes)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| Entry {
+            seq: i as u64,
+            line,
+        })
+        .collect())
+}
+
+/// Why a reveal does not open its commit (SPEC.md §9.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevealFault {
+    /// `secret` is not 64 hex digits.
+    Secret,
+    /// The secret does not hash to the commitment.
+    Commitment {
+        /// The header's commitment, hex.
+        committed: String,
+        /// SHA-256 of the revealed secret, hex.
+        opened: String,
+    },
+    /// The entropy is not a value `dualdraw draw` accepts.
+    Entropy(String),
+}
+
+/// The secret and the seed of a committed draw, from its commit line, the commitment the line
+/// holds (as its hex text) and its reveal: the secret must open the commitment and the entropy must be one the
+/// draw accepts; the seed is then derived from them and the commit line (SPEC.md §9.2).
+pub fn open_reveal(
+    commit_line: &str,
+    commitment: &str,
+    reveal: &RevealEvent,
+) -> Result<([u8; 32], String), RevealFault> {
+    let secret = commit::parse_secret(&reveal.secret).map_err(|_| RevealFault::Secret)?;
+    let opened = hex::encode(commit::commitment(&secret));
+    if opened != commitment {
+        return Err(RevealFault::Commitment {
+            committed: commitment.into(),
+            opened,
+        });
+    }
+    commit::check_entropy(&reveal.entropy).map_err(|e| RevealFault::Entropy(e.to_string()))?;
+    let seed = commit::derive_seed(&secret, &reveal.entropy, &line_hash(commit_line));
+    Ok((secret, seed))
+}
+
+impl ReplacementEvent {
+    /// The request this replacement answered: who left and why. Who came instead is the
+    /// draw's to recompute (SPEC.md §9.3).
+    pub fn request(&self) -> ReplacementRequest {
+        ReplacementRequest {
+            task: self.task.clone(),
+            enterprise: self.enterprise.clone(),
+            out: self.out.clone(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+/// The pairs a logged draw kept apart: the plan's recusals and the `history` and `rotation`
+/// events of the log (SPEC.md §11.2), for re-running it.
+pub fn apart_from_log(plan: &Plan, entries: &[Entry<'_>]) -> Apart {
+    let mut apart = Apart::from_plan(plan);
+    for e in entries {
+        // Only these two events matter; other lines are not decoded. A line that is one of
+        // them and does not decode adds nothing: the re-run then differs from the log there.
+        let l = e.line;
+        if !(l.contains("\"event\":\"rotation\"") || l.contains("\"event\":\"history\"")) {
+            continue;
+        }
+        match e.try_event() {
+            Some(Event::History(h)) => apart.history.push(h.head),
+            Some(Event::Rotation(r)) => {
+                apart
+                    .rotation
+                    .entry(r.enterprise)
+                    .or_default()
+                    .extend(r.officers);
+            }
+            _ => {}
+        }
+    }
+    apart
+}
+
+/// Adds the rotation pairs of earlier draw logs to `apart` (SPEC.md §11.4): each log's hash
+/// chain is checked first; every `team` event gives (enterprise, each officer and expert) and
+/// every `replacement` event (enterprise, `in`). The logs' heads are recorded in order.
+pub fn add_history(apart: &mut Apart, logs: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
+    for (path, bytes) in logs {
+        let entries = read(bytes).map_err(|e| {
+            crate::Error::from(ErrorKind::History(format!(
+                "{}: the earlier draw log fails its chain check, so it is not used: {e}",
+                path.display()
+            )))
+        })?;
+        let Some(last) = entries.last() else {
+            return Err(ErrorKind::History(format!("{}: empty log", path.display())).into());
+        };
+        apart.history.push(line_hash(last.line));
+        for e in &entries {
+            let (enterprise, officers) = match e.try_event() {
+                Some(Event::Team(t)) => (t.enterprise, [t.officers, t.experts].concat()),
+                Some(Event::Replacement(r)) => (r.enterprise, vec![r.incoming]),
+                _ => continue,
+            };
+            apart
+                .rotation
+                .entry(enterprise)
+                .or_default()
+                .extend(officers);
+        }
+    }
+    Ok(())
+}
