@@ -7,6 +7,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::ceremony::CommitLog;
 use crate::directory::{Digest, Enterprise, Officers, Targets, Warning};
 use crate::draw::{self, Outcome, Selection};
 use crate::error::{ErrorKind, Result};
@@ -62,6 +63,15 @@ pub struct Draw<'a> {
     plan: &'a Plan,
     seed: Option<&'a str>,
     history: Vec<(&'a str, &'a [u8])>,
+    reveal: Option<Reveal<'a>>,
+}
+
+/// What opens a commitment: the commit log, the operator's secret and the public entropy.
+#[derive(Debug, Clone)]
+struct Reveal<'a> {
+    commit_log: &'a [u8],
+    secret: [u8; 32],
+    entropy: &'a str,
 }
 
 /// A finished draw: its outcome, its log and what the log binds.
@@ -108,6 +118,28 @@ impl Drawn {
     }
 }
 
+/// Refuses a reveal whose inputs differ from those frozen at commit time.
+fn check_frozen(c: &CommitLog<'_>, plan: &Plan, targets: &Digest, officers: &Digest) -> Result<()> {
+    let changed = c.changed(plan, targets, officers);
+    if !changed.any() {
+        return Ok(());
+    }
+    let what: Vec<&str> = [
+        (changed.plan, "the plan"),
+        (changed.targets, "the target directory"),
+        (changed.officers, "the officer directory"),
+    ]
+    .into_iter()
+    .filter_map(|(c, w)| c.then_some(w))
+    .collect();
+    Err(ErrorKind::Commit(format!(
+        "the inputs changed since they were committed: {} differ from the digests the commit \
+         log froze",
+        what.join(", ")
+    ))
+    .into())
+}
+
 impl<'a> Draw<'a> {
     /// A draw of `plan`, with the plan's own seed if it has one.
     pub fn new(plan: &'a Plan) -> Self {
@@ -115,7 +147,68 @@ impl<'a> Draw<'a> {
             plan,
             seed: None,
             history: Vec::new(),
+            reveal: None,
         }
+    }
+
+    /// Draws a committed plan (SPEC.md §9.2): `commit_log` is the log
+    /// [`ceremony::commit`](crate::ceremony::commit) made, `secret` the 32 bytes committed to,
+    /// `entropy` the public value exactly as published (e.g. the dice faces in throwing
+    /// order). The seed derives from all three, so neither the operator nor whoever produced
+    /// the entropy could steer it; the draw's log continues the commit log. A seed given with
+    /// [`seed`](Self::seed) cannot be combined with it (the plan's own `seed` is ignored),
+    /// nor can [`history`](Self::history).
+    ///
+    /// ```
+    /// # let targets = dualdraw::directory::read_targets(
+    /// #     "id,name,region,domains,credit_class,status\n\
+    /// #      9144030071526726XG,甲公司,440300,无线电,A,active\n\
+    /// #      91120116MA05JKLM8J,乙公司,120116,无线电,B,active\n".as_bytes(),
+    /// #     "targets.csv".as_ref(),
+    /// # )?;
+    /// # let officers = dualdraw::directory::read_officers(
+    /// #     "id,name,department,region,cert_no,cert_expires,domains,status\n\
+    /// #      A1,张三,无线电管理处,120116,C1,2025-12-31,无线电,active\n\
+    /// #      A2,李四,无线电管理处,120101,C2,2025-12-31,无线电,active\n\
+    /// #      A3,王五,无线电管理处,120101,C3,2025-12-31,无线电,active\n".as_bytes(),
+    /// #     "officers.csv".as_ref(),
+    /// # )?;
+    /// # let plan = dualdraw::Plan::from_toml(r#"
+    /// #     id = "demo"
+    /// #     title = "demo"
+    /// #     inspection_date = "2020-10-20"
+    /// #     targets = "targets.csv"
+    /// #     officers = "officers.csv"
+    /// #     [[task]]
+    /// #     id = "radio"
+    /// #     domain = "无线电"
+    /// #     item = { name = "台站检查", basis = "无线电管理条例" }
+    /// #     sample = { count = 1 }
+    /// #     team = { size = 2 }
+    /// # "#, "plan.toml".as_ref())?;
+    /// use dualdraw::commit::EntropySource;
+    /// let source = EntropySource::new("dice", "dice thrown at the public ceremony")?;
+    /// let secret = [42u8; 32]; // from the operating system in real use
+    /// let committed = dualdraw::ceremony::commit(&plan, &targets, &officers, &source, &secret);
+    /// let commit_log = committed.log.to_bytes();
+    /// // ... publish the commitment, throw the dice in public ...
+    /// let drawn = dualdraw::Draw::new(&plan)
+    ///     .reveal(&commit_log, secret, "3 1 4 1 5 9")
+    ///     .run(&targets, &officers)?;
+    /// assert!(drawn.log.to_bytes().starts_with(&commit_log));
+    /// // A different secret does not open the commitment.
+    /// let e = dualdraw::Draw::new(&plan).reveal(&commit_log, [0; 32], "3 1 4 1 5 9")
+    ///     .run(&targets, &officers).unwrap_err();
+    /// assert!(e.to_string().contains("does not open the commitment"));
+    /// # Ok::<(), dualdraw::Error>(())
+    /// ```
+    pub fn reveal(mut self, commit_log: &'a [u8], secret: [u8; 32], entropy: &'a str) -> Self {
+        self.reveal = Some(Reveal {
+            commit_log,
+            secret,
+            entropy,
+        });
+        self
     }
 
     /// The seed (a rehearsal: the log says the operator chose it). It must agree with the
@@ -171,17 +264,48 @@ impl<'a> Draw<'a> {
     /// `shortfall = "error"`, or teams that cannot be staffed lawfully
     /// ([`ErrorKind::TooFewOfficers`], [`ErrorKind::Infeasible`], with the reasons).
     pub fn run(&self, targets: &Targets, officers: &Officers) -> Result<Drawn> {
-        let seed = self.resolved_seed()?;
+        let (seed, commit) = self.seed_and_commit()?;
+        if let Some(c) = &commit {
+            check_frozen(c, self.plan, &targets.digest(), &officers.digest())?;
+        }
         let apart = self.apart()?;
-        let selections = draw::select(self.plan, targets, seed)?;
+        let selections = draw::select(self.plan, targets, &seed)?;
         self.finish(
-            seed,
+            &seed,
+            commit.as_ref(),
             &apart,
             selections,
             targets.digest(),
             targets.warnings.clone(),
             officers,
         )
+    }
+
+    /// The seed, and the commit log it was revealed from (if any).
+    fn seed_and_commit(&self) -> Result<(String, Option<CommitLog<'a>>)> {
+        let Some(r) = &self.reveal else {
+            return Ok((self.resolved_seed()?.to_string(), None));
+        };
+        // A plan's own `seed` is ignored here (SPEC.md §2): it is a rehearsal setting.
+        if self.seed.is_some() {
+            return Err(ErrorKind::Seed(
+                "a committed draw takes its seed from the revealed secret and the public \
+                 entropy; it cannot also be given one"
+                    .into(),
+            )
+            .into());
+        }
+        if !self.history.is_empty() {
+            return Err(ErrorKind::History(
+                "a committed draw's inputs are frozen at commit time; earlier draws cannot be \
+                 added at the reveal"
+                    .into(),
+            )
+            .into());
+        }
+        let commit = CommitLog::read(r.commit_log)?;
+        let seed = commit.open(&r.secret, r.entropy)?;
+        Ok((seed, Some(commit)))
     }
 
     /// Runs the draw on a target directory streamed from `targets` (CSV sorted by id; `name`
@@ -200,15 +324,28 @@ impl<'a> Draw<'a> {
         officers: &Officers,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Drawn> {
-        let seed = self.resolved_seed()?;
+        let (seed, commit) = self.seed_and_commit()?;
         let apart = self.apart()?;
-        let s = stream::select_stream(targets, name, self.plan, seed, progress)?;
-        self.finish(seed, &apart, s.selections, s.digest, s.warnings, officers)
+        let s = stream::select_stream(targets, name, self.plan, &seed, progress)?;
+        if let Some(c) = &commit {
+            check_frozen(c, self.plan, &s.digest, &officers.digest())?;
+        }
+        self.finish(
+            &seed,
+            commit.as_ref(),
+            &apart,
+            s.selections,
+            s.digest,
+            s.warnings,
+            officers,
+        )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         seed: &str,
+        commit: Option<&CommitLog<'_>>,
         apart: &team::Apart,
         selections: Vec<Selection>,
         targets: Digest,
@@ -230,7 +367,20 @@ impl<'a> Draw<'a> {
             seed,
             crate_version: CRATE_VERSION,
         };
-        let log = log::chain(log::events(&header, &warnings, &outcome));
+        let log = match commit {
+            None => log::chain(log::events(&header, &warnings, &outcome)),
+            Some(c) => {
+                let mut log = Log {
+                    lines: vec![c.line().to_string()],
+                };
+                let secret = self.reveal.as_ref().map(|r| (r.secret, r.entropy));
+                if let Some((secret, entropy)) = secret {
+                    log.append(vec![log::reveal_event(&secret, entropy, seed)]);
+                }
+                log.append(log::draw_events(self.plan, &warnings, &outcome));
+                log
+            }
+        };
         Ok(Drawn {
             outcome,
             log,

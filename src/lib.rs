@@ -65,6 +65,7 @@
 
 pub mod assign;
 mod builder;
+pub mod ceremony;
 pub mod commands;
 pub mod commit;
 pub mod directory;
@@ -77,6 +78,7 @@ pub mod merkle;
 pub mod output;
 pub mod plan;
 pub mod proof;
+pub mod publish;
 pub mod seed;
 pub mod sort;
 pub mod stream;

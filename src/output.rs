@@ -29,11 +29,7 @@ pub fn targets_csv(targets: &Targets, outcome: &Outcome, excel: bool) -> Vec<u8>
     ]);
     for t in &outcome.tasks {
         for d in &t.drawn {
-            let e = targets
-                .records
-                .binary_search_by(|e| e.id.as_str().cmp(&d.id))
-                .ok()
-                .map(|i| &targets.records[i]);
+            let e = targets.get(&d.id);
             let _ = w.write_record([
                 t.task.as_str(),
                 d.stratum.name(),
@@ -50,6 +46,48 @@ pub fn targets_csv(targets: &Targets, outcome: &Outcome, excel: bool) -> Vec<u8>
     finish(w, excel)
 }
 
+/// A column of a teams table after `task`, `enterprise`, `enterprise_name` and `role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Column {
+    /// 1-based place in the team.
+    Order,
+    /// The officer's id.
+    OfficerId,
+    /// The officer's name, headed `officer_name` (the bureau's own table).
+    OfficerName,
+    /// The officer's name, headed `name` (a published table, where the plan makes it public).
+    Name,
+    /// The officer's department.
+    Department,
+    /// The officer's area.
+    Region,
+    /// The officer's certificate number.
+    CertNo,
+}
+
+impl Column {
+    fn header(self) -> &'static str {
+        match self {
+            Column::Order => "order",
+            Column::OfficerId => "officer_id",
+            Column::OfficerName => "officer_name",
+            Column::Name => "name",
+            Column::Department => "department",
+            Column::Region => "region",
+            Column::CertNo => "cert_no",
+        }
+    }
+}
+
+/// The bureau's own `teams.csv` columns: every field a team leader needs.
+const BUREAU_COLUMNS: [Column; 5] = [
+    Column::Order,
+    Column::OfficerId,
+    Column::OfficerName,
+    Column::Department,
+    Column::CertNo,
+];
+
 /// `teams.csv`: one row per team member, in draw order; the first officer is the leader.
 pub fn teams_csv(
     targets: &Targets,
@@ -57,24 +95,28 @@ pub fn teams_csv(
     outcome: &Outcome,
     excel: bool,
 ) -> Vec<u8> {
+    teams_table(targets, officers, outcome, &BUREAU_COLUMNS, excel)
+}
+
+/// A teams table with the given officer columns: the bureau's (all fields) or a published one
+/// (only the fields the plan makes public).
+pub(crate) fn teams_table(
+    targets: &Targets,
+    officers: &Officers,
+    outcome: &Outcome,
+    columns: &[Column],
+    excel: bool,
+) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "task",
-        "enterprise",
-        "enterprise_name",
-        "role",
-        "order",
-        "officer_id",
-        "officer_name",
-        "department",
-        "cert_no",
-    ]);
+    let head = ["task", "enterprise", "enterprise_name", "role"]
+        .into_iter()
+        .chain(columns.iter().map(|c| c.header()));
+    let _ = w.write_record(head);
     for t in &outcome.tasks {
         for team in &t.teams {
             let ename = targets
-                .records
-                .binary_search_by(|e| e.id.as_str().cmp(&team.enterprise))
-                .map_or("", |i| targets.records[i].name.as_str());
+                .get(&team.enterprise)
+                .map_or("", |e| e.name.as_str());
             let members = team
                 .officers
                 .iter()
@@ -82,22 +124,18 @@ pub fn teams_csv(
                 .map(|(i, o)| (if i == 0 { "leader" } else { "member" }, o))
                 .chain(team.experts.iter().map(|o| ("expert", o)));
             for (n, (role, oid)) in members.enumerate() {
-                let o = officers
-                    .records
-                    .binary_search_by(|o| o.id.as_str().cmp(oid))
-                    .ok()
-                    .map(|i| &officers.records[i]);
-                let _ = w.write_record([
-                    t.task.as_str(),
-                    &team.enterprise,
-                    ename,
-                    role,
-                    &(n + 1).to_string(),
-                    oid,
-                    o.map_or("", |o| &o.name),
-                    o.map_or("", |o| &o.department),
-                    o.map_or("", |o| &o.cert_no),
-                ]);
+                let o = officers.get(oid);
+                let order = (n + 1).to_string();
+                let mut row = vec![t.task.as_str(), &team.enterprise, ename, role];
+                row.extend(columns.iter().map(|c| match c {
+                    Column::Order => order.as_str(),
+                    Column::OfficerId => oid.as_str(),
+                    Column::OfficerName | Column::Name => o.map_or("", |o| &o.name),
+                    Column::Department => o.map_or("", |o| &o.department),
+                    Column::Region => o.map_or("", |o| &o.region),
+                    Column::CertNo => o.map_or("", |o| &o.cert_no),
+                }));
+                let _ = w.write_record(row);
             }
         }
     }

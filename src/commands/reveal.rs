@@ -1,22 +1,17 @@
 //! Commit–reveal draws, replacements and publication (SPEC.md §9).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
-
-use super::{CRATE_VERSION, DrawSummary};
+use super::DrawSummary;
+use crate::builder::Draw;
+use crate::ceremony::{self, CommitLog};
 use crate::commit::{self, EntropySource};
-use crate::directory::{Enterprise, Targets};
-use crate::draw::{self, Outcome, Replacement, ReplacementRequest};
+use crate::directory::Targets;
+use crate::draw::{Replacement, ReplacementRequest};
 use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
-use crate::log::event::{HeaderEvent, RevealEvent};
-use crate::log::{self, CommitHeader, Event, Log, Mode};
 use crate::merkle::Hash;
-use crate::output;
-use crate::verify;
 
 /// Options of [`commit()`].
 #[derive(Debug, Clone)]
@@ -85,16 +80,14 @@ pub fn commit(plan_path: &Path, opts: &CommitOptions) -> Result<CommitSummary> {
     let inputs = io::load_inputs(plan_path)?;
     io::check_new_dir(&opts.out)?;
     let secret = commit::new_secret()?;
-    let commitment = commit::commitment(&secret);
-    let log = log::chain(vec![log::commit_event(&CommitHeader {
-        plan: &inputs.plan,
-        plan_digest: inputs.plan_digest,
-        targets: inputs.targets.digest(),
-        officers: inputs.officers.digest(),
-        entropy: &opts.entropy,
-        commitment,
-        crate_version: CRATE_VERSION,
-    })]);
+    let committed = ceremony::commit(
+        &inputs.plan,
+        &inputs.targets,
+        &inputs.officers,
+        &opts.entropy,
+        &secret,
+    );
+    let log = committed.log;
     let files = [
         ("draw.log", log.to_bytes()),
         (
@@ -113,7 +106,7 @@ pub fn commit(plan_path: &Path, opts: &CommitOptions) -> Result<CommitSummary> {
     Ok(CommitSummary {
         secret: opts.out.join("operator.secret"),
         out: opts.out.clone(),
-        commitment,
+        commitment: committed.commitment,
         head: log.head(),
         inputs,
     })
@@ -146,55 +139,36 @@ fn frozen(commit_dir: &Path) -> Result<Inputs> {
 /// committed log. A second draw on the same commitment is refused.
 pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary> {
     let old = io::read(&r.commit_log)?;
-    let entries = log::read(&old).map_err(|e| {
-        commit_error(format!(
-            "{}: not a valid commit log: {e}",
-            r.commit_log.display()
-        ))
-    })?;
-    let header = match entries[0].header() {
-        Ok(h) if h.mode == Mode::CommitReveal => h,
-        _ => {
-            return Err(commit_error(format!(
-                "{}: not a commit log (its mode is not commit-reveal)",
-                r.commit_log.display()
-            )));
-        }
+    let named = |e: crate::Error| match e.into_kind() {
+        ErrorKind::Commit(m) => commit_error(format!("{}: {m}", r.commit_log.display())),
+        other => other.into(),
     };
-    if entries.len() != 1 {
-        return Err(commit_error(format!(
-            "{}: this commitment was already drawn ({} lines); a draw is never repeated — \
-             use `dualdraw replace` for an officer who cannot attend",
-            r.commit_log.display(),
-            entries.len()
-        )));
-    }
-    let committed = header.commitment.clone().unwrap_or_default();
+    let commit_log = CommitLog::read(&old).map_err(named)?;
     let inputs = io::load_inputs(plan_path)?;
     let dir = r.commit_log.parent().unwrap_or(Path::new("."));
-    if header.plan.digest != hex::encode(inputs.plan_digest) {
+    let (td, od) = (inputs.targets.digest(), inputs.officers.digest());
+    // Name what changed against the frozen copies beside the commit log, record by record.
+    let changed = commit_log.changed(&inputs.plan, &td, &od);
+    if changed.plan {
         return Err(commit_error(format!(
             "the plan {} changed since it was committed (digest {} now, {} committed; the committed copy is {})",
             plan_path.display(),
             hex::encode(inputs.plan_digest),
-            header.plan.digest,
+            commit_log.plan_digest(),
             dir.join("frozen/plan.toml").display()
         )));
     }
-    let (td, od) = (inputs.targets.digest(), inputs.officers.digest());
-    let targets_changed = header.directories.targets.head != hex::encode(td.head);
-    let officers_changed = header.directories.officers.head != hex::encode(od.head);
-    if targets_changed || officers_changed {
+    if changed.any() {
         let f = frozen(dir)?;
         let mut parts = Vec::new();
-        if targets_changed {
+        if changed.targets {
             parts.push(format!(
                 "target directory {}: {}",
                 inputs.targets_path.display(),
                 commit::diff_targets(&f.targets.records, &inputs.targets.records)
             ));
         }
-        if officers_changed {
+        if changed.officers {
             parts.push(format!(
                 "officer directory {}: {}",
                 inputs.officers_path.display(),
@@ -212,125 +186,45 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
         source,
     })?;
     let secret = commit::parse_secret(&secret_text)?;
-    if hex::encode(commit::commitment(&secret)) != committed {
-        return Err(commit_error(format!(
-            "{}: this secret does not open the commitment {} of {}",
-            r.secret.display(),
-            committed,
-            r.commit_log.display()
-        )));
-    }
-    commit::check_entropy(&r.entropy)?;
-    let seed = commit::derive_seed(&secret, &r.entropy, &log::line_hash(entries[0].line));
-    let outcome = draw::run(&inputs.plan, &inputs.targets, &inputs.officers, &seed)?;
-    let mut log = Log {
-        lines: vec![entries[0].line.to_string()],
-    };
-    log.append(vec![log::reveal_event(&secret, &r.entropy, &seed)]);
-    log.append(log::draw_events(
-        &inputs.plan,
-        &inputs.targets.warnings,
-        &outcome,
-    ));
+    let drawn = Draw::new(&inputs.plan)
+        .reveal(&old, secret, &r.entropy)
+        .run(&inputs.targets, &inputs.officers)
+        .map_err(|e| match e.into_kind() {
+            ErrorKind::Commit(m) => commit_error(format!(
+                "{}: {m} of {}",
+                r.secret.display(),
+                r.commit_log.display()
+            )),
+            other => other.into(),
+        })?;
     for name in ["targets.csv", "teams.csv"] {
         io::check_absent(&dir.join(name))?;
     }
     // The log first: it is the record; the tables can always be derived from it.
-    io::extend_file(&r.commit_log, &old, &log.to_bytes())?;
+    io::extend_file(&r.commit_log, &old, &drawn.log.to_bytes())?;
     io::replace_derived(
         &dir.join("draw.head"),
-        format!("{}\n", hex::encode(log.head())).as_bytes(),
+        format!("{}\n", hex::encode(drawn.head())).as_bytes(),
     )?;
-    io::write_new_file(
-        &dir.join("targets.csv"),
-        &output::targets_csv(&inputs.targets, &outcome, r.excel),
-    )?;
+    io::write_new_file(&dir.join("targets.csv"), &drawn.targets_csv(r.excel))?;
     io::write_new_file(
         &dir.join("teams.csv"),
-        &output::teams_csv(&inputs.targets, &inputs.officers, &outcome, r.excel),
+        &drawn.teams_csv(&inputs.officers, r.excel),
     )?;
     Ok(DrawSummary {
-        seed,
+        seed: drawn.seed,
         targets: td,
         officers: od,
-        warnings: inputs.targets.warnings.clone(),
-        drawn: inputs.targets.clone(),
-        outcome,
-        log,
+        warnings: drawn.warnings,
+        drawn: Targets {
+            records: drawn.enterprises,
+            warnings: Vec::new(),
+        },
+        outcome: drawn.outcome,
+        log: drawn.log,
         out: dir.to_path_buf(),
         plan: inputs.plan,
         committed: true,
-    })
-}
-
-/// A verified log rebuilt: the outcome of its draw and its teams as they stand after the
-/// replacements it records.
-struct Rebuilt {
-    /// The log's lines.
-    lines: Vec<String>,
-    header: HeaderEvent,
-    reveal: Option<RevealEvent>,
-    report: verify::Report,
-    outcome: Outcome,
-    current: Outcome,
-    records: BTreeMap<String, Enterprise>,
-    replacements: Vec<Replacement>,
-    requests: Vec<ReplacementRequest>,
-}
-
-/// Verifies a drawn log and re-runs it: its outcome as drawn and as replacements left it.
-fn rebuild(bytes: &[u8], inputs: &Inputs) -> Result<Rebuilt> {
-    let report = verify::verify(
-        bytes,
-        None,
-        &inputs.plan,
-        &inputs.plan_digest,
-        &inputs.targets,
-        &inputs.officers,
-    )?;
-    if !report.drawn {
-        return Err(commit_error(
-            "the log holds a commitment that has not been drawn yet".into(),
-        ));
-    }
-    let entries = log::read(bytes)?;
-    let header = entries[0].header()?;
-    let reveal = match entries.get(1).and_then(|e| e.try_event()) {
-        Some(Event::Reveal(r)) => Some(r),
-        _ => None,
-    };
-    let selections = draw::select(&inputs.plan, &inputs.targets, &report.seed)?;
-    let records = draw::records_of(&selections);
-    let apart = match header.mode {
-        Mode::OperatorSeed => log::apart_from_log(&inputs.plan, &entries),
-        Mode::CommitReveal => crate::team::Apart::from_plan(&inputs.plan),
-    };
-    let outcome = draw::staff_with(&inputs.plan, selections, &inputs.officers, &apart)?;
-    let requests: Vec<ReplacementRequest> = entries
-        .iter()
-        .filter_map(|e| match e.try_event() {
-            Some(Event::Replacement(r)) => Some(r.request()),
-            _ => None,
-        })
-        .collect();
-    let mut current = outcome.clone();
-    let replacements = draw::apply_replacements(
-        &inputs.plan,
-        &mut current,
-        &records,
-        &inputs.officers,
-        &requests,
-    )?;
-    Ok(Rebuilt {
-        lines: entries.iter().map(|e| e.line.to_string()).collect(),
-        header,
-        reveal,
-        report,
-        outcome,
-        current,
-        records,
-        replacements,
-        requests,
     })
 }
 
@@ -343,31 +237,22 @@ pub fn replace(
 ) -> Result<(Replacement, Hash)> {
     let inputs = io::load_inputs(plan_path)?;
     let old = io::read(log_path)?;
-    let mut rb = rebuild(&old, &inputs)?;
-    rb.requests.push(request);
-    let mut current = rb.outcome.clone();
-    let done = draw::apply_replacements(
+    let done = ceremony::replace(
+        &old,
         &inputs.plan,
-        &mut current,
-        &rb.records,
+        &inputs.targets,
         &inputs.officers,
-        &rb.requests,
+        request,
     )?;
-    let new = done
-        .last()
-        .cloned()
-        .ok_or_else(|| ErrorKind::Replacement("internal: no replacement was made".into()))?;
-    let mut log = Log { lines: rb.lines };
-    log.append(vec![log::replacement_event(&new)]);
-    io::extend_file(log_path, &old, &log.to_bytes())?;
+    io::extend_file(log_path, &old, &done.log.to_bytes())?;
     let head_file = log_path.with_file_name("draw.head");
     if head_file.exists() {
         io::replace_derived(
             &head_file,
-            format!("{}\n", hex::encode(log.head())).as_bytes(),
+            format!("{}\n", hex::encode(done.log.head())).as_bytes(),
         )?;
     }
-    Ok((new, log.head()))
+    Ok((done.replacement, done.log.head()))
 }
 
 /// What [`publish`] wrote.
@@ -391,12 +276,6 @@ impl fmt::Display for PublishSummary {
     }
 }
 
-fn to_json(v: &Value) -> Vec<u8> {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s.into_bytes()
-}
-
 /// `dualdraw publish`: a self-contained folder a bureau can put on its website (一公开): the log
 /// and head, the plan, the input digests, the seed materials and the results as CSV and JSON,
 /// with officers' personal data only where the plan marks it public.
@@ -404,161 +283,23 @@ pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishS
     let inputs = io::load_inputs(plan_path)?;
     let bytes = io::read(log_path)?;
     io::check_new_dir(out)?;
-    let rb = rebuild(&bytes, &inputs)?;
-    let header = &rb.header;
-    let plan = &inputs.plan;
-    let public = |f: &str| plan.public_officer_fields.iter().any(|x| x == f);
-    let officer_json = |id: &str, role: &str| {
-        let o = inputs
-            .officers
-            .records
-            .binary_search_by(|o| o.id.as_str().cmp(id))
-            .ok()
-            .map(|i| &inputs.officers.records[i]);
-        let mut m = serde_json::Map::new();
-        m.insert("role".into(), json!(role));
-        m.insert("id".into(), json!(id));
-        m.insert("cert_no".into(), json!(o.map(|o| o.cert_no.as_str())));
-        if public("name") {
-            m.insert("name".into(), json!(o.map(|o| o.name.as_str())));
-        }
-        if public("department") {
-            m.insert("department".into(), json!(o.map(|o| o.department.as_str())));
-        }
-        if public("region") {
-            m.insert("region".into(), json!(o.map(|o| o.region.as_str())));
-        }
-        Value::Object(m)
-    };
-    let mut targets = Vec::new();
-    let mut teams = Vec::new();
-    let mut teams_csv = csv::Writer::from_writer(Vec::new());
-    let mut cols = vec![
-        "task",
-        "enterprise",
-        "enterprise_name",
-        "role",
-        "officer_id",
-        "cert_no",
-    ];
-    for f in ["name", "department", "region"] {
-        if public(f) {
-            cols.push(f);
-        }
-    }
-    let _ = teams_csv.write_record(&cols);
-    for t in &rb.current.tasks {
-        for (d, team) in t.drawn.iter().zip(&t.teams) {
-            let e = rb.records.get(&d.id);
-            targets.push(json!({
-                "task": t.task, "stratum": d.stratum.name(), "rank": d.rank, "id": d.id,
-                "name": e.map(|e| e.name.as_str()), "region": e.map(|e| e.region.as_str()),
-                "credit_class": e.and_then(|e| e.credit_class).map(|c| c.as_str()),
-                "ticket": hex::encode(d.ticket),
-            }));
-            let members: Vec<Value> = team
-                .officers
-                .iter()
-                .enumerate()
-                .map(|(i, o)| officer_json(o, if i == 0 { "leader" } else { "member" }))
-                .chain(team.experts.iter().map(|o| officer_json(o, "expert")))
-                .collect();
-            for m in &members {
-                let mut row = vec![
-                    t.task.clone(),
-                    d.id.clone(),
-                    e.map_or(String::new(), |e| e.name.clone()),
-                ];
-                for c in &cols[3..] {
-                    let key = match *c {
-                        "officer_id" => "id",
-                        other => other,
-                    };
-                    row.push(m.get(key).and_then(Value::as_str).unwrap_or("").to_string());
-                }
-                let _ = teams_csv.write_record(&row);
-            }
-            teams.push(json!({ "task": t.task, "enterprise": d.id, "members": members }));
-        }
-    }
-    let drawn = Targets {
-        records: rb.records.values().cloned().collect(),
-        warnings: Vec::new(),
-    };
-    let seed = json!({
-        "mode": rb.report.mode,
-        "seed": rb.report.seed,
-        "commitment": header.commitment,
-        "entropy_source": header.entropy_source,
-        "reveal": rb.reveal.as_ref().map(|r| {
-            json!({ "secret": r.secret, "entropy": r.entropy, "commit_line_sha256": hex::encode(log::line_hash(&rb.lines[0])) })
-        }),
-        "derivation": "SPEC.md §9: seed = hex(SHA-256(str(\"dualdraw/v1/seed\") || secret || str(entropy) || SHA-256(commit line)))",
-    });
-    let inputs_json = json!({
-        "plan": header.plan,
-        "inspection_date": header.inspection_date,
-        "directories": header.directories,
-    });
-    let replacements: Vec<Value> = rb
-        .replacements
+    let plan_bytes = io::read(plan_path)?;
+    let p = crate::publish::publish(
+        &bytes,
+        &plan_bytes,
+        &inputs.plan,
+        &inputs.targets,
+        &inputs.officers,
+    )?;
+    let files: Vec<(&str, Vec<u8>)> = p
+        .files
         .iter()
-        .map(|r| json!({"task": r.task, "enterprise": r.enterprise, "out": r.out, "in": r.incoming, "reason": r.reason}))
+        .map(|(n, b)| (n.as_str(), b.clone()))
         .collect();
-    let readme = format!(
-        "双随机、一公开 draw {id} — {title}\n\n\
-         draw.log       the hash-chained draw log (SPEC.md §6); its head is in draw.head\n\
-         plan.toml      the plan; its SHA-256 is the plan digest in the log header\n\
-         inputs.json    digests of the plan and of both directories (RFC 6962 Merkle heads)\n\
-         seed.json      how the seed was made{mode}\n\
-         results/       drawn enterprises and teams (CSV and JSON), replacements applied\n\n\
-         To verify, with the two directories at the paths the plan names:\n\
-           dualdraw verify draw.log --plan plan.toml --head {head}\n\
-         or, without this software: python3 verify.py draw.log --plan plan.toml (verifiers/python in the\n\
-         dualdraw sources), or from SPEC.md alone.\n\
-         An enterprise can check its own ticket: dualdraw prove / check-proof.\n",
-        id = plan.id,
-        title = plan.title,
-        mode = if rb.report.mode == "commit-reveal" {
-            " (committed secret + public entropy)"
-        } else {
-            " (operator seed: rehearsal, not proof against steering)"
-        },
-        head = hex::encode(rb.report.head),
-    );
-    let files: Vec<(&str, Vec<u8>)> = vec![
-        ("draw.log", bytes.clone()),
-        (
-            "draw.head",
-            format!("{}\n", hex::encode(rb.report.head)).into_bytes(),
-        ),
-        ("plan.toml", io::read(plan_path)?),
-        ("inputs.json", to_json(&inputs_json)),
-        ("seed.json", to_json(&seed)),
-        (
-            "results/targets.csv",
-            output::targets_csv(&drawn, &rb.current, true),
-        ),
-        ("results/targets.json", to_json(&Value::Array(targets))),
-        (
-            "results/teams.csv",
-            [
-                b"\xef\xbb\xbf".as_slice(),
-                &teams_csv.into_inner().unwrap_or_default(),
-            ]
-            .concat(),
-        ),
-        ("results/teams.json", to_json(&Value::Array(teams))),
-        (
-            "results/replacements.json",
-            to_json(&Value::Array(replacements)),
-        ),
-        ("README.txt", readme.into_bytes()),
-    ];
     io::write_new_dir(out, &files)?;
     Ok(PublishSummary {
         out: out.to_path_buf(),
-        files: files.iter().map(|(n, _)| n.to_string()).collect(),
-        head: rb.report.head,
+        files: p.files.into_iter().map(|(n, _)| n).collect(),
+        head: p.head,
     })
 }

@@ -1,0 +1,113 @@
+//! Replacing an officer who cannot attend (SPEC.md §9.3): the next lawful officer in the
+//! enterprise's seeded order, recorded as a new, reasoned log entry — never an edit.
+
+use std::collections::BTreeMap;
+
+use crate::directory::{Enterprise, Officers, Targets};
+use crate::draw::{self, Outcome, Replacement, ReplacementRequest};
+use crate::error::{ErrorKind, Result};
+use crate::log::event::{HeaderEvent, RevealEvent};
+use crate::log::{self, Event, Log, Mode};
+use crate::plan::Plan;
+use crate::verify;
+
+/// A verified log rebuilt: the outcome of its draw and its teams as they stand after the
+/// replacements it records.
+pub(crate) struct Rebuilt {
+    /// The log's lines.
+    pub(crate) lines: Vec<String>,
+    pub(crate) header: HeaderEvent,
+    pub(crate) reveal: Option<RevealEvent>,
+    pub(crate) report: verify::Report,
+    pub(crate) outcome: Outcome,
+    pub(crate) current: Outcome,
+    pub(crate) records: BTreeMap<String, Enterprise>,
+    pub(crate) replacements: Vec<Replacement>,
+    pub(crate) requests: Vec<ReplacementRequest>,
+}
+
+/// Verifies a drawn log and re-runs it: its outcome as drawn and as replacements left it.
+pub(crate) fn rebuild(
+    bytes: &[u8],
+    plan: &Plan,
+    targets: &Targets,
+    officers: &Officers,
+) -> Result<Rebuilt> {
+    let report = verify::verify(bytes, None, plan, &plan.digest, targets, officers)?;
+    if !report.drawn {
+        return Err(ErrorKind::Commit(
+            "the log holds a commitment that has not been drawn yet".into(),
+        )
+        .into());
+    }
+    let entries = log::read(bytes)?;
+    let header = entries[0].header()?;
+    let reveal = match entries.get(1).and_then(|e| e.try_event()) {
+        Some(Event::Reveal(r)) => Some(r),
+        _ => None,
+    };
+    let selections = draw::select(plan, targets, &report.seed)?;
+    let records = draw::records_of(&selections);
+    let apart = match header.mode {
+        Mode::OperatorSeed => log::apart_from_log(plan, &entries),
+        Mode::CommitReveal => crate::team::Apart::from_plan(plan),
+    };
+    let outcome = draw::staff_with(plan, selections, officers, &apart)?;
+    let requests: Vec<ReplacementRequest> = entries
+        .iter()
+        .filter_map(|e| match e.try_event() {
+            Some(Event::Replacement(r)) => Some(r.request()),
+            _ => None,
+        })
+        .collect();
+    let mut current = outcome.clone();
+    let replacements = draw::apply_replacements(plan, &mut current, &records, officers, &requests)?;
+    Ok(Rebuilt {
+        lines: entries.iter().map(|e| e.line.to_string()).collect(),
+        header,
+        reveal,
+        report,
+        outcome,
+        current,
+        records,
+        replacements,
+        requests,
+    })
+}
+
+/// A replacement made: who came instead, and the log with its new entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    /// The replacement, as the new log line records it.
+    pub replacement: Replacement,
+    /// The whole log, the old lines unchanged and one `replacement` line appended.
+    pub log: Log,
+}
+
+/// Records that an officer cannot attend a visit, and who replaces them: the next lawful
+/// officer in the enterprise's seeded replacement order (SPEC.md §9.3). The log is verified in
+/// full first (with this plan and these directories); the answer is the log with one new line.
+///
+/// # Errors
+///
+/// A verification error if the log does not verify; [`ErrorKind::Replacement`] when the
+/// request names no drawn visit or officer of it, or no lawful officer is left.
+pub fn replace(
+    log_bytes: &[u8],
+    plan: &Plan,
+    targets: &Targets,
+    officers: &Officers,
+    request: ReplacementRequest,
+) -> Result<Replaced> {
+    let mut rb = rebuild(log_bytes, plan, targets, officers)?;
+    rb.requests.push(request);
+    let mut current = rb.outcome.clone();
+    let done = draw::apply_replacements(plan, &mut current, &rb.records, officers, &rb.requests)?;
+    let replacement = done
+        .last()
+        .cloned()
+        .ok_or_else(|| ErrorKind::Replacement("internal: no replacement was made".into()))?;
+    let mut log = Log { lines: rb.lines };
+    log.append(vec![log::replacement_event(&replacement)]);
+    Ok(Replaced { replacement, log })
+}
