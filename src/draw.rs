@@ -335,6 +335,21 @@ pub struct Replacement {
     pub position: u64,
 }
 
+impl std::fmt::Display for Replacement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "task {}, enterprise {}: {} replaced by {} (replacement #{} in the enterprise's seeded order; reason: {})",
+            self.task,
+            self.enterprise,
+            self.out,
+            self.incoming,
+            self.position + 1,
+            self.reason
+        )
+    }
+}
+
 /// A request to replace an officer: task, enterprise, officer out, reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplacementRequest {

@@ -94,4 +94,6 @@ pub use directory::{
     Warning,
 };
 pub use error::{Error, ErrorKind, Field, Position, Result, VerifyError};
+pub use log::{Event, Log, Mode};
 pub use plan::Plan;
+pub use verify::{HistoryReport, Report, Verify};

@@ -918,16 +918,6 @@ pub enum ProofError {
     },
 }
 
-impl ProofError {
-    /// 1 for a failed check, 2 for an unreadable proof or head.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            ProofError::Unreadable(_) => 2,
-            ProofError::Failed { .. } => 1,
-        }
-    }
-}
-
 fn fail<T>(
     check: impl Into<String>,
     detail: impl Into<String>,

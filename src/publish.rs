@@ -134,7 +134,7 @@ pub fn publish(
          An enterprise can check its own ticket: dualdraw prove / check-proof.\n",
         id = plan.id,
         title = plan.title,
-        mode = if rb.report.mode == Mode::CommitReveal.as_str() {
+        mode = if rb.report.mode == Mode::CommitReveal {
             " (committed secret + public entropy)"
         } else {
             " (operator seed: rehearsal, not proof against steering)"

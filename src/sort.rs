@@ -43,6 +43,16 @@ pub struct SortStats {
     pub runs: u64,
 }
 
+impl std::fmt::Display for SortStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sorted {} rows ({} runs spilled to disk)",
+            self.rows, self.runs
+        )
+    }
+}
+
 fn key(rec: &ByteRecord, idx: usize) -> &[u8] {
     rec.get(idx).unwrap_or(b"").trim_ascii()
 }

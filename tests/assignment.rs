@@ -833,22 +833,27 @@ fn rotation_from_history_logs() {
             .iter()
             .any(|l| l.contains("\"event\":\"rotation\""))
     );
-    let (report, _) = commands::verify(
-        &dir.path().join("second/draw.log"),
-        &plan,
-        None,
-        &Default::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let verify_history = |log: &std::path::Path, history: &[std::path::PathBuf]| {
+        commands::verify(log, &plan, None, &Default::default(), history, &mut |_| {})
+    };
+    let (report, _) = verify_history(&dir.path().join("second/draw.log"), &[]).unwrap();
     assert!(report.drawn);
     // `verify --history`: the logged pairs are exactly what the earlier log gives.
     let log2 = dir.path().join("second/draw.log");
-    commands::check_history(&log2, &plan, std::slice::from_ref(&log1)).unwrap();
+    let (report, _) = verify_history(&log2, std::slice::from_ref(&log1)).unwrap();
+    assert_eq!(report.history.map(|h| h.logs), Some(1));
     // A mismatch is a verification failure (exit 1), not an input error.
-    let e = commands::check_history(&log2, &plan, &[]).unwrap_err();
+    let inputs = dualdraw::io::load_inputs(&plan).unwrap();
+    let e = dualdraw::Verify::new(&inputs.plan)
+        .without_history()
+        .run(
+            &std::fs::read(&log2).unwrap(),
+            &inputs.targets,
+            &inputs.officers,
+        )
+        .unwrap_err();
     assert!(e.is_verification(), "{e}");
-    let e = commands::check_history(&log1, &plan, std::slice::from_ref(&log1)).unwrap_err();
+    let e = verify_history(&log1, std::slice::from_ref(&log1)).unwrap_err();
     assert!(e.is_verification(), "{e}");
     // A history log whose chain is broken is not used.
     let mut bytes = std::fs::read(&log1).unwrap();

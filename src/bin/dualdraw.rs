@@ -1,4 +1,5 @@
-//! The `dualdraw` command: argument parsing and printing only; the work is in the library.
+//! The `dualdraw` command: it parses arguments, calls the library, prints, and maps errors to
+//! exit codes (0 success, 1 a verification failed, 2 bad input or usage). Nothing else.
 
 #![forbid(unsafe_code)]
 
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use dualdraw::commands::{self, TargetSource};
+use dualdraw::proof::ProofError;
 use dualdraw::stream::Progress;
 
 /// Reproducible, verifiable double-random (双随机、一公开) inspection draws.
@@ -21,149 +23,53 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct Targets {
-    /// Stream the target directory in one pass and bounded memory (it must be sorted by id;
-    /// see `dualdraw sort`). The result is identical to the in-memory draw.
+    /// Stream the target directory in one pass, bounded memory (sorted by id: `dualdraw sort`).
     #[arg(long)]
     stream: bool,
-    /// Stream the target directory from this file instead of the plan's (`-` for standard
-    /// input); implies --stream.
+    /// Stream the target directory from this file (`-`: standard input); implies --stream.
     #[arg(long, value_name = "FILE")]
     targets: Option<PathBuf>,
 }
 
-impl Targets {
-    fn source(self) -> TargetSource {
-        match (self.targets, self.stream) {
-            (Some(p), _) => TargetSource::Streamed(p),
-            (None, true) => TargetSource::PlanStreamed,
-            (None, false) => TargetSource::Plan,
-        }
-    }
+/// A draw log and the plan it ran.
+#[derive(clap::Args)]
+struct LogAndPlan {
+    /// The draw log.
+    log: PathBuf,
+    /// The plan the draw ran.
+    #[arg(long)]
+    plan: PathBuf,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run a draw and write draw.log, draw.head, targets.csv and teams.csv into a new directory.
-    Draw {
-        /// The plan (TOML).
-        plan: PathBuf,
-        /// The seed (rehearsal mode); must agree with the plan's seed if it has one.
-        #[arg(long)]
-        seed: Option<String>,
-        /// Output directory (must not exist or be empty); default draw-<plan id>.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
-        #[arg(long)]
-        excel: bool,
-        #[command(flatten)]
-        targets: Targets,
-        /// Draw a committed plan: the commit log written by `dualdraw commit` (DIR/draw.log);
-        /// the draw continues that log. Needs --reveal and --entropy.
-        #[arg(long, value_name = "LOG", requires_all = ["reveal", "entropy"], conflicts_with_all = ["seed", "out", "stream", "targets"])]
-        commit: Option<PathBuf>,
-        /// The operator secret file written by `dualdraw commit`.
-        #[arg(long, value_name = "SECRET_FILE", requires = "commit")]
-        reveal: Option<PathBuf>,
-        /// The public entropy, exactly as published (e.g. the dice faces in throwing order).
-        #[arg(long, value_name = "VALUE", requires = "commit")]
-        entropy: Option<String>,
-        /// Earlier draw logs (chains checked): their officers do not inspect the same
-        /// enterprises again (rotation).
-        #[arg(long, value_name = "LOG", num_args = 1.., conflicts_with = "commit")]
-        history: Vec<PathBuf>,
-    },
+    Draw(DrawArgs),
     /// Freeze a plan and its directories and commit to an operator secret, before the draw.
-    Commit {
-        /// The plan (TOML).
-        plan: PathBuf,
-        /// New folder for the commit log, frozen copies and the secret.
-        #[arg(long)]
-        out: PathBuf,
-        /// Kind of the public entropy named in advance: dice, beacon, stock-index or other.
-        #[arg(long)]
-        entropy_kind: String,
-        /// Which public value will be used, e.g. "dice thrown at the public ceremony on 2020-10-15".
-        #[arg(long)]
-        entropy_source: String,
-    },
-    /// Replace an officer who cannot attend by the next lawful officer in the enterprise's seeded
-    /// order, as a new reasoned log entry.
-    Replace {
-        /// The draw log.
-        log: PathBuf,
-        /// The plan the draw ran.
-        #[arg(long)]
-        plan: PathBuf,
-        /// Task id.
-        #[arg(long)]
-        task: String,
-        /// The enterprise's unified social credit code.
-        #[arg(long)]
-        enterprise: String,
-        /// The officer who cannot attend.
-        #[arg(long)]
-        officer: String,
-        /// Why (recorded in the log).
-        #[arg(long)]
-        reason: String,
-    },
-    /// Write a self-contained folder to publish (一公开): log, head, plan, digests, seed
-    /// materials, results; officers' personal data only where the plan marks it public.
+    Commit(CommitArgs),
+    /// Replace an officer who cannot attend by the next lawful one, as a new reasoned log entry.
+    Replace(ReplaceArgs),
+    /// Write a self-contained folder to publish (一公开); personal data only where the plan says.
     Publish {
-        /// The draw log.
-        log: PathBuf,
-        /// The plan the draw ran.
-        #[arg(long)]
-        plan: PathBuf,
+        #[command(flatten)]
+        at: LogAndPlan,
         /// New folder to write.
         #[arg(long)]
         out: PathBuf,
     },
     /// Verify a draw log: its chain, its inputs' digests, and a full re-run of the draw.
-    Verify {
-        /// The draw log.
-        log: PathBuf,
-        /// The plan the draw ran.
-        #[arg(long)]
-        plan: PathBuf,
-        /// The published head (64 hex characters); detects truncation.
-        #[arg(long)]
-        head: Option<String>,
-        #[command(flatten)]
-        targets: Targets,
-        /// The earlier draw logs the draw used for rotation (`draw --history`): checks that the
-        /// log's `history` and `rotation` events are exactly what they give.
-        #[arg(long, value_name = "LOG", num_args = 1..)]
-        history: Vec<PathBuf>,
-    },
+    Verify(VerifyArgs),
     /// Validate a plan and its directories and print pool sizes, without drawing.
     Check {
         /// The plan (TOML).
         plan: PathBuf,
     },
     /// Sort a target directory by id in bounded memory, so that it can be streamed.
-    Sort {
-        /// Input CSV (`-` for standard input).
-        input: PathBuf,
-        /// Output CSV (`-` for standard output); an existing file is never replaced.
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Memory budget for rows held at once, in MiB (peak use is about twice this).
-        #[arg(long, default_value_t = 128)]
-        memory_mib: usize,
-        /// Folder for temporary run files.
-        #[arg(long)]
-        tmp_dir: Option<PathBuf>,
-    },
-    /// Prove one enterprise's fate in a verified draw: a JSON proof checkable without the
-    /// directories (SPEC.md §10).
+    Sort(SortArgs),
+    /// Prove one enterprise's fate: a JSON proof checkable without the directories (SPEC §10).
     Prove {
-        /// The draw log (verified in full first; `draw.head` beside it is used if present).
-        log: PathBuf,
-        /// The plan the draw ran.
-        #[arg(long)]
-        plan: PathBuf,
+        #[command(flatten)]
+        at: LogAndPlan,
         /// The enterprise's unified social credit code.
         #[arg(long)]
         enterprise: String,
@@ -193,14 +99,108 @@ enum Command {
     },
 }
 
-/// A progress line on standard error when it is a terminal; silent otherwise.
-fn progress_bar(input: Option<PathBuf>) -> impl FnMut(Progress) {
-    let start = Instant::now();
-    let tty = std::io::stderr().is_terminal();
-    let total = input
+#[derive(clap::Args)]
+struct DrawArgs {
+    /// The plan (TOML).
+    plan: PathBuf,
+    /// The seed (rehearsal mode); must agree with the plan's seed if it has one.
+    #[arg(long)]
+    seed: Option<String>,
+    /// Output directory (must not exist or be empty); default draw-<plan id>.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
+    #[arg(long)]
+    excel: bool,
+    #[command(flatten)]
+    targets: Targets,
+    /// Draw a committed plan: the log `dualdraw commit` wrote, continued (needs --reveal, --entropy).
+    #[arg(long, value_name = "LOG", requires_all = ["reveal", "entropy"], conflicts_with_all = ["seed", "out", "stream", "targets"])]
+    commit: Option<PathBuf>,
+    /// The operator secret file written by `dualdraw commit`.
+    #[arg(long, value_name = "SECRET_FILE", requires = "commit")]
+    reveal: Option<PathBuf>,
+    /// The public entropy, exactly as published (e.g. the dice faces in throwing order).
+    #[arg(long, value_name = "VALUE", requires = "commit")]
+    entropy: Option<String>,
+    /// Earlier draw logs: their officers do not inspect the same enterprises again (rotation).
+    #[arg(long, value_name = "LOG", num_args = 1.., conflicts_with = "commit")]
+    history: Vec<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct CommitArgs {
+    /// The plan (TOML).
+    plan: PathBuf,
+    /// New folder for the commit log, frozen copies and the secret.
+    #[arg(long)]
+    out: PathBuf,
+    /// Kind of the public entropy named in advance: dice, beacon, stock-index or other.
+    #[arg(long)]
+    entropy_kind: String,
+    /// Which public value will be used, e.g. "dice thrown at the public ceremony on 2020-10-15".
+    #[arg(long)]
+    entropy_source: String,
+}
+
+#[derive(clap::Args)]
+struct ReplaceArgs {
+    #[command(flatten)]
+    at: LogAndPlan,
+    /// Task id.
+    #[arg(long)]
+    task: String,
+    /// The enterprise's unified social credit code.
+    #[arg(long)]
+    enterprise: String,
+    /// The officer who cannot attend.
+    #[arg(long)]
+    officer: String,
+    /// Why (recorded in the log).
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    at: LogAndPlan,
+    /// The published head (64 hex characters); detects truncation.
+    #[arg(long)]
+    head: Option<String>,
+    #[command(flatten)]
+    targets: Targets,
+    /// The earlier logs the draw used (`draw --history`): its rotation must be what they give.
+    #[arg(long, value_name = "LOG", num_args = 1..)]
+    history: Vec<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct SortArgs {
+    /// Input CSV (`-` for standard input).
+    input: PathBuf,
+    /// Output CSV (`-` for standard output); an existing file is never replaced.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Memory budget for rows held at once, in MiB (peak use is about twice this).
+    #[arg(long, default_value_t = 128)]
+    memory_mib: usize,
+    /// Folder for temporary run files.
+    #[arg(long)]
+    tmp_dir: Option<PathBuf>,
+}
+
+/// A progress line on standard error while `work` runs, when standard error is a terminal.
+fn with_progress<T>(
+    plan: &std::path::Path,
+    source: &TargetSource,
+    work: impl FnOnce(&mut dyn FnMut(Progress)) -> T,
+) -> T {
+    let (start, tty) = (Instant::now(), std::io::stderr().is_terminal());
+    let total = commands::streamed_path(plan, source)
         .and_then(|p| std::fs::metadata(p).ok())
         .map(|m| m.len());
-    move |p: Progress| {
+    let out = work(&mut |p: Progress| {
         if tty {
             let _ = write!(
                 std::io::stderr(),
@@ -208,59 +208,114 @@ fn progress_bar(input: Option<PathBuf>) -> impl FnMut(Progress) {
                 p.render(start.elapsed(), total)
             );
         }
-    }
-}
-
-fn clear_bar() {
-    if std::io::stderr().is_terminal() {
+    });
+    if tty {
         let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
+    out
 }
 
-fn streamed_file(plan: &std::path::Path, src: &TargetSource) -> Option<PathBuf> {
-    match src {
-        TargetSource::Plan => None,
-        TargetSource::PlanStreamed => dualdraw::io::load_plan(plan).ok().map(|(p, _)| {
-            plan.parent()
-                .unwrap_or(std::path::Path::new(""))
-                .join(p.targets)
-        }),
-        TargetSource::Streamed(p) => Some(p.clone()),
-    }
-}
-
-fn verify_report(r: &dualdraw::verify::Report, head_source: Option<String>) -> String {
-    let mut out = format!(
-        "OK: {} lines, hash chain intact{}\nplan and directory digests match the header\n",
-        r.lines,
-        head_source.map_or(
-            String::from(
-                " (no published head given: truncation after the last line cannot be excluded)"
-            ),
-            |s| format!(", head matches {s}")
-        ),
-    );
-    match (r.mode.as_str(), r.drawn) {
-        ("commit-reveal", false) => out.push_str("mode commit-reveal: committed, not drawn yet\n"),
-        (mode, _) => {
-            out.push_str(&format!(
-                "mode {mode}: {}\nre-ran the draw with seed {:?}: {} tasks, {} targets, {} teams, {} warnings and {} replacements identical\n",
-                if mode == "commit-reveal" {
-                    "the revealed secret opens the commitment; the seed derives from it, the public entropy and the commit line"
-                } else {
-                    "operator seed (rehearsal; not proof against steering)"
-                },
-                r.seed,
-                r.tasks,
-                r.targets,
-                r.teams,
-                r.warnings,
-                r.replacements
-            ));
+impl Targets {
+    fn source(self) -> TargetSource {
+        match (self.targets, self.stream) {
+            (Some(p), _) => TargetSource::Streamed(p),
+            (None, true) => TargetSource::PlanStreamed,
+            (None, false) => TargetSource::Plan,
         }
     }
-    out.push_str(&format!("head {}", hex::encode(r.head)));
-    out
+}
+
+/// An error's message, and whether it is a failed verification (exit 1) rather than bad input.
+type Failure = (String, bool);
+
+fn fail(e: dualdraw::Error) -> Failure {
+    (e.to_string(), e.is_verification())
+}
+
+fn run(command: Command) -> Result<String, Failure> {
+    match command {
+        Command::Draw(a) => {
+            let commit = a.commit.zip(a.reveal).zip(a.entropy);
+            let opts = commands::DrawOptions {
+                seed: a.seed,
+                out: a.out,
+                excel: a.excel,
+                targets: a.targets.source(),
+                history: a.history,
+                commit: commit.map(|((c, r), e)| (c, r, e)),
+            };
+            with_progress(&a.plan, &opts.targets, |bar| {
+                commands::draw(&a.plan, &opts, bar)
+            })
+            .map(|s| s.to_string())
+        }
+        Command::Verify(a) => {
+            let (at, targets) = (a.at, a.targets.source());
+            with_progress(&at.plan, &targets, |bar| {
+                commands::verify(
+                    &at.log,
+                    &at.plan,
+                    a.head.as_deref(),
+                    &targets,
+                    &a.history,
+                    bar,
+                )
+            })
+            .map(|(r, from)| match from {
+                Some(file) => format!("{r}\n(published head read from {file})"),
+                None => r.to_string(),
+            })
+        }
+        Command::Check { plan } => commands::check(&plan),
+        Command::Commit(a) => {
+            dualdraw::commit::EntropySource::new(&a.entropy_kind, &a.entropy_source)
+                .and_then(|entropy| {
+                    commands::commit(
+                        &a.plan,
+                        &commands::CommitOptions {
+                            out: a.out,
+                            entropy,
+                        },
+                    )
+                })
+                .map(|s| s.to_string())
+        }
+        Command::Replace(a) => {
+            let request = dualdraw::draw::ReplacementRequest {
+                task: a.task,
+                enterprise: a.enterprise,
+                out: a.officer,
+                reason: a.reason,
+            };
+            commands::replace(&a.at.log, &a.at.plan, request)
+                .map(|(r, head)| format!("{r}\nhead {}", hex::encode(head)))
+        }
+        Command::Publish { at, out } => {
+            commands::publish(&at.log, &at.plan, &out).map(|s| s.to_string())
+        }
+        Command::Sort(a) => {
+            let opts = dualdraw::sort::SortOptions {
+                memory: a.memory_mib << 20,
+                tmp_dir: a.tmp_dir,
+            };
+            commands::sort(&a.input, &a.output, &opts).map(|s| s.to_string())
+        }
+        Command::Prove {
+            at,
+            enterprise,
+            out,
+        } => commands::prove_command(&at.log, &at.plan, &enterprise, out.as_deref()),
+        // A proof check has its own error: rejected (exit 1) or unreadable (exit 2).
+        Command::CheckProof { proof, head } => {
+            return commands::check_proof_command(&proof, &head)
+                .map(|checked| checked.to_string())
+                .map_err(|e| (e.to_string(), matches!(e, ProofError::Failed { .. })));
+        }
+        Command::GenTargets { rows, seed, output } => {
+            commands::gen_targets(rows, seed, &output).map(|()| String::new())
+        }
+    }
+    .map_err(fail)
 }
 
 fn main() -> ExitCode {
@@ -271,141 +326,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let result = match cli.command {
-        Command::Draw {
-            plan,
-            commit: Some(commit),
-            reveal: Some(secret),
-            entropy: Some(entropy),
-            excel,
-            ..
-        } => commands::draw_committed(
-            &plan,
-            &commands::RevealOptions {
-                commit_log: commit,
-                secret,
-                entropy,
-                excel,
-            },
-        )
-        .map(|s| s.to_string()),
-        Command::Draw {
-            plan,
-            seed,
-            out,
-            excel,
-            targets,
-            history,
-            ..
-        } => {
-            let targets = targets.source();
-            let mut bar = progress_bar(streamed_file(&plan, &targets));
-            let opts = commands::DrawOptions {
-                seed,
-                out,
-                excel,
-                targets,
-                history,
-            };
-            let r = commands::draw(&plan, &opts, &mut bar).map(|s| s.to_string());
-            clear_bar();
-            r
-        }
-        Command::Verify {
-            log,
-            plan,
-            head,
-            targets,
-            history,
-        } => {
-            let targets = targets.source();
-            let mut bar = progress_bar(streamed_file(&plan, &targets));
-            let r = commands::verify(&log, &plan, head.as_deref(), &targets, &mut bar)
-                .map(|(r, head_source)| verify_report(&r, head_source));
-            clear_bar();
-            match (r, history.is_empty()) {
-                (Ok(text), false) => commands::check_history(&log, &plan, &history)
-                    .map(|h| format!("{text}\n{h}")),
-                (r, _) => r,
-            }
-        }
-        Command::Check { plan } => commands::check(&plan),
-        Command::Commit {
-            plan,
-            out,
-            entropy_kind,
-            entropy_source,
-        } => dualdraw::commit::EntropySource::new(&entropy_kind, &entropy_source)
-            .and_then(|entropy| commands::commit(&plan, &commands::CommitOptions { out, entropy }))
-            .map(|s| s.to_string()),
-        Command::Replace {
-            log,
-            plan,
-            task,
-            enterprise,
-            officer,
-            reason,
-        } => commands::replace(
-            &log,
-            &plan,
-            dualdraw::draw::ReplacementRequest {
-                task,
-                enterprise,
-                out: officer,
-                reason,
-            },
-        )
-        .map(|(r, head)| {
-            format!(
-                "task {}, enterprise {}: {} replaced by {} (replacement #{} in the enterprise's seeded order; reason: {})\nhead {}",
-                r.task,
-                r.enterprise,
-                r.out,
-                r.incoming,
-                r.position + 1,
-                r.reason,
-                hex::encode(head)
-            )
-        }),
-        Command::Publish { log, plan, out } => {
-            commands::publish(&log, &plan, &out).map(|s| s.to_string())
-        }
-        Command::Sort {
-            input,
-            output,
-            memory_mib,
-            tmp_dir,
-        } => {
-            let opts = dualdraw::sort::SortOptions {
-                memory: memory_mib << 20,
-                tmp_dir,
-            };
-            commands::sort(&input, &output, &opts)
-                .map(|s| format!("sorted {} rows ({} runs spilled to disk)", s.rows, s.runs))
-        }
-        Command::Prove {
-            log,
-            plan,
-            enterprise,
-            out,
-        } => dualdraw::proof::prove_command(&log, &plan, &enterprise, out.as_deref()),
-        Command::CheckProof { proof, head } => {
-            return match dualdraw::proof::check_proof_command(&proof, &head) {
-                Ok(checked) => {
-                    let _ = writeln!(std::io::stdout(), "{checked}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    let _ = writeln!(std::io::stderr(), "error: {e}");
-                    ExitCode::from(e.exit_code())
-                }
-            };
-        }
-        Command::GenTargets { rows, seed, output } => {
-            commands::gen_targets(rows, seed, &output).map(|()| String::new())
-        }
-    };
-    match result {
+    match run(cli.command) {
         // Nothing to say (e.g. the CSV went to standard output).
         Ok(text) if text.is_empty() => ExitCode::SUCCESS,
         Ok(text) => {
@@ -413,9 +334,9 @@ fn main() -> ExitCode {
             let _ = writeln!(std::io::stdout(), "{text}");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e}");
-            ExitCode::from(if e.is_verification() { 1 } else { 2 })
+        Err((message, failed)) => {
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            ExitCode::from(if failed { 1 } else { 2 })
         }
     }
 }

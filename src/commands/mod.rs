@@ -13,9 +13,9 @@ use crate::io::{self, Inputs};
 use crate::log::{self, Header, Log};
 use crate::merkle::Hash;
 use crate::plan::Plan;
-use crate::stream::{self, Progress};
+use crate::stream::Progress;
 use crate::team;
-use crate::verify::{self, Report};
+use crate::verify::{Report, Verify};
 
 pub use crate::builder::CRATE_VERSION;
 use crate::builder::Draw;
@@ -46,6 +46,9 @@ pub struct DrawOptions {
     /// Earlier draw logs whose teams may not inspect the same enterprises again (rotation,
     /// SPEC.md §11.4).
     pub history: Vec<PathBuf>,
+    /// Draw a committed plan instead: the commit log, the secret file and the public entropy
+    /// ([`draw_committed`]); `seed`, `out`, `targets` and `history` must then be unset.
+    pub commit: Option<(PathBuf, PathBuf, String)>,
 }
 
 /// What [`draw()`] did.
@@ -149,13 +152,6 @@ pub fn staff_and_log_with(
     Ok((outcome, log))
 }
 
-/// The target side of a draw: selections, digest, warnings, and the drawn records.
-struct TargetSide {
-    selections: Vec<Selection>,
-    digest: Digest,
-    warnings: Vec<Warning>,
-}
-
 fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
     if path == Path::new("-") {
         Ok(Box::new(BufReader::with_capacity(
@@ -169,32 +165,6 @@ fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
         })?;
         Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
     }
-}
-
-fn target_side(
-    plan_path: &Path,
-    plan: &Plan,
-    source: &TargetSource,
-    seed: &str,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<TargetSide> {
-    if *source == TargetSource::Plan {
-        let path = targets_path(plan_path, plan);
-        let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
-        let targets = Targets::read_for(input, &path, plan.inspection_date)?;
-        return Ok(TargetSide {
-            selections: draw::select(plan, &targets, seed)?,
-            digest: targets.digest(),
-            warnings: targets.warnings,
-        });
-    }
-    let (input, path) = streamed_input(plan_path, plan, source)?;
-    let s = stream::select_stream(input, &path, plan, seed, progress)?;
-    Ok(TargetSide {
-        selections: s.selections,
-        digest: s.digest,
-        warnings: s.warnings,
-    })
 }
 
 fn load_officers(plan_path: &Path, plan: &Plan) -> Result<Officers> {
@@ -213,6 +183,15 @@ pub fn draw(
     opts: &DrawOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DrawSummary> {
+    if let Some((commit_log, secret, entropy)) = &opts.commit {
+        let r = RevealOptions {
+            commit_log: commit_log.clone(),
+            secret: secret.clone(),
+            entropy: entropy.clone(),
+            excel: opts.excel,
+        };
+        return draw_committed(plan_path, &r);
+    }
     let (plan, _) = io::load_plan(plan_path)?;
     let mut builder = Draw::new(&plan);
     if let Some(seed) = &opts.seed {
@@ -268,6 +247,18 @@ pub fn draw(
         out,
         committed: false,
     })
+}
+
+/// The file a streamed draw or verification reads (to show progress against its size), if
+/// the source is a file.
+pub fn streamed_path(plan_path: &Path, source: &TargetSource) -> Option<PathBuf> {
+    match source {
+        TargetSource::Plan => None,
+        TargetSource::PlanStreamed => io::load_plan(plan_path)
+            .ok()
+            .map(|(p, _)| targets_path(plan_path, &p)),
+        TargetSource::Streamed(p) => Some(p.clone()),
+    }
 }
 
 fn targets_path(plan_path: &Path, plan: &Plan) -> PathBuf {
@@ -395,57 +386,45 @@ pub fn verify(
     plan_path: &Path,
     head: Option<&str>,
     targets: &TargetSource,
+    history: &[PathBuf],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Report, Option<String>)> {
     let bytes = io::read(log_path)?;
     let (head, head_source) = match head {
-        Some(h) => (Some(parse_head(h, "--head")?), Some("--head".to_string())),
+        Some(h) => (Some(parse_head(h, "the published head")?), None),
         None => match head_beside(log_path)? {
             Some((h, p)) => (Some(h), Some(p)),
             None => (None, None),
         },
     };
-    let (plan, plan_digest) = io::load_plan(plan_path)?;
+    let (plan, _) = io::load_plan(plan_path)?;
     let officers = load_officers(plan_path, &plan)?;
-    if *targets == TargetSource::Plan {
+    let mut earlier = Vec::new();
+    for p in history {
+        earlier.push((p.display().to_string(), io::read(p)?));
+    }
+    let mut check = Verify::new(&plan);
+    if let Some(h) = head {
+        check = check.head(h);
+    }
+    for (name, bytes) in &earlier {
+        check = check.history(name, bytes);
+    }
+    let report = match targets {
         // Every input is read before the log is examined, so that an invalid input is reported
         // (exit 2) even when the log is broken too (SPEC.md §7).
-        let path = plan_path
-            .parent()
-            .unwrap_or(Path::new(""))
-            .join(&plan.targets);
-        let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
-        let t = Targets::read_for(input, &path, plan.inspection_date)?;
-        let report = verify::verify(&bytes, head.as_ref(), &plan, &plan_digest, &t, &officers)?;
-        return Ok((report, head_source));
-    }
-    // A streamed directory is read once, while the targets are drawn (SPEC.md §7 step 6).
-    let report = verify::verify_with(
-        &bytes,
-        head.as_ref(),
-        &plan,
-        &plan_digest,
-        &officers,
-        |seed| {
-            // A commitment not yet drawn needs the digest (and warnings) only: read the
-            // directory for a plan without tasks, which draws nothing.
-            let side = match seed {
-                Some(seed) => target_side(plan_path, &plan, targets, seed, progress)?,
-                None => {
-                    let digest_only = Plan {
-                        tasks: Vec::new(),
-                        ..plan.clone()
-                    };
-                    target_side(plan_path, &digest_only, targets, "-", progress)?
-                }
-            };
-            Ok(verify::Drawn {
-                selections: Ok(side.selections),
-                digest: side.digest,
-                warnings: side.warnings,
-            })
-        },
-    )?;
+        TargetSource::Plan => {
+            let path = targets_path(plan_path, &plan);
+            let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+            let t = Targets::read_for(input, &path, plan.inspection_date)?;
+            check.run(&bytes, &t, &officers)?
+        }
+        // A streamed directory is read once, while the targets are drawn (SPEC.md §7 step 6).
+        source => {
+            let (input, path) = streamed_input(plan_path, &plan, source)?;
+            check.run_stream(&bytes, input, &path, &officers, progress)?
+        }
+    };
     Ok((report, head_source))
 }
 
@@ -473,38 +452,6 @@ fn parse_head(s: &str, what: &str) -> Result<Hash> {
         expected: "64 hexadecimal characters".into(),
     })?;
     Ok(h)
-}
-
-/// `dualdraw verify --history`: checks that a draw log's `history` and `rotation` events are
-/// exactly those the earlier logs give (SPEC.md §11.4), after checking their chains.
-pub fn check_history(log_path: &Path, plan_path: &Path, history: &[PathBuf]) -> Result<String> {
-    let (plan, _) = io::load_plan(plan_path)?;
-    let bytes = io::read(log_path)?;
-    let entries = log::read(&bytes)?;
-    let logged = log::apart_from_log(&plan, &entries);
-    let mut given = team::Apart::from_plan(&plan);
-    let mut earlier = Vec::new();
-    for p in history {
-        earlier.push((p.clone(), io::read(p)?));
-    }
-    log::add_history(&mut given, &earlier)?;
-    if logged.history != given.history || logged.rotation != given.rotation {
-        // The earlier logs are sound but the log disagrees with them: a verification failure.
-        return Err(crate::error::VerifyError::History(format!(
-            "the log's history ({} earlier logs, rotation pairs for {} enterprises) is not what the {} given logs give ({} logs, pairs for {} enterprises)",
-            logged.history.len(),
-            logged.rotation.len(),
-            history.len(),
-            given.history.len(),
-            given.rotation.len()
-        ))
-        .into());
-    }
-    Ok(format!(
-        "history: {} earlier logs, their chains intact; the rotation pairs of {} enterprises match the log",
-        given.history.len(),
-        given.rotation.len()
-    ))
 }
 
 /// `dualdraw check`: validate the plan and directories and report pools, without drawing.

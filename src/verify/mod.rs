@@ -25,8 +25,8 @@ pub struct Report {
     pub lines: u64,
     /// The log's head.
     pub head: Hash,
-    /// `operator-seed` (rehearsal) or `commit-reveal`.
-    pub mode: String,
+    /// How the seed was made: by the operator (a rehearsal) or by commit and reveal.
+    pub mode: Mode,
     /// False for a committed draw whose reveal has not happened yet.
     pub drawn: bool,
     /// The seed the log records (or derives from the reveal).
@@ -41,6 +41,256 @@ pub struct Report {
     pub warnings: u64,
     /// Replacements confirmed as the next lawful officer.
     pub replacements: u64,
+    /// True when the head was checked against a published one (which alone excludes a log
+    /// cut after its last line).
+    pub head_checked: bool,
+    /// The earlier draws checked against the log's rotation, if any were given.
+    pub history: Option<HistoryReport>,
+}
+
+/// What checking a log's rotation against earlier draws established (SPEC.md §11.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryReport {
+    /// Earlier logs whose chains were checked.
+    pub logs: u64,
+    /// Enterprises with rotation pairs, all matching the log's.
+    pub enterprises: u64,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "OK: {} lines, hash chain intact{}",
+            self.lines,
+            if self.head_checked {
+                ", head matches the published head"
+            } else {
+                " (no published head given: truncation after the last line cannot be excluded)"
+            }
+        )?;
+        writeln!(f, "plan and directory digests match the header")?;
+        match (self.mode, self.drawn) {
+            (Mode::CommitReveal, false) => {
+                writeln!(f, "mode commit-reveal: committed, not drawn yet")?;
+            }
+            (mode, _) => {
+                writeln!(
+                    f,
+                    "mode {}: {}",
+                    mode.as_str(),
+                    match mode {
+                        Mode::CommitReveal => {
+                            "the revealed secret opens the commitment; the seed derives from it, the public entropy and the commit line"
+                        }
+                        Mode::OperatorSeed => {
+                            "operator seed (rehearsal; not proof against steering)"
+                        }
+                    }
+                )?;
+                writeln!(
+                    f,
+                    "re-ran the draw with seed {:?}: {} tasks, {} targets, {} teams, {} warnings and {} replacements identical",
+                    self.seed,
+                    self.tasks,
+                    self.targets,
+                    self.teams,
+                    self.warnings,
+                    self.replacements
+                )?;
+            }
+        }
+        if let Some(h) = &self.history {
+            writeln!(
+                f,
+                "history: {} earlier logs, their chains intact; the rotation pairs of {} enterprises match the log",
+                h.logs, h.enterprises
+            )?;
+        }
+        write!(f, "head {}", hex::encode(self.head))
+    }
+}
+
+/// A verification to run: the plan, the published head and earlier draws, then the log and
+/// the directories (SPEC.md §7).
+///
+/// ```
+/// # let targets = dualdraw::directory::read_targets(
+/// #     "id,name,region,domains,credit_class,status\n\
+/// #      9144030071526726XG,甲公司,440300,无线电,A,active\n\
+/// #      91120116MA05JKLM8J,乙公司,120116,无线电,B,active\n".as_bytes(),
+/// #     "targets.csv".as_ref(),
+/// # )?;
+/// # let officers = dualdraw::directory::read_officers(
+/// #     "id,name,department,region,cert_no,cert_expires,domains,status\n\
+/// #      A1,张三,无线电管理处,120116,C1,2025-12-31,无线电,active\n\
+/// #      A2,李四,无线电管理处,120101,C2,2025-12-31,无线电,active\n\
+/// #      A3,王五,无线电管理处,120101,C3,2025-12-31,无线电,active\n".as_bytes(),
+/// #     "officers.csv".as_ref(),
+/// # )?;
+/// # let plan = dualdraw::Plan::from_toml(r#"
+/// #     id = "demo"
+/// #     title = "demo"
+/// #     inspection_date = "2020-10-20"
+/// #     targets = "targets.csv"
+/// #     officers = "officers.csv"
+/// #     [[task]]
+/// #     id = "radio"
+/// #     domain = "无线电"
+/// #     item = { name = "台站检查", basis = "无线电管理条例" }
+/// #     sample = { count = 1 }
+/// #     team = { size = 2 }
+/// # "#, "plan.toml".as_ref())?;
+/// let drawn = dualdraw::Draw::new(&plan).seed("s1").run(&targets, &officers)?;
+/// let published = drawn.log.to_bytes();
+/// let report = dualdraw::Verify::new(&plan)
+///     .head(drawn.head())
+///     .run(&published, &targets, &officers)?;
+/// assert_eq!(report.mode, dualdraw::Mode::OperatorSeed);
+/// assert_eq!(report.targets, 1);
+/// // One byte changed anywhere is a verification failure, with the line.
+/// let mut forged = published.clone();
+/// forged[40] ^= 1;
+/// let e = dualdraw::Verify::new(&plan).run(&forged, &targets, &officers).unwrap_err();
+/// assert!(e.is_verification(), "{e}");
+/// # Ok::<(), dualdraw::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Verify<'a> {
+    plan: &'a Plan,
+    head: Option<Hash>,
+    /// The earlier draws declared, if any were: `Some(empty)` declares there were none.
+    history: Option<Vec<(&'a str, &'a [u8])>>,
+}
+
+impl<'a> Verify<'a> {
+    /// A verification against `plan` (its [`digest`](Plan::digest) must be the header's).
+    pub fn new(plan: &'a Plan) -> Self {
+        Verify {
+            plan,
+            head: None,
+            history: None,
+        }
+    }
+
+    /// The head published with the log (e.g. printed in a notice): the log's last line must
+    /// hash to it, which detects a log cut after any line.
+    pub fn head(mut self, head: Hash) -> Self {
+        self.head = Some(head);
+        self
+    }
+
+    /// An earlier draw's log (bytes, and a name for errors) the draw used for rotation: the
+    /// log's `history` and `rotation` events must be exactly what the earlier logs give.
+    pub fn history(mut self, name: &'a str, log: &'a [u8]) -> Self {
+        self.history.get_or_insert_with(Vec::new).push((name, log));
+        self
+    }
+
+    /// Declares that the draw used no earlier draws: a log with `history` or `rotation`
+    /// events then fails. (Without this or [`history`](Self::history), those events are
+    /// re-run from the log itself but not checked against any earlier log.)
+    pub fn without_history(mut self) -> Self {
+        self.history.get_or_insert_with(Vec::new);
+        self
+    }
+
+    /// Verifies `log` against directories held in memory.
+    ///
+    /// # Errors
+    ///
+    /// A verification failure ([`Error::is_verification`](crate::Error::is_verification):
+    /// the log, head, digests, re-run or history disagree), naming the first failing line; or
+    /// an input error (an earlier log that cannot be read as one).
+    pub fn run(&self, log: &[u8], targets: &Targets, officers: &Officers) -> Result<Report> {
+        let report = verify(
+            log,
+            self.head.as_ref(),
+            self.plan,
+            &self.plan.digest,
+            targets,
+            officers,
+        )?;
+        self.with_history(log, report)
+    }
+
+    /// Verifies `log` with the target directory streamed from `targets` (sorted by id), read
+    /// once while the targets are re-drawn.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`run`](Self::run), and the stream's CSV or order errors.
+    pub fn run_stream(
+        &self,
+        log: &[u8],
+        targets: impl std::io::Read + Send,
+        name: &std::path::Path,
+        officers: &Officers,
+        progress: &mut dyn FnMut(crate::stream::Progress),
+    ) -> Result<Report> {
+        let plan = self.plan;
+        let report = verify_with(
+            log,
+            self.head.as_ref(),
+            plan,
+            &plan.digest,
+            officers,
+            |seed| {
+                // A commitment not yet drawn needs the digest (and warnings) only: read the
+                // directory for a plan without tasks, which draws nothing.
+                let digest_only;
+                let (plan, seed) = match seed {
+                    Some(seed) => (plan, seed),
+                    None => {
+                        digest_only = Plan {
+                            tasks: Vec::new(),
+                            ..plan.clone()
+                        };
+                        (&digest_only, "-")
+                    }
+                };
+                let s = crate::stream::select_stream(targets, name, plan, seed, progress)?;
+                Ok(Drawn {
+                    selections: Ok(s.selections),
+                    digest: s.digest,
+                    warnings: s.warnings,
+                })
+            },
+        )?;
+        self.with_history(log, report)
+    }
+
+    /// Checks the log's rotation against the earlier draws given, if any (SPEC.md §11.4).
+    fn with_history(&self, log_bytes: &[u8], mut report: Report) -> Result<Report> {
+        let Some(history) = &self.history else {
+            return Ok(report);
+        };
+        let entries = log::read(log_bytes)?;
+        let logged = log::apart_from_log(self.plan, &entries);
+        let mut given = crate::team::Apart::from_plan(self.plan);
+        let earlier: Vec<_> = history
+            .iter()
+            .map(|(name, bytes)| (name.into(), bytes.to_vec()))
+            .collect();
+        log::add_history(&mut given, &earlier)?;
+        if logged.history != given.history || logged.rotation != given.rotation {
+            // The earlier logs are sound but the log disagrees with them.
+            return Err(VerifyError::History(format!(
+                "the log's history ({} earlier logs, rotation pairs for {} enterprises) is not what the {} given logs give ({} logs, pairs for {} enterprises)",
+                logged.history.len(),
+                logged.rotation.len(),
+                history.len(),
+                given.history.len(),
+                given.rotation.len()
+            ))
+            .into());
+        }
+        report.history = Some(HistoryReport {
+            logs: given.history.len() as u64,
+            enterprises: given.rotation.len() as u64,
+        });
+        Ok(report)
+    }
 }
 
 /// Splits a log into lines and checks the hash chain. Returns each line with its parsed event.
@@ -200,10 +450,12 @@ pub fn verify_with(
     Ok(Report {
         lines: entries.len() as u64,
         head,
-        mode: h.mode.as_str().into(),
+        mode: h.mode,
         drawn: drew,
         seed: seeding.into_seed(),
         tasks: plan.tasks.len() as u64,
+        head_checked: published_head.is_some(),
+        history: None,
         targets: count(|t| t.drawn.len()),
         teams: count(|t| t.teams.len()),
         warnings: if drew { warnings } else { 0 },
@@ -433,6 +685,7 @@ mod tests {
                 &plan_path,
                 None,
                 &source,
+                &[],
                 &mut |_| {},
             )
             .unwrap_or_else(|e| panic!("{source:?}: {e}"));
