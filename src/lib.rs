@@ -97,3 +97,8 @@ pub use error::{Error, ErrorKind, Field, Position, Result, VerifyError};
 pub use log::{Event, Log, Mode};
 pub use plan::Plan;
 pub use verify::{HistoryReport, Report, Verify};
+
+/// README.md's examples, compiled and run as doc tests so that they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

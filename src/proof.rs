@@ -877,7 +877,7 @@ impl Prover {
             .records
             .binary_search_by(|e| e.id.as_str().cmp(id))
             .map_err(|_| ErrorKind::InvalidField {
-                pos: Position::file("--enterprise"),
+                pos: Position::file("the enterprise to prove"),
                 found: id.to_string(),
                 expected: format!(
                     "the unified social credit code of one of the {} enterprises of the target directory (no record has this id)",

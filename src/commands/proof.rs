@@ -41,7 +41,7 @@ pub fn prove_command(
 /// `dualdraw check-proof PROOF --head HEX`: reads the proof file and checks it against the
 /// published head.
 pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Checked, ProofError> {
-    let head = super::parse_head(head.trim(), "--head")
+    let head = super::parse_head(head.trim(), "the published head")
         .map_err(|e| ProofError::Unreadable(e.to_string()))?;
     let bytes = std::fs::read(path)
         .map_err(|e| ProofError::Unreadable(format!("{}: {e}", path.display())))?;
