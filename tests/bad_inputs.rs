@@ -10,8 +10,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::cli::run as dualdraw;
 use common::plans::{plan as plan_toml, task};
+
+/// Runs the binary from the crate root, so paths in messages read as a user would type them.
+fn dualdraw(args: &[&str]) -> Output {
+    common::cli::run(args)
+}
 
 fn plan_of(kind: &str) -> String {
     format!("fixtures/bad/{kind}/plan.toml")
