@@ -5,6 +5,8 @@
 //! The eligibility rules and the search below are written again from SPEC.md, not taken from
 //! the library, so that they check it.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::NaiveDate;
@@ -16,22 +18,8 @@ use dualdraw::draw;
 use dualdraw::plan::{AreaRule, CapRule, Plan, Task};
 use dualdraw::team::Apart;
 
-/// xorshift64*: the instance generator's own randomness (not the draw's).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.below(100) < pct
-    }
-}
+use common::plans::{TaskToml, plan as plan_toml, quote, task};
+use common::rng::Rng;
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -44,7 +32,7 @@ struct Instance {
     apart: Apart,
 }
 
-fn task_toml(r: &mut Rng, id: &str, domain: &str) -> String {
+fn task_toml(r: &mut Rng, id: &str, domain: &str) -> TaskToml {
     let size = 2 + r.below(2);
     let experts = u64::from(r.chance(25));
     let area = ["any", "any", "any", "same", "different"][r.below(5) as usize];
@@ -56,12 +44,15 @@ fn task_toml(r: &mut Rng, id: &str, domain: &str) -> String {
     } else {
         String::new()
     };
-    format!(
-        "[[task]]\nid = \"{id}\"\ndomain = \"{domain}\"\nitem = {{ name = \"i\", basis = \"b\" }}\n\
-         scope = {{ domains = [\"{domain}\"] }}\nsample = {{ count = {} }}\nshortfall = \"take-all\"\n\
-         team = {{ size = {size}, experts = {experts} }}\narea = \"{area}\"\n{joint}",
-        1 + r.below(4)
-    )
+    task(id)
+        .domain(domain)
+        .item("i", "b")
+        .scope(&format!("domains = [{}]", quote(domain)))
+        .count(1 + r.below(4))
+        .shortfall("take-all")
+        .team(size, experts)
+        .area(area)
+        .raw(&joint)
 }
 
 fn instance(r: &mut Rng) -> Instance {
@@ -125,15 +116,14 @@ fn instance(r: &mut Rng) -> Instance {
             r.below(n_off as u64)
         ));
     }
-    let mut text = format!(
-        "id = \"BF\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\ntargets = \"t.csv\"\nofficers = \"o.csv\"\n\
-         [assignment]\nmax_per_officer = {cap}\n{recusals}"
-    );
-    text.push_str(&task_toml(r, "t1", "d1"));
+    let mut text = plan_toml("BF")
+        .cap(&cap)
+        .raw(&recusals)
+        .task(task_toml(r, "t1", "d1"));
     if r.chance(50) {
-        text.push_str(&task_toml(r, "t2", "d2"));
+        text = text.task(task_toml(r, "t2", "d2"));
     }
-    let plan = Plan::from_toml(&text, "plan.toml".as_ref()).unwrap();
+    let plan = text.parse();
     let mut apart = Apart::from_plan(&plan);
     for _ in 0..r.below(3) {
         apart
@@ -662,15 +652,17 @@ fn simple_plan(count: u64, size: u64, cap: &str, joint: bool) -> Plan {
     } else {
         ""
     };
-    Plan::from_toml(
-        &format!(
-            "id = \"FAIR\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\ntargets = \"t.csv\"\nofficers = \"o.csv\"\n\
-             [assignment]\nmax_per_officer = {cap}\n[[task]]\nid = \"t1\"\ndomain = \"d1\"\nitem = {{ name = \"i\", basis = \"b\" }}\n\
-             sample = {{ count = {count} }}\nteam = {{ size = {size} }}\n{joint}"
-        ),
-        "plan.toml".as_ref(),
-    )
-    .unwrap()
+    plan_toml("FAIR")
+        .cap(cap)
+        .task(
+            task("t1")
+                .domain("d1")
+                .item("i", "b")
+                .count(count)
+                .team_size(size)
+                .raw(joint),
+        )
+        .parse()
 }
 
 /// Upper tail of χ²(df) at x.
@@ -762,12 +754,9 @@ fn rotation_from_history_logs() {
     use dualdraw::commands;
     // The demo without expert places: its only power expert could not serve the same enterprise
     // twice, and a second draw with the same seed draws the same enterprises.
-    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tianjin-2020");
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["targets.csv", "officers.csv"] {
-        std::fs::copy(demo.join(f), dir.path().join(f)).unwrap();
-    }
-    let text = std::fs::read_to_string(demo.join("plan.toml"))
+    let dir = common::tmp();
+    common::copy_demo(dir.path(), &["targets.csv", "officers.csv"]);
+    let text = std::fs::read_to_string(common::demo_path("plan.toml"))
         .unwrap()
         .replace("team = { size = 2, experts = 1 }", "team = { size = 2 }");
     let plan = dir.path().join("plan.toml");
@@ -882,13 +871,7 @@ fn python_verifier_agrees_on_assignment_rules() {
     use dualdraw::commands;
     use dualdraw::draw::ReplacementRequest;
     use std::process::Command;
-    let ok = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, tomllib; sys.exit(sys.version_info < (3, 11))",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let ok = common::cli::python3_probe().is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -897,15 +880,11 @@ fn python_verifier_agrees_on_assignment_rules() {
         eprintln!("NOTICE: python3 >= 3.11 not found; skipping");
         return;
     }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let demo = root.join("fixtures/tianjin-2020");
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["targets.csv", "officers.csv"] {
-        std::fs::copy(demo.join(f), dir.path().join(f)).unwrap();
-    }
+    let dir = common::tmp();
+    common::copy_demo(dir.path(), &["targets.csv", "officers.csv"]);
     let verify_py = |log: &std::path::Path, plan: &std::path::Path| {
         let out = Command::new("python3")
-            .arg(root.join("verifiers/python/verify.py"))
+            .arg(common::cli::verify_py())
             .arg(log)
             .arg("--plan")
             .arg(plan)
@@ -923,7 +902,7 @@ fn python_verifier_agrees_on_assignment_rules() {
         );
     };
     // The joint demo plan (SPEC.md §11.6).
-    let joint = root.join("fixtures/tianjin-2020/plan-joint.toml");
+    let joint = common::demo_path("plan-joint.toml");
     let out = dir.path().join("joint");
     commands::draw(
         &joint,
@@ -939,17 +918,18 @@ fn python_verifier_agrees_on_assignment_rules() {
     let (mut drawn, mut refused, mut merged, mut replaced, mut rotated) = (0, 0, 0, 0, 0);
     for case in 0..40 {
         let cap = ["\"balanced\"", "\"strict\"", "\"none\"", "1", "2", "3"][r.below(6) as usize];
-        let mut text = format!(
-            "id = \"AGREE-{case}\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\n\
-             targets = \"targets.csv\"\nofficers = \"officers.csv\"\nseed = \"agree-{case}\"\n\
-             [assignment]\nmax_per_officer = {cap}\n"
-        );
+        let mut text = plan_toml(&format!("AGREE-{case}"))
+            .files("targets.csv", "officers.csv")
+            .seed(&format!("agree-{case}"))
+            .cap(cap);
+        let mut recusals = String::new();
         for _ in 0..r.below(3) {
-            text.push_str(&format!(
+            recusals.push_str(&format!(
                 "[[recusal]]\nenterprise = \"x\"\nofficer = \"TJGX{:04}\"\nreason = \"申请回避\"\n",
                 1 + r.below(63)
             ));
         }
+        text = text.raw(&recusals);
         // A small district so that tasks share enterprises (merged visits).
         let district = ["120117", "120119", "120106"][r.below(3) as usize];
         let n_tasks = 2 + r.below(2);
@@ -964,16 +944,22 @@ fn python_verifier_agrees_on_assignment_rules() {
             };
             let area = ["any", "any", "same", "different"][r.below(4) as usize];
             let experts = u64::from(r.chance(30));
-            text.push_str(&format!(
-                "[[task]]\nid = \"t{t}\"\ndomain = \"{domain}\"\nitem = {{ name = \"i\", basis = \"b\" }}\n\
-                 scope = {{ regions = [\"{district}\"], domains = [\"无线电\", \"电力\"] }}\n\
-                 sample = {{ count = {} }}\nshortfall = \"take-all\"\n\
-                 team = {{ size = 2, experts = {experts} }}\narea = \"{area}\"\n{joint}",
-                2 + r.below(5)
-            ));
+            text = text.task(
+                task(&format!("t{t}"))
+                    .domain(domain)
+                    .item("i", "b")
+                    .scope(&format!(
+                        "regions = [\"{district}\"], domains = [\"无线电\", \"电力\"]"
+                    ))
+                    .count(2 + r.below(5))
+                    .shortfall("take-all")
+                    .team(2, experts)
+                    .area(area)
+                    .raw(joint),
+            );
         }
         let plan = dir.path().join(format!("plan{case}.toml"));
-        std::fs::write(&plan, &text).unwrap();
+        std::fs::write(&plan, text.text()).unwrap();
         let out = dir.path().join(format!("out{case}"));
         let s = match commands::draw(
             &plan,
@@ -1048,20 +1034,21 @@ fn python_verifier_agrees_on_assignment_rules() {
 /// drawn and a fixed cap that cannot cover the places.
 #[test]
 fn check_reports_infeasibility_before_the_draw() {
-    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tianjin-2020");
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["targets.csv", "officers.csv"] {
-        std::fs::copy(demo.join(f), dir.path().join(f)).unwrap();
-    }
-    let plan = dir.path().join("plan.toml");
-    std::fs::write(
-        &plan,
-        "id = \"CHECK\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\ntargets = \"targets.csv\"\n\
-         officers = \"officers.csv\"\n[assignment]\nmax_per_officer = 1\n[[task]]\nid = \"radio\"\n\
-         domain = \"无线电\"\nitem = { name = \"i\", basis = \"b\" }\nscope = { domains = [\"无线电\"] }\n\
-         sample = { count = 30 }\nteam = { size = 2 }\narea = \"same\"\n",
-    )
-    .unwrap();
+    let dir = common::tmp();
+    common::copy_demo(dir.path(), &["targets.csv", "officers.csv"]);
+    let plan = plan_toml("CHECK")
+        .files("targets.csv", "officers.csv")
+        .cap("1")
+        .task(
+            task("radio")
+                .domain("无线电")
+                .item("i", "b")
+                .scope("domains = [\"无线电\"]")
+                .count(30)
+                .team_size(2)
+                .area("same"),
+        )
+        .write(dir.path());
     let report = dualdraw::commands::check(&plan).unwrap();
     eprintln!("{report}");
     assert!(report.contains("TOO FEW"), "{report}");
@@ -1072,12 +1059,9 @@ fn check_reports_infeasibility_before_the_draw() {
 /// SPEC.md §11.6: the joint demo plan's known answers.
 #[test]
 fn spec_vector_joint_demo() {
-    use dualdraw::{commands, io};
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let plan = root.join("fixtures/tianjin-2020/plan-joint.toml");
-    let inputs = io::load_inputs(&plan).unwrap();
+    let inputs = common::load(&common::demo_path("plan-joint.toml"));
     let seed = inputs.plan.seed.clone().unwrap();
-    let (outcome, log) = commands::draw_inputs(&inputs, &seed).unwrap();
+    let (outcome, log) = common::draw(&inputs, &seed);
     assert_eq!(log.lines.len(), 36);
     assert_eq!(
         hex::encode(log.head()),

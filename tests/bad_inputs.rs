@@ -5,18 +5,16 @@
 //! Each fixture folder is the valid `fixtures/bad/base/` with exactly one thing broken; see
 //! `fixtures/bad/README.md`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::plans::{plan as plan_toml, task};
 
 /// Runs the binary from the crate root, so paths in messages read as a user would type them.
 fn dualdraw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dualdraw"))
-        .args(args)
-        .current_dir(MANIFEST_DIR)
-        .output()
-        .expect("run dualdraw")
+    common::cli::run(args)
 }
 
 fn plan_of(kind: &str) -> String {
@@ -24,7 +22,7 @@ fn plan_of(kind: &str) -> String {
 }
 
 fn bad_dir() -> PathBuf {
-    Path::new(MANIFEST_DIR).join("fixtures/bad")
+    common::root().join("fixtures/bad")
 }
 
 /// Asserts `out` is a refusal with exit code 2 whose stderr holds every fragment.
@@ -60,7 +58,7 @@ fn assert_refused(what: &str, out: &Output, fragments: &[&str]) {
 /// `dualdraw draw fixtures/bad/<kind>/plan.toml --out <tmp>/out` must fail with the right
 /// error and leave `<tmp>` empty.
 fn assert_bad(kind: &str, fragments: &[&str]) {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = common::tmp();
     let out_dir = tmp.path().join("out");
     let out = dualdraw(&[
         "draw",
@@ -353,7 +351,7 @@ fn every_fixture_is_tested() {
 /// The base the fixtures are derived from is valid: it draws, with no warnings, and checks.
 #[test]
 fn base_draws() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = common::tmp();
     let out_dir = tmp.path().join("out");
     let out = dualdraw(&[
         "draw",
@@ -449,12 +447,16 @@ fn directory_errors_name_the_header_as_written() {
 #[test]
 fn plan_errors_give_line_and_column() {
     let plan = |sample: &str, scope: &str| {
-        format!(
-            "id = \"P\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\n\
-             targets = \"t.csv\"\nofficers = \"o.csv\"\n\
-             [[task]]\nid = \"a\"\ndomain = \"无线电\"\nitem = {{ name = \"n\", basis = \"b\" }}\n\
-             {scope}\nsample = {sample}\nteam = {{ size = 2 }}\n"
-        )
+        plan_toml("P")
+            .task(
+                task("a")
+                    .domain("无线电")
+                    .item("n", "b")
+                    .line(scope)
+                    .sample(sample)
+                    .team_size(2),
+            )
+            .text()
     };
     let err = |text: String| {
         dualdraw::plan::Plan::from_toml(&text, "p.toml".as_ref())
@@ -503,13 +505,10 @@ fn plan_errors_give_line_and_column() {
 /// but digits on one side only, or needing more than 28 decimals.
 #[test]
 fn plan_values_are_checked_exactly() {
-    let plan = |task: &str| {
-        format!(
-            "id = \"P\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\n\
-             targets = \"t.csv\"\nofficers = \"o.csv\"\n\
-             [[task]]\nid = \"a\"\nitem = {{ name = \"n\", basis = \"b\" }}\n\
-             team = {{ size = 2 }}\n{task}\n"
-        )
+    let plan = |rest: &str| {
+        plan_toml("P")
+            .task(task("a").item("n", "b").team_size(2).line(rest))
+            .text()
     };
     let err = |task: &str| match dualdraw::plan::Plan::from_toml(&plan(task), "p.toml".as_ref()) {
         Ok(_) => panic!("accepted: {task}"),
@@ -607,7 +606,7 @@ fn plan_values_are_checked_exactly() {
 /// chain is still exit 2.
 #[test]
 fn verify_reads_inputs_before_the_log() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = common::tmp();
     let out_dir = tmp.path().join("out");
     let out_s = out_dir.to_str().expect("utf-8 temp path");
     let d = dualdraw(&["draw", &plan_of("base"), "--out", out_s]);

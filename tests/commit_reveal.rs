@@ -2,13 +2,15 @@
 //! verified end to end; forged reveals and replacements fail verification even when the chain
 //! is recomputed; publication keeps officers' personal data out unless the plan marks it public.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::PathBuf;
+
+use common::tamper::forge;
 use dualdraw::commands::{self, CommitOptions, RevealOptions};
 use dualdraw::commit::EntropySource;
 use dualdraw::draw::ReplacementRequest;
-use dualdraw::{ErrorKind, VerifyError, io, log};
+use dualdraw::{ErrorKind, VerifyError, log};
 use serde_json::Value;
 
 const ENTROPY: &str = "3 1 4 1 5 9 2 6 5 3";
@@ -20,14 +22,8 @@ struct Demo {
 
 impl Demo {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        for f in ["plan.toml", "targets.csv", "officers.csv"] {
-            std::fs::copy(
-                Path::new("fixtures/tianjin-2020").join(f),
-                dir.path().join(f),
-            )
-            .unwrap();
-        }
+        let dir = common::tmp();
+        common::copy_demo(dir.path(), &["plan.toml", "targets.csv", "officers.csv"]);
         Demo { dir }
     }
     fn plan(&self) -> PathBuf {
@@ -65,37 +61,8 @@ impl Demo {
         commands::draw_committed(&self.plan(), &self.reveal(ENTROPY))
     }
     fn verify(&self, bytes: &[u8]) -> dualdraw::Result<dualdraw::verify::Report> {
-        let inputs = io::load_inputs(&self.plan()).unwrap();
-        dualdraw::verify::verify(
-            bytes,
-            None,
-            &inputs.plan,
-            &inputs.plan_digest,
-            &inputs.targets,
-            &inputs.officers,
-        )
+        common::verify(&common::load(&self.plan()), bytes, None)
     }
-}
-
-/// Edits one event and recomputes the whole chain, as a forger who controls the log would.
-fn forge(
-    bytes: &[u8],
-    line: usize,
-    edit: impl FnOnce(&mut serde_json::Map<String, Value>),
-) -> Vec<u8> {
-    let text = std::str::from_utf8(bytes).unwrap();
-    let mut events: Vec<Value> = text
-        .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).unwrap();
-            let m = v.as_object_mut().unwrap();
-            m.remove("prev");
-            m.remove("seq");
-            v
-        })
-        .collect();
-    edit(events[line].as_object_mut().unwrap());
-    log::chain(events).to_bytes()
 }
 
 #[test]
@@ -247,7 +214,7 @@ fn names_are_published_only_when_the_plan_says_so() {
     .unwrap();
     let p = commands::publish(&out.join("draw.log"), &d.plan(), &d.dir.path().join("pub")).unwrap();
     let teams = std::fs::read_to_string(p.out.join("results/teams.json")).unwrap();
-    let inputs = io::load_inputs(&d.plan()).unwrap();
+    let inputs = common::load(&d.plan());
     let leader = &s.outcome.tasks[0].teams[0].officers[0];
     let o = inputs
         .officers
@@ -398,92 +365,63 @@ fn altered_reveal_fails_verification_even_rechained() {
 #[test]
 fn cli_commit_draw_verify_exit_codes() {
     let d = Demo::new();
-    let bin = env!("CARGO_BIN_EXE_dualdraw");
-    let run = |args: &[&str]| Command::new(bin).args(args).output().unwrap();
+    let run = |args: &[&str]| common::cli::run(args);
+    // `commit PLAN --out OUT --entropy-kind KIND --entropy-source SOURCE`.
+    let commit = |plan: &str, out: &str, kind: &str, source: &str| {
+        run(&[
+            "commit",
+            plan,
+            "--out",
+            out,
+            "--entropy-kind",
+            kind,
+            "--entropy-source",
+            source,
+        ])
+    };
     let plan = d.plan();
     let plan = plan.to_str().unwrap();
     let cdir = d.commit_dir();
     let cdir = cdir.to_str().unwrap();
-    let o = run(&[
-        "commit",
-        plan,
-        "--out",
-        cdir,
-        "--entropy-kind",
-        "beacon",
-        "--entropy-source",
-        "randomness beacon round 123456",
-    ]);
+    let o = commit(plan, cdir, "beacon", "randomness beacon round 123456");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("commitment"));
-    let o = run(&[
-        "commit",
-        plan,
-        "--out",
-        cdir,
-        "--entropy-kind",
-        "beacon",
-        "--entropy-source",
-        "x",
-    ]);
+    let o = commit(plan, cdir, "beacon", "x");
     assert_eq!(
         o.status.code(),
         Some(2),
         "a second commit into the same folder is refused"
     );
-    let o = run(&[
-        "commit",
-        plan,
-        "--out",
-        "/nonexistent-never/x",
-        "--entropy-kind",
-        "coin",
-        "--entropy-source",
-        "x",
-    ]);
+    let o = commit(plan, "/nonexistent-never/x", "coin", "x");
     assert_eq!(o.status.code(), Some(2));
     let log = d.log();
     let log = log.to_str().unwrap();
     let secret = format!("{cdir}/operator.secret");
-    let o = run(&[
-        "draw",
-        plan,
-        "--commit",
-        log,
-        "--reveal",
-        &secret,
-        "--entropy",
-        "0xdeadbeef",
-    ]);
+    // `draw PLAN --commit LOG --reveal SECRET --entropy ENTROPY [extra...]`.
+    let reveal = |entropy: &str, extra: &[&str]| {
+        let mut args = vec![
+            "draw",
+            plan,
+            "--commit",
+            log,
+            "--reveal",
+            &secret,
+            "--entropy",
+            entropy,
+        ];
+        args.extend(extra);
+        run(&args)
+    };
+    let o = reveal("0xdeadbeef", &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("committed secret + public entropy"));
     let o = run(&["verify", log, "--plan", plan]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("opens the commitment"));
-    let o = run(&[
-        "draw",
-        plan,
-        "--commit",
-        log,
-        "--reveal",
-        &secret,
-        "--entropy",
-        "0xdeadbeef",
-    ]);
+    let o = reveal("0xdeadbeef", &[]);
     assert_eq!(o.status.code(), Some(2));
     // --seed cannot be combined with --commit.
-    let o = run(&[
-        "draw",
-        plan,
-        "--commit",
-        log,
-        "--reveal",
-        &secret,
-        "--entropy",
-        "1",
-        "--seed",
-        "x",
-    ]);
+    let o = reveal("1", &["--seed", "x"]);
     assert_eq!(o.status.code(), Some(2));
     // A forged, re-chained reveal: exit 1.
     let bytes = std::fs::read(log).unwrap();

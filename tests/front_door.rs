@@ -8,37 +8,19 @@
 //! 4. seed errors speak of values, never of command-line flags;
 //! 5. lookups by id.
 
-use std::path::Path;
+mod common;
 
-use dualdraw::directory::{read_officers, read_targets};
+use common::dirs::sorted_csv;
+use common::{demo_values as demo, read_demo as read};
+use dualdraw::directory::read_targets;
 use dualdraw::{Draw, Enterprise, ErrorKind, Officers, Plan, Targets};
-
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/tianjin-2020");
-
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(DIR).join(name)).expect("fixture")
-}
-
-fn demo() -> (Plan, Targets, Officers) {
-    let plan = Plan::parse(&read("plan.toml"), "plan.toml".as_ref()).expect("plan");
-    let targets = Targets::read_for(
-        read("targets.csv").as_slice(),
-        "targets.csv".as_ref(),
-        plan.inspection_date,
-    )
-    .expect("targets");
-    let officers =
-        read_officers(read("officers.csv").as_slice(), "officers.csv".as_ref()).expect("officers");
-    (plan, targets, officers)
-}
 
 #[test]
 fn builder_gives_the_command_line_bytes() {
     let (plan, targets, officers) = demo();
     let drawn = Draw::new(&plan).run(&targets, &officers).unwrap();
-    let inputs = dualdraw::io::load_inputs(&Path::new(DIR).join("plan.toml")).unwrap();
-    let (outcome, log) =
-        dualdraw::commands::draw_inputs(&inputs, plan.seed.as_deref().unwrap()).unwrap();
+    let inputs = common::demo_inputs();
+    let (outcome, log) = common::draw(&inputs, plan.seed.as_deref().unwrap());
     assert_eq!(drawn.log.to_bytes(), log.to_bytes());
     assert_eq!(drawn.outcome, outcome);
     assert_eq!(drawn.seed, "2020-10-15 rehearsal");
@@ -87,34 +69,6 @@ fn streamed_builder_is_byte_identical() {
     assert_eq!(strip(&memory.warnings), strip(&streamed.warnings));
     assert!(!memory.warnings.is_empty());
     assert_eq!(rows, targets.len() as u64);
-}
-
-/// The directory as CSV in id order, as a stream needs it.
-fn sorted_csv(targets: &Targets) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "id",
-        "name",
-        "region",
-        "domains",
-        "credit_class",
-        "status",
-        "last_inspected",
-    ])
-    .unwrap();
-    for e in targets.records() {
-        w.write_record([
-            e.id.clone(),
-            e.name.clone(),
-            e.region.clone(),
-            e.domains.join(";"),
-            e.credit_class.map_or("", |c| c.as_str()).to_string(),
-            e.status.as_str().to_string(),
-            e.last_inspected.map(|d| d.to_string()).unwrap_or_default(),
-        ])
-        .unwrap();
-    }
-    w.into_inner().unwrap()
 }
 
 trait WithoutSeed {

@@ -2,45 +2,40 @@
 //! against the log head and says what the log says; single-byte changes, another head, and
 //! tampering through the binary are all rejected.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use common::cli::{bin, code, show};
+use common::rng::Rng;
+use common::{DEMO_PLAN as PLAN, DEMO_SEED as SEED, DemoDraw};
 use dualdraw::draw::Outcome;
-use dualdraw::io::Inputs;
-use dualdraw::log::Log;
 use dualdraw::merkle::Hash;
 use dualdraw::proof::{self, Pool, Proof, ProofError, Prover, Verdict};
 
-const PLAN: &str = "fixtures/tianjin-2020/plan.toml";
-const SEED: &str = "2020-10-15 rehearsal";
-
+/// The demo's draw, and a prover over its log.
 struct Demo {
-    inputs: Inputs,
-    outcome: Outcome,
-    log: Log,
+    drawn: &'static DemoDraw,
     prover: Prover,
 }
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+impl std::ops::Deref for Demo {
+    type Target = DemoDraw;
+    fn deref(&self) -> &DemoDraw {
+        self.drawn
+    }
 }
 
 fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
-        let inputs = dualdraw::io::load_inputs(&root().join(PLAN)).expect("demo inputs load");
-        let (outcome, log) = dualdraw::commands::draw_inputs(&inputs, SEED).expect("demo draws");
-        let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs)
+        let drawn = common::demo_draw();
+        let prover = Prover::from_inputs(&drawn.bytes, Some(&drawn.log.head()), &drawn.inputs)
             .expect("the demo log verifies");
-        Demo {
-            inputs,
-            outcome,
-            log,
-            prover,
-        }
+        Demo { drawn, prover }
     })
 }
 
@@ -130,18 +125,6 @@ fn every_enterprise_proof_checks_and_matches_the_log() {
         d.inputs.targets.records.len(),
         start.elapsed()
     );
-}
-
-/// A tiny deterministic generator (xorshift64*), so the sample is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
 }
 
 /// Checks every mutation of `bytes` at `positions` (each byte XORed with `mask(pos)`), on all
@@ -246,8 +229,7 @@ fn every_single_byte_change_is_rejected() {
 #[test]
 fn a_proof_does_not_check_against_another_head() {
     let d = demo();
-    let (_, other) =
-        dualdraw::commands::draw_inputs(&d.inputs, "another seed").expect("another draw");
+    let (_, other) = common::draw(&d.inputs, "another seed");
     assert_ne!(other.head(), d.log.head());
     let other_prover = Prover::from_inputs(&other.to_bytes(), Some(&other.head()), &d.inputs)
         .expect("the other log verifies");
@@ -281,7 +263,7 @@ fn a_log_that_does_not_verify_is_refused_and_unknown_ids_are_input_errors() {
     let d = demo();
     let mut bytes = d.log.to_bytes();
     let at = bytes.len() / 2;
-    bytes[at] ^= 1;
+    common::tamper::flip(&mut bytes, at);
     let err = Prover::from_inputs(&bytes, None, &d.inputs).unwrap_err();
     assert!(err.is_verification(), "{err}");
     let err = Prover::from_inputs(&d.log.to_bytes(), Some(&[7u8; 32]), &d.inputs).unwrap_err();
@@ -329,8 +311,8 @@ fn crafted_proofs_that_contradict_the_cutoff_fail() {
 fn spec_example_proof() {
     // The §8.6 known-answer draw: the pilot-code enterprise 91120116MA05JKLM8C is drawn at
     // rank 2 of task radio.
-    let dir = tempfile::tempdir().unwrap();
-    let spec = std::fs::read_to_string(root().join("SPEC.md")).unwrap();
+    let dir = common::tmp();
+    let spec = std::fs::read_to_string(common::root().join("SPEC.md")).unwrap();
     let block = |start: &str, fence: &str| -> String {
         let i = spec.find(start).expect("block in SPEC.md") + start.len();
         let j = spec[i..].find(fence).unwrap();
@@ -340,11 +322,8 @@ fn spec_example_proof() {
     let plan = plan[plan.find("```toml\n").unwrap() + 8..].to_string();
     let targets = block("`targets.csv`:\n\n```csv\n", "```");
     let officers = block("`officers.csv`:\n\n```csv\n", "```");
-    std::fs::write(dir.path().join("plan.toml"), &plan).unwrap();
-    std::fs::write(dir.path().join("targets.csv"), &targets).unwrap();
-    std::fs::write(dir.path().join("officers.csv"), &officers).unwrap();
-    let inputs = dualdraw::io::load_inputs(&dir.path().join("plan.toml")).unwrap();
-    let (_, log) = dualdraw::commands::draw_inputs(&inputs, SEED).unwrap();
+    let inputs = common::load(&common::write_inputs(dir.path(), plan, targets, officers));
+    let (_, log) = common::draw(&inputs, SEED);
     let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs).unwrap();
     let p = prover.prove("91120116MA05JKLM8C").unwrap();
     let checked = proof::check(&p.to_bytes(), &log.head()).unwrap();
@@ -378,37 +357,24 @@ fn spec_example_proof() {
 
 // ---- through the binary ----
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dualdraw"));
-    c.current_dir(root());
-    c
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited")
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+/// `dualdraw prove LOG --plan PLAN --enterprise ID [--out FILE]`.
+fn prove(log: &Path, plan: &str, id: &str, out: Option<&Path>) -> std::process::Output {
+    let mut c = bin();
+    c.arg("prove")
+        .arg(log)
+        .args(["--plan", plan, "--enterprise", id]);
+    if let Some(f) = out {
+        c.arg("--out").arg(f);
+    }
+    c.output().unwrap()
 }
 
 #[test]
 fn prove_and_check_proof_through_the_binary() {
     let d = demo();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::tmp();
     let out = tmp.path().join("draw");
-    let o = bin()
-        .arg("draw")
-        .arg(PLAN)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = common::cli::draw(PLAN, &out);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let head = std::fs::read_to_string(out.join("draw.head")).unwrap();
     let head = head.trim();
@@ -417,17 +383,7 @@ fn prove_and_check_proof_through_the_binary() {
     let (_, id) = drawn_in_log(&d.outcome).into_iter().next().unwrap();
 
     let file: PathBuf = tmp.path().join("proof.json");
-    let o = bin()
-        .args([
-            "prove".as_ref(),
-            log.as_os_str(),
-            "--plan".as_ref(),
-            PLAN.as_ref(),
-        ])
-        .args(["--enterprise", &id, "--out"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let o = prove(&log, PLAN, &id, Some(&file));
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("DRAWN"),
@@ -438,16 +394,7 @@ fn prove_and_check_proof_through_the_binary() {
     assert_eq!(bytes, d.prover.prove(&id).unwrap().to_bytes());
 
     // Without --out the proof goes to standard output, in the same form.
-    let o = bin()
-        .args([
-            "prove".as_ref(),
-            log.as_os_str(),
-            "--plan".as_ref(),
-            PLAN.as_ref(),
-        ])
-        .args(["--enterprise", &id])
-        .output()
-        .unwrap();
+    let o = prove(&log, PLAN, &id, None);
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert_eq!(o.stdout, bytes);
 
@@ -499,29 +446,10 @@ fn prove_and_check_proof_through_the_binary() {
     assert_eq!(code(&o), 2, "{}", show(&o));
 
     // Unknown enterprise: 2, naming it. An existing --out is never replaced: 2.
-    let o = bin()
-        .args([
-            "prove".as_ref(),
-            log.as_os_str(),
-            "--plan".as_ref(),
-            PLAN.as_ref(),
-        ])
-        .args(["--enterprise", "91120116MA05JKLM8X"])
-        .output()
-        .unwrap();
+    let o = prove(&log, PLAN, "91120116MA05JKLM8X", None);
     assert_eq!(code(&o), 2, "{}", show(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("91120116MA05JKLM8X"));
-    let o = bin()
-        .args([
-            "prove".as_ref(),
-            log.as_os_str(),
-            "--plan".as_ref(),
-            PLAN.as_ref(),
-        ])
-        .args(["--enterprise", &id, "--out"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let o = prove(&log, PLAN, &id, Some(&file));
     assert_eq!(code(&o), 2, "{}", show(&o));
 
     // A log that does not verify: refused with 1.
@@ -531,11 +459,7 @@ fn prove_and_check_proof_through_the_binary() {
     let bad_dir = tmp.path().join("bad");
     std::fs::create_dir(&bad_dir).unwrap();
     std::fs::write(bad_dir.join("draw.log"), log_bytes).unwrap();
-    let o = bin()
-        .args(["prove".as_ref(), bad_dir.join("draw.log").as_os_str()])
-        .args(["--plan", PLAN, "--enterprise", &id])
-        .output()
-        .unwrap();
+    let o = prove(&bad_dir.join("draw.log"), PLAN, &id, None);
     assert_eq!(code(&o), 1, "{}", show(&o));
 }
 

@@ -9,6 +9,8 @@
 //! Without `python3` (3.11+, for `tomllib`) the tests print a notice and pass, unless the `CI`
 //! environment variable is set, in which case they fail.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,29 +18,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
+use common::cli::{Run, bin, capture as run, verify_py as script};
+use common::plans::{plan as plan_toml, quote as toml_str, task};
+use common::tamper::{flip, join, owned_lines as split, rechain, set_member};
+use common::{demo_path, write_inputs};
 use sha2::{Digest as _, Sha256};
-
-const BIN: &str = env!("CARGO_BIN_EXE_dualdraw");
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn script() -> PathBuf {
-    root().join("verifiers/python/verify.py")
-}
 
 /// `Some("python3")` if a usable Python (3.11+) is on PATH; otherwise prints a notice and returns
 /// `None`, or panics when running under CI.
 fn python() -> Option<&'static str> {
     static PY: OnceLock<bool> = OnceLock::new();
     let ok = *PY.get_or_init(|| {
-        let probe = Command::new("python3")
-            .args([
-                "-c",
-                "import sys, tomllib; sys.exit(sys.version_info < (3, 11))",
-            ])
-            .output();
+        let probe = common::cli::python3_probe();
         let ok = matches!(probe, Ok(ref o) if o.status.success());
         if !ok {
             assert!(
@@ -54,24 +45,6 @@ fn python() -> Option<&'static str> {
     ok.then_some("python3")
 }
 
-/// Exit code and combined output of one verifier run.
-struct Run {
-    code: i32,
-    text: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().expect("process starts");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        text: format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    }
-}
-
 /// Runs both verifiers; `Err` describes a disagreement or an unexpected exit code.
 fn both(
     py: &str,
@@ -81,7 +54,7 @@ fn both(
     want: i32,
     what: &str,
 ) -> Result<(), String> {
-    let mut rust = Command::new(BIN);
+    let mut rust = bin();
     rust.arg("verify").arg(log).arg("--plan").arg(plan);
     let mut pyc = Command::new(py);
     pyc.arg(script()).arg(log).arg("--plan").arg(plan);
@@ -121,7 +94,7 @@ fn reported_line(text: &str) -> Option<u64> {
 }
 
 fn draw(plan: &Path, seed: Option<&str>, out: &Path) -> Run {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = bin();
     cmd.arg("draw").arg(plan).arg("--out").arg(out);
     if let Some(s) = seed {
         cmd.args(["--seed", s]);
@@ -132,7 +105,7 @@ fn draw(plan: &Path, seed: Option<&str>, out: &Path) -> Run {
 /// A committed draw (SPEC §9.1-9.2): `commit` into `dir`, then `draw --commit --reveal`; the
 /// log is `dir/draw.log`.
 fn commit_reveal(plan: &Path, dir: &Path, entropy: &str) -> Run {
-    let mut commit = Command::new(BIN);
+    let mut commit = bin();
     commit.arg("commit").arg(plan).arg("--out").arg(dir);
     commit.args([
         "--entropy-kind",
@@ -144,7 +117,7 @@ fn commit_reveal(plan: &Path, dir: &Path, entropy: &str) -> Run {
     if c.code != 0 {
         return c;
     }
-    let mut reveal = Command::new(BIN);
+    let mut reveal = bin();
     reveal
         .arg("draw")
         .arg(plan)
@@ -192,7 +165,7 @@ fn replace_some(plan: &Path, log: &Path, n: usize, r: &mut Rng) -> Result<usize,
         let (task, enterprise, officers) = &teams[r.below(teams.len())];
         let officer = &officers[r.below(officers.len())];
         let reason = r.pick(&["生病", "回避：亲属关系", "on leave, \"urgent\"", "x"]);
-        let mut cmd = Command::new(BIN);
+        let mut cmd = bin();
         cmd.arg("replace").arg(log).arg("--plan").arg(plan);
         cmd.args([
             "--task",
@@ -217,41 +190,6 @@ fn sha256_hex(b: &[u8]) -> String {
 }
 
 // ------------------------------------------------------------------------- tampering
-
-fn split(log: &[u8]) -> Vec<Vec<u8>> {
-    let body = log.strip_suffix(b"\n").expect("log ends with LF");
-    body.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect()
-}
-
-fn join(lines: &[Vec<u8>]) -> Vec<u8> {
-    lines
-        .iter()
-        .flat_map(|l| l.iter().copied().chain([b'\n']))
-        .collect()
-}
-
-/// Replaces the value after `"key":` up to the next `,` or `}` (an integer or a quoted hex).
-fn set_member(line: &mut Vec<u8>, key: &str, value: &str) {
-    let pat = format!("\"{key}\":");
-    let text = String::from_utf8(line.clone()).expect("utf-8 line");
-    let start = text.find(&pat).expect("member present") + pat.len();
-    let end = start + text[start..].find([',', '}']).expect("member ends");
-    *line = format!("{}{value}{}", &text[..start], &text[end..]).into_bytes();
-}
-
-/// Rewrites every `seq` and `prev` so that the chain is intact again (only step 8 can object).
-fn rechain(lines: &mut [Vec<u8>]) {
-    let mut prev = "0".repeat(64);
-    for (i, line) in lines.iter_mut().enumerate() {
-        set_member(line, "seq", &i.to_string());
-        set_member(line, "prev", &format!("\"{prev}\""));
-        prev = sha256_hex(line);
-    }
-}
-
-fn flip(line: &mut [u8], at: usize) {
-    line[at % line.len()] ^= 0x01;
-}
 
 const TAMPERS: [&str; 13] = [
     "flip a byte in a middle line",
@@ -452,8 +390,8 @@ fn python_self_test_passes() {
 #[test]
 fn demo_draw_agrees() {
     let Some(py) = python() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let plan = root().join("fixtures/tianjin-2020/plan.toml");
+    let tmp = common::tmp();
+    let plan = demo_path("plan.toml");
     let out = tmp.path().join("demo");
     let d = draw(&plan, None, &out);
     assert_eq!(d.code, 0, "demo draw failed:\n{}", d.text);
@@ -469,7 +407,7 @@ fn demo_draw_agrees() {
     // The same plan committed (SPEC §9): the one-line commitment verifies on its own; then the
     // reveal, two replacements, and every tamper again.
     let committed = tmp.path().join("committed");
-    let mut commit = Command::new(BIN);
+    let mut commit = bin();
     commit.arg("commit").arg(&plan).arg("--out").arg(&committed);
     let c = run(commit.args(["--entropy-kind", "beacon", "--entropy-source", "round 4242"]));
     assert_eq!(c.code, 0, "demo commit failed:\n{}", c.text);
@@ -498,7 +436,7 @@ fn demo_draw_agrees() {
     ) {
         errors.push(e);
     }
-    let mut reveal = Command::new(BIN);
+    let mut reveal = bin();
     reveal
         .arg("draw")
         .arg(&plan)
@@ -523,15 +461,10 @@ fn demo_draw_agrees() {
 
     // Inputs edited after the draw: the plan's bytes and every canonical record are bound (exit
     // 1); row order, header language and date spelling are not (exit 0, SPEC §3.3).
-    let fixture = root().join("fixtures/tianjin-2020");
-    let read = |f: &str| std::fs::read_to_string(fixture.join(f)).unwrap();
+    let read = |f: &str| std::fs::read_to_string(demo_path(f)).unwrap();
     let (plan_text, targets, officers) =
         (read("plan.toml"), read("targets.csv"), read("officers.csv"));
-    let reversed = {
-        let mut l: Vec<&str> = targets.lines().collect();
-        l[1..].reverse();
-        l.join("\n") + "\n"
-    };
+    let reversed = common::dirs::reverse_rows(&targets);
     let english = {
         let (_, rest) = officers.split_once('\n').unwrap();
         format!(
@@ -585,13 +518,9 @@ fn demo_draw_agrees() {
         ),
     ];
     for (i, (what, p, t, o, want)) in edits.into_iter().enumerate() {
-        let dir = tmp.path().join(format!("edit{i}"));
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::write(dir.join("plan.toml"), p).unwrap();
-        std::fs::write(dir.join("targets.csv"), t).unwrap();
-        std::fs::write(dir.join("officers.csv"), o).unwrap();
+        let edited = write_inputs(&tmp.path().join(format!("edit{i}")), p, t, o);
         let log = out.join("draw.log");
-        if let Err(e) = both(py, &log, &dir.join("plan.toml"), None, want, what) {
+        if let Err(e) = both(py, &log, &edited, None, want, what) {
             errors.push(e);
         }
     }
@@ -612,7 +541,7 @@ fn demo_draw_agrees() {
 fn random_draws_agree() {
     let Some(py) = python() else { return };
     let started = Instant::now();
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::tmp();
     const WANT: usize = 60;
     const MAX_ATTEMPTS: usize = 400;
     let next = AtomicUsize::new(0);
@@ -709,13 +638,9 @@ fn random_draws_agree() {
 #[test]
 fn targeted_cases_agree() {
     let Some(py) = python() else { return };
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::tmp();
     let dir = tmp.path();
-    std::fs::copy(
-        root().join("fixtures/tianjin-2020/officers.csv"),
-        dir.join("officers.csv"),
-    )
-    .unwrap();
+    common::copy_demo(dir, &["officers.csv"]);
     // 91120116MA05JKLM8C is a pilot code; it and 91120116MA05JKLM8J were last inspected after
     // the inspection date (kept, warned about, and excluded by the 30-day rule).
     std::fs::write(
@@ -728,16 +653,17 @@ fn targeted_cases_agree() {
          9112010466001231X4,戊,120104,无线电,active,2020-10-20\n",
     )
     .unwrap();
-    let plan = dir.join("plan.toml");
-    std::fs::write(
-        &plan,
-        "id = \"FUT\"\ntitle = \"t\"\ninspection_date = \"2020-10-20\"\n\
-         targets = \"targets.csv\"\nofficers = \"officers.csv\"\n\
-         [[task]]\nid = \"radio\"\ndomain = \"无线电\"\n\
-         item = { name = \"n\", basis = \"b\" }\nsample = { count = 2 }\n\
-         exclude_inspected_within_days = 30\nteam = { size = 2 }\n",
-    )
-    .unwrap();
+    let plan = plan_toml("FUT")
+        .files("targets.csv", "officers.csv")
+        .task(
+            task("radio")
+                .domain("无线电")
+                .item("n", "b")
+                .count(2)
+                .exclude_days(30)
+                .team_size(2),
+        )
+        .write(dir);
     let out = dir.join("out");
     let d = draw(&plan, Some("targeted"), &out);
     assert_eq!(d.code, 0, "{}", d.text);
@@ -776,18 +702,13 @@ fn targeted_cases_agree() {
     check(&log_path, 0, "future-inspection warnings");
     // The streamed draw writes the same log.
     let streamed = dir.join("streamed");
-    let mut cmd = Command::new(BIN);
+    let mut cmd = bin();
     cmd.arg("draw")
         .arg(&plan)
         .args(["--seed", "targeted", "--stream", "--out"]);
     let sorted = dir.join("sorted.csv");
-    let mut rows: Vec<String> = std::fs::read_to_string(dir.join("targets.csv"))
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    rows[1..].sort();
-    std::fs::write(&sorted, rows.join("\n") + "\n").unwrap();
+    let rows = std::fs::read_to_string(dir.join("targets.csv")).unwrap();
+    std::fs::write(&sorted, common::dirs::sort_rows(&rows)).unwrap();
     let s = run(cmd.arg(&streamed).arg("--targets").arg(&sorted));
     assert_eq!(s.code, 0, "{}", s.text);
     assert_eq!(std::fs::read(streamed.join("draw.log")).unwrap(), log);
@@ -796,7 +717,7 @@ fn targeted_cases_agree() {
     for _ in 0..2 {
         let teams = current_teams(&std::fs::read(&log_path).unwrap());
         let (task, enterprise, officers) = &teams[0];
-        let mut cmd = Command::new(BIN);
+        let mut cmd = bin();
         cmd.arg("replace").arg(&log_path).arg("--plan").arg(&plan);
         cmd.args([
             "--task",
@@ -932,12 +853,8 @@ fn targeted_cases_agree() {
         ),
     ];
     for (i, (what, (p, t, o))) in bad_inputs.into_iter().enumerate() {
-        let d = dir.join(format!("bad{i}"));
-        std::fs::create_dir(&d).unwrap();
-        std::fs::write(d.join("plan.toml"), p).unwrap();
-        std::fs::write(d.join("targets.csv"), t).unwrap();
-        std::fs::write(d.join("officers.csv"), o).unwrap();
-        if let Err(e) = both(py, &log_path, &d.join("plan.toml"), None, 2, what) {
+        let bad = write_inputs(&dir.join(format!("bad{i}")), p, t, o);
+        if let Err(e) = both(py, &log_path, &bad, None, 2, what) {
             input_errors.push(e);
         }
     }
@@ -968,7 +885,7 @@ fn check_header_forgery(lines: &mut [Vec<u8>], path: &Path) {
 
 /// The output of `dualdraw verify` (whatever its exit code).
 fn errors_free_run(log: &Path, plan: &Path) -> String {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = bin();
     run(cmd.arg("verify").arg(log).arg("--plan").arg(plan)).text
 }
 
@@ -1146,10 +1063,6 @@ fn write_csv(r: &mut Rng, path: &Path, mut cols: Vec<(&str, Vec<&str>, Vec<Strin
         out.push_str(eol);
     }
     std::fs::write(path, out).unwrap();
-}
-
-fn toml_str(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 struct Case {

@@ -12,6 +12,8 @@
 //! 5. the rules of a draw hold over 300 seeds of the demo plan;
 //! 6. the same rules hold on random small directories and plans, and row order does not matter.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -19,42 +21,29 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
+use common::dirs::{
+    OFFICER_HEADER as OFFICER_HEADER_EN, TARGET_HEADER as TARGET_HEADER_EN, officers_from,
+    targets_from, write_csv,
+};
+use common::plans::quote as serde_json_string;
+use common::{demo_inputs as demo, demo_path, try_draw as draw_inputs};
 use dualdraw::ErrorKind;
-use dualdraw::commands::draw_inputs;
 use dualdraw::directory::uscc::{CHARSET, check_character};
 use dualdraw::directory::{
     CreditClass, Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
-    read_officers, read_targets,
 };
 use dualdraw::draw::{self, Outcome, Stratum};
-use dualdraw::io::{Inputs, load_inputs};
+use dualdraw::io::Inputs;
 use dualdraw::plan::{Plan, Sample, Scope, Shortfall, Task};
 use dualdraw::seed;
 use dualdraw::target::{self, Ticket};
-
-const DEMO_PLAN: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/fixtures/tianjin-2020/plan.toml"
-);
-const DEMO_TARGETS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/fixtures/tianjin-2020/targets.csv"
-);
-const DEMO_OFFICERS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/fixtures/tianjin-2020/officers.csv"
-);
-
-fn demo() -> Inputs {
-    load_inputs(Path::new(DEMO_PLAN)).expect("the demo plan loads")
-}
 
 /// The demo with one more officer: a power expert whose certificate has expired, so who may
 /// only join teams as an expert (a second expert, so that TJGX0029 may also be drawn as an
 /// officer).
 fn demo_with_spare_expert() -> Inputs {
     let mut inputs = demo();
-    let mut text = read_text(DEMO_OFFICERS);
+    let mut text = read_text(&demo_path("officers.csv"));
     if !text.ends_with('\n') {
         text.push('\n');
     }
@@ -140,35 +129,7 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// Writes rows as CSV; `quote_all` quotes every field, otherwise only those that need it.
-fn write_csv(rows: &[Vec<String>], quote_all: bool, eol: &str) -> String {
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|f| {
-                if quote_all || f.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", f.replace('"', "\"\""))
-                } else {
-                    f.clone()
-                }
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push_str(eol);
-    }
-    out
-}
-
-fn targets_from(text: &str) -> Targets {
-    read_targets(text.as_bytes(), "targets.csv".as_ref()).expect("targets parse")
-}
-
-fn officers_from(text: &str) -> Officers {
-    read_officers(text.as_bytes(), "officers.csv".as_ref()).expect("officers parse")
-}
-
-fn read_text(path: &str) -> String {
+fn read_text(path: &Path) -> String {
     std::fs::read_to_string(path).expect("fixture readable")
 }
 
@@ -549,35 +510,9 @@ fn same_inputs_give_identical_logs() {
     );
 }
 
-fn serde_json_string(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
 // ---------------------------------------------------------------------------------------------
 // 2. Row order and file formatting do not matter.
 // ---------------------------------------------------------------------------------------------
-
-const TARGET_HEADER_EN: [&str; 7] = [
-    "id",
-    "name",
-    "region",
-    "domains",
-    "credit_class",
-    "status",
-    "last_inspected",
-];
-const OFFICER_HEADER_EN: [&str; 10] = [
-    "id",
-    "name",
-    "department",
-    "region",
-    "cert_no",
-    "cert_expires",
-    "domains",
-    "expert",
-    "status",
-    "conflicts",
-];
 
 /// Drops the BOM, switches the header to English, shuffles data rows with `rng`, rotates the
 /// columns by `rotate`, quotes every field and ends lines with CRLF.
@@ -600,8 +535,8 @@ fn reformat(text: &str, english: &[&str], rng: &mut XorShift, rotate: usize) -> 
 #[test]
 fn row_order_and_formatting_do_not_change_the_log() {
     let orig = demo();
-    let t_text = read_text(DEMO_TARGETS);
-    let o_text = read_text(DEMO_OFFICERS);
+    let t_text = read_text(&demo_path("targets.csv"));
+    let o_text = read_text(&demo_path("officers.csv"));
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut ok = 0;
     for round in 0..3 {
@@ -758,7 +693,7 @@ fn one_enterprise_more_or_less_changes_only_its_own_fate() {
     let s = demo_seed(&inputs);
     let base = draw::run(plan, &inputs.targets, &inputs.officers, &s).unwrap();
     let keys: Vec<[u8; 32]> = base.tasks.iter().map(|t| t.key).collect();
-    let t_text = read_text(DEMO_TARGETS);
+    let t_text = read_text(&demo_path("targets.csv"));
     let rows = parse_csv(&t_text);
 
     let eligible_for = |task: &Task, e: &Enterprise| {
@@ -1133,13 +1068,12 @@ fn plan_toml(tasks: &[GenTask]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut s = format!(
-        "id = \"P\"\ntitle = \"t\"\ninspection_date = \"{DATE}\"\n\
-         targets = \"targets.csv\"\nofficers = \"officers.csv\"\n\
-         [assignment]\nmax_per_officer = \"none\"\n"
-    );
     // No workload cap: the properties below (teams independent of each other) hold only when
     // no cap binds; tests/assignment.rs covers caps.
+    let mut p = common::plans::plan("P")
+        .date(DATE)
+        .files("targets.csv", "officers.csv")
+        .cap("\"none\"");
     for (i, t) in tasks.iter().enumerate() {
         let statuses = mask_list(t.scope_statuses, &["active", "abnormal", "closed"]);
         let regions: Vec<&str> = t
@@ -1160,23 +1094,24 @@ fn plan_toml(tasks: &[GenTask]) -> String {
                 format!("{{ by_class = {{ {} }} }}", parts.join(", "))
             }
         };
-        s.push_str(&format!(
-            "[[task]]\nid = \"t{i}\"\ndomain = \"{}\"\nitem = {{ name = \"n\", basis = \"b\" }}\n\
-             scope = {{ domains = [{}], regions = [{}], statuses = [{}] }}\n\
-             sample = {sample}\nshortfall = \"{}\"\nteam = {{ size = {}, experts = {} }}\n",
-            DOMAINS[t.domain],
-            quoted(mask_list(t.scope_domains, &DOMAINS)),
-            quoted(regions),
-            quoted(statuses),
-            if t.take_all { "take-all" } else { "error" },
-            t.size,
-            t.experts,
-        ));
+        let mut task = common::plans::task(&format!("t{i}"))
+            .domain(DOMAINS[t.domain])
+            .item("n", "b")
+            .scope(&format!(
+                "domains = [{}], regions = [{}], statuses = [{}]",
+                quoted(mask_list(t.scope_domains, &DOMAINS)),
+                quoted(regions),
+                quoted(statuses),
+            ))
+            .sample(&sample)
+            .shortfall(if t.take_all { "take-all" } else { "error" })
+            .team(t.size, t.experts);
         if let Some(d) = t.exclude_days {
-            s.push_str(&format!("exclude_inspected_within_days = {d}\n"));
+            task = task.exclude_days(d);
         }
+        p = p.task(task);
     }
-    s
+    p.text()
 }
 
 /// A failed draw must have failed for a reason the rules give, recomputed independently.

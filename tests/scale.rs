@@ -2,9 +2,13 @@
 //! `cargo test --release --test scale -- --ignored` (README, Performance).
 //! `DUALDRAW_SCALE_ROWS` sets the directory size (default 10,000,000).
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+
+use common::cli::bin;
+use common::plans::{plan as plan_toml, task};
 
 fn rows() -> String {
     std::env::var("DUALDRAW_SCALE_ROWS").unwrap_or_else(|_| "10000000".into())
@@ -12,46 +16,37 @@ fn rows() -> String {
 
 fn plan(dir: &Path) -> std::path::PathBuf {
     let officers = std::fs::canonicalize("fixtures/tianjin-2020/officers.csv").unwrap();
-    let p = dir.join("plan.toml");
-    let mut f = std::fs::File::create(&p).unwrap();
-    write!(
-        f,
-        r#"id = "SCALE"
-title = "scale"
-inspection_date = "2020-10-20"
-targets = "targets.csv"
-officers = "{}"
-seed = "scale"
-[[task]]
-id = "radio"
-domain = "无线电"
-item = {{ name = "n", basis = "b" }}
-scope = {{ domains = ["无线电"] }}
-sample = {{ count = 100 }}
-exclude_inspected_within_days = 365
-team = {{ size = 2 }}
-[[task]]
-id = "power"
-domain = "电力"
-item = {{ name = "n", basis = "b" }}
-sample = {{ ratio = "0.001%" }}
-team = {{ size = 2, experts = 1 }}
-"#,
-        officers.display()
-    )
-    .unwrap();
-    p
+    plan_toml("SCALE")
+        .title("scale")
+        .files("targets.csv", &officers.display().to_string())
+        .seed("scale")
+        .task(
+            task("radio")
+                .domain("无线电")
+                .item("n", "b")
+                .scope("domains = [\"无线电\"]")
+                .count(100)
+                .exclude_days(365)
+                .team_size(2),
+        )
+        .task(
+            task("power")
+                .domain("电力")
+                .item("n", "b")
+                .ratio("0.001%")
+                .team(2, 1),
+        )
+        .write(dir)
 }
 
 /// Pipes `gen-targets` into `args` and returns the second command's output.
 fn piped(args: &[&str]) -> std::process::Output {
-    let bin = env!("CARGO_BIN_EXE_dualdraw");
-    let mut gen_cmd = Command::new(bin)
+    let mut gen_cmd = bin()
         .args(["gen-targets", "--rows", &rows(), "--seed", "3"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let out = Command::new(bin)
+    let out = bin()
         .args(args)
         .stdin(gen_cmd.stdout.take().unwrap())
         .output()
@@ -63,7 +58,7 @@ fn piped(args: &[&str]) -> std::process::Output {
 #[test]
 #[ignore]
 fn a_national_directory_streams_through_a_pipe_and_verifies() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tmp();
     let plan = plan(dir.path());
     let out = dir.path().join("out");
     let o = piped(&[
@@ -95,23 +90,19 @@ fn a_national_directory_streams_through_a_pipe_and_verifies() {
 #[test]
 #[ignore]
 fn external_sort_restores_a_reversed_directory() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tmp();
     let sorted = dir.path().join("sorted.csv");
-    let bin = env!("CARGO_BIN_EXE_dualdraw");
-    let st = Command::new(bin)
+    let st = bin()
         .args(["gen-targets", "--rows", "2000000", "--seed", "5", "-o"])
         .arg(&sorted)
         .status()
         .unwrap();
     assert!(st.success());
     let text = std::fs::read_to_string(&sorted).unwrap();
-    let mut lines: Vec<&str> = text.lines().collect();
-    lines[1..].reverse();
     let reversed = dir.path().join("reversed.csv");
-    std::fs::write(&reversed, lines.join("\n") + "\n").unwrap();
-    drop(lines);
+    std::fs::write(&reversed, common::dirs::reverse_rows(&text)).unwrap();
     let again = dir.path().join("again.csv");
-    let o = Command::new(bin)
+    let o = bin()
         .arg("sort")
         .arg(&reversed)
         .arg("-o")

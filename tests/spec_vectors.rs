@@ -5,10 +5,11 @@
 //! SPEC.md alone. If one of these tests fails, either the code or SPEC.md changed: a change to
 //! any of these bytes is a change of the draw format and needs a new `dualdraw-spec` version.
 
+mod common;
+
 use chrono::NaiveDate;
-use dualdraw::directory::{
-    CreditClass, Enterprise, EnterpriseStatus, Officers, Targets, read_officers, read_targets,
-};
+use common::dirs::{officers_from, targets_from};
+use dualdraw::directory::{CreditClass, Enterprise, EnterpriseStatus, Officers, Targets};
 use dualdraw::log::{self, Header};
 use dualdraw::merkle::{self, TreeBuilder};
 use dualdraw::plan::Plan;
@@ -140,11 +141,30 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 fn targets() -> Targets {
-    read_targets(TARGETS_CSV.as_bytes(), "targets.csv".as_ref()).unwrap()
+    targets_from(TARGETS_CSV)
 }
 
 fn officers() -> Officers {
-    read_officers(OFFICERS_CSV.as_bytes(), "officers.csv".as_ref()).unwrap()
+    officers_from(OFFICERS_CSV)
+}
+
+/// The §8.3 officer directory: eligible officers TJGX0001..TJGX0007 (TJGX0003 also an expert)
+/// and experts EX001..EX003.
+fn team_officers() -> Officers {
+    let mut csv =
+        String::from("id,name,department,region,cert_no,cert_expires,domains,expert,status\n");
+    for i in 1..=7 {
+        let expert = if i == 3 { "1" } else { "0" };
+        csv.push_str(&format!(
+            "TJGX000{i},officer {i},radio,120101,C{i},2022-12-31,无线电,{expert},active\n"
+        ));
+    }
+    for i in 1..=3 {
+        csv.push_str(&format!(
+            "EX00{i},expert {i},experts,120101,E{i},2019-12-31,无线电,1,active\n"
+        ));
+    }
+    officers_from(&csv)
 }
 
 fn plan() -> Plan {
@@ -221,20 +241,7 @@ fn s8_3_team_key_stream_and_draw() {
 
     // The same draw through the library's team draw, from a directory whose eligible officer
     // pool is TJGX0001..TJGX0007 and whose expert pool is EX001..EX003 and TJGX0003.
-    let mut csv =
-        String::from("id,name,department,region,cert_no,cert_expires,domains,expert,status\n");
-    for i in 1..=7 {
-        let expert = if i == 3 { "1" } else { "0" };
-        csv.push_str(&format!(
-            "TJGX000{i},officer {i},radio,120101,C{i},2022-12-31,无线电,{expert},active\n"
-        ));
-    }
-    for i in 1..=3 {
-        csv.push_str(&format!(
-            "EX00{i},expert {i},experts,120101,E{i},2019-12-31,无线电,1,active\n"
-        ));
-    }
-    let officers = read_officers(csv.as_bytes(), "officers.csv".as_ref()).unwrap();
+    let officers = team_officers();
     let plan = plan();
     let e = Enterprise {
         id: "91120116MA05JKLM8J".into(),
@@ -446,7 +453,8 @@ fn s8_7_reserved_expert_is_skipped() {
         (0..3).for_each(|_| _ = t.next_u64());
         t.next_u64()
     });
-    let officers = read_officers(SKIP_OFFICERS_CSV.as_bytes(), "o.csv".as_ref()).unwrap();
+    let officers =
+        dualdraw::directory::read_officers(SKIP_OFFICERS_CSV.as_bytes(), "o.csv".as_ref()).unwrap();
     let team = draw::draw_team(
         &k,
         &plan().tasks[0],
@@ -570,20 +578,7 @@ const REPLACEMENT_KEY: &str = "195284fe7085c8497c493310fe6e5b7587c76084216d41f03
 #[test]
 fn s8_9_replacement_order() {
     // The §8.3 team.
-    let mut csv =
-        String::from("id,name,department,region,cert_no,cert_expires,domains,expert,status\n");
-    for i in 1..=7 {
-        let expert = if i == 3 { "1" } else { "0" };
-        csv.push_str(&format!(
-            "TJGX000{i},officer {i},radio,120101,C{i},2022-12-31,无线电,{expert},active\n"
-        ));
-    }
-    for i in 1..=3 {
-        csv.push_str(&format!(
-            "EX00{i},expert {i},experts,120101,E{i},2019-12-31,无线电,1,active\n"
-        ));
-    }
-    let officers = read_officers(csv.as_bytes(), "officers.csv".as_ref()).unwrap();
+    let officers = team_officers();
     let team = draw::draw_team(
         &key(),
         &plan().tasks[0],

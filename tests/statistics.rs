@@ -17,12 +17,16 @@
 //! the test would be conservative, not wrong.) Counts of single picks (leaders, ordered pairs) are
 //! multinomial: `c = 1`.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
+use common::dirs::{OFFICER_HEADER, TARGET_HEADER, header_line, officers_from, targets_from};
+use common::plans::{plan as plan_toml, task};
 use dualdraw::directory::uscc::check_character;
-use dualdraw::directory::{Officers, Targets, read_officers, read_targets};
+use dualdraw::directory::{Officers, Targets};
 use dualdraw::draw::{self, Stratum};
 use dualdraw::plan::Plan;
 
@@ -73,7 +77,7 @@ fn code(n: usize) -> String {
 }
 
 fn targets(classes: &[(&str, usize)]) -> (Targets, Vec<String>) {
-    let mut csv = String::from("id,name,region,domains,credit_class,status,last_inspected\n");
+    let mut csv = header_line(&TARGET_HEADER);
     let mut ids = Vec::new();
     for (class, n) in classes {
         for _ in 0..*n {
@@ -85,7 +89,7 @@ fn targets(classes: &[(&str, usize)]) -> (Targets, Vec<String>) {
             ids.push(id);
         }
     }
-    let t = read_targets(csv.as_bytes(), "targets.csv".as_ref()).unwrap();
+    let t = targets_from(&csv);
     assert!(t.warnings.is_empty());
     (t, ids)
 }
@@ -95,9 +99,7 @@ fn targets(classes: &[(&str, usize)]) -> (Targets, Vec<String>) {
 /// who declared a conflict with every enterprise. The last one is an expert, so a mistake
 /// mixing up the officer and expert rules would also show.
 fn officers(eligible: usize, all_ids: &[String]) -> (Officers, Vec<String>, Vec<String>) {
-    let mut csv = String::from(
-        "id,name,department,region,cert_no,cert_expires,domains,expert,status,conflicts\n",
-    );
+    let mut csv = header_line(&OFFICER_HEADER);
     let mut good = Vec::new();
     for i in 1..=eligible {
         let id = format!("E{i:02}");
@@ -126,32 +128,24 @@ fn officers(eligible: usize, all_ids: &[String]) -> (Officers, Vec<String>, Vec<
         csv.push_str(row);
         csv.push('\n');
     }
-    let o = read_officers(csv.as_bytes(), "officers.csv".as_ref()).unwrap();
+    let o = officers_from(&csv);
     let bad_ids = bad.iter().map(|r| r[..2].to_string()).collect();
     (o, good, bad_ids)
 }
 
 fn plan(sample: &str) -> Plan {
-    Plan::from_toml(
-        &format!(
-            r#"
-            id = "STAT"
-            title = "statistics"
-            inspection_date = "2020-10-20"
-            targets = "targets.csv"
-            officers = "officers.csv"
-            [[task]]
-            id = "radio"
-            domain = "无线电"
-            item = {{ name = "台站检查", basis = "无线电管理条例" }}
-            sample = {sample}
-            exclude_inspected_within_days = 365
-            team = {{ size = 2 }}
-            "#
-        ),
-        "plan.toml".as_ref(),
-    )
-    .unwrap()
+    plan_toml("STAT")
+        .title("statistics")
+        .files("targets.csv", "officers.csv")
+        .task(
+            task("radio")
+                .domain("无线电")
+                .item("台站检查", "无线电管理条例")
+                .sample(sample)
+                .exclude_days(365)
+                .team_size(2),
+        )
+        .parse()
 }
 
 /// 60 enterprises in one stratum, 6 drawn per seed; 12 eligible officers, 2 per team.

@@ -2,18 +2,20 @@
 //! digest, same log bytes; in parallel and sequentially; from a file, from a pipe, after
 //! `dualdraw sort`.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
 
-use dualdraw::commands::{draw_inputs, staff_and_log};
+use std::path::Path;
+use std::process::Stdio;
+
+use common::cli::bin;
+use common::plans::{plan as plan_toml, task};
+use common::{DEMO_SEED as SEED, demo_inputs};
+use dualdraw::ErrorKind;
+use dualdraw::commands::staff_and_log;
 use dualdraw::directory::read_targets;
 use dualdraw::plan::Plan;
 use dualdraw::stream::{Streamed, select_stream_with};
-use dualdraw::{ErrorKind, io};
 use proptest::prelude::*;
-
-const DEMO: &str = "fixtures/tianjin-2020/plan.toml";
-const SEED: &str = "2020-10-15 rehearsal";
 
 fn stream(bytes: &[u8], plan: &Plan, seed: &str, parallel: bool) -> dualdraw::Result<Streamed> {
     select_stream_with(bytes, "t.csv".as_ref(), plan, seed, &mut |_| {}, parallel)
@@ -27,8 +29,8 @@ fn sorted(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn demo_streamed_log_is_byte_identical() {
-    let inputs = io::load_inputs(DEMO.as_ref()).unwrap();
-    let (_, expected) = draw_inputs(&inputs, SEED).unwrap();
+    let inputs = demo_inputs();
+    let (_, expected) = common::draw(&inputs, SEED);
     let raw = std::fs::read(&inputs.targets_path).unwrap();
     let sorted = sorted(&raw);
     for parallel in [false, true] {
@@ -49,7 +51,7 @@ fn demo_streamed_log_is_byte_identical() {
 
 #[test]
 fn unsorted_and_duplicate_rows_are_named_by_line() {
-    let inputs = io::load_inputs(DEMO.as_ref()).unwrap();
+    let inputs = demo_inputs();
     let raw = std::fs::read(&inputs.targets_path).unwrap();
     // The demo file is not sorted: the first out-of-order row is reported.
     let e = stream(&raw, &inputs.plan, SEED, true).unwrap_err();
@@ -74,35 +76,53 @@ fn unsorted_and_duplicate_rows_are_named_by_line() {
     }
 }
 
-const PLAN: &str = r#"
-id = "STREAM"
-title = "stream test"
-inspection_date = "2020-10-20"
-targets = "t.csv"
-officers = "o.csv"
-[[task]]
-id = "count"
-domain = "无线电"
-item = { name = "n", basis = "b" }
-scope = { domains = ["无线电"] }
-sample = { count = COUNT }
-shortfall = "take-all"
-exclude_inspected_within_days = 365
-team = { size = 2 }
-[[task]]
-id = "ratio"
-domain = "电力"
-item = { name = "n", basis = "b" }
-sample = { ratio = "RATIO" }
-team = { size = 2 }
-[[task]]
-id = "classes"
-domain = "监控化学品"
-item = { name = "n", basis = "b" }
-scope = { statuses = ["active", "abnormal", "closed"], regions = ["120116", "120100"] }
-sample = { by_class = { A = "CA", B = "5%", C = "20%", D = "100%", none = "3%" } }
-team = { size = 2 }
-"#;
+/// Three tasks over `targets` and `officers`: `count` enterprises of the radio domain, `ratio`
+/// of the power domain, and by credit class (class A: `class_a`) in the chemicals domain.
+fn plan_text(count: &str, ratio: &str, class_a: &str, targets: &str, officers: &str) -> String {
+    plan_toml("STREAM")
+        .title("stream test")
+        .files(targets, officers)
+        .task(
+            task("count")
+                .domain("无线电")
+                .item("n", "b")
+                .scope("domains = [\"无线电\"]")
+                .sample(&format!("{{ count = {count} }}"))
+                .shortfall("take-all")
+                .exclude_days(365)
+                .team_size(2),
+        )
+        .task(
+            task("ratio")
+                .domain("电力")
+                .item("n", "b")
+                .ratio(ratio)
+                .team_size(2),
+        )
+        .task(
+            task("classes")
+                .domain("监控化学品")
+                .item("n", "b")
+                .scope(
+                    "statuses = [\"active\", \"abnormal\", \"closed\"], \
+                     regions = [\"120116\", \"120100\"]",
+                )
+                .sample(&format!(
+                    "{{ by_class = {{ A = \"{class_a}\", B = \"5%\", C = \"20%\", D = \"100%\", none = \"3%\" }} }}"
+                ))
+                .team_size(2),
+        )
+        .text()
+}
+
+/// [`plan_text`] over `t.csv` and `o.csv`, parsed.
+fn plan(count: &str, ratio: &str, class_a: &str) -> Plan {
+    Plan::from_toml(
+        &plan_text(count, ratio, class_a, "t.csv", "o.csv"),
+        "plan.toml".as_ref(),
+    )
+    .unwrap()
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
@@ -117,11 +137,11 @@ proptest! {
         class_a_bp in 1u32..10_000,
         seed in "[a-z0-9]{1,12}",
     ) {
-        let plan_text = PLAN
-            .replace("COUNT", &count.to_string())
-            .replace("RATIO", &format!("{}.{:02}%", ratio_bp / 100, ratio_bp % 100))
-            .replace("CA", &format!("{}.{:02}%", class_a_bp / 100, class_a_bp % 100));
-        let plan = Plan::from_toml(&plan_text, "plan.toml".as_ref()).unwrap();
+        let plan = plan(
+            &count.to_string(),
+            &format!("{}.{:02}%", ratio_bp / 100, ratio_bp % 100),
+            &format!("{}.{:02}%", class_a_bp / 100, class_a_bp % 100),
+        );
         let mut data = Vec::new();
         dualdraw::synth::targets(&mut data, rows, gen_seed).unwrap();
         let targets = read_targets(data.as_slice(), "t.csv".as_ref()).unwrap();
@@ -142,19 +162,16 @@ proptest! {
     }
 }
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dualdraw"))
-}
-
 /// Writes a plan over `targets.csv` and the demo officers into `dir`.
 fn write_plan(dir: &Path) -> std::path::PathBuf {
-    let officers = std::fs::canonicalize("fixtures/tianjin-2020/officers.csv").unwrap();
-    let text = PLAN
-        .replace("COUNT", "7")
-        .replace("RATIO", "0.5%")
-        .replace("CA", "1%")
-        .replace("t.csv", "targets.csv")
-        .replace("o.csv", &officers.display().to_string());
+    let officers = common::demo_path("officers.csv");
+    let text = plan_text(
+        "7",
+        "0.5%",
+        "1%",
+        "targets.csv",
+        &officers.display().to_string(),
+    );
     let p = dir.join("plan.toml");
     std::fs::write(&p, text).unwrap();
     p
@@ -162,7 +179,7 @@ fn write_plan(dir: &Path) -> std::path::PathBuf {
 
 #[test]
 fn cli_pipe_sort_and_memory_give_the_same_log() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tmp();
     let plan = write_plan(dir.path());
     let targets = dir.path().join("targets.csv");
     let st = bin()
@@ -191,10 +208,8 @@ fn cli_pipe_sort_and_memory_give_the_same_log() {
 
     // Shuffle (reverse) the rows: the in-memory draw is unchanged; streaming refuses until sorted.
     let text = std::fs::read_to_string(&targets).unwrap();
-    let mut lines: Vec<&str> = text.lines().collect();
-    lines[1..].reverse();
     let shuffled = dir.path().join("shuffled.csv");
-    std::fs::write(&shuffled, lines.join("\n") + "\n").unwrap();
+    std::fs::write(&shuffled, common::dirs::reverse_rows(&text)).unwrap();
     let o = bin()
         .arg("draw")
         .arg(&plan)
@@ -299,11 +314,7 @@ proptest! {
         chunk in 1usize..400,
         seed in "[a-z0-9]{1,12}",
     ) {
-        let plan_text = PLAN
-            .replace("COUNT", "7")
-            .replace("RATIO", "10%")
-            .replace("CA", "50%");
-        let plan = Plan::from_toml(&plan_text, "plan.toml".as_ref()).unwrap();
+        let plan = plan("7", "10%", "50%");
         let mut data = Vec::new();
         dualdraw::synth::targets(&mut data, rows, gen_seed).unwrap();
         let data = decorate(&data, &choice);
@@ -345,11 +356,7 @@ proptest! {
         bad in 0usize..1_000,
         kind in 0u8..4,
     ) {
-        let plan_text = PLAN
-            .replace("COUNT", "3")
-            .replace("RATIO", "10%")
-            .replace("CA", "50%");
-        let plan = Plan::from_toml(&plan_text, "plan.toml".as_ref()).unwrap();
+        let plan = plan("3", "10%", "50%");
         let mut data = Vec::new();
         dualdraw::synth::targets(&mut data, rows, gen_seed).unwrap();
         let text = String::from_utf8(data).unwrap();

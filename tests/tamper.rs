@@ -6,105 +6,30 @@
 //! chain and the re-run of the draw catch them on their own; truncation is only guaranteed to be
 //! caught with the head, and is checked both ways.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::Instant;
 
-use dualdraw::io::Inputs;
-use dualdraw::log::Log;
+use common::cli::{code, text};
+use common::tamper::{classify, deleted, duplicated, join, lines, swapped};
+use common::{DEMO_PLAN as PLAN, DEMO_SEED as SEED, DemoDraw as Demo, demo_draw as demo, root};
 use dualdraw::merkle::Hash;
 use dualdraw::{ErrorKind, VerifyError};
 use sha2::{Digest as _, Sha256};
 
-const PLAN: &str = "fixtures/tianjin-2020/plan.toml";
-const SEED: &str = "2020-10-15 rehearsal";
-
-struct Demo {
-    inputs: Inputs,
-    log: Log,
-    bytes: Vec<u8>,
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn demo() -> &'static Demo {
-    static DEMO: OnceLock<Demo> = OnceLock::new();
-    DEMO.get_or_init(|| {
-        let inputs = dualdraw::io::load_inputs(&root().join(PLAN)).expect("demo inputs load");
-        let (_, log) = dualdraw::commands::draw_inputs(&inputs, SEED).expect("demo draws");
-        let bytes = log.to_bytes();
-        Demo { inputs, log, bytes }
-    })
-}
-
 fn verify(bytes: &[u8], head: Option<&Hash>) -> dualdraw::Result<dualdraw::verify::Report> {
-    let d = demo();
-    let i = &d.inputs;
-    dualdraw::verify::verify(
-        bytes,
-        head,
-        &i.plan,
-        &i.plan_digest,
-        &i.targets,
-        &i.officers,
-    )
-}
-
-/// The verification error's variant name and the 1-based line it names, if any. Panics on an
-/// error that is not a verification failure (it would exit 2, not 1).
-fn classify(e: &dualdraw::Error, what: &str) -> (&'static str, Option<u64>) {
-    assert!(
-        e.is_verification(),
-        "{what}: not a verification failure: {e}"
-    );
-    assert!(e.is_verification(), "{what}: {e}");
-    let ErrorKind::Verify(v) = e.kind() else {
-        unreachable!("is_verification() but not ErrorKind::Verify: {e}")
-    };
-    match v {
-        VerifyError::Empty => ("Empty", None),
-        VerifyError::Malformed { line, .. } => ("Malformed", Some(*line)),
-        VerifyError::ChainBroken { line, .. } => ("ChainBroken", Some(*line)),
-        VerifyError::HeadMismatch { .. } => ("HeadMismatch", None),
-        VerifyError::DigestMismatch { .. } => ("DigestMismatch", None),
-        VerifyError::Mismatch { line, .. } => ("Mismatch", Some(*line)),
-        VerifyError::LineCount { .. } => ("LineCount", None),
-        VerifyError::UnsupportedSpec { .. } => ("UnsupportedSpec", None),
-        _ => ("other", None),
-    }
+    common::verify(&demo().inputs, bytes, head)
 }
 
 /// Asserts `bytes` fails verification and returns the variant name and line.
 fn rejected(bytes: &[u8], head: Option<&Hash>, what: &str) -> (&'static str, Option<u64>) {
-    match verify(bytes, head) {
-        Ok(r) => panic!(
-            "{what}: tampered log verified ({} lines, head {})",
-            r.lines,
-            hex::encode(r.head)
-        ),
-        Err(e) => classify(&e, what),
-    }
+    common::tamper::rejected(&demo().inputs, bytes, head, what)
 }
 
 fn lines_of(d: &Demo) -> Vec<&[u8]> {
-    let body = d
-        .bytes
-        .strip_suffix(b"\n")
-        .expect("log ends with a newline");
-    body.split(|&b| b == b'\n').collect()
-}
-
-fn join(lines: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for l in lines {
-        out.extend_from_slice(l);
-        out.push(b'\n');
-    }
-    out
+    lines(&d.bytes)
 }
 
 fn tally(m: &mut BTreeMap<&'static str, u64>, v: &'static str) {
@@ -199,35 +124,31 @@ fn every_line_deletion_swap_duplication_is_detected() {
     };
     for i in 0..n {
         // Deletion.
-        let mut m = lines.clone();
-        m.remove(i);
+        let m = deleted(&lines, i);
         let what = format!("delete line {}", i + 1);
-        let (v, _) = rejected(&join(&m), None, &what);
-        rejected(&join(&m), Some(&head), &what);
+        let (v, _) = rejected(&m, None, &what);
+        rejected(&m, Some(&head), &what);
         count("delete", v);
 
         // Duplication right after the line.
-        let mut m = lines.clone();
-        m.insert(i + 1, lines[i]);
+        let m = duplicated(&lines, i, i + 1);
         let what = format!("duplicate line {} after itself", i + 1);
-        let (v, _) = rejected(&join(&m), None, &what);
-        rejected(&join(&m), Some(&head), &what);
+        let (v, _) = rejected(&m, None, &what);
+        rejected(&m, Some(&head), &what);
         count("duplicate-after", v);
 
         // Duplication at the end.
-        let mut m = lines.clone();
-        m.push(lines[i]);
+        let m = duplicated(&lines, i, n);
         let what = format!("duplicate line {} at the end", i + 1);
-        let (v, _) = rejected(&join(&m), None, &what);
-        rejected(&join(&m), Some(&head), &what);
+        let (v, _) = rejected(&m, None, &what);
+        rejected(&m, Some(&head), &what);
         count("duplicate-at-end", v);
     }
     for i in 0..n - 1 {
-        let mut m = lines.clone();
-        m.swap(i, i + 1);
+        let m = swapped(&lines, i);
         let what = format!("swap lines {} and {}", i + 1, i + 2);
-        let (v, _) = rejected(&join(&m), None, &what);
-        rejected(&join(&m), Some(&head), &what);
+        let (v, _) = rejected(&m, None, &what);
+        rejected(&m, Some(&head), &what);
         count("swap", v);
     }
     println!(
@@ -415,22 +336,6 @@ fn other_plan_or_directories_are_detected() {
 // ---------------------------------------------------------------------------------------------
 // Through the binary.
 
-fn dualdraw(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dualdraw"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run dualdraw")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited with a code")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// True when `s` says "line N" with N exactly `k` (not a longer number starting with k).
 fn mentions_line(s: &str, k: u64) -> bool {
     let pat = format!("line {k}");
@@ -442,41 +347,15 @@ fn mentions_line(s: &str, k: u64) -> bool {
     })
 }
 
-fn verify_cli(log: &Path, head: Option<&str>) -> Output {
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "verify".as_ref(),
-        log.as_os_str(),
-        "--plan".as_ref(),
-        PLAN.as_ref(),
-    ];
-    if let Some(h) = head {
-        args.push("--head".as_ref());
-        args.push(h.as_ref());
-    }
-    dualdraw(&args)
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            let b = std::fs::read(&p).unwrap();
-            (p, b)
-        })
-        .collect()
+fn verify_cli(log: &Path, head: Option<&str>) -> std::process::Output {
+    common::cli::verify(log, PLAN, head)
 }
 
 #[test]
 fn cli_draw_verify_and_tamper() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = common::tmp();
     let out = tmp.path().join("draw");
-    let o = dualdraw(&[
-        "draw".as_ref(),
-        PLAN.as_ref(),
-        "--out".as_ref(),
-        out.as_ref(),
-    ]);
+    let o = common::cli::draw(PLAN, &out);
     assert_eq!(code(&o), 0, "draw: {}", text(&o.stderr));
     let log_path = out.join("draw.log");
     let bytes = std::fs::read(&log_path).unwrap();
@@ -486,21 +365,16 @@ fn cli_draw_verify_and_tamper() {
     assert_eq!(head_file.trim(), hex::encode(demo().log.head()));
 
     // A second draw into the same directory is refused and changes nothing.
-    let before = snapshot(&out);
+    let before = common::snapshot(&out);
     assert_eq!(before.len(), 4, "{:?}", before.keys());
-    let o = dualdraw(&[
-        "draw".as_ref(),
-        PLAN.as_ref(),
-        "--out".as_ref(),
-        out.as_ref(),
-    ]);
+    let o = common::cli::draw(PLAN, &out);
     assert_eq!(code(&o), 2, "second draw: {}", text(&o.stderr));
     assert!(
         text(&o.stderr).contains("already exists"),
         "{}",
         text(&o.stderr)
     );
-    assert_eq!(snapshot(&out), before);
+    assert_eq!(common::snapshot(&out), before);
     // No staging directory left behind beside it.
     let siblings: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
@@ -518,9 +392,9 @@ fn cli_draw_verify_and_tamper() {
 
     // One byte flipped in the middle: exit 1, and the message names the line.
     let mid = bytes.len() / 2;
-    let line = 1 + bytes[..mid].iter().filter(|&&b| b == b'\n').count() as u64;
+    let line = common::tamper::line_of(&bytes, mid);
     let mut flipped = bytes.clone();
-    flipped[mid] ^= 0x01;
+    common::tamper::flip(&mut flipped, mid);
     let p = out.join("flipped.log");
     std::fs::write(&p, &flipped).unwrap();
     let o = verify_cli(&p, None);
