@@ -17,8 +17,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use dualdraw::directory::{
     Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
 };
-use dualdraw::draw;
 use dualdraw::plan::Plan;
+use dualdraw::target;
+use dualdraw::team;
 
 const ENTERPRISES: usize = 100_000;
 const OFFICERS: usize = 10_000;
@@ -90,10 +91,10 @@ fn inputs() -> (Plan, Targets, Officers) {
 
 fn benches(c: &mut Criterion) {
     let (plan, targets, officers) = inputs();
-    let selections = draw::select(&plan, &targets, "bench").unwrap();
+    let selections = target::select(&plan, &targets, "bench").unwrap();
     // One timed run first, with a check of the result, for the README figure.
     let t0 = Instant::now();
-    let out = draw::staff(&plan, selections.clone(), &officers).unwrap();
+    let out = team::staff(&plan, selections.clone(), &officers).unwrap();
     let took = t0.elapsed();
     let mut load = vec![0u32; OFFICERS];
     for team in &out.tasks[0].teams {
@@ -114,7 +115,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("assign");
     g.sample_size(10);
     g.bench_function("staff 1e5 enterprises, 1e4 officers, joint, cap 22", |b| {
-        b.iter(|| draw::staff(&plan, selections.clone(), &officers).unwrap())
+        b.iter(|| team::staff(&plan, selections.clone(), &officers).unwrap())
     });
     g.finish();
 }

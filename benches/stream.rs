@@ -93,8 +93,8 @@ fn bench(c: &mut Criterion) {
     for e in &targets.records {
         for (k, t) in plan.tasks.iter().enumerate() {
             if matches!(
-                dualdraw::draw::eligibility(&plan, t, e),
-                dualdraw::draw::Eligibility::Eligible(_)
+                dualdraw::target::eligibility(&plan, t, e),
+                dualdraw::target::Eligibility::Eligible(_)
             ) {
                 eligible.push((k, e.id.as_str()));
             }
@@ -115,7 +115,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("streaming_draw", |b| {
         b.iter(|| {
-            let r = dualdraw::stream::select_stream(
+            let r = dualdraw::target::select_stream(
                 data.as_slice(),
                 "t.csv".as_ref(),
                 &plan,
@@ -128,7 +128,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("streaming_draw_one_thread", |b| {
         b.iter(|| {
-            let r = dualdraw::stream::select_stream_with(
+            let r = dualdraw::target::select_stream_with(
                 data.as_slice(),
                 "t.csv".as_ref(),
                 &plan,

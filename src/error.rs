@@ -321,7 +321,7 @@ pub enum ErrorKind {
     /// No lawful assignment of officers to the drawn teams exists (SPEC.md §5.5): the message
     /// carries a certificate a person can check by hand (Hall's condition with numbers).
     #[error("{0}")]
-    Infeasible(Box<crate::assign::Infeasibility>),
+    Infeasible(Box<crate::team::assign::Infeasibility>),
     /// An earlier draw log given for rotation (`--history`) cannot be used.
     #[error("{0}")]
     History(String),

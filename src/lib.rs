@@ -2,30 +2,20 @@
 //!
 //! Reproducible, verifiable "双随机、一公开" (double random, one public) inspection draws.
 //!
-//! A plan names a target directory (enterprises) and an inspector directory (officers). The
-//! draw picks enterprises by SHA-256 tickets derived from a seed, and a team of at least two
-//! eligible officers for each by a ChaCha20-driven partial Fisher–Yates, and records everything
-//! in a hash-chained log that anyone can verify by re-running the draw. Every byte is specified
-//! in SPEC.md.
+//! A plan names a target directory (enterprises, 检查对象名录库) and an inspector directory
+//! (officers, 执法检查人员名录库). The draw picks enterprises by SHA-256 tickets derived from a
+//! seed, and a lawful team of at least two eligible officers for each by a ChaCha20-driven
+//! partial Fisher–Yates, and records everything in a hash-chained log that anyone can verify by
+//! re-running the draw. Every byte is specified in SPEC.md.
 //!
-//! The modules follow the pipeline:
-//!
-//! | stage | module |
-//! | --- | --- |
-//! | directories | [`directory`] (records, CSV reading, canonical encoding), [`merkle`] (digests) |
-//! | plan | [`plan`] |
-//! | seed and keys | [`seed`], [`commit`] (commit–reveal) |
-//! | target draw | [`target`] (tickets), [`stream`] (one pass, bounded memory) |
-//! | team draw | [`team`] (eligibility, stream), [`assign`] (feasibility-checked staffing of all teams) |
-//! | the whole draw | [`draw`] (pure) |
-//! | log | [`log`] |
-//! | verification | [`verify`] |
-//! | per-enterprise proofs | [`proof`] (one enterprise's fate, checkable with the log head alone) |
-//! | files and commands | [`io`], [`output`], [`commands`], [`sort`] (external sort), [`synth`] (synthetic directories) |
+//! The core takes values and returns values: it reads no file, prints nothing, and builds for
+//! `wasm32-unknown-unknown`. Start with [`Draw`] and [`Verify`]; the [`tutorial`] walks through
+//! embedding a draw, streaming a large directory, verifying a published log, commit and reveal,
+//! and proving one enterprise's fate.
 //!
 //! ```
+//! use dualdraw::{Draw, Plan, Verify};
 //! use dualdraw::directory::{read_officers, read_targets};
-//! use dualdraw::plan::Plan;
 //!
 //! let targets = read_targets(
 //!     "id,name,region,domains,credit_class,status\n\
@@ -53,18 +43,38 @@
 //!     sample = { count = 1 }
 //!     team = { size = 2 }
 //! "#, "plan.toml".as_ref())?;
-//! let outcome = dualdraw::draw::run(&plan, &targets, &officers, "seed-1")?;
-//! let team = &outcome.tasks[0].teams[0];
+//! let drawn = Draw::new(&plan).seed("seed-1").run(&targets, &officers)?;
+//! let team = &drawn.outcome.tasks[0].teams[0];
 //! assert_eq!(team.officers.len(), 2);
 //! assert_ne!(team.officers[0], team.officers[1]);
+//! let report = Verify::new(&plan).head(drawn.head()).run(&drawn.log.to_bytes(), &targets, &officers)?;
+//! assert_eq!(report.teams, 1);
 //! # Ok::<(), dualdraw::Error>(())
 //! ```
+//!
+//! The modules follow the pipeline:
+//!
+//! | stage | module |
+//! | --- | --- |
+//! | directories | [`directory`] (records, CSV, canonical encoding), [`merkle`] (RFC 6962/9162 digests) |
+//! | plan | [`plan`] |
+//! | seed | [`seed`] (task and team keys), [`commit`] (commitment and seed derivation) |
+//! | targets | [`target`] (tickets, strata, bottom-k; in memory or streamed) |
+//! | teams | [`team`] (eligibility, staffing of all teams, replacements) |
+//! | the draw | [`draw`] ([`Draw`], its outcome) |
+//! | log | [`log`] (typed events, canonical chain, one reader) |
+//! | ceremony | [`ceremony`] (commit, reveal, replace on log bytes) |
+//! | verification | [`verify`] ([`Verify`], [`Report`]) |
+//! | proofs | [`proof`] (one enterprise's fate, checkable with the log head alone) |
+//! | publication | [`publish`] (the 一公开 folder as files in memory) |
+//!
+//! Features: `os-rng` (operator secrets from the operating system), `fs` (file helpers:
+//! loading a plan and its directories, atomic writes, the external sort), `cli` (the `dualdraw`
+//! command; default). Without them the library has no OS-only dependency.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod assign;
-mod builder;
 pub mod ceremony;
 pub mod commands;
 pub mod commit;
@@ -81,18 +91,17 @@ pub mod proof;
 pub mod publish;
 pub mod seed;
 pub mod sort;
-pub mod stream;
 pub mod synth;
 pub mod target;
 pub mod team;
 pub mod tutorial;
 pub mod verify;
 
-pub use builder::{CRATE_VERSION, Draw, Drawn};
 pub use directory::{
     CreditClass, Digest, Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
     Warning,
 };
+pub use draw::{CRATE_VERSION, Draw, Drawn};
 pub use error::{Error, ErrorKind, Field, Position, Result, VerifyError};
 pub use log::{Event, Log, Mode};
 pub use plan::Plan;

@@ -2,7 +2,7 @@
 //! writes them.
 
 use crate::directory::{Officers, Targets};
-use crate::draw::Outcome;
+use crate::draw::outcome::Outcome;
 
 const BOM: &[u8] = "\u{feff}".as_bytes();
 

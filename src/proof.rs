@@ -33,13 +33,13 @@ use sha2::{Digest as _, Sha256};
 
 use crate::directory::fields::{self, EnterpriseStatus};
 use crate::directory::{Enterprise, Officers, Targets};
-use crate::draw::{self, Eligibility};
 use crate::error::{ErrorKind, Position, Result, VerifyError};
 use crate::io::{self, Inputs};
 use crate::log::event::hex32;
 use crate::log::{self, Event, Mode, RevealFault, SPEC_VERSION};
 use crate::merkle::{self, Hash, Tree};
 use crate::plan::{Plan, Scope, Task};
+use crate::target::Eligibility;
 use crate::{seed, target, verify};
 
 /// The `format` member of every proof of this version.
@@ -526,7 +526,7 @@ fn pool_of(e: Eligibility) -> Pool {
 pub fn reason(plan: &Plan, task: &Task, e: &Enterprise) -> String {
     let date = plan.inspection_date;
     let days_since = |last: chrono::NaiveDate| (date - last).num_days();
-    match draw::eligibility(plan, task, e) {
+    match target::eligibility(plan, task, e) {
         Eligibility::OutOfScope => {
             let all = vec![
                 EnterpriseStatus::Active,
@@ -674,7 +674,7 @@ fn assemble(
         }
         let key = parse_hash(&tf.key)
             .ok_or_else(|| format!("line seq {}: `key` is not a hash", tf.seq))?;
-        let elig = draw::eligibility(plan, task, e);
+        let elig = target::eligibility(plan, task, e);
         let stratum = match elig {
             Eligibility::Eligible(s) => Some(
                 tf.strata
@@ -1340,7 +1340,7 @@ fn check_task(
     let ticket = target::ticket(&key, &e.id);
     same(c, "ticket", &tp.ticket, &hex::encode(ticket))?;
     // The pool (SPEC.md §4.3), from the record and the plan.
-    let elig = draw::eligibility(plan, task, e);
+    let elig = target::eligibility(plan, task, e);
     same(c, "pool", &tp.pool, &pool_of(elig))?;
     same(c, "reason", &tp.reason, &reason(plan, task, e))?;
 

@@ -279,7 +279,7 @@
 //! let team = &drawn.outcome.tasks[0].teams[0];
 //! let replaced = dualdraw::ceremony::replace(
 //!     &drawn.log.to_bytes(), &plan, &targets, &officers,
-//!     dualdraw::draw::ReplacementRequest {
+//!     dualdraw::team::ReplacementRequest {
 //!         task: "radio".into(),
 //!         enterprise: team.enterprise.clone(),
 //!         out: team.officers[0].clone(),

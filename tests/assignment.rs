@@ -16,6 +16,8 @@ use dualdraw::directory::{
 };
 use dualdraw::draw;
 use dualdraw::plan::{AreaRule, CapRule, Plan, Task};
+use dualdraw::target;
+use dualdraw::team;
 use dualdraw::team::Apart;
 
 use common::plans::{TaskToml, plan as plan_toml, quote, task};
@@ -320,7 +322,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
     let inst = instance(&mut r);
     let (plan, officers, apart) = (&inst.plan, &inst.officers, &inst.apart);
     let d = plan.inspection_date;
-    let sel = draw::select(plan, &inst.targets, &format!("bf-{seed}")).unwrap();
+    let sel = target::select(plan, &inst.targets, &format!("bf-{seed}")).unwrap();
     // Visits in order of first appearance: task order, then log order.
     let mut order: Vec<String> = Vec::new();
     let mut visits: BTreeMap<String, Vec<G>> = BTreeMap::new();
@@ -386,7 +388,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
         }
     };
     let lawful = exists(&vs, n, cap);
-    let result = draw::staff_with(plan, sel, officers, apart);
+    let result = team::staff_with(plan, sel, officers, apart);
     match (lawful, result) {
         (true, Ok(out)) => {
             counts.feasible += 1;
@@ -454,13 +456,13 @@ fn check_one(seed: u64, counts: &mut Counts) {
                 let team = out.tasks[ti].teams[k].clone();
                 let o_out = team.officers[r.below(team.officers.len() as u64) as usize].clone();
                 let mut after = out.clone();
-                let req = draw::ReplacementRequest {
+                let req = team::ReplacementRequest {
                     task: out.tasks[ti].task.clone(),
                     enterprise: team.enterprise.clone(),
                     out: o_out.clone(),
                     reason: "病假".into(),
                 };
-                let order = draw::replacement_order(&out.tasks[ti].key, &team);
+                let order = team::replacement_order(&out.tasks[ti].key, &team);
                 let g = visits[&team.enterprise]
                     .iter()
                     .find(|g| g.task == ti)
@@ -479,7 +481,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
                         })
                 };
                 let first = order.iter().position(|n| lawful(n));
-                match draw::apply_replacements(plan, &mut after, &BTreeMap::new(), officers, &[req])
+                match team::apply_replacements(plan, &mut after, &BTreeMap::new(), officers, &[req])
                 {
                     Ok(done) => {
                         assert_eq!(
@@ -869,7 +871,7 @@ fn rotation_from_history_logs() {
 #[test]
 fn python_verifier_agrees_on_assignment_rules() {
     use dualdraw::commands;
-    use dualdraw::draw::ReplacementRequest;
+    use dualdraw::team::ReplacementRequest;
     use std::process::Command;
     let ok = common::cli::python3_probe().is_ok_and(|o| o.status.success());
     if !ok {
@@ -1091,7 +1093,7 @@ fn spec_vector_joint_demo() {
     )));
     // The replacement of §11.6: position 0 is of 电力处, so TJGX0023 at position 1 comes in.
     let t = &outcome.tasks[3];
-    let order = draw::replacement_order(&t.key, &t.teams[0]);
+    let order = team::replacement_order(&t.key, &t.teams[0]);
     let dept = |id: &str| {
         inputs
             .officers
@@ -1105,12 +1107,12 @@ fn spec_vector_joint_demo() {
     assert_eq!(dept(&order[0]), "电力处");
     assert_eq!(order[1], "TJGX0023");
     let mut current = outcome.clone();
-    let done = draw::apply_replacements(
+    let done = team::apply_replacements(
         &inputs.plan,
         &mut current,
         &BTreeMap::new(),
         &inputs.officers,
-        &[draw::ReplacementRequest {
+        &[team::ReplacementRequest {
             task: "radio-power-joint".into(),
             enterprise: "91120117366245889R".into(),
             out: "TJGX0061".into(),

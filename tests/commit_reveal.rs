@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use common::tamper::forge;
 use dualdraw::commands::{self, CommitOptions, RevealOptions};
 use dualdraw::commit::EntropySource;
-use dualdraw::draw::ReplacementRequest;
+use dualdraw::team::ReplacementRequest;
 use dualdraw::{ErrorKind, VerifyError, log};
 use serde_json::Value;
 
@@ -130,7 +130,7 @@ fn honest_commit_draw_replace_publish() {
     assert!(r1.position < r2.position, "{} {}", r1.position, r2.position);
     assert_ne!(r1.incoming, r2.incoming);
     assert!(!team.officers.contains(&r1.incoming) && !team.officers.contains(&r2.incoming));
-    let order = dualdraw::draw::replacement_order(&s.outcome.tasks[0].key, team);
+    let order = dualdraw::team::replacement_order(&s.outcome.tasks[0].key, team);
     assert_eq!(order[r1.position as usize], r1.incoming);
     assert_eq!(order[r2.position as usize], r2.incoming);
     let bytes = std::fs::read(d.log()).unwrap();

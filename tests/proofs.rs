@@ -501,12 +501,12 @@ fn committed_draw_with_a_replacement() {
         .filter(|e| e.id == id)
         .map(|e| (e.id.clone(), e.clone()))
         .collect();
-    let done = dualdraw::draw::apply_replacements(
+    let done = dualdraw::team::apply_replacements(
         &i.plan,
         &mut outcome,
         &records,
         &i.officers,
-        &[dualdraw::draw::ReplacementRequest {
+        &[dualdraw::team::ReplacementRequest {
             task: task.clone(),
             enterprise: id.clone(),
             out: out.clone(),

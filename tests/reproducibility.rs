@@ -32,10 +32,11 @@ use dualdraw::directory::uscc::{CHARSET, check_character};
 use dualdraw::directory::{
     CreditClass, Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
 };
-use dualdraw::draw::{self, Outcome, Stratum};
+use dualdraw::draw::{self, Outcome};
 use dualdraw::io::Inputs;
 use dualdraw::plan::{Plan, Sample, Scope, Shortfall, Task};
 use dualdraw::seed;
+use dualdraw::target::Stratum;
 use dualdraw::target::{self, Ticket};
 
 /// The demo with one more officer: a power expert whose certificate has expired, so who may

@@ -15,6 +15,7 @@ use dualdraw::merkle::{self, TreeBuilder};
 use dualdraw::plan::Plan;
 use dualdraw::seed::{task_key, team_key};
 use dualdraw::target::{TicketHasher, bottom_k, ticket};
+use dualdraw::team;
 use dualdraw::team::Stream;
 use dualdraw::{draw, verify};
 use sha2::{Digest, Sha256};
@@ -253,7 +254,7 @@ fn s8_3_team_key_stream_and_draw() {
         last_inspected: None,
     };
     let date = NaiveDate::from_ymd_opt(2020, 10, 20).unwrap();
-    let team = draw::draw_team(&key(), &plan.tasks[0], date, &e, &officers).unwrap();
+    let team = team::draw_team(&key(), &plan.tasks[0], date, &e, &officers).unwrap();
     assert_eq!(team.officers, ["TJGX0004", "TJGX0006"]);
     assert_eq!(team.experts, ["EX001"]);
     assert_eq!((team.eligible_officers, team.eligible_experts), (7, 4));
@@ -455,7 +456,7 @@ fn s8_7_reserved_expert_is_skipped() {
     });
     let officers =
         dualdraw::directory::read_officers(SKIP_OFFICERS_CSV.as_bytes(), "o.csv".as_ref()).unwrap();
-    let team = draw::draw_team(
+    let team = team::draw_team(
         &k,
         &plan().tasks[0],
         kat_date(),
@@ -471,7 +472,7 @@ fn s8_7_reserved_expert_is_skipped() {
     // And no seed of the 40 after it makes the draw fail (Hall's condition holds).
     for i in 1..40 {
         let k = task_key(&format!("skip-{i}"), PLAN_ID, TASK_ID);
-        let team = draw::draw_team(
+        let team = team::draw_team(
             &k,
             &plan().tasks[0],
             kat_date(),
@@ -579,7 +580,7 @@ const REPLACEMENT_KEY: &str = "195284fe7085c8497c493310fe6e5b7587c76084216d41f03
 fn s8_9_replacement_order() {
     // The §8.3 team.
     let officers = team_officers();
-    let team = draw::draw_team(
+    let team = team::draw_team(
         &key(),
         &plan().tasks[0],
         kat_date(),
@@ -607,7 +608,7 @@ fn s8_9_replacement_order() {
             0x45fe454869b8c3d3
         ]
     );
-    let order = draw::replacement_order(&key(), &team);
+    let order = team::replacement_order(&key(), &team);
     assert_eq!(
         order,
         ["TJGX0002", "TJGX0005", "TJGX0001", "TJGX0007", "TJGX0003"]

@@ -27,8 +27,9 @@ use common::dirs::{OFFICER_HEADER, TARGET_HEADER, header_line, officers_from, ta
 use common::plans::{plan as plan_toml, task};
 use dualdraw::directory::uscc::check_character;
 use dualdraw::directory::{Officers, Targets};
-use dualdraw::draw::{self, Stratum};
+use dualdraw::draw;
 use dualdraw::plan::Plan;
+use dualdraw::target::Stratum;
 
 /// Lower bound on the p-value: fewer than 1 in 1000 uniform draws would fit this badly.
 const P_MIN: f64 = 0.001;

@@ -14,7 +14,7 @@ use dualdraw::ErrorKind;
 use dualdraw::commands::staff_and_log;
 use dualdraw::directory::read_targets;
 use dualdraw::plan::Plan;
-use dualdraw::stream::{Streamed, select_stream_with};
+use dualdraw::target::{Streamed, select_stream_with};
 use proptest::prelude::*;
 
 fn stream(bytes: &[u8], plan: &Plan, seed: &str, parallel: bool) -> dualdraw::Result<Streamed> {
@@ -145,7 +145,7 @@ proptest! {
         let mut data = Vec::new();
         dualdraw::synth::targets(&mut data, rows, gen_seed).unwrap();
         let targets = read_targets(data.as_slice(), "t.csv".as_ref()).unwrap();
-        let memory = dualdraw::draw::select(&plan, &targets, &seed).unwrap();
+        let memory = dualdraw::target::select(&plan, &targets, &seed).unwrap();
         for parallel in [false, true] {
             let s = stream(&data, &plan, &seed, parallel).unwrap();
             prop_assert_eq!(&s.selections, &memory);
@@ -324,9 +324,9 @@ proptest! {
             plan.inspection_date,
         )
         .unwrap();
-        let memory = dualdraw::draw::select(&plan, &targets, &seed).unwrap();
+        let memory = dualdraw::target::select(&plan, &targets, &seed).unwrap();
         for parallel in [false, true] {
-            let s = dualdraw::stream::select_stream_chunked(
+            let s = dualdraw::target::select_stream_chunked(
                 data.as_slice(),
                 "t.csv".as_ref(),
                 &plan,
@@ -371,13 +371,13 @@ proptest! {
             };
         }
         let data = decorate((lines.join("\n") + "\n").as_bytes(), &choice);
-        let want = dualdraw::stream::select_stream_with(
+        let want = dualdraw::target::select_stream_with(
             data.as_slice(), "t.csv".as_ref(), &plan, "s", &mut |_| {}, false,
         )
         .map(|s| s.digest)
         .map_err(|e| e.to_string());
         for parallel in [false, true] {
-            let got = dualdraw::stream::select_stream_chunked(
+            let got = dualdraw::target::select_stream_chunked(
                 data.as_slice(), "t.csv".as_ref(), &plan, "s", &mut |_| {}, parallel, chunk,
             )
             .map(|s| s.digest)

@@ -11,7 +11,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use dualdraw::commands::{self, TargetSource};
 use dualdraw::proof::ProofError;
-use dualdraw::stream::Progress;
+use dualdraw::target::Progress;
 
 /// Reproducible, verifiable double-random (双随机、一公开) inspection draws.
 #[derive(Parser)]
@@ -281,7 +281,7 @@ fn run(command: Command) -> Result<String, Failure> {
                 .map(|s| s.to_string())
         }
         Command::Replace(a) => {
-            let request = dualdraw::draw::ReplacementRequest {
+            let request = dualdraw::team::ReplacementRequest {
                 task: a.task,
                 enterprise: a.enterprise,
                 out: a.officer,

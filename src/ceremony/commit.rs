@@ -1,9 +1,9 @@
 //! Commit before the draw, and read the commitment back when the draw reveals it (SPEC.md §9.1,
 //! §9.2).
 
-use crate::builder::CRATE_VERSION;
 use crate::commit::EntropySource;
 use crate::directory::{Digest, Officers, Targets};
+use crate::draw::CRATE_VERSION;
 use crate::error::{ErrorKind, Result};
 use crate::log::event::HeaderEvent;
 use crate::log::{self, CommitHeader, Log, Mode};

@@ -4,11 +4,14 @@
 use std::collections::BTreeMap;
 
 use crate::directory::{Enterprise, Officers, Targets};
-use crate::draw::{self, Outcome, Replacement, ReplacementRequest};
+use crate::draw::outcome::Outcome;
 use crate::error::{ErrorKind, Result};
 use crate::log::event::{HeaderEvent, RevealEvent};
 use crate::log::{self, Event, Log, Mode};
 use crate::plan::Plan;
+use crate::target;
+use crate::team;
+use crate::team::{Replacement, ReplacementRequest};
 use crate::verify;
 
 /// A verified log rebuilt: the outcome of its draw and its teams as they stand after the
@@ -46,13 +49,13 @@ pub(crate) fn rebuild(
         Some(Event::Reveal(r)) => Some(r),
         _ => None,
     };
-    let selections = draw::select(plan, targets, &report.seed)?;
-    let records = draw::records_of(&selections);
+    let selections = target::select(plan, targets, &report.seed)?;
+    let records = target::records_of(&selections);
     let apart = match header.mode {
         Mode::OperatorSeed => log::apart_from_log(plan, &entries),
         Mode::CommitReveal => crate::team::Apart::from_plan(plan),
     };
-    let outcome = draw::staff_with(plan, selections, officers, &apart)?;
+    let outcome = team::staff_with(plan, selections, officers, &apart)?;
     let requests: Vec<ReplacementRequest> = entries
         .iter()
         .filter_map(|e| match e.try_event() {
@@ -61,7 +64,7 @@ pub(crate) fn rebuild(
         })
         .collect();
     let mut current = outcome.clone();
-    let replacements = draw::apply_replacements(plan, &mut current, &records, officers, &requests)?;
+    let replacements = team::apply_replacements(plan, &mut current, &records, officers, &requests)?;
     Ok(Rebuilt {
         lines: entries.iter().map(|e| e.line.to_string()).collect(),
         header,
@@ -102,7 +105,7 @@ pub fn replace(
     let mut rb = rebuild(log_bytes, plan, targets, officers)?;
     rb.requests.push(request);
     let mut current = rb.outcome.clone();
-    let done = draw::apply_replacements(plan, &mut current, &rb.records, officers, &rb.requests)?;
+    let done = team::apply_replacements(plan, &mut current, &rb.records, officers, &rb.requests)?;
     let replacement = done
         .last()
         .cloned()

@@ -7,18 +7,20 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::directory::{self, Digest, Officers, Targets, Warning};
-use crate::draw::{self, Outcome, Selection};
+use crate::draw::outcome::Outcome;
 use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
 use crate::log::{self, Header, Log};
 use crate::merkle::Hash;
 use crate::plan::Plan;
-use crate::stream::Progress;
+use crate::target;
+use crate::target::Progress;
+use crate::target::Selection;
 use crate::team;
 use crate::verify::{Report, Verify};
 
-pub use crate::builder::CRATE_VERSION;
-use crate::builder::Draw;
+pub use crate::draw::CRATE_VERSION;
+use crate::draw::Draw;
 
 /// Where the target directory comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,7 +94,7 @@ fn default_out(plan_id: &str) -> PathBuf {
 
 /// Draws from the inputs already loaded, returning the outcome and its log. Pure.
 pub fn draw_inputs(inputs: &Inputs, seed: &str) -> Result<(Outcome, Log)> {
-    let selections = draw::select(&inputs.plan, &inputs.targets, seed)?;
+    let selections = target::select(&inputs.plan, &inputs.targets, seed)?;
     staff_and_log(
         &inputs.plan,
         inputs.plan_digest,
@@ -139,7 +141,7 @@ pub fn staff_and_log_with(
     seed: &str,
     apart: &team::Apart,
 ) -> Result<(Outcome, Log)> {
-    let outcome = draw::staff_with(plan, selections, officers, apart)?;
+    let outcome = team::staff_with(plan, selections, officers, apart)?;
     let header = Header {
         plan,
         plan_digest,
@@ -495,7 +497,7 @@ pub fn check(plan: &Path) -> Result<String> {
     let mut max_places = 0u64;
     let mut people = std::collections::BTreeSet::new();
     for task in &p.tasks {
-        let pool = draw::pool(p, task, &inputs.targets)?;
+        let pool = target::pool(p, task, &inputs.targets)?;
         let _ = writeln!(
             s,
             "task {} ({}, {}): {} excluded as recently inspected",
@@ -520,7 +522,7 @@ pub fn check(plan: &Path) -> Result<String> {
         // §5.5 steps 2–3 for every enterprise of the pool, as if drawn alone (SPEC.md §11.3).
         let members: Vec<&crate::directory::Enterprise> =
             pool.members.iter().map(|(_, e)| *e).collect();
-        let c = draw::check_pool(task, p.inspection_date, &members, &inputs.officers, &apart);
+        let c = team::check_pool(task, p.inspection_date, &members, &inputs.officers, &apart);
         if let Some((n, id)) = &c.fewest {
             let _ = writeln!(
                 s,

@@ -4,14 +4,14 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::DrawSummary;
-use crate::builder::Draw;
 use crate::ceremony::{self, CommitLog};
 use crate::commit::{self, EntropySource};
 use crate::directory::Targets;
-use crate::draw::{Replacement, ReplacementRequest};
+use crate::draw::Draw;
 use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
 use crate::merkle::Hash;
+use crate::team::{Replacement, ReplacementRequest};
 
 /// Options of [`commit()`].
 #[derive(Debug, Clone)]

@@ -9,10 +9,10 @@
 use super::event::{Event, HeaderEvent, ReplacementEvent, RevealEvent};
 use super::{check_chain, line_hash};
 use crate::commit;
-use crate::draw::ReplacementRequest;
 use crate::error::{ErrorKind, Result, VerifyError};
 use crate::plan::Plan;
 use crate::team::Apart;
+use crate::team::ReplacementRequest;
 
 /// One line of a log whose chain has been checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

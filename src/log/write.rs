@@ -11,7 +11,7 @@ use super::event::{
 };
 use super::{Log, SPEC_VERSION, chain};
 use crate::directory::{Digest, Targets, Warning};
-use crate::draw::Outcome;
+use crate::draw::outcome::Outcome;
 use crate::merkle::Hash;
 use crate::plan::{Plan, Sample, Shortfall};
 
@@ -152,7 +152,7 @@ pub fn reveal_event(secret: &[u8; 32], entropy: &str, seed: &str) -> Value {
 }
 
 /// An officer replaced after the draw (SPEC.md §9.3).
-pub fn replacement_event(r: &crate::draw::Replacement) -> Value {
+pub fn replacement_event(r: &crate::team::Replacement) -> Value {
     Event::Replacement(ReplacementEvent {
         task: r.task.clone(),
         enterprise: r.enterprise.clone(),
@@ -193,7 +193,7 @@ pub fn draw_events<'a>(
 }
 
 /// The task event of one task of the plan and its outcome.
-fn task_event(task: &crate::plan::Task, t: &crate::draw::TaskOutcome) -> Event {
+fn task_event(task: &crate::plan::Task, t: &crate::draw::outcome::TaskOutcome) -> Event {
     let strata = t
         .strata
         .iter()

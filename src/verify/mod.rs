@@ -17,6 +17,8 @@ use crate::error::{Result, VerifyError};
 use crate::log::{self, Mode};
 use crate::merkle::Hash;
 use crate::plan::Plan;
+use crate::target;
+use crate::team;
 
 /// What a successful verification established.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,7 +228,7 @@ impl<'a> Verify<'a> {
         targets: impl std::io::Read + Send,
         name: &std::path::Path,
         officers: &Officers,
-        progress: &mut dyn FnMut(crate::stream::Progress),
+        progress: &mut dyn FnMut(crate::target::Progress),
     ) -> Result<Report> {
         let plan = self.plan;
         let report = verify_with(
@@ -249,7 +251,7 @@ impl<'a> Verify<'a> {
                         (&digest_only, "-")
                     }
                 };
-                let s = crate::stream::select_stream(targets, name, plan, seed, progress)?;
+                let s = crate::target::select_stream(targets, name, plan, seed, progress)?;
                 Ok(Drawn {
                     selections: Ok(s.selections),
                     digest: s.digest,
@@ -338,7 +340,7 @@ pub fn verify(
     verify_with(bytes, published_head, plan, plan_digest, officers, |seed| {
         Ok(Drawn {
             selections: match seed {
-                Some(seed) => draw::select(plan, targets, seed),
+                Some(seed) => target::select(plan, targets, seed),
                 None => Ok(Vec::new()),
             },
             digest: targets.digest(),
@@ -353,7 +355,7 @@ pub struct Drawn {
     /// The selections of every task, or why the target draw failed (reported only after the
     /// directory digest is checked, so that a changed directory is named as such). Ignored
     /// (and best left empty) when the callback is given no seed.
-    pub selections: Result<Vec<draw::Selection>>,
+    pub selections: Result<Vec<target::Selection>>,
     /// The target directory digest.
     pub digest: Digest,
     /// The warnings of SPEC.md §6.2 for the plan's inspection date, in (id, code) order.
@@ -424,8 +426,8 @@ pub fn verify_with(
                 Mode::OperatorSeed => log::apart_from_log(plan, &entries),
                 Mode::CommitReveal => crate::team::Apart::from_plan(plan),
             };
-            let records = draw::records_of(&selections);
-            let o = draw::staff_with(plan, selections, officers, &apart).map_err(replay::rerun)?;
+            let records = target::records_of(&selections);
+            let o = team::staff_with(plan, selections, officers, &apart).map_err(replay::rerun)?;
             expected.append(log::draw_events(plan, &drawn.warnings, &o));
             // The regenerated lines up to the footer first, so that an earlier difference is
             // reported before anything that follows it.
@@ -483,7 +485,7 @@ fn is_input_error(e: &crate::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::draw::ReplacementRequest;
+    use crate::team::ReplacementRequest;
     use crate::{ErrorKind, commands, io};
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
@@ -522,7 +524,7 @@ mod tests {
             });
             // Each replaces the officer the previous one brought in.
             let mut probe = outcome.clone();
-            let done = draw::apply_replacements(
+            let done = team::apply_replacements(
                 &inputs.plan,
                 &mut probe,
                 &records,
@@ -532,7 +534,7 @@ mod tests {
             .unwrap();
             out = done.last().unwrap().incoming.clone();
         }
-        let done = draw::apply_replacements(
+        let done = team::apply_replacements(
             &inputs.plan,
             &mut current,
             &records,
@@ -693,6 +695,6 @@ mod tests {
             assert_eq!(report.lines, 1);
         }
         // The draw itself is refused: 5 requested, 2 eligible.
-        assert!(crate::draw::select(&inputs.plan, &inputs.targets, "s").is_err());
+        assert!(crate::target::select(&inputs.plan, &inputs.targets, "s").is_err());
     }
 }

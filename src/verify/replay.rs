@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::directory::{Enterprise, Officers};
-use crate::draw::{self, Outcome};
+use crate::draw::outcome::Outcome;
 use crate::error::{Result, VerifyError};
 use crate::log::{self, Entry, Event, Log};
 use crate::plan::Plan;
+use crate::team;
 
 /// A draw that this software cannot re-run from the log's inputs: the log cannot be its
 /// record, so the mismatch is at the header.
@@ -86,7 +87,7 @@ pub(super) fn replacements(
     }
     let apply = |n: usize| {
         let mut current = outcome.clone();
-        draw::apply_replacements(plan, &mut current, records, officers, &requests[..n])
+        team::apply_replacements(plan, &mut current, records, officers, &requests[..n])
     };
     // The longest prefix of the requests that the draw allows, and why the next is refused.
     let (done, refused) = match apply(requests.len()) {

@@ -4,17 +4,21 @@
 //! can run it on records from its own database and a web page can run it compiled to
 //! WebAssembly. The command-line program is one caller among others.
 
+pub(crate) mod outcome;
+
+pub use outcome::*;
+
 use std::io::Read;
 use std::path::Path;
 
 use crate::ceremony::CommitLog;
 use crate::directory::{Digest, Enterprise, Officers, Targets, Warning};
-use crate::draw::{self, Outcome, Selection};
 use crate::error::{ErrorKind, Result};
 use crate::log::{self, Header, Log};
 use crate::merkle::Hash;
 use crate::plan::Plan;
-use crate::stream::{self, Progress};
+use crate::target::Selection;
+use crate::target::{self, Progress};
 use crate::team;
 
 /// The version of this crate, written into log headers (informational: verification ignores
@@ -269,7 +273,7 @@ impl<'a> Draw<'a> {
             check_frozen(c, self.plan, &targets.digest(), &officers.digest())?;
         }
         let apart = self.apart()?;
-        let selections = draw::select(self.plan, targets, &seed)?;
+        let selections = target::select(self.plan, targets, &seed)?;
         self.finish(
             &seed,
             commit.as_ref(),
@@ -326,7 +330,7 @@ impl<'a> Draw<'a> {
     ) -> Result<Drawn> {
         let (seed, commit) = self.seed_and_commit()?;
         let apart = self.apart()?;
-        let s = stream::select_stream(targets, name, self.plan, &seed, progress)?;
+        let s = target::select_stream(targets, name, self.plan, &seed, progress)?;
         if let Some(c) = &commit {
             check_frozen(c, self.plan, &s.digest, &officers.digest())?;
         }
@@ -358,7 +362,7 @@ impl<'a> Draw<'a> {
             .collect();
         enterprises.sort_by(|a, b| a.id.cmp(&b.id));
         enterprises.dedup_by(|a, b| a.id == b.id);
-        let outcome = draw::staff_with(self.plan, selections, officers, apart)?;
+        let outcome = team::staff_with(self.plan, selections, officers, apart)?;
         let header = Header {
             plan: self.plan,
             plan_digest: self.plan.digest,
@@ -391,4 +395,20 @@ impl<'a> Draw<'a> {
             enterprises,
         })
     }
+}
+
+/// Runs the whole draw: [`select`](crate::target::select) then
+/// [`staff`](crate::team::staff). Pure: same arguments, same outcome.
+///
+/// ```no_run
+/// # fn main() -> dualdraw::Result<()> {
+/// let inputs = dualdraw::io::load_inputs("fixtures/tianjin-2020/plan.toml".as_ref())?;
+/// let outcome = dualdraw::draw::run(&inputs.plan, &inputs.targets, &inputs.officers, "20201015")?;
+/// for t in &outcome.tasks {
+///     println!("{}: {} drawn", t.task, t.drawn.len());
+/// }
+/// # Ok(()) }
+/// ```
+pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> Result<Outcome> {
+    crate::team::staff(plan, crate::target::select(plan, targets, seed)?, officers)
 }
