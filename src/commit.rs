@@ -12,9 +12,11 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::directory::{Enterprise, Officer, put_str};
+use crate::directory::{Enterprise, Officer, Officers, Targets, put_str};
 use crate::error::{ErrorKind, Result};
+use crate::log::{self, CommitHeader, Log};
 use crate::merkle::Hash;
+use crate::plan::Plan;
 
 /// Domain-separation tag of the commitment.
 pub const COMMITMENT_TAG: &str = "dualdraw/v1/commitment";
@@ -58,7 +60,10 @@ impl EntropySource {
     }
 }
 
-/// 32 bytes from the operating system's random source.
+/// 32 bytes from the operating system's random source (feature `os-rng`). An embedder without
+/// one (WebAssembly in a browser, an HSM) draws the secret itself and passes it to
+/// [`commit_log`].
+#[cfg(feature = "os-rng")]
 pub fn new_secret() -> Result<[u8; 32]> {
     let mut s = [0u8; 32];
     getrandom::fill(&mut s).map_err(|e| ErrorKind::Seed(format!("no OS randomness: {e}")))?;
@@ -87,6 +92,52 @@ pub fn derive_seed(secret: &[u8; 32], entropy: &str, commit_head: &Hash) -> Stri
     put_str(&mut b, entropy);
     b.extend_from_slice(commit_head);
     hex::encode(Sha256::digest(&b))
+}
+
+/// The commit log of SPEC.md §9: its one line freezes the plan (by the SHA-256 of the plan
+/// file's bytes), both directory digests and the public entropy source, and commits to
+/// `secret`. Pure: the secret is supplied as a value (`dualdraw commit` takes it from
+/// [`new_secret`] when the `os-rng` feature is on), so it runs without OS randomness. Keep the
+/// secret private until the draw; publish the log's head now.
+///
+/// ```
+/// # use dualdraw::{commit, directory, plan::Plan};
+/// # let fixture = |f: &str| std::fs::read(format!("fixtures/tianjin-2020/{f}")).unwrap();
+/// let plan_bytes = fixture("plan.toml");
+/// let plan = Plan::from_toml(std::str::from_utf8(&plan_bytes).unwrap(), "plan.toml".as_ref())?;
+/// let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&plan_bytes).into();
+/// let targets = directory::Targets::read_for(
+///     &fixture("targets.csv")[..],
+///     "targets.csv".as_ref(),
+///     plan.inspection_date,
+/// )?;
+/// let officers = directory::read_officers(&fixture("officers.csv")[..], "officers.csv".as_ref())?;
+/// let entropy = commit::EntropySource::new("dice", "dice thrown at the ceremony")?;
+/// let secret = [7u8; 32]; // from the embedder's own random source
+/// let log = commit::commit_log(&plan, digest, &targets, &officers, &entropy, &secret);
+/// let report = dualdraw::verify::verify(
+///     &log.to_bytes(), Some(&log.head()), &plan, &digest, &targets, &officers,
+/// )?;
+/// assert!(!report.drawn);
+/// # Ok::<(), dualdraw::Error>(())
+/// ```
+pub fn commit_log(
+    plan: &Plan,
+    plan_digest: Hash,
+    targets: &Targets,
+    officers: &Officers,
+    entropy: &EntropySource,
+    secret: &[u8; 32],
+) -> Log {
+    log::chain(vec![log::commit_event(&CommitHeader {
+        plan,
+        plan_digest,
+        targets: targets.digest(),
+        officers: officers.digest(),
+        entropy,
+        commitment: commitment(secret),
+        crate_version: crate::draw::CRATE_VERSION,
+    })])
 }
 
 /// Checks a published entropy value: 1 to 4096 bytes without control characters.

@@ -1082,6 +1082,100 @@ pub fn run(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str) -> R
     staff(plan, select(plan, targets, seed)?, officers)
 }
 
+/// The version of this crate, written into log headers (informational).
+pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Runs the whole draw and writes its log: [`select`], then [`staff_and_log`]. Pure: it takes
+/// the plan, the SHA-256 of the plan file's bytes and both directories as values, so it runs
+/// wherever the crate does (WebAssembly included); the `dualdraw draw` command gives the same
+/// log bytes.
+///
+/// ```
+/// # use dualdraw::{directory, plan::Plan};
+/// # let fixture = |f: &str| std::fs::read(format!("fixtures/tianjin-2020/{f}")).unwrap();
+/// let plan_bytes = fixture("plan.toml");
+/// let plan = Plan::from_toml(std::str::from_utf8(&plan_bytes).unwrap(), "plan.toml".as_ref())?;
+/// let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&plan_bytes).into();
+/// let targets = directory::Targets::read_for(
+///     &fixture("targets.csv")[..],
+///     "targets.csv".as_ref(),
+///     plan.inspection_date,
+/// )?;
+/// let officers = directory::read_officers(&fixture("officers.csv")[..], "officers.csv".as_ref())?;
+/// let (_, log) = dualdraw::draw::run_logged(&plan, digest, &targets, &officers, "20201015")?;
+/// let report = dualdraw::verify::verify(
+///     &log.to_bytes(), Some(&log.head()), &plan, &digest, &targets, &officers,
+/// )?;
+/// assert_eq!(report.head, log.head());
+/// # Ok::<(), dualdraw::Error>(())
+/// ```
+pub fn run_logged(
+    plan: &Plan,
+    plan_digest: Hash,
+    targets: &Targets,
+    officers: &Officers,
+    seed: &str,
+) -> Result<(Outcome, crate::log::Log)> {
+    let selections = select(plan, targets, seed)?;
+    staff_and_log(
+        plan,
+        plan_digest,
+        officers,
+        selections,
+        targets.digest(),
+        &targets.warnings,
+        seed,
+    )
+}
+
+/// Completes a draw whose targets are selected (in memory or streamed): draws the teams and
+/// writes the log. Pure.
+pub fn staff_and_log(
+    plan: &Plan,
+    plan_digest: Hash,
+    officers: &Officers,
+    selections: Vec<Selection>,
+    targets: crate::directory::Digest,
+    warnings: &[crate::directory::Warning],
+    seed: &str,
+) -> Result<(Outcome, crate::log::Log)> {
+    staff_and_log_with(
+        plan,
+        plan_digest,
+        officers,
+        selections,
+        targets,
+        warnings,
+        seed,
+        &team::Apart::from_plan(plan),
+    )
+}
+
+/// [`staff_and_log`] with the pairs kept apart given (recusals and rotation).
+#[allow(clippy::too_many_arguments)]
+pub fn staff_and_log_with(
+    plan: &Plan,
+    plan_digest: Hash,
+    officers: &Officers,
+    selections: Vec<Selection>,
+    targets: crate::directory::Digest,
+    warnings: &[crate::directory::Warning],
+    seed: &str,
+    apart: &team::Apart,
+) -> Result<(Outcome, crate::log::Log)> {
+    let outcome = staff_with(plan, selections, officers, apart)?;
+    let header = crate::log::Header {
+        plan,
+        plan_digest,
+        targets,
+        officers: officers.digest(),
+        seed,
+        crate_version: CRATE_VERSION,
+    };
+    let log = crate::log::chain(crate::log::events(&header, warnings, &outcome));
+    Ok((outcome, log))
+}
+
 /// Adds the rotation pairs of earlier draw logs to `apart` (SPEC.md §11.4): each log's hash
 /// chain is checked first; every `team` event gives (enterprise, each officer and expert) and
 /// every `replacement` event (enterprise, `in`). The logs' heads are recorded in order.

@@ -21,7 +21,26 @@
 //! | log | [`log`] |
 //! | verification | [`verify`] |
 //! | per-enterprise proofs | [`proof`] (one enterprise's fate, checkable with the log head alone) |
-//! | files and commands | [`io`], [`output`], [`commands`], [`sort`] (external sort), [`synth`] (synthetic directories) |
+//! | files and commands | `io`, [`output`], `commands`, `sort` (external sort; these three with the `fs` feature), [`synth`] (synthetic directories) |
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds | dependencies |
+//! | --- | --- | --- | --- |
+//! | `cli` | yes | the `dualdraw` binary; implies `fs` and `os-rng` | `clap` |
+//! | `fs` | via `cli` | the file-system edges: `io` (loading a plan and its directories, atomic writes), `commands` (the commands as functions), `sort` (external sort), and `proof::prove_command`, `proof::check_proof_command`, `proof::Prover::from_inputs` | `tempfile` |
+//! | `os-rng` | via `cli` | `commit::new_secret`, an operator secret from the operating system | `getrandom` |
+//!
+//! Without any of them (`default-features = false`) the crate is the pure core: every draw,
+//! log, verification and proof function takes its inputs as values (bytes, parsed plans,
+//! directories read from any `std::io::Read`), spawns threads only where the platform allows and
+//! otherwise runs on the calling thread, and builds for `wasm32-unknown-unknown` and
+//! `wasm32-wasip1` with no JavaScript glue. The values a command would read from files are
+//! computed the same way: [`plan::Plan::from_toml`] on the plan file's text, the SHA-256 of its
+//! bytes as the plan digest, [`directory::Targets::read_for`] and [`directory::read_officers`].
+//! [`draw::run_logged`] then draws and writes the log, [`verify::verify`] checks one, and
+//! [`commit::commit_log`] commits to an operator secret the embedder supplies.
+//! `examples/verify_folder.rs` is a complete verifier of a published folder on this core.
 //!
 //! ```
 //! use dualdraw::directory::{read_officers, read_targets};
@@ -64,11 +83,13 @@
 #![deny(missing_docs)]
 
 pub mod assign;
+#[cfg(feature = "fs")]
 pub mod commands;
 pub mod commit;
 pub mod directory;
 pub mod draw;
 mod error;
+#[cfg(feature = "fs")]
 pub mod io;
 pub mod log;
 pub mod merkle;
@@ -76,6 +97,7 @@ pub mod output;
 pub mod plan;
 pub mod proof;
 pub mod seed;
+#[cfg(feature = "fs")]
 pub mod sort;
 pub mod stream;
 pub mod synth;

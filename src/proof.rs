@@ -35,6 +35,7 @@ use crate::directory::fields::{self, EnterpriseStatus};
 use crate::directory::{Enterprise, Officers, Targets};
 use crate::draw::{self, Eligibility};
 use crate::error::{ErrorKind, Position, Result, VerifyError};
+#[cfg(feature = "fs")]
 use crate::io::{self, Inputs};
 use crate::log::{self, SPEC_VERSION};
 use crate::merkle::{self, Hash, Tree};
@@ -864,6 +865,7 @@ impl Prover {
 
     /// [`Prover::new`] for loaded inputs; the plan file is read again for its text (and must
     /// still have the digest it had when loaded).
+    #[cfg(feature = "fs")]
     pub fn from_inputs(
         log_bytes: &[u8],
         published_head: Option<&Hash>,
@@ -1552,6 +1554,7 @@ fn check_task(
 // ---------------------------------------------------------------------------------------------
 // The two commands.
 
+#[cfg(feature = "fs")]
 fn parse_head_text(s: &str, what: &str) -> Result<Hash> {
     let t = s.trim();
     let mut h = [0u8; 32];
@@ -1566,6 +1569,7 @@ fn parse_head_text(s: &str, what: &str) -> Result<Hash> {
 /// `dualdraw prove LOG --plan PLAN --enterprise CODE [--out FILE]`: verifies the log (with
 /// `draw.head` beside it, if there is one) and returns the proof's JSON, or, with `out`, writes
 /// it there (never replacing a file) and returns a summary.
+#[cfg(feature = "fs")]
 pub fn prove_command(
     log_path: &Path,
     plan_path: &Path,
@@ -1600,6 +1604,7 @@ pub fn prove_command(
 
 /// `dualdraw check-proof PROOF --head HEX`: reads the proof file and checks it against the
 /// published head.
+#[cfg(feature = "fs")]
 pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Checked, ProofError> {
     let head =
         parse_head_text(head, "--head").map_err(|e| ProofError::Unreadable(e.to_string()))?;

@@ -10,7 +10,7 @@ use crate::directory::{self, Digest, Officers, Targets, Warning};
 use crate::draw::{self, Outcome, Selection};
 use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
-use crate::log::{self, Header, Log};
+use crate::log::Log;
 use crate::merkle::Hash;
 use crate::output;
 use crate::plan::Plan;
@@ -18,8 +18,7 @@ use crate::stream::{self, Progress};
 use crate::team;
 use crate::verify::{self, Report};
 
-/// The version of this crate, written into log headers.
-pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use crate::draw::{CRATE_VERSION, staff_and_log, staff_and_log_with};
 
 /// Where the target directory comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,64 +102,13 @@ fn default_out(plan_id: &str) -> PathBuf {
 
 /// Draws from the inputs already loaded, returning the outcome and its log. Pure.
 pub fn draw_inputs(inputs: &Inputs, seed: &str) -> Result<(Outcome, Log)> {
-    let selections = draw::select(&inputs.plan, &inputs.targets, seed)?;
-    staff_and_log(
+    draw::run_logged(
         &inputs.plan,
         inputs.plan_digest,
+        &inputs.targets,
         &inputs.officers,
-        selections,
-        inputs.targets.digest(),
-        &inputs.targets.warnings,
         seed,
     )
-}
-
-/// Completes a draw whose targets are selected (in memory or streamed): draws the teams and
-/// writes the log. Pure.
-pub fn staff_and_log(
-    plan: &Plan,
-    plan_digest: Hash,
-    officers: &Officers,
-    selections: Vec<Selection>,
-    targets: Digest,
-    warnings: &[Warning],
-    seed: &str,
-) -> Result<(Outcome, Log)> {
-    staff_and_log_with(
-        plan,
-        plan_digest,
-        officers,
-        selections,
-        targets,
-        warnings,
-        seed,
-        &team::Apart::from_plan(plan),
-    )
-}
-
-/// [`staff_and_log`] with the pairs kept apart given (recusals and rotation).
-#[allow(clippy::too_many_arguments)]
-pub fn staff_and_log_with(
-    plan: &Plan,
-    plan_digest: Hash,
-    officers: &Officers,
-    selections: Vec<Selection>,
-    targets: Digest,
-    warnings: &[Warning],
-    seed: &str,
-    apart: &team::Apart,
-) -> Result<(Outcome, Log)> {
-    let outcome = draw::staff_with(plan, selections, officers, apart)?;
-    let header = Header {
-        plan,
-        plan_digest,
-        targets,
-        officers: officers.digest(),
-        seed,
-        crate_version: CRATE_VERSION,
-    };
-    let log = log::chain(log::events(&header, warnings, &outcome));
-    Ok((outcome, log))
 }
 
 /// The target side of a draw: selections, digest, warnings, and the drawn records.
@@ -654,7 +602,8 @@ pub fn gen_targets(rows: u64, seed: u64, output: &Path) -> Result<()> {
 
 mod reveal;
 
+#[cfg(feature = "os-rng")]
+pub use reveal::commit;
 pub use reveal::{
-    CommitOptions, CommitSummary, PublishSummary, RevealOptions, commit, draw_committed, publish,
-    replace,
+    CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, publish, replace,
 };

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{CRATE_VERSION, DrawSummary};
+use super::DrawSummary;
 use crate::commit::{self, EntropySource};
 use crate::directory::{Enterprise, Targets};
 use crate::draw::{self, Outcome, Replacement, ReplacementRequest};
 use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
-use crate::log::{self, CommitHeader, Log};
+use crate::log::{self, Log};
 use crate::merkle::Hash;
 use crate::output;
 use crate::verify;
@@ -79,21 +79,21 @@ impl fmt::Display for CommitSummary {
 }
 
 /// `dualdraw commit`: freezes the plan and directories, names the public entropy source and
-/// commits to a fresh operator secret, before any randomness exists.
+/// commits to a fresh operator secret, before any randomness exists (feature `os-rng`).
+#[cfg(feature = "os-rng")]
 pub fn commit(plan_path: &Path, opts: &CommitOptions) -> Result<CommitSummary> {
     let inputs = io::load_inputs(plan_path)?;
     io::check_new_dir(&opts.out)?;
     let secret = commit::new_secret()?;
     let commitment = commit::commitment(&secret);
-    let log = log::chain(vec![log::commit_event(&CommitHeader {
-        plan: &inputs.plan,
-        plan_digest: inputs.plan_digest,
-        targets: inputs.targets.digest(),
-        officers: inputs.officers.digest(),
-        entropy: &opts.entropy,
-        commitment,
-        crate_version: CRATE_VERSION,
-    })]);
+    let log = commit::commit_log(
+        &inputs.plan,
+        inputs.plan_digest,
+        &inputs.targets,
+        &inputs.officers,
+        &opts.entropy,
+        &secret,
+    );
     let files = [
         ("draw.log", log.to_bytes()),
         (
