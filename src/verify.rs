@@ -1024,7 +1024,7 @@ pub fn verify_with(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli"))]
 mod tests {
     use super::*;
     use crate::draw::ReplacementRequest;
@@ -1783,6 +1783,7 @@ mod chain_tests {
     /// The fast scan reads every line of real logs (the demo draw, with Chinese text), so the
     /// agreement above is not won by always leaving the work to serde_json.
     #[test]
+    #[cfg(feature = "fs")]
     fn fast_scan_reads_canonical_lines() {
         let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/tianjin-2020/plan.toml");
