@@ -6,10 +6,8 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::directory::{self, Officers, Targets};
-use crate::error::{ErrorKind, Position, Result};
+use crate::error::{ErrorKind, Result};
 use crate::merkle::Hash;
 use crate::plan::Plan;
 
@@ -72,25 +70,10 @@ pub struct Inputs {
     pub officers: Officers,
 }
 
-/// Loads and validates a plan file: returns the plan and the SHA-256 of its bytes.
+/// Loads and validates a plan file: returns the plan and the SHA-256 of its bytes
+/// ([`Plan::from_file_bytes`] on the file's contents).
 pub fn load_plan(path: &Path) -> Result<(Plan, Hash)> {
-    let bytes = read(path)?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        // The valid prefix is UTF-8: count lines and characters in it.
-        let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
-        let line = valid.matches('\n').count() as u64 + 1;
-        let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
-        ErrorKind::PlanSyntax {
-            pos: Position::file(path)
-                .at_line(Some(line))
-                .at_column(Some(column)),
-            message: format!(
-                "found bytes that are not UTF-8 ({e}), expected a UTF-8 plan (save it as UTF-8)"
-            ),
-        }
-    })?;
-    let plan = Plan::from_toml(text.trim_start_matches('\u{feff}'), path)?;
-    Ok((plan, Sha256::digest(&bytes).into()))
+    Plan::from_file_bytes(&read(path)?, path)
 }
 
 /// Loads a plan and both directories it names (paths relative to the plan's folder).

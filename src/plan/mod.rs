@@ -399,6 +399,29 @@ fn ratio_value(v: &toml::Value) -> std::result::Result<Ratio, String> {
 }
 
 impl Plan {
+    /// Parses and validates a plan file's bytes exactly as the `dualdraw` command loads them:
+    /// UTF-8 (a byte order mark is ignored), then [`Plan::from_toml`]. Returns the plan and the
+    /// SHA-256 of the bytes, the plan digest a log header records. `file` names the plan in
+    /// errors. Pure: an embedder without a file system passes the bytes it has.
+    pub fn from_file_bytes(bytes: &[u8], file: &Path) -> Result<(Plan, crate::merkle::Hash)> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            // The valid prefix is UTF-8: count lines and characters in it.
+            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+            let line = valid.matches('\n').count() as u64 + 1;
+            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+            ErrorKind::PlanSyntax {
+                pos: Position::file(file)
+                    .at_line(Some(line))
+                    .at_column(Some(column)),
+                message: format!(
+                    "found bytes that are not UTF-8 ({e}), expected a UTF-8 plan (save it as UTF-8)"
+                ),
+            }
+        })?;
+        let plan = Plan::from_toml(text.trim_start_matches('\u{feff}'), file)?;
+        Ok((plan, <sha2::Sha256 as sha2::Digest>::digest(bytes).into()))
+    }
+
     /// Parses and validates a plan. `file` names the plan in errors.
     pub fn from_toml(text: &str, file: &Path) -> Result<Plan> {
         // The position of a byte range of `text`, in the plan field `field`.
