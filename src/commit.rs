@@ -58,7 +58,10 @@ impl EntropySource {
     }
 }
 
-/// 32 bytes from the operating system's random source.
+/// 32 bytes from the operating system's random source (feature `os-rng`). An embedder without
+/// one (WebAssembly in a browser, an HSM) draws the secret itself and passes it to
+/// [`ceremony::commit`](crate::ceremony::commit).
+#[cfg(feature = "os-rng")]
 pub fn new_secret() -> Result<[u8; 32]> {
     let mut s = [0u8; 32];
     getrandom::fill(&mut s).map_err(|e| ErrorKind::Seed(format!("no OS randomness: {e}")))?;

@@ -76,12 +76,14 @@
 #![deny(missing_docs)]
 
 pub mod ceremony;
+#[cfg(feature = "fs")]
 pub mod commands;
 pub mod commit;
 pub mod directory;
 pub mod draw;
 mod error;
 mod hash;
+#[cfg(feature = "fs")]
 pub mod io;
 pub mod log;
 pub mod merkle;
@@ -90,6 +92,7 @@ pub mod plan;
 pub mod proof;
 pub mod publish;
 pub mod seed;
+#[cfg(feature = "fs")]
 pub mod sort;
 pub mod synth;
 pub mod target;

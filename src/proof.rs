@@ -34,6 +34,7 @@ use sha2::{Digest as _, Sha256};
 use crate::directory::fields::{self, EnterpriseStatus};
 use crate::directory::{Enterprise, Officers, Targets};
 use crate::error::{ErrorKind, Position, Result, VerifyError};
+#[cfg(feature = "fs")]
 use crate::io::{self, Inputs};
 use crate::log::event::hex32;
 use crate::log::{self, Event, Mode, RevealFault, SPEC_VERSION};
@@ -842,6 +843,7 @@ impl Prover {
 
     /// [`Prover::new`] for loaded inputs; the plan file is read again for its text (and must
     /// still have the digest it had when loaded).
+    #[cfg(feature = "fs")]
     pub fn from_inputs(
         log_bytes: &[u8],
         published_head: Option<&Hash>,
@@ -1524,9 +1526,3 @@ fn check_task(
     }
     Ok(())
 }
-
-// ---------------------------------------------------------------------------------------------
-// The two commands read files, so they live with the other commands; this path stays for the
-// binary until it names them there.
-
-pub use crate::commands::{check_proof_command, prove_command};

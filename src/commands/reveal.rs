@@ -76,6 +76,7 @@ impl fmt::Display for CommitSummary {
 
 /// `dualdraw commit`: freezes the plan and directories, names the public entropy source and
 /// commits to a fresh operator secret, before any randomness exists.
+#[cfg(feature = "os-rng")]
 pub fn commit(plan_path: &Path, opts: &CommitOptions) -> Result<CommitSummary> {
     let inputs = io::load_inputs(plan_path)?;
     io::check_new_dir(&opts.out)?;

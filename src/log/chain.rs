@@ -917,6 +917,7 @@ mod tests {
     /// The fast scan reads every line of real logs (the demo draw, with Chinese text), so the
     /// agreement above is not won by always leaving the work to serde_json.
     #[test]
+    #[cfg(feature = "fs")]
     fn fast_scan_reads_canonical_lines() {
         let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/tianjin-2020/plan.toml");

@@ -482,7 +482,7 @@ fn is_input_error(e: &crate::Error) -> bool {
     )
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli"))]
 mod tests {
     use super::*;
     use crate::team::ReplacementRequest;
