@@ -17,9 +17,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use dualdraw::directory::{
     Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
 };
+use dualdraw::internals;
 use dualdraw::plan::Plan;
-use dualdraw::target;
-use dualdraw::team;
 
 const ENTERPRISES: usize = 100_000;
 const OFFICERS: usize = 10_000;
@@ -27,8 +26,8 @@ const AREAS: usize = 200;
 
 fn inputs() -> (Plan, Targets, Officers) {
     let area = |i: usize| format!("A{:03}", i % AREAS);
-    let targets = Targets {
-        records: (0..ENTERPRISES)
+    let targets = internals::targets_unchecked(
+        (0..ENTERPRISES)
             .map(|i| Enterprise {
                 id: format!("E{i:06}"),
                 name: String::new(),
@@ -39,10 +38,10 @@ fn inputs() -> (Plan, Targets, Officers) {
                 last_inspected: None,
             })
             .collect(),
-        warnings: Vec::new(),
-    };
-    let officers = Officers {
-        records: (0..OFFICERS)
+        Vec::new(),
+    );
+    let officers = internals::officers_unchecked(
+        (0..OFFICERS)
             .map(|i| Officer {
                 id: format!("O{i:05}"),
                 name: String::new(),
@@ -62,7 +61,7 @@ fn inputs() -> (Plan, Targets, Officers) {
                 conflicts: Vec::new(),
             })
             .collect(),
-    };
+    );
     let plan = Plan::from_toml(
         &format!(
             r#"
@@ -91,10 +90,10 @@ fn inputs() -> (Plan, Targets, Officers) {
 
 fn benches(c: &mut Criterion) {
     let (plan, targets, officers) = inputs();
-    let selections = target::select(&plan, &targets, "bench").unwrap();
+    let selections = internals::select(&plan, &targets, "bench").unwrap();
     // One timed run first, with a check of the result, for the README figure.
     let t0 = Instant::now();
-    let out = team::staff(&plan, selections.clone(), &officers).unwrap();
+    let out = internals::staff(&plan, selections.clone(), &officers).unwrap();
     let took = t0.elapsed();
     let mut load = vec![0u32; OFFICERS];
     for team in &out.tasks[0].teams {
@@ -115,7 +114,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("assign");
     g.sample_size(10);
     g.bench_function("staff 1e5 enterprises, 1e4 officers, joint, cap 22", |b| {
-        b.iter(|| team::staff(&plan, selections.clone(), &officers).unwrap())
+        b.iter(|| internals::staff(&plan, selections.clone(), &officers).unwrap())
     });
     g.finish();
 }

@@ -74,7 +74,7 @@ fn bench(c: &mut Criterion) {
     // The required hashing, inputs prepared outside the timing.
     let targets = dualdraw::directory::read_targets(data.as_slice(), "t.csv".as_ref()).expect("t");
     let leaves: Vec<Vec<u8>> = targets
-        .records
+        .records()
         .iter()
         .map(|e| e.canonical_bytes())
         .collect();
@@ -90,11 +90,11 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     let mut eligible: Vec<(usize, &str)> = Vec::new();
-    for e in &targets.records {
+    for e in targets.records() {
         for (k, t) in plan.tasks.iter().enumerate() {
             if matches!(
-                dualdraw::target::eligibility(&plan, t, e),
-                dualdraw::target::Eligibility::Eligible(_)
+                dualdraw::internals::eligibility(&plan, t, e),
+                dualdraw::internals::Eligibility::Eligible(_)
             ) {
                 eligible.push((k, e.id.as_str()));
             }
@@ -115,7 +115,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("streaming_draw", |b| {
         b.iter(|| {
-            let r = dualdraw::target::select_stream(
+            let r = dualdraw::internals::select_stream(
                 data.as_slice(),
                 "t.csv".as_ref(),
                 &plan,
@@ -128,7 +128,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("streaming_draw_one_thread", |b| {
         b.iter(|| {
-            let r = dualdraw::target::select_stream_with(
+            let r = dualdraw::internals::select_stream_with(
                 data.as_slice(),
                 "t.csv".as_ref(),
                 &plan,

@@ -25,7 +25,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(Sha256::digest(&log)))
     });
     g.bench_function("chain_check_1e6_events", |b| {
-        b.iter(|| black_box(dualdraw::verify::chain(&log).expect("valid").len()))
+        b.iter(|| black_box(dualdraw::log::read(&log).expect("valid").len()))
     });
     g.finish();
 }

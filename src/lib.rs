@@ -76,7 +76,12 @@
 #![deny(missing_docs)]
 
 pub mod ceremony;
+/// The command-line program's commands, on paths: they load files, call the library and write
+/// results atomically. They live in the library so that its tests can drive them; they are the
+/// binary's implementation, not API (an embedder calls [`Draw`], [`Verify`], [`ceremony`],
+/// [`publish`] and [`proof`] on values, and [`io`] for files).
 #[cfg(feature = "fs")]
+#[doc(hidden)]
 pub mod commands;
 pub mod commit;
 pub mod directory;
@@ -87,7 +92,7 @@ mod hash;
 pub mod io;
 pub mod log;
 pub mod merkle;
-pub mod output;
+mod output;
 pub mod plan;
 pub mod proof;
 pub mod publish;
@@ -109,6 +114,47 @@ pub use error::{Error, ErrorKind, Field, Position, Result, VerifyError};
 pub use log::{Event, Log, Mode};
 pub use plan::Plan;
 pub use verify::{HistoryReport, Report, Verify};
+
+/// What this crate's own integration tests and benches reach inside it: the steps behind
+/// [`Draw`] and [`Verify`], one at a time. Not part of the API: no stability promise, hidden
+/// from the documentation.
+#[doc(hidden)]
+pub mod internals {
+    #[cfg(feature = "fs")]
+    pub use crate::commands::{draw_inputs, staff_and_log, staff_and_log_with};
+    pub use crate::draw::run;
+    pub use crate::log::write::{
+        CommitHeader, Header, commit_event, draw_events, events, header_event, record,
+        replacement_event, reveal_event,
+    };
+    pub use crate::target::pipeline::{select_stream, select_stream_chunked, select_stream_with};
+    pub use crate::target::select::{
+        Eligibility, Selection, eligibility, pool, select, strata_sizes,
+    };
+    pub use crate::target::stream::{StreamSelector, Streamed};
+
+    pub use crate::team::eligibility::Apart;
+    pub use crate::team::replace::apply_replacements;
+    pub use crate::team::staff::{draw_team, staff, staff_with};
+    pub use crate::verify::{Drawn as TargetSide, verify, verify_with};
+
+    /// A target directory from records taken as they are (already sorted, unique and
+    /// valid), as a test that tampers with one record needs: [`Targets::from_records`]
+    /// would refuse or re-sort what the test means to keep.
+    ///
+    /// [`Targets::from_records`]: crate::Targets::from_records
+    pub fn targets_unchecked(
+        records: Vec<crate::Enterprise>,
+        warnings: Vec<crate::Warning>,
+    ) -> crate::Targets {
+        crate::Targets { records, warnings }
+    }
+
+    /// An officer directory from records taken as they are; see [`targets_unchecked`].
+    pub fn officers_unchecked(records: Vec<crate::Officer>) -> crate::Officers {
+        crate::Officers { records }
+    }
+}
 
 /// README.md's examples, compiled and run as doc tests so that they cannot go stale.
 #[cfg(doctest)]

@@ -16,9 +16,9 @@
 //! # fn main() -> dualdraw::Result<()> {
 //! use dualdraw::proof::{Prover, check};
 //! let inputs = dualdraw::io::load_inputs("fixtures/tianjin-2020/plan.toml".as_ref())?;
-//! let (_, log) = dualdraw::commands::draw_inputs(&inputs, "2020-10-15 rehearsal")?;
+//! let log = dualdraw::Draw::new(&inputs.plan).run(&inputs.targets, &inputs.officers)?.log;
 //! let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs)?;
-//! let proof = prover.prove(&inputs.targets.records[0].id)?;
+//! let proof = prover.prove(&inputs.targets.records()[0].id)?;
 //! let checked = check(&proof.to_bytes(), &log.head()).expect("a fresh proof checks");
 //! println!("{checked}");
 //! # Ok(()) }

@@ -70,7 +70,7 @@ fn org_check(body: &[u8; 8]) -> u8 {
 /// let mut out = Vec::new();
 /// dualdraw::synth::targets(&mut out, 100, 7).unwrap();
 /// let t = dualdraw::directory::read_targets(out.as_slice(), "gen.csv".as_ref()).unwrap();
-/// assert_eq!(t.records.len(), 100);
+/// assert_eq!(t.len(), 100);
 /// ```
 pub fn targets(out: impl Write, rows: u64, seed: u64) -> Result<()> {
     let mut rng = Stream::new(&crate::seed::task_key(

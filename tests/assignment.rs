@@ -14,11 +14,10 @@ use dualdraw::ErrorKind;
 use dualdraw::directory::{
     Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
 };
-use dualdraw::draw;
+use dualdraw::internals;
+use dualdraw::internals::Apart;
 use dualdraw::plan::{AreaRule, CapRule, Plan, Task};
-use dualdraw::target;
 use dualdraw::team;
-use dualdraw::team::Apart;
 
 use common::plans::{TaskToml, plan as plan_toml, quote, task};
 use common::rng::Rng;
@@ -136,11 +135,8 @@ fn instance(r: &mut Rng) -> Instance {
     }
     Instance {
         plan,
-        targets: Targets {
-            records: ents,
-            warnings: Vec::new(),
-        },
-        officers: Officers { records: offs },
+        targets: internals::targets_unchecked(ents, Vec::new()),
+        officers: internals::officers_unchecked(offs),
         apart,
     }
 }
@@ -322,7 +318,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
     let inst = instance(&mut r);
     let (plan, officers, apart) = (&inst.plan, &inst.officers, &inst.apart);
     let d = plan.inspection_date;
-    let sel = target::select(plan, &inst.targets, &format!("bf-{seed}")).unwrap();
+    let sel = internals::select(plan, &inst.targets, &format!("bf-{seed}")).unwrap();
     // Visits in order of first appearance: task order, then log order.
     let mut order: Vec<String> = Vec::new();
     let mut visits: BTreeMap<String, Vec<G>> = BTreeMap::new();
@@ -341,7 +337,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
                 off: Vec::new(),
                 exp: Vec::new(),
             };
-            for (i, o) in officers.records.iter().enumerate() {
+            for (i, o) in officers.records().iter().enumerate() {
                 if let Some(k) = eligible(o, e, task, d, false, apart) {
                     g.off.push((i, k));
                 }
@@ -366,7 +362,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
         }
     }
     let vs: Vec<Vec<G>> = order.iter().map(|id| visits[id].clone()).collect();
-    let n = officers.records.len();
+    let n = officers.records().len();
     let places: usize = vs.iter().flatten().map(|g| g.size + g.experts).sum();
     let people: BTreeSet<usize> = vs
         .iter()
@@ -388,13 +384,13 @@ fn check_one(seed: u64, counts: &mut Counts) {
         }
     };
     let lawful = exists(&vs, n, cap);
-    let result = team::staff_with(plan, sel, officers, apart);
+    let result = internals::staff_with(plan, sel, officers, apart);
     match (lawful, result) {
         (true, Ok(out)) => {
             counts.feasible += 1;
             assert_eq!(u32::from(cap), out.cap, "seed {seed}: cap");
             let mut load = vec![0u32; n];
-            let ix = |id: &str| officers.records.iter().position(|o| o.id == id).unwrap();
+            let ix = |id: &str| officers.records().iter().position(|o| o.id == id).unwrap();
             let mut in_visit: BTreeMap<String, Vec<usize>> = BTreeMap::new();
             for (ti, t) in out.tasks.iter().enumerate() {
                 for team in &t.teams {
@@ -481,8 +477,13 @@ fn check_one(seed: u64, counts: &mut Counts) {
                         })
                 };
                 let first = order.iter().position(|n| lawful(n));
-                match team::apply_replacements(plan, &mut after, &BTreeMap::new(), officers, &[req])
-                {
+                match internals::apply_replacements(
+                    plan,
+                    &mut after,
+                    &BTreeMap::new(),
+                    officers,
+                    &[req],
+                ) {
                     Ok(done) => {
                         assert_eq!(
                             Some(done[0].position as usize),
@@ -554,7 +555,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
                     .collect();
                 assert_eq!(listed.len(), visits_of.len(), "seed {seed}: {e}");
                 for (o, v) in &visits_of {
-                    let got = listed[officers.records[*o].id.as_str()];
+                    let got = listed[officers.records()[*o].id.as_str()];
                     assert_eq!(got, (u32::from(cap), v.len() as u32), "seed {seed}");
                 }
                 assert!(supply < demand, "seed {seed}: {e}");
@@ -632,8 +633,8 @@ fn officer(i: usize, dept: &str) -> Officer {
 }
 
 fn uniform_targets(n: usize) -> Targets {
-    Targets {
-        records: (0..n)
+    internals::targets_unchecked(
+        (0..n)
             .map(|i| Enterprise {
                 id: format!("E{i:03}"),
                 name: String::new(),
@@ -644,8 +645,8 @@ fn uniform_targets(n: usize) -> Targets {
                 last_inspected: None,
             })
             .collect(),
-        warnings: Vec::new(),
-    }
+        Vec::new(),
+    )
 }
 
 fn simple_plan(count: u64, size: u64, cap: &str, joint: bool) -> Plan {
@@ -680,15 +681,15 @@ fn officers_are_uniform_when_caps_do_not_bind() {
     const SEEDS: usize = 2000;
     let targets = uniform_targets(60);
     for joint in [false, true] {
-        let officers = Officers {
-            records: (0..12)
+        let officers = internals::officers_unchecked(
+            (0..12)
                 .map(|i| officer(i, if i % 2 == 0 { "P" } else { "Q" }))
                 .collect(),
-        };
+        );
         let plan = simple_plan(6, 2, "\"none\"", joint);
         let mut counts = vec![0u64; 12];
         for s in 0..SEEDS {
-            let out = draw::run(&plan, &targets, &officers, &format!("fair-{s}")).unwrap();
+            let out = internals::run(&plan, &targets, &officers, &format!("fair-{s}")).unwrap();
             for team in &out.tasks[0].teams {
                 for o in &team.officers {
                     counts[o[1..].parse::<usize>().unwrap()] += 1;
@@ -720,15 +721,13 @@ fn officers_are_uniform_when_caps_do_not_bind() {
 #[test]
 fn loads_are_balanced_when_the_plan_asks() {
     let targets = uniform_targets(40);
-    let officers = Officers {
-        records: (0..7).map(|i| officer(i, "P")).collect(),
-    };
+    let officers = internals::officers_unchecked((0..7).map(|i| officer(i, "P")).collect());
     for (cap, bound) in [("\"strict\"", Some(1)), ("\"balanced\"", None)] {
         let plan = simple_plan(10, 2, cap, false);
         let mut worst = 0;
         let mut spreads = BTreeMap::new();
         for s in 0..500 {
-            let out = draw::run(&plan, &targets, &officers, &format!("load-{s}")).unwrap();
+            let out = internals::run(&plan, &targets, &officers, &format!("load-{s}")).unwrap();
             let mut load = vec![0u32; 7];
             for team in &out.tasks[0].teams {
                 for o in &team.officers {
@@ -1097,7 +1096,7 @@ fn spec_vector_joint_demo() {
     let dept = |id: &str| {
         inputs
             .officers
-            .records
+            .records()
             .iter()
             .find(|o| o.id == id)
             .unwrap()
@@ -1107,7 +1106,7 @@ fn spec_vector_joint_demo() {
     assert_eq!(dept(&order[0]), "电力处");
     assert_eq!(order[1], "TJGX0023");
     let mut current = outcome.clone();
-    let done = team::apply_replacements(
+    let done = internals::apply_replacements(
         &inputs.plan,
         &mut current,
         &BTreeMap::new(),

@@ -218,7 +218,7 @@ fn names_are_published_only_when_the_plan_says_so() {
     let leader = &s.outcome.tasks[0].teams[0].officers[0];
     let o = inputs
         .officers
-        .records
+        .records()
         .iter()
         .find(|o| &o.id == leader)
         .unwrap();

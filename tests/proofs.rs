@@ -13,6 +13,7 @@ use common::cli::{bin, code, show};
 use common::rng::Rng;
 use common::{DEMO_PLAN as PLAN, DEMO_SEED as SEED, DemoDraw};
 use dualdraw::draw::Outcome;
+use dualdraw::internals;
 use dualdraw::merkle::Hash;
 use dualdraw::proof::{self, Pool, Proof, ProofError, Prover, Verdict};
 
@@ -57,7 +58,7 @@ fn every_enterprise_proof_checks_and_matches_the_log() {
     let mut eligible: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut recent: BTreeMap<String, u64> = BTreeMap::new();
     let (mut min, mut max) = (usize::MAX, 0);
-    for (i, e) in d.inputs.targets.records.iter().enumerate() {
+    for (i, e) in d.inputs.targets.records().iter().enumerate() {
         let p = d
             .prover
             .prove(&e.id)
@@ -122,7 +123,7 @@ fn every_enterprise_proof_checks_and_matches_the_log() {
     }
     eprintln!(
         "{} proofs built and checked in {:.1?}; sizes {min}..{max} bytes",
-        d.inputs.targets.records.len(),
+        d.inputs.targets.records().len(),
         start.elapsed()
     );
 }
@@ -171,7 +172,7 @@ fn all_rejected(
 fn every_single_byte_change_is_rejected() {
     let d = demo();
     let head = d.log.head();
-    let records = &d.inputs.targets.records;
+    let records = d.inputs.targets.records();
     // The sample: the 10 drawn enterprises, then every 120th record (in and out of scope,
     // recently inspected, not drawn).
     let mut ids: Vec<String> = drawn_in_log(&d.outcome)
@@ -233,7 +234,7 @@ fn a_proof_does_not_check_against_another_head() {
     assert_ne!(other.head(), d.log.head());
     let other_prover = Prover::from_inputs(&other.to_bytes(), Some(&other.head()), &d.inputs)
         .expect("the other log verifies");
-    for e in d.inputs.targets.records.iter().step_by(97) {
+    for e in d.inputs.targets.records().iter().step_by(97) {
         let p = d.prover.prove(&e.id).unwrap().to_bytes();
         let q = other_prover.prove(&e.id).unwrap().to_bytes();
         assert!(proof::check(&q, &other.head()).is_ok());
@@ -249,7 +250,7 @@ fn a_proof_does_not_check_against_another_head() {
     let mut cut = d.log.clone();
     cut.lines.pop();
     let short = cut.head();
-    let mut p = d.prover.prove(&d.inputs.targets.records[0].id).unwrap();
+    let mut p = d.prover.prove(&d.inputs.targets.records()[0].id).unwrap();
     p.log.lines.pop();
     p.log.head = hex::encode(short);
     assert!(matches!(
@@ -290,7 +291,7 @@ fn crafted_proofs_that_contradict_the_cutoff_fail() {
     ));
     // Another enterprise's record at this leaf index.
     let mut p = d.prover.prove(&id).unwrap();
-    let other = d.prover.prove(&d.inputs.targets.records[0].id).unwrap();
+    let other = d.prover.prove(&d.inputs.targets.records()[0].id).unwrap();
     p.enterprise = other.enterprise.clone();
     assert!(matches!(
         proof::check(&p.to_bytes(), &head),
@@ -468,12 +469,13 @@ fn prove_and_check_proof_through_the_binary() {
 #[test]
 fn committed_draw_with_a_replacement() {
     use dualdraw::commit::{self, EntropySource};
-    use dualdraw::log::{self, CommitHeader};
+    use dualdraw::internals::CommitHeader;
+    use dualdraw::log;
     let d = demo();
     let i = &d.inputs;
     let secret = [42u8; 32];
     let entropy = EntropySource::new("dice", "dice thrown at the public ceremony").unwrap();
-    let mut log = log::chain(vec![log::commit_event(&CommitHeader {
+    let mut log = log::chain(vec![internals::commit_event(&CommitHeader {
         plan: &i.plan,
         plan_digest: i.plan_digest,
         targets: i.targets.digest(),
@@ -484,9 +486,13 @@ fn committed_draw_with_a_replacement() {
     })]);
     let thrown = "3 1 4 1 5 9 2 6";
     let seed = commit::derive_seed(&secret, thrown, &log::line_hash(&log.lines[0]));
-    log.append(vec![log::reveal_event(&secret, thrown, &seed)]);
-    let mut outcome = dualdraw::draw::run(&i.plan, &i.targets, &i.officers, &seed).unwrap();
-    log.append(log::draw_events(&i.plan, &i.targets.warnings, &outcome));
+    log.append(vec![internals::reveal_event(&secret, thrown, &seed)]);
+    let mut outcome = dualdraw::internals::run(&i.plan, &i.targets, &i.officers, &seed).unwrap();
+    log.append(internals::draw_events(
+        &i.plan,
+        i.targets.warnings(),
+        &outcome,
+    ));
     // Replace the first officer of the first drawn enterprise's team.
     let t0 = &outcome.tasks[0];
     let (task, id, out) = (
@@ -496,12 +502,12 @@ fn committed_draw_with_a_replacement() {
     );
     let records: BTreeMap<String, dualdraw::directory::Enterprise> = i
         .targets
-        .records
+        .records()
         .iter()
         .filter(|e| e.id == id)
         .map(|e| (e.id.clone(), e.clone()))
         .collect();
-    let done = dualdraw::team::apply_replacements(
+    let done = dualdraw::internals::apply_replacements(
         &i.plan,
         &mut outcome,
         &records,
@@ -514,7 +520,7 @@ fn committed_draw_with_a_replacement() {
         }],
     )
     .unwrap();
-    log.append(done.iter().map(log::replacement_event));
+    log.append(done.iter().map(internals::replacement_event));
 
     let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), i)
         .expect("the committed log verifies");
@@ -544,7 +550,7 @@ fn committed_draw_with_a_replacement() {
     r.log.seed = SEED.into();
     assert!(proof::check(&r.to_bytes(), &log.head()).is_err());
     // Every enterprise of the committed draw proves and checks (sampled).
-    for e in i.targets.records.iter().step_by(53) {
+    for e in i.targets.records().iter().step_by(53) {
         let p = prover.prove(&e.id).unwrap();
         assert!(proof::check(&p.to_bytes(), &log.head()).is_ok(), "{}", e.id);
     }

@@ -33,6 +33,7 @@ use dualdraw::directory::{
     CreditClass, Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
 };
 use dualdraw::draw::{self, Outcome};
+use dualdraw::internals;
 use dualdraw::io::Inputs;
 use dualdraw::plan::{Plan, Sample, Scope, Shortfall, Task};
 use dualdraw::seed;
@@ -50,7 +51,7 @@ fn demo_with_spare_expert() -> Inputs {
     }
     text.push_str("TJGX9001,专家甲,电力处,120101,无,2019-12-31,电力,是,在岗,\n");
     inputs.officers = officers_from(&text);
-    assert_eq!(inputs.officers.records.len(), 64);
+    assert_eq!(inputs.officers.records().len(), 64);
     // Teams are independent of each other only when no workload cap binds (SPEC.md §5.5).
     inputs.plan.max_per_officer = dualdraw::plan::CapRule::None;
     inputs
@@ -258,7 +259,7 @@ fn pool_with<'a>(
     let tickets = key.map(Tickets::new);
     let mut excluded_recent = 0;
     let mut strata: BTreeMap<Stratum, Vec<(Ticket, &Enterprise)>> = BTreeMap::new();
-    for e in &targets.records {
+    for e in targets.records() {
         if !in_scope(&task.scope, e) {
             continue;
         }
@@ -283,10 +284,13 @@ fn pool_with<'a>(
 /// Checks a successful outcome against the rules, recomputing everything from the raw records.
 fn check_rules(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str, out: &Outcome) {
     let date = plan.inspection_date;
-    let ents: BTreeMap<&str, &Enterprise> =
-        targets.records.iter().map(|e| (e.id.as_str(), e)).collect();
+    let ents: BTreeMap<&str, &Enterprise> = targets
+        .records()
+        .iter()
+        .map(|e| (e.id.as_str(), e))
+        .collect();
     let offs: BTreeMap<&str, &Officer> = officers
-        .records
+        .records()
         .iter()
         .map(|o| (o.id.as_str(), o))
         .collect();
@@ -411,7 +415,7 @@ fn check_rules(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str, 
                 );
             }
             let n_eligible = officers
-                .records
+                .records()
                 .iter()
                 .filter(|o| officer_eligible(o, e, task, date))
                 .count() as u64;
@@ -431,7 +435,7 @@ fn check_rules(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str, 
                 );
             }
             let n_experts = officers
-                .records
+                .records()
                 .iter()
                 .filter(|o| !team.officers.contains(&o.id) && expert_eligible(o, e, task))
                 .count() as u64;
@@ -480,7 +484,7 @@ fn same_result(a: &Inputs, b: &Inputs, s: &str) -> bool {
 fn working_seeds(inputs: &Inputs, prefix: &str, n: usize) -> Vec<String> {
     (0..)
         .map(|i| format!("{prefix}{i}"))
-        .filter(|s| draw::run(&inputs.plan, &inputs.targets, &inputs.officers, s).is_ok())
+        .filter(|s| internals::run(&inputs.plan, &inputs.targets, &inputs.officers, s).is_ok())
         .take(n)
         .collect()
 }
@@ -551,12 +555,12 @@ fn row_order_and_formatting_do_not_change_the_log() {
             ..orig.clone()
         };
         // Same parsed records, same digests, same warnings.
-        assert_eq!(shuffled.targets.records, orig.targets.records);
-        assert_eq!(shuffled.officers.records, orig.officers.records);
+        assert_eq!(shuffled.targets.records(), orig.targets.records());
+        assert_eq!(shuffled.officers.records(), orig.officers.records());
         assert_eq!(shuffled.targets.digest(), orig.targets.digest());
         assert_eq!(shuffled.officers.digest(), orig.officers.digest());
         let ws = |t: &Targets| {
-            t.warnings
+            t.warnings()
                 .iter()
                 .map(|w| (w.code, w.id.clone(), w.message.clone()))
                 .collect::<Vec<_>>()
@@ -579,8 +583,8 @@ fn a_different_seed_changes_every_ticket() {
     let plan = &inputs.plan;
     let seeds = working_seeds(&inputs, "2020-10-15 rehearsal ", 2);
     let (s1, s2) = (seeds[0].as_str(), seeds[1].as_str());
-    let o1 = draw::run(plan, &inputs.targets, &inputs.officers, s1).unwrap();
-    let o2 = draw::run(plan, &inputs.targets, &inputs.officers, s2).unwrap();
+    let o1 = internals::run(plan, &inputs.targets, &inputs.officers, s1).unwrap();
+    let o2 = internals::run(plan, &inputs.targets, &inputs.officers, s2).unwrap();
     let mut all_keys = BTreeSet::new();
     for (i, task) in plan.tasks.iter().enumerate() {
         let k1 = seed::task_key(s1, &plan.id, &task.id);
@@ -593,7 +597,7 @@ fn a_different_seed_changes_every_ticket() {
         );
         let mut same = Vec::new();
         let mut tickets = BTreeSet::new();
-        for e in &inputs.targets.records {
+        for e in inputs.targets.records() {
             let (a, b) = (target::ticket(&k1, &e.id), target::ticket(&k2, &e.id));
             if a == b {
                 same.push(e.id.clone());
@@ -692,7 +696,7 @@ fn one_enterprise_more_or_less_changes_only_its_own_fate() {
     let inputs = demo_with_spare_expert();
     let plan = &inputs.plan;
     let s = demo_seed(&inputs);
-    let base = draw::run(plan, &inputs.targets, &inputs.officers, &s).unwrap();
+    let base = internals::run(plan, &inputs.targets, &inputs.officers, &s).unwrap();
     let keys: Vec<[u8; 32]> = base.tasks.iter().map(|t| t.key).collect();
     let t_text = read_text(&demo_path("targets.csv"));
     let rows = parse_csv(&t_text);
@@ -707,15 +711,15 @@ fn one_enterprise_more_or_less_changes_only_its_own_fate() {
             inputs.targets.digest(),
             "directory digest must change"
         );
-        let after = draw::run(plan, targets, &inputs.officers, &s).unwrap();
+        let after = internals::run(plan, targets, &inputs.officers, &s).unwrap();
         check_rules(plan, targets, &inputs.officers, &s, &after);
         for (i, key) in keys.iter().enumerate() {
             // Keys depend on seed, plan and task only, so no other ticket can move.
             assert_eq!(after.tasks[i].key, *key);
             let e = targets
-                .records
+                .records()
                 .iter()
-                .chain(&inputs.targets.records)
+                .chain(inputs.targets.records())
                 .find(|e| e.id == id)
                 .unwrap();
             let eligible = eligible_for(&plan.tasks[i], e);
@@ -737,7 +741,7 @@ fn one_enterprise_more_or_less_changes_only_its_own_fate() {
         .collect();
     let loser = inputs
         .targets
-        .records
+        .records()
         .iter()
         .find(|e| !winners.contains(e.id.as_str()) && plan.tasks.iter().all(|t| eligible_for(t, e)))
         .expect("an enterprise eligible for all tasks but drawn by none");
@@ -752,7 +756,7 @@ fn one_enterprise_more_or_less_changes_only_its_own_fate() {
         for (i, k) in keys.iter().enumerate() {
             let k2 = seed::task_key(&s, &plan.id, &plan.tasks[i].id);
             assert_eq!(*k, k2);
-            for e in &targets.records {
+            for e in targets.records() {
                 assert_eq!(target::ticket(k, &e.id), target::ticket(&k2, &e.id));
             }
         }
@@ -781,7 +785,7 @@ fn one_enterprise_more_or_less_changes_only_its_own_fate() {
     for n in 0..100_000u32 {
         let first17 = format!("91120116MA{:07}", n);
         let code = format!("{first17}{}", check_character(&first17).unwrap());
-        if inputs.targets.records.iter().any(|e| e.id == code) {
+        if inputs.targets.records().iter().any(|e| e.id == code) {
             continue;
         }
         let t: Vec<Ticket> = keys.iter().map(|k| target::ticket(k, &code)).collect();
@@ -799,7 +803,7 @@ fn one_enterprise_more_or_less_changes_only_its_own_fate() {
         let mut more = rows.clone();
         more.push(new_row(&code));
         let targets = targets_from(&write_csv(&more, false, "\n"));
-        assert_eq!(targets.records.len(), inputs.targets.records.len() + 1);
+        assert_eq!(targets.records().len(), inputs.targets.records().len() + 1);
         check(&targets, &code, true);
     }
 }
@@ -817,7 +821,8 @@ fn demo_draws_obey_the_rules_over_300_seeds() {
     let (plan, targets, officers) = (&inputs.plan, &inputs.targets, &inputs.officers);
     for i in 0..300 {
         let s = format!("rules-{i}");
-        let out = draw::run(plan, targets, officers, &s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let out =
+            internals::run(plan, targets, officers, &s).unwrap_or_else(|e| panic!("{s}: {e}"));
         check_rules(plan, targets, officers, &s, &out);
         assert_eq!(out.tasks.iter().map(|t| t.drawn.len()).sum::<usize>(), 10);
         let power = out.tasks.iter().find(|t| t.task == "power").unwrap();
@@ -831,7 +836,8 @@ fn demo_draws_obey_the_rules_over_300_seeds() {
     let (plan, targets, officers) = (&inputs.plan, &inputs.targets, &inputs.officers);
     for i in 0..50 {
         let s = format!("rules-{i}");
-        let out = draw::run(plan, targets, officers, &s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let out =
+            internals::run(plan, targets, officers, &s).unwrap_or_else(|e| panic!("{s}: {e}"));
         check_rules(plan, targets, officers, &s, &out);
     }
 }
@@ -1207,12 +1213,12 @@ fn check_error(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str, 
             });
             assert!(winner, "{enterprise} is not drawn in task {task_id}");
             let e = targets
-                .records
+                .records()
                 .iter()
                 .find(|e| e.id == *enterprise)
                 .unwrap();
             let officer_ok: Vec<&Officer> = officers
-                .records
+                .records()
                 .iter()
                 .filter(|o| officer_eligible(o, e, task, date))
                 .collect();
@@ -1224,7 +1230,7 @@ fn check_error(plan: &Plan, targets: &Targets, officers: &Officers, seed: &str, 
                 // Experts need no certificate; officers and experts must be distinct people, so
                 // the draw checks Hall's condition before any randomness (SPEC.md §5.5).
                 let experts: Vec<&Officer> = officers
-                    .records
+                    .records()
                     .iter()
                     .filter(|o| expert_eligible(o, e, task))
                     .collect();
@@ -1267,9 +1273,9 @@ proptest! {
         let plan = Plan::from_toml(&plan_toml(&tasks), "plan.toml".as_ref()).expect("plan parses");
         let targets = targets_from(&write_csv(&t_rows, false, "\n"));
         let officers = officers_from(&write_csv(&o_rows, false, "\n"));
-        prop_assert_eq!(targets.records.len(), ids.len());
+        prop_assert_eq!(targets.records().len(), ids.len());
         let s = format!("prop-{seed_n}");
-        let result = draw::run(&plan, &targets, &officers, &s);
+        let result = internals::run(&plan, &targets, &officers, &s);
         match &result {
             Ok(out) => check_rules(&plan, &targets, &officers, &s, out),
             Err(e) => check_error(&plan, &targets, &officers, &s, e.kind()),
@@ -1278,7 +1284,7 @@ proptest! {
         // Rows reversed: same outcome (or the same error), same log.
         let targets_r = targets_from(&reversed(&t_rows));
         let officers_r = officers_from(&reversed(&o_rows));
-        let result_r = draw::run(&plan, &targets_r, &officers_r, &s);
+        let result_r = internals::run(&plan, &targets_r, &officers_r, &s);
         match (&result, &result_r) {
             (Ok(a), Ok(b)) => {
                 prop_assert_eq!(a, b);

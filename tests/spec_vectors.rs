@@ -10,14 +10,15 @@ mod common;
 use chrono::NaiveDate;
 use common::dirs::{officers_from, targets_from};
 use dualdraw::directory::{CreditClass, Enterprise, EnterpriseStatus, Officers, Targets};
-use dualdraw::log::{self, Header};
+use dualdraw::internals;
+use dualdraw::internals::Header;
+use dualdraw::log;
 use dualdraw::merkle::{self, TreeBuilder};
 use dualdraw::plan::Plan;
 use dualdraw::seed::{task_key, team_key};
 use dualdraw::target::{TicketHasher, bottom_k, ticket};
 use dualdraw::team;
 use dualdraw::team::Stream;
-use dualdraw::{draw, verify};
 use sha2::{Digest, Sha256};
 
 // ---- §8 inputs, verbatim from SPEC.md ----
@@ -254,7 +255,7 @@ fn s8_3_team_key_stream_and_draw() {
         last_inspected: None,
     };
     let date = NaiveDate::from_ymd_opt(2020, 10, 20).unwrap();
-    let team = team::draw_team(&key(), &plan.tasks[0], date, &e, &officers).unwrap();
+    let team = internals::draw_team(&key(), &plan.tasks[0], date, &e, &officers).unwrap();
     assert_eq!(team.officers, ["TJGX0004", "TJGX0006"]);
     assert_eq!(team.experts, ["EX001"]);
     assert_eq!((team.eligible_officers, team.eligible_experts), (7, 4));
@@ -283,9 +284,9 @@ fn s8_4_rejection() {
 #[test]
 fn s8_5_merkle_head() {
     let t = targets();
-    assert_eq!(t.records.len(), 3);
+    assert_eq!(t.records().len(), 3);
     let mut leaves = Vec::new();
-    for (e, (id, bytes, leaf)) in t.records.iter().zip(RECORDS) {
+    for (e, (id, bytes, leaf)) in t.records().iter().zip(RECORDS) {
         assert_eq!(e.id, id);
         let b = e.canonical_bytes();
         assert_eq!(hex::encode(&b), bytes, "{id}");
@@ -324,7 +325,7 @@ fn s8_5_merkle_head() {
 
 fn kat_log() -> log::Log {
     let (plan, targets, officers) = (plan(), targets(), officers());
-    let outcome = draw::run(&plan, &targets, &officers, SEED).unwrap();
+    let outcome = internals::run(&plan, &targets, &officers, SEED).unwrap();
     let header = Header {
         plan: &plan,
         plan_digest: Sha256::digest(PLAN_TOML.as_bytes()).into(),
@@ -333,7 +334,7 @@ fn kat_log() -> log::Log {
         seed: SEED,
         crate_version: KAT_CRATE_VERSION,
     };
-    log::record(&header, &targets, &outcome)
+    internals::record(&header, &targets, &outcome)
 }
 
 #[test]
@@ -370,7 +371,7 @@ fn s8_6_log_verifies() {
     let digest: [u8; 32] = Sha256::digest(PLAN_TOML.as_bytes()).into();
     let head: [u8; 32] = hex::decode(LOG_HEAD).unwrap().try_into().unwrap();
     let log = format!("{}\n", LOG_LINES.join("\n"));
-    let report = verify::verify(
+    let report = internals::verify(
         log.as_bytes(),
         Some(&head),
         &plan,
@@ -392,7 +393,7 @@ fn s8_6_log_verifies() {
     );
     // Dropping the footer keeps the chain intact but fails against the published head (exit 1).
     let truncated = format!("{}\n", LOG_LINES[..7].join("\n"));
-    let err = verify::verify(
+    let err = internals::verify(
         truncated.as_bytes(),
         Some(&head),
         &plan,
@@ -456,7 +457,7 @@ fn s8_7_reserved_expert_is_skipped() {
     });
     let officers =
         dualdraw::directory::read_officers(SKIP_OFFICERS_CSV.as_bytes(), "o.csv".as_ref()).unwrap();
-    let team = team::draw_team(
+    let team = internals::draw_team(
         &k,
         &plan().tasks[0],
         kat_date(),
@@ -472,7 +473,7 @@ fn s8_7_reserved_expert_is_skipped() {
     // And no seed of the 40 after it makes the draw fail (Hall's condition holds).
     for i in 1..40 {
         let k = task_key(&format!("skip-{i}"), PLAN_ID, TASK_ID);
-        let team = team::draw_team(
+        let team = internals::draw_team(
             &k,
             &plan().tasks[0],
             kat_date(),
@@ -506,7 +507,7 @@ fn s8_8_committed_seed() {
         commit::EntropySource::new("dice", "dice thrown at the public ceremony on 2020-10-15")
             .unwrap();
     let plan_digest: [u8; 32] = Sha256::digest(PLAN_TOML.as_bytes()).into();
-    let mut log = log::chain(vec![log::commit_event(&log::CommitHeader {
+    let mut log = log::chain(vec![internals::commit_event(&internals::CommitHeader {
         plan: &plan,
         plan_digest,
         targets: targets.digest(),
@@ -530,7 +531,7 @@ fn s8_8_committed_seed() {
         commit::derive_seed(&secret, ENTROPY_VALUE, &head),
         COMMITTED_SEED
     );
-    log.append(vec![log::reveal_event(
+    log.append(vec![internals::reveal_event(
         &secret,
         ENTROPY_VALUE,
         COMMITTED_SEED,
@@ -541,10 +542,10 @@ fn s8_8_committed_seed() {
         COMMITTED_TASK_KEY
     );
     // The committed draw as a whole verifies, and the one-line commitment alone too.
-    let outcome = draw::run(&plan, &targets, &officers, COMMITTED_SEED).unwrap();
+    let outcome = internals::run(&plan, &targets, &officers, COMMITTED_SEED).unwrap();
     let commit_only = log.clone();
-    log.append(log::draw_events(&plan, &targets.warnings, &outcome));
-    let report = verify::verify(
+    log.append(internals::draw_events(&plan, targets.warnings(), &outcome));
+    let report = internals::verify(
         &log.to_bytes(),
         None,
         &plan,
@@ -560,7 +561,7 @@ fn s8_8_committed_seed() {
     let one = dualdraw::log::Log {
         lines: commit_only.lines[..1].to_vec(),
     };
-    let report = verify::verify(
+    let report = internals::verify(
         &one.to_bytes(),
         None,
         &plan,
@@ -580,7 +581,7 @@ const REPLACEMENT_KEY: &str = "195284fe7085c8497c493310fe6e5b7587c76084216d41f03
 fn s8_9_replacement_order() {
     // The §8.3 team.
     let officers = team_officers();
-    let team = team::draw_team(
+    let team = internals::draw_team(
         &key(),
         &plan().tasks[0],
         kat_date(),

@@ -27,7 +27,7 @@ use common::dirs::{OFFICER_HEADER, TARGET_HEADER, header_line, officers_from, ta
 use common::plans::{plan as plan_toml, task};
 use dualdraw::directory::uscc::check_character;
 use dualdraw::directory::{Officers, Targets};
-use dualdraw::draw;
+use dualdraw::internals;
 use dualdraw::plan::Plan;
 use dualdraw::target::Stratum;
 
@@ -91,7 +91,7 @@ fn targets(classes: &[(&str, usize)]) -> (Targets, Vec<String>) {
         }
     }
     let t = targets_from(&csv);
-    assert!(t.warnings.is_empty());
+    assert!(t.warnings().is_empty());
     (t, ids)
 }
 
@@ -168,7 +168,7 @@ fn enterprises_and_officers_are_drawn_uniformly() {
     let mut pairs = vec![0u64; good.len() * good.len()];
     let mut teams = 0u64;
     for i in 0..SEEDS {
-        let out = draw::run(&plan, &targets, &officers, &format!("stat-{i}")).unwrap();
+        let out = internals::run(&plan, &targets, &officers, &format!("stat-{i}")).unwrap();
         let t = &out.tasks[0];
         assert_eq!(t.drawn.len() as u64, K);
         for d in &t.drawn {
@@ -240,7 +240,7 @@ fn each_credit_class_is_drawn_uniformly() {
 
     let mut counts: BTreeMap<&str, u64> = ids.iter().map(|i| (i.as_str(), 0)).collect();
     for i in 0..SEEDS {
-        let out = draw::run(&plan, &targets, &officers, &format!("class-{i}")).unwrap();
+        let out = internals::run(&plan, &targets, &officers, &format!("class-{i}")).unwrap();
         let t = &out.tasks[0];
         for (s, &(class, n, _, k)) in t.strata.iter().zip(&classes) {
             assert_eq!(
@@ -253,7 +253,7 @@ fn each_credit_class_is_drawn_uniformly() {
             );
         }
         for d in &t.drawn {
-            let e = targets.records.iter().find(|e| e.id == d.id).unwrap();
+            let e = targets.records().iter().find(|e| e.id == d.id).unwrap();
             assert_eq!(
                 d.stratum,
                 Stratum::Class(e.credit_class),

@@ -11,10 +11,10 @@ use common::cli::bin;
 use common::plans::{plan as plan_toml, task};
 use common::{DEMO_SEED as SEED, demo_inputs};
 use dualdraw::ErrorKind;
-use dualdraw::commands::staff_and_log;
 use dualdraw::directory::read_targets;
+use dualdraw::internals::staff_and_log;
+use dualdraw::internals::{Streamed, select_stream_with};
 use dualdraw::plan::Plan;
-use dualdraw::target::{Streamed, select_stream_with};
 use proptest::prelude::*;
 
 fn stream(bytes: &[u8], plan: &Plan, seed: &str, parallel: bool) -> dualdraw::Result<Streamed> {
@@ -145,7 +145,7 @@ proptest! {
         let mut data = Vec::new();
         dualdraw::synth::targets(&mut data, rows, gen_seed).unwrap();
         let targets = read_targets(data.as_slice(), "t.csv".as_ref()).unwrap();
-        let memory = dualdraw::target::select(&plan, &targets, &seed).unwrap();
+        let memory = dualdraw::internals::select(&plan, &targets, &seed).unwrap();
         for parallel in [false, true] {
             let s = stream(&data, &plan, &seed, parallel).unwrap();
             prop_assert_eq!(&s.selections, &memory);
@@ -157,7 +157,7 @@ proptest! {
                 plan.inspection_date,
             )
             .unwrap();
-            prop_assert_eq!(&s.warnings, &dated.warnings);
+            prop_assert_eq!(&s.warnings[..], dated.warnings());
         }
     }
 }
@@ -324,9 +324,9 @@ proptest! {
             plan.inspection_date,
         )
         .unwrap();
-        let memory = dualdraw::target::select(&plan, &targets, &seed).unwrap();
+        let memory = dualdraw::internals::select(&plan, &targets, &seed).unwrap();
         for parallel in [false, true] {
-            let s = dualdraw::target::select_stream_chunked(
+            let s = dualdraw::internals::select_stream_chunked(
                 data.as_slice(),
                 "t.csv".as_ref(),
                 &plan,
@@ -338,9 +338,9 @@ proptest! {
             .unwrap();
             prop_assert_eq!(&s.selections, &memory);
             prop_assert_eq!(s.digest, targets.digest());
-            prop_assert_eq!(&s.warnings, &targets.warnings);
+            prop_assert_eq!(&s.warnings[..], targets.warnings());
             let lines: Vec<u64> = s.warnings.iter().map(|w| w.line).collect();
-            let want: Vec<u64> = targets.warnings.iter().map(|w| w.line).collect();
+            let want: Vec<u64> = targets.warnings().iter().map(|w| w.line).collect();
             prop_assert_eq!(lines, want);
         }
     }
@@ -371,13 +371,13 @@ proptest! {
             };
         }
         let data = decorate((lines.join("\n") + "\n").as_bytes(), &choice);
-        let want = dualdraw::target::select_stream_with(
+        let want = dualdraw::internals::select_stream_with(
             data.as_slice(), "t.csv".as_ref(), &plan, "s", &mut |_| {}, false,
         )
         .map(|s| s.digest)
         .map_err(|e| e.to_string());
         for parallel in [false, true] {
-            let got = dualdraw::target::select_stream_chunked(
+            let got = dualdraw::internals::select_stream_chunked(
                 data.as_slice(), "t.csv".as_ref(), &plan, "s", &mut |_| {}, parallel, chunk,
             )
             .map(|s| s.digest)

@@ -15,6 +15,7 @@ use std::time::Instant;
 use common::cli::{code, text};
 use common::tamper::{classify, deleted, duplicated, join, lines, swapped};
 use common::{DEMO_PLAN as PLAN, DEMO_SEED as SEED, DemoDraw as Demo, demo_draw as demo, root};
+use dualdraw::internals;
 use dualdraw::merkle::Hash;
 use dualdraw::{ErrorKind, VerifyError};
 use sha2::{Digest as _, Sha256};
@@ -218,7 +219,7 @@ fn other_plan_or_directories_are_detected() {
     let digest2: Hash = Sha256::digest(text2.as_bytes()).into();
     assert_ne!(digest2, i.plan_digest);
     for h in [Some(&head), None] {
-        let e = dualdraw::verify::verify(&d.bytes, h, &plan2, &digest2, &i.targets, &i.officers)
+        let e = dualdraw::internals::verify(&d.bytes, h, &plan2, &digest2, &i.targets, &i.officers)
             .unwrap_err();
         assert!(
             matches!(e.kind(), ErrorKind::Verify(VerifyError::DigestMismatch { what, .. }) if what == "plan digest"),
@@ -241,21 +242,22 @@ fn other_plan_or_directories_are_detected() {
     assert_eq!(drawn.len(), 10);
     let not_drawn = i
         .targets
-        .records
+        .records()
         .iter()
         .position(|e| !drawn.contains(&e.id))
         .unwrap();
     let was_drawn = i
         .targets
-        .records
+        .records()
         .iter()
         .position(|e| e.id == drawn[0])
         .unwrap();
     for idx in [not_drawn, was_drawn] {
-        let mut targets = i.targets.clone();
-        targets.records[idx].name.push('X');
+        let mut records = i.targets.records().to_vec();
+        records[idx].name.push('X');
+        let targets = internals::targets_unchecked(records, i.targets.warnings().to_vec());
         for h in [Some(&head), None] {
-            let e = dualdraw::verify::verify(
+            let e = dualdraw::internals::verify(
                 &d.bytes,
                 h,
                 &i.plan,
@@ -273,9 +275,10 @@ fn other_plan_or_directories_are_detected() {
     }
 
     // One target record removed.
-    let mut targets = i.targets.clone();
-    targets.records.remove(not_drawn);
-    let e = dualdraw::verify::verify(
+    let mut records = i.targets.records().to_vec();
+    records.remove(not_drawn);
+    let targets = internals::targets_unchecked(records, i.targets.warnings().to_vec());
+    let e = dualdraw::internals::verify(
         &d.bytes,
         None,
         &i.plan,
@@ -297,13 +300,14 @@ fn other_plan_or_directories_are_detected() {
     // verification; the variant is printed: the digest mismatch is the precise diagnosis, but
     // since `verify_with` the target digest is compared only after the selection re-ran, so
     // a selection error ("re-running the draw fails") currently wins.
-    let mut targets = i.targets.clone();
-    for e in &mut targets.records {
+    let mut records = i.targets.records().to_vec();
+    for e in &mut records {
         if e.domains.iter().any(|d| d == "无线电") {
             e.domains = vec!["电力".to_string()];
         }
     }
-    let e = dualdraw::verify::verify(
+    let targets = internals::targets_unchecked(records, i.targets.warnings().to_vec());
+    let e = dualdraw::internals::verify(
         &d.bytes,
         None,
         &i.plan,
@@ -316,9 +320,10 @@ fn other_plan_or_directories_are_detected() {
     println!("targets edited so the re-run's selection fails: {v}: {e}");
 
     // One officer's certificate number edited.
-    let mut officers = i.officers.clone();
-    officers.records[0].cert_no.push('X');
-    let e = dualdraw::verify::verify(
+    let mut records = i.officers.records().to_vec();
+    records[0].cert_no.push('X');
+    let officers = internals::officers_unchecked(records);
+    let e = dualdraw::internals::verify(
         &d.bytes,
         None,
         &i.plan,

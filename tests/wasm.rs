@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use dualdraw::{commands, io};
+use dualdraw::internals;
+use dualdraw::io;
 
 #[allow(dead_code)]
 #[path = "../examples/verify_folder.rs"]
@@ -148,7 +149,7 @@ fn native(args: &[&str]) -> Run {
 /// The demo log as `dualdraw draw` writes it.
 fn demo_log() -> Vec<u8> {
     let inputs = io::load_inputs(&manifest().join("fixtures/tianjin-2020/plan.toml")).unwrap();
-    let (_, log) = commands::draw_inputs(&inputs, SEED).unwrap();
+    let (_, log) = internals::draw_inputs(&inputs, SEED).unwrap();
     log.to_bytes()
 }
 
@@ -182,7 +183,7 @@ fn verification_report_identical_in_wasm() {
     std::fs::write(work.path().join("draw.log"), &log).unwrap();
     let head = {
         let inputs = io::load_inputs(&manifest().join("fixtures/tianjin-2020/plan.toml")).unwrap();
-        hex::encode(commands::draw_inputs(&inputs, SEED).unwrap().1.head())
+        hex::encode(internals::draw_inputs(&inputs, SEED).unwrap().1.head())
     };
     let native_log = work.path().join("draw.log").display().to_string();
     let w = wasm(work.path(), &[PLAN_WASM, "/work/draw.log", "--head", &head]);
@@ -232,7 +233,7 @@ fn tampered_log_fails_in_wasm_as_natively() {
         let head = {
             let inputs =
                 io::load_inputs(&manifest().join("fixtures/tianjin-2020/plan.toml")).unwrap();
-            hex::encode(commands::draw_inputs(&inputs, SEED).unwrap().1.head())
+            hex::encode(internals::draw_inputs(&inputs, SEED).unwrap().1.head())
         };
         let w = wasm(work.path(), &[PLAN_WASM, "/work/draw.log", "--head", &head]);
         let n = native(&[&plan_native(), &native_log, "--head", &head]);

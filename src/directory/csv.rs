@@ -565,8 +565,8 @@ impl<R: Read> TargetRows<R> {
 /// let csv = "统一社会信用代码,企业名称,行政区划代码,监管领域,信用等级,登记状态,上次检查日期\n\
 ///            9144030071526726XG,示例公司,440300,无线电;电力,B,存续,2019/5/12\n";
 /// let t = dualdraw::directory::read_targets(csv.as_bytes(), "demo.csv".as_ref()).unwrap();
-/// assert_eq!(t.records[0].domains, ["无线电", "电力"]);
-/// assert!(t.warnings.is_empty());
+/// assert_eq!(t.records()[0].domains, ["无线电", "电力"]);
+/// assert!(t.warnings().is_empty());
 /// ```
 ///
 /// Without the plan, no `future-inspection` warning can be given: a draw reads its targets with

@@ -8,15 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// Parses a date written `2020-09-30`, `2020/9/30` or `2020年9月30日`.
 ///
-/// ```
-/// use dualdraw::directory::fields::parse_date;
-/// let d = chrono::NaiveDate::from_ymd_opt(2020, 9, 30).unwrap();
-/// assert_eq!(parse_date("2020-09-30"), Ok(d));
-/// assert_eq!(parse_date("2020/9/30"), Ok(d));
-/// assert_eq!(parse_date("2020年9月30日"), Ok(d));
-/// assert!(parse_date("2020-02-30").is_err());
-/// assert!(parse_date("0000-01-01").is_err()); // years 0001-9999 only
-/// ```
 pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
     // The common form, YYYY-MM-DD, read directly; anything else (or an invalid date, for its
     // message) takes the general path below.
@@ -94,11 +85,6 @@ pub fn parse_list(s: &str) -> Vec<String> {
 pub type Items<'a> = smallvec::SmallVec<[&'a str; 4]>;
 
 /// [`parse_list`] without copying the items: slices of `s`, sorted and deduplicated.
-///
-/// ```
-/// use dualdraw::directory::fields::parse_list_borrowed;
-/// assert_eq!(parse_list_borrowed("电力；无线电、 电力").as_slice(), ["无线电", "电力"]);
-/// ```
 pub fn parse_list_borrowed(s: &str) -> Items<'_> {
     // Split by bytes: `;` and `,` are one byte, and `；` (EF BC 9B) and `、` (E3 80 81) are
     // matched whole from their lead byte, so every cut falls between characters.
@@ -411,5 +397,28 @@ mod tests {
         assert!(parse_officer_status("retired?").is_err());
         assert_eq!(parse_bool("是"), Ok(true));
         assert!(parse_bool("maybe").is_err());
+    }
+}
+
+#[cfg(test)]
+mod examples {
+    use super::*;
+
+    #[test]
+    fn dates_in_the_three_forms_bureaus_write() {
+        let d = NaiveDate::from_ymd_opt(2020, 9, 30).unwrap();
+        assert_eq!(parse_date("2020-09-30"), Ok(d));
+        assert_eq!(parse_date("2020/9/30"), Ok(d));
+        assert_eq!(parse_date("2020年9月30日"), Ok(d));
+        assert!(parse_date("2020-02-30").is_err());
+        assert!(parse_date("0000-01-01").is_err()); // years 0001-9999 only
+    }
+
+    #[test]
+    fn lists_split_on_every_separator_sorted_and_deduplicated() {
+        assert_eq!(
+            parse_list_borrowed("电力；无线电、 电力").as_slice(),
+            ["无线电", "电力"]
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! digest: it does not change with row order, CSV quoting, header language or a BOM.
 
 mod csv;
-pub mod fields;
+pub(crate) mod fields;
 mod records;
 pub(crate) mod rows;
 pub mod uscc;
@@ -211,10 +211,10 @@ fn digest<'a>(leaves: impl Iterator<Item = Vec<u8>> + 'a) -> Digest {
 /// The parsed target directory, sorted by id.
 #[derive(Debug, Clone, Default)]
 pub struct Targets {
-    /// Enterprises, sorted by id (byte order), ids unique.
-    pub records: Vec<Enterprise>,
+    /// Enterprises, sorted by id (byte order), ids unique: the constructors keep it so.
+    pub(crate) records: Vec<Enterprise>,
     /// Warnings found while reading, sorted by id.
-    pub warnings: Vec<Warning>,
+    pub(crate) warnings: Vec<Warning>,
 }
 
 impl Targets {
@@ -260,8 +260,8 @@ fn find<'a, T>(records: &'a [T], id: &str, key: impl Fn(&T) -> &str) -> Option<&
 /// The parsed officer directory, sorted by id.
 #[derive(Debug, Clone, Default)]
 pub struct Officers {
-    /// Officers, sorted by id (byte order), ids unique.
-    pub records: Vec<Officer>,
+    /// Officers, sorted by id (byte order), ids unique: the constructors keep it so.
+    pub(crate) records: Vec<Officer>,
 }
 
 impl Officers {

@@ -397,8 +397,7 @@ impl<'a> Draw<'a> {
     }
 }
 
-/// Runs the whole draw: [`select`](crate::target::select) then
-/// [`staff`](crate::team::staff). Pure: same arguments, same outcome.
+/// Runs the whole draw: the targets, then the teams. Pure: same arguments, same outcome.
 ///
 /// ```no_run
 /// # fn main() -> dualdraw::Result<()> {

@@ -43,7 +43,7 @@ pub struct Team {
     /// How many experts were eligible (after removing the drawn officers).
     pub eligible_experts: u64,
     /// The officer pool positions the draw did not reach, in their Fisher–Yates state: what
-    /// [`replacement_order`] shuffles (not logged; recomputed by verification).
+    /// [`replacement_order`](crate::team::replacement_order) shuffles (not logged; recomputed by verification).
     pub rest: Vec<String>,
 }
 

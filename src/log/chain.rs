@@ -57,7 +57,7 @@ pub fn chain(events: impl IntoIterator<Item = Value>) -> Log {
 
 impl Log {
     /// Appends events to the chain, continuing `seq` and `prev` from the last line.
-    /// Events are taken one at a time, so a lazy sequence (e.g. [`draw_events`]) is never held
+    /// Events are taken one at a time, so a lazy sequence (e.g. a draw's events) is never held
     /// whole in memory.
     pub fn append(&mut self, events: impl IntoIterator<Item = Value>) {
         for mut e in events {
@@ -240,8 +240,8 @@ fn par_map<J: Send, R: Send>(jobs: Vec<J>, threads: usize, f: impl Fn(J) -> R + 
 ///
 /// ```
 /// let log = dualdraw::log::chain(vec![serde_json::json!({"event": "a"})]);
-/// assert_eq!(dualdraw::verify::chain(&log.to_bytes()).unwrap().len(), 1);
-/// assert!(dualdraw::verify::chain(b"{}\n").is_err());
+/// assert_eq!(dualdraw::log::read(&log.to_bytes()).unwrap().len(), 1);
+/// assert!(dualdraw::log::read(b"{}\n").is_err());
 /// ```
 pub fn check_chain(bytes: &[u8]) -> Result<Vec<&str>, VerifyError> {
     // Below 1 MiB one piece; above it, 8 pieces a thread so that a busy core holds up little.

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::merkle::Hash;
 
 /// Hashes as 64 lowercase hex digits, the only form the log writes (SPEC.md §1).
-pub mod hex32 {
+pub(crate) mod hex32 {
     use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
 
     use crate::merkle::Hash;
@@ -179,7 +179,7 @@ pub struct HeaderEvent {
 /// The plan as the header names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRef {
-    /// SHA-256 of the plan file's bytes, as hex. Text, not a [`Hash`]: verification compares
+    /// SHA-256 of the plan file's bytes, as hex. Text, not a [`Hash`](crate::merkle::Hash): verification compares
     /// it with the plan's digest as text, so one that is not hex is a digest mismatch.
     pub digest: String,
     /// Plan id.

@@ -7,20 +7,22 @@
 
 mod chain;
 pub mod event;
-mod read;
+pub(crate) mod read;
 mod scan;
-mod write;
+pub(crate) mod write;
 
 use sha2::{Digest as _, Sha256};
 
 use crate::merkle::Hash;
 
-pub use self::chain::{canonical, chain, check_chain};
+pub(crate) use self::chain::check_chain;
+pub use self::chain::{canonical, chain};
 pub use self::event::{Event, Mode};
-pub use self::read::{Entry, RevealFault, add_history, apart_from_log, open_reveal, read};
-pub use self::write::{
-    CommitHeader, Header, commit_event, draw_events, events, header_event, record,
-    replacement_event, reveal_event,
+pub use self::read::{Entry, read};
+pub(crate) use self::read::{RevealFault, add_history, apart_from_log, open_reveal};
+pub(crate) use self::write::{
+    CommitHeader, Header, commit_event, draw_events, events, header_event, replacement_event,
+    reveal_event,
 };
 
 /// The version of SPEC.md this build implements; written in every log header.

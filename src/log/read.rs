@@ -69,7 +69,7 @@ fn event_name(line: &str) -> String {
     }
 }
 
-/// Checks the chain of a log ([`check_chain`]) and returns its lines.
+/// Checks the chain of a log (every line's `prev` and `seq`, SPEC.md §6.3) and returns its lines.
 ///
 /// ```
 /// use dualdraw::log::{self, Event};

@@ -117,7 +117,6 @@ pub(super) enum Hit {
 /// Draws the targets of every task while a directory streams past, row by row.
 ///
 /// ```
-/// use dualdraw::target::StreamSelector;
 /// # let plan = dualdraw::plan::Plan::from_toml(r#"
 /// #   id = "P"
 /// #   title = "t"
@@ -134,7 +133,7 @@ pub(super) enum Hit {
 /// let csv = "id,name,region,domains,status\n\
 ///            91120116MA05JKLM8J,乙,120116,无线电,active\n\
 ///            9144030071526726XG,甲,440300,无线电,active\n";
-/// let r = dualdraw::target::select_stream(csv.as_bytes(), "t.csv".as_ref(), &plan, "s", &mut |_| {})?;
+/// let r = dualdraw::internals::select_stream(csv.as_bytes(), "t.csv".as_ref(), &plan, "s", &mut |_| {})?;
 /// assert_eq!(r.digest.count, 2);
 /// assert_eq!(r.selections[0].drawn.len(), 1);
 /// # Ok::<(), dualdraw::Error>(())

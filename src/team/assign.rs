@@ -126,6 +126,7 @@ impl HallCertificate {
 
     /// Re-checks the certificate against a problem: every person who may fill any of the places
     /// is listed with the right cap and visit count, and demand exceeds supply.
+    #[cfg(test)]
     pub fn check(&self, p: &Problem) -> bool {
         let mut visits_of: BTreeMap<usize, std::collections::BTreeSet<usize>> = BTreeMap::new();
         for g in &self.places {
@@ -730,11 +731,6 @@ impl Assigner {
         }
         self.net.push(a, 1);
         true
-    }
-
-    /// Accepted places of a person so far.
-    pub fn load(&self, person: usize) -> u32 {
-        self.fixed_load[person]
     }
 }
 

@@ -102,30 +102,6 @@ impl Exclusion {
     }
 }
 
-/// The first rule that keeps `o` off `e`'s team for `task` as a certified officer
-/// (`expert = false`) or as an expert (`expert = true`), or `None` if eligible.
-pub fn exclusion(
-    o: &Officer,
-    e: &Enterprise,
-    task: &Task,
-    date: NaiveDate,
-    expert: bool,
-) -> Option<Exclusion> {
-    if o.status != OfficerStatus::Active {
-        Some(Exclusion::NotActive)
-    } else if expert && !o.expert {
-        Some(Exclusion::NotExpert)
-    } else if !expert && o.cert_expires < date {
-        Some(Exclusion::CertificateExpired)
-    } else if !o.domains.contains(&task.domain) {
-        Some(Exclusion::OutOfScope)
-    } else if o.conflicts.binary_search(&e.id).is_ok() {
-        Some(Exclusion::Conflict)
-    } else {
-        None
-    }
-}
-
 /// Pairs (enterprise id, officer id) kept apart, beyond the officers' declared conflicts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Apart {

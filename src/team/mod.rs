@@ -1,11 +1,13 @@
 //! The team draw (SPEC.md §5.5, §9.3, §11): who may inspect which enterprise, the staffing of
 //! every team of the plan under its caps and rules, and replacements after the draw.
 
-pub mod assign;
-mod eligibility;
-mod replace;
-mod staff;
+pub(crate) mod assign;
+pub(crate) mod eligibility;
+pub(crate) mod replace;
+pub(crate) mod staff;
 
-pub use eligibility::*;
-pub use replace::*;
-pub use staff::*;
+pub use eligibility::Stream;
+pub(crate) use eligibility::*;
+pub(crate) use replace::apply_replacements;
+pub use replace::{REPLACEMENT_KEY_TAG, Replacement, ReplacementRequest, replacement_order};
+pub(crate) use staff::*;

@@ -1,14 +1,12 @@
 //! Verifying a draw log: the chain, the head, the input digests, and a full re-run of the draw
 //! compared line by line (SPEC.md §7).
 //!
-//! [`verify_with`] runs the steps in the order of SPEC.md §7: [`header`] reads what the first
-//! lines bind (digests, seed, reveal), and [`replay`] compares the re-run with the log, the
+//! [`Verify`] runs the steps in the order of SPEC.md §7: `header` reads what the first
+//! lines bind (digests, seed, reveal), and `replay` compares the re-run with the log, the
 //! replacement requests after the footer included.
 
 mod header;
 mod replay;
-
-use serde_json::Value;
 
 use self::header::Seeding;
 use crate::directory::{Digest, Officers, Targets, Warning};
@@ -295,31 +293,9 @@ impl<'a> Verify<'a> {
     }
 }
 
-/// Splits a log into lines and checks the hash chain. Returns each line with its parsed event.
-///
-/// Fails on the first line that is not a JSON object with the right `seq`, or whose `prev` is
-/// not the SHA-256 of the line before it (see [`chain`]). Kept for callers of this path; the
-/// crate itself reads logs with [`log::read`].
-pub fn check_chain(bytes: &[u8]) -> Result<Vec<(String, Value)>, VerifyError> {
-    chain(bytes)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let v = serde_json::from_str(l).map_err(|e| VerifyError::Malformed {
-                line: i as u64 + 1,
-                reason: format!("not JSON ({e})"),
-            })?;
-            Ok((l.to_string(), v))
-        })
-        .collect()
-}
-
-/// The chain check, now in [`log`]; this path stays for its callers.
-pub use crate::log::check_chain as chain;
-
 /// Verifies a log against the plan and directories it claims to come from.
 ///
-/// Checks, in order: the chain ([`check_chain`]); the head, if one is given (this is what
+/// Checks, in order: the chain ([`log::read`]); the head, if one is given (this is what
 /// detects a log truncated after its last event); the header's spec version; the plan and
 /// directory digests; and finally re-runs the draw with the recorded seed and requires every
 /// line to be identical (the header's informational `crate_version` excepted). The plan's own
@@ -329,6 +305,7 @@ pub use crate::log::check_chain as chain;
 /// ([`Targets::warnings_on`]), whether or not `targets` was read with that date. A commitment
 /// not yet drawn (one commit line) is checked against the directory digest alone; nothing is
 /// drawn.
+#[doc(hidden)]
 pub fn verify(
     bytes: &[u8],
     published_head: Option<&Hash>,
@@ -351,6 +328,7 @@ pub fn verify(
 
 /// The target side of a re-run: what [`verify_with`]'s callback returns.
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct Drawn {
     /// The selections of every task, or why the target draw failed (reported only after the
     /// directory digest is checked, so that a changed directory is named as such). Ignored
@@ -365,6 +343,7 @@ pub struct Drawn {
 /// memory can be streamed ([`crate::stream`]). The callback receives `Some(seed)`, the logged
 /// (or revealed) seed, to draw the targets with; or `None` for a commitment not yet drawn, when
 /// only the digest is needed and nothing must be drawn.
+#[doc(hidden)]
 pub fn verify_with(
     bytes: &[u8],
     published_head: Option<&Hash>,
@@ -487,6 +466,7 @@ mod tests {
     use super::*;
     use crate::team::ReplacementRequest;
     use crate::{ErrorKind, commands, io};
+    use serde_json::Value;
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
 

@@ -19,7 +19,7 @@ pub mod rng;
 pub mod tamper;
 // ---- the harness: demo fixture, loading and drawing inputs, temp dirs, snapshots ----
 //
-// Every use of `dualdraw::io::load_inputs` and `dualdraw::commands::draw_inputs` by the suites
+// Every use of `dualdraw::io::load_inputs` and `dualdraw::internals::draw_inputs` by the suites
 // goes through `load` and `try_draw`, so that a change of those APIs is one edit here.
 
 use std::collections::BTreeMap;
@@ -84,7 +84,7 @@ pub fn demo_values() -> (Plan, Targets, Officers) {
 
 /// The draw of `inputs` with `seed`, as the command line makes it: the outcome and the log.
 pub fn try_draw(inputs: &Inputs, seed: &str) -> dualdraw::Result<(Outcome, Log)> {
-    dualdraw::commands::draw_inputs(inputs, seed)
+    dualdraw::internals::draw_inputs(inputs, seed)
 }
 
 /// [`try_draw`], which must succeed.
@@ -98,7 +98,7 @@ pub fn verify(
     bytes: &[u8],
     head: Option<&Hash>,
 ) -> dualdraw::Result<dualdraw::verify::Report> {
-    dualdraw::verify::verify(
+    dualdraw::internals::verify(
         bytes,
         head,
         &inputs.plan,
