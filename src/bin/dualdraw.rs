@@ -21,16 +21,6 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args)]
-struct Targets {
-    /// Stream the target directory in one pass, bounded memory (sorted by id: `dualdraw sort`).
-    #[arg(long)]
-    stream: bool,
-    /// Stream the target directory from this file (`-`: standard input); implies --stream.
-    #[arg(long, value_name = "FILE")]
-    targets: Option<PathBuf>,
-}
-
 /// A draw log and the plan it ran.
 #[derive(clap::Args)]
 struct LogAndPlan {
@@ -44,7 +34,12 @@ struct LogAndPlan {
 #[derive(Subcommand)]
 enum Command {
     /// Run a draw and write draw.log, draw.head, targets.csv and teams.csv into a new directory.
-    Draw(DrawArgs),
+    Draw {
+        /// The plan (TOML).
+        plan: PathBuf,
+        #[command(flatten)]
+        opts: commands::DrawOptions,
+    },
     /// Freeze a plan and its directories and commit to an operator secret, before the draw.
     Commit(CommitArgs),
     /// Replace an officer who cannot attend by the next lawful one, as a new reasoned log entry.
@@ -100,35 +95,6 @@ enum Command {
 }
 
 #[derive(clap::Args)]
-struct DrawArgs {
-    /// The plan (TOML).
-    plan: PathBuf,
-    /// The seed (rehearsal mode); must agree with the plan's seed if it has one.
-    #[arg(long)]
-    seed: Option<String>,
-    /// Output directory (must not exist or be empty); default draw-<plan id>.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
-    #[arg(long)]
-    excel: bool,
-    #[command(flatten)]
-    targets: Targets,
-    /// Draw a committed plan: the log `dualdraw commit` wrote, continued (needs --reveal, --entropy).
-    #[arg(long, value_name = "LOG", requires_all = ["reveal", "entropy"], conflicts_with_all = ["seed", "out", "stream", "targets"])]
-    commit: Option<PathBuf>,
-    /// The operator secret file written by `dualdraw commit`.
-    #[arg(long, value_name = "SECRET_FILE", requires = "commit")]
-    reveal: Option<PathBuf>,
-    /// The public entropy, exactly as published (e.g. the dice faces in throwing order).
-    #[arg(long, value_name = "VALUE", requires = "commit")]
-    entropy: Option<String>,
-    /// Earlier draw logs: their officers do not inspect the same enterprises again (rotation).
-    #[arg(long, value_name = "LOG", num_args = 1.., conflicts_with = "commit")]
-    history: Vec<PathBuf>,
-}
-
-#[derive(clap::Args)]
 struct CommitArgs {
     /// The plan (TOML).
     plan: PathBuf,
@@ -169,7 +135,7 @@ struct VerifyArgs {
     #[arg(long)]
     head: Option<String>,
     #[command(flatten)]
-    targets: Targets,
+    targets: commands::TargetOptions,
     /// The earlier logs the draw used (`draw --history`): its rotation must be what they give.
     #[arg(long, value_name = "LOG", num_args = 1..)]
     history: Vec<PathBuf>,
@@ -215,16 +181,6 @@ fn with_progress<T>(
     out
 }
 
-impl Targets {
-    fn source(self) -> TargetSource {
-        match (self.targets, self.stream) {
-            (Some(p), _) => TargetSource::Streamed(p),
-            (None, true) => TargetSource::PlanStreamed,
-            (None, false) => TargetSource::Plan,
-        }
-    }
-}
-
 /// An error's message, and whether it is a failed verification (exit 1) rather than bad input.
 type Failure = (String, bool);
 
@@ -234,21 +190,10 @@ fn fail(e: dualdraw::Error) -> Failure {
 
 fn run(command: Command) -> Result<String, Failure> {
     match command {
-        Command::Draw(a) => {
-            let commit = a.commit.zip(a.reveal).zip(a.entropy);
-            let opts = commands::DrawOptions {
-                seed: a.seed,
-                out: a.out,
-                excel: a.excel,
-                targets: a.targets.source(),
-                history: a.history,
-                commit: commit.map(|((c, r), e)| (c, r, e)),
-            };
-            with_progress(&a.plan, &opts.targets, |bar| {
-                commands::draw(&a.plan, &opts, bar)
-            })
-            .map(|s| s.to_string())
-        }
+        Command::Draw { plan, opts } => with_progress(&plan, &opts.targets.source(), |bar| {
+            commands::draw(&plan, &opts, bar)
+        })
+        .map(|s| s.to_string()),
         Command::Verify(a) => {
             let (at, targets) = (a.at, a.targets.source());
             with_progress(&at.plan, &targets, |bar| {

@@ -34,23 +34,61 @@ pub enum TargetSource {
     Streamed(PathBuf),
 }
 
-/// Options of [`draw()`].
+/// Where the target directory comes from, as the command line says it (with the `cli`
+/// feature these are the flags themselves).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub struct TargetOptions {
+    /// Stream the target directory in one pass, bounded memory (sorted by id: `dualdraw sort`).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub stream: bool,
+    /// Stream the target directory from this file (`-`: standard input); implies --stream.
+    #[cfg_attr(feature = "cli", arg(long, value_name = "FILE"))]
+    pub targets: Option<PathBuf>,
+}
+
+impl TargetOptions {
+    /// The source these options name.
+    pub fn source(&self) -> TargetSource {
+        match (&self.targets, self.stream) {
+            (Some(p), _) => TargetSource::Streamed(p.clone()),
+            (None, true) => TargetSource::PlanStreamed,
+            (None, false) => TargetSource::Plan,
+        }
+    }
+}
+
+/// Options of [`draw()`] (with the `cli` feature, the flags of `dualdraw draw`).
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct DrawOptions {
-    /// A seed from the command line; must agree with the plan's seed if both are given.
+    /// The seed (rehearsal mode); must agree with the plan's seed if it has one.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub seed: Option<String>,
-    /// Output directory; default `draw-<plan id>` in the current directory.
+    /// Output directory (must not exist or be empty); default draw-<plan id>.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub out: Option<PathBuf>,
-    /// Prepend a UTF-8 BOM to the CSV results so Excel shows Chinese.
+    /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub excel: bool,
     /// Where the targets come from.
-    pub targets: TargetSource,
-    /// Earlier draw logs whose teams may not inspect the same enterprises again (rotation,
-    /// SPEC.md §11.4).
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub targets: TargetOptions,
+    /// Draw a committed plan: the log `dualdraw commit` wrote, continued (needs --reveal, --entropy).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "LOG", requires_all = ["reveal", "entropy"], conflicts_with_all = ["seed", "out", "stream", "targets"]))]
+    pub commit: Option<PathBuf>,
+    /// The operator secret file written by `dualdraw commit`.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "SECRET_FILE", requires = "commit")
+    )]
+    pub reveal: Option<PathBuf>,
+    /// The public entropy, exactly as published (e.g. the dice faces in throwing order).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "VALUE", requires = "commit"))]
+    pub entropy: Option<String>,
+    /// Earlier draw logs: their officers do not inspect the same enterprises again (rotation).
+    #[cfg_attr(feature = "cli", arg(long, value_name = "LOG", num_args = 1.., conflicts_with = "commit"))]
     pub history: Vec<PathBuf>,
-    /// Draw a committed plan instead: the commit log, the secret file and the public entropy
-    /// ([`draw_committed`]); `seed`, `out`, `targets` and `history` must then be unset.
-    pub commit: Option<(PathBuf, PathBuf, String)>,
 }
 
 /// What [`draw()`] did.
@@ -185,7 +223,9 @@ pub fn draw(
     opts: &DrawOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DrawSummary> {
-    if let Some((commit_log, secret, entropy)) = &opts.commit {
+    if let (Some(commit_log), Some(secret), Some(entropy)) =
+        (&opts.commit, &opts.reveal, &opts.entropy)
+    {
         let r = RevealOptions {
             commit_log: commit_log.clone(),
             secret: secret.clone(),
@@ -210,7 +250,7 @@ pub fn draw(
     for (name, bytes) in &earlier {
         builder = builder.history(name, bytes);
     }
-    let drawn = match &opts.targets {
+    let drawn = match &opts.targets.source() {
         TargetSource::Plan => {
             let path = targets_path(plan_path, &plan);
             let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;

@@ -179,7 +179,7 @@ pub struct HeaderEvent {
 /// The plan as the header names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRef {
-    /// SHA-256 of the plan file's bytes, as hex. Text, not a [`Hash`](crate::merkle::Hash): verification compares
+    /// SHA-256 of the plan file's bytes, as hex. Text, not a hash: verification compares
     /// it with the plan's digest as text, so one that is not hex is a digest mismatch.
     pub digest: String,
     /// Plan id.
