@@ -461,8 +461,10 @@ fn is_input_error(e: &crate::Error) -> bool {
     )
 }
 
-#[cfg(all(test, feature = "cli"))]
+#[cfg(test)]
 mod tests {
+    // These tests load files through the `fs` helpers and run the commands.
+    #![cfg(feature = "cli")]
     use super::*;
     use crate::team::ReplacementRequest;
     use crate::{ErrorKind, commands, io};

@@ -1,0 +1,232 @@
+//! What a log says, read once from its lines: the header, the seed, every task with its
+//! targets and teams, and the replacements. Both the prover and the checker read it.
+
+use crate::log::event::hex32;
+use crate::log::{self, Event, Mode, RevealFault, SPEC_VERSION};
+use crate::merkle::Hash;
+
+use super::format::{ReplacementProof, StratumProof};
+
+#[derive(Debug, Clone)]
+pub(super) struct Facts {
+    pub(super) mode: String,
+    pub(super) seed: String,
+    pub(super) plan_id: String,
+    pub(super) plan_digest: String,
+    pub(super) inspection_date: String,
+    pub(super) dir_head: String,
+    pub(super) dir_count: u64,
+    pub(super) tasks: Vec<TaskFacts>,
+    pub(super) replacements: Vec<ReplacementFacts>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct TaskFacts {
+    pub(super) seq: u64,
+    pub(super) id: String,
+    pub(super) key: String,
+    pub(super) domain: String,
+    pub(super) exclude_days: Option<u64>,
+    pub(super) strata: Vec<StratumProof>,
+    pub(super) targets: Vec<TargetFacts>,
+    pub(super) teams: Vec<TeamFacts>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct TargetFacts {
+    pub(super) seq: u64,
+    pub(super) stratum: String,
+    pub(super) rank: u64,
+    pub(super) id: String,
+    pub(super) ticket: String,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct TeamFacts {
+    pub(super) seq: u64,
+    pub(super) enterprise: String,
+    pub(super) leader: String,
+    pub(super) officers: Vec<String>,
+    pub(super) experts: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct ReplacementFacts {
+    pub(super) seq: u64,
+    pub(super) task: String,
+    pub(super) enterprise: String,
+    pub(super) out: String,
+    pub(super) incoming: String,
+    pub(super) reason: String,
+}
+
+/// A hash written as exactly 64 lowercase hex digits.
+pub(super) fn parse_hash(s: &str) -> Option<Hash> {
+    hex32::parse(s)
+}
+
+impl Facts {
+    /// Reads the header, the seed, every task with its targets and teams, and the
+    /// replacements, from the lines of a log whose chain is already checked.
+    pub(super) fn read(lines: &[String]) -> std::result::Result<Facts, String> {
+        let events = lines
+            .iter()
+            .enumerate()
+            .map(|(seq, l)| {
+                serde_json::from_str::<Event>(l).map_err(|e| format!("line seq {seq}: {e}"))
+            })
+            .collect::<std::result::Result<Vec<Event>, String>>()?;
+        let header_line = lines.first().ok_or("the log is empty")?;
+        let Some(Event::Header(h)) = events.first() else {
+            return Err("line seq 0 is not a header".into());
+        };
+        if h.spec != SPEC_VERSION {
+            return Err(format!(
+                "the header says spec {:?}; this build knows {SPEC_VERSION:?}",
+                h.spec
+            ));
+        }
+        let seed = match h.mode {
+            Mode::OperatorSeed => h
+                .seed
+                .clone()
+                .ok_or("line seq 0: no string member `seed`")?,
+            Mode::CommitReveal => {
+                let r = match events.get(1) {
+                    None => {
+                        return Err(
+                            "a committed draw without its reveal has drawn nothing yet".into()
+                        );
+                    }
+                    Some(Event::Reveal(r)) => r,
+                    Some(_) => {
+                        return Err("line seq 1 of a committed draw is not its reveal".into());
+                    }
+                };
+                let commitment = h
+                    .commitment
+                    .as_deref()
+                    .ok_or("line seq 0: no string member `commitment`")?;
+                let (_, derived) =
+                    log::open_reveal(header_line, commitment, r).map_err(|f| match f {
+                        RevealFault::Secret => {
+                            "line seq 1: `secret` is not 64 lowercase hex digits".to_string()
+                        }
+                        RevealFault::Commitment { .. } => {
+                            "the revealed secret does not open the header's commitment".to_string()
+                        }
+                        RevealFault::Entropy(e) => format!("line seq 1: {e}"),
+                    })?;
+                if r.seed != derived {
+                    return Err(format!(
+                        "line seq 1: the reveal's seed {:?} is not the one derived from the secret, the entropy and the header ({derived:?})",
+                        r.seed
+                    ));
+                }
+                derived
+            }
+        };
+        let mut facts = Facts {
+            mode: h.mode.as_str().to_string(),
+            seed,
+            plan_id: h.plan.id.clone(),
+            plan_digest: h.plan.digest.clone(),
+            inspection_date: h.inspection_date.clone(),
+            dir_head: h.directories.targets.head.clone(),
+            dir_count: h.directories.targets.count,
+            tasks: Vec::new(),
+            replacements: Vec::new(),
+        };
+        for (i, event) in events.into_iter().enumerate().skip(1) {
+            let seq = i as u64;
+            // The task block a target or team event belongs to: the last task, by id.
+            let current = |facts: &mut Facts, task: &str| -> std::result::Result<usize, String> {
+                match facts.tasks.last() {
+                    Some(t) if t.id == task => Ok(facts.tasks.len() - 1),
+                    _ => Err(format!(
+                        "line seq {seq}: a {} event of task {task:?} outside that task's block",
+                        if event_is_team(&event) {
+                            "team"
+                        } else {
+                            "target"
+                        }
+                    )),
+                }
+            };
+            match &event {
+                Event::Task(t) => facts.tasks.push(TaskFacts {
+                    seq,
+                    id: t.task.clone(),
+                    key: hex::encode(t.key),
+                    domain: t.domain.clone(),
+                    exclude_days: t.exclude_inspected_within_days,
+                    strata: t
+                        .strata
+                        .iter()
+                        .map(|s| StratumProof {
+                            name: s.stratum.clone(),
+                            eligible: s.eligible,
+                            requested: s.requested,
+                            drawn: s.drawn,
+                            cutoff: s.cutoff.map(hex::encode),
+                        })
+                        .collect(),
+                    targets: Vec::new(),
+                    teams: Vec::new(),
+                }),
+                Event::Target(t) => {
+                    let k = current(&mut facts, &t.task)?;
+                    facts.tasks[k].targets.push(TargetFacts {
+                        seq,
+                        stratum: t.stratum.clone(),
+                        rank: t.rank,
+                        id: t.id.clone(),
+                        ticket: hex::encode(t.ticket),
+                    });
+                }
+                Event::Team(t) => {
+                    let k = current(&mut facts, &t.task)?;
+                    let leader = t
+                        .leader
+                        .clone()
+                        .ok_or_else(|| format!("line seq {seq}: no string member `leader`"))?;
+                    facts.tasks[k].teams.push(TeamFacts {
+                        seq,
+                        enterprise: t.enterprise.clone(),
+                        leader,
+                        officers: t.officers.clone(),
+                        experts: t.experts.clone(),
+                    });
+                }
+                Event::Replacement(r) => facts.replacements.push(ReplacementFacts {
+                    seq,
+                    task: r.task.clone(),
+                    enterprise: r.enterprise.clone(),
+                    out: r.out.clone(),
+                    incoming: r.incoming.clone(),
+                    reason: r.reason.clone(),
+                }),
+                _ => {}
+            }
+        }
+        Ok(facts)
+    }
+
+    /// The `replacement` events for one enterprise's team in one task, in log order.
+    pub(super) fn replacements_of(&self, task: &str, enterprise: &str) -> Vec<ReplacementProof> {
+        self.replacements
+            .iter()
+            .filter(|r| r.task == task && r.enterprise == enterprise)
+            .map(|r| ReplacementProof {
+                seq: r.seq,
+                out: r.out.clone(),
+                incoming: r.incoming.clone(),
+                reason: r.reason.clone(),
+            })
+            .collect()
+    }
+}
+
+fn event_is_team(e: &Event) -> bool {
+    matches!(e, Event::Team(_))
+}

@@ -1,0 +1,260 @@
+//! The proof's types and its JSON form (SPEC.md §10.2): what a proof file holds, byte for byte.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The `format` member of every proof of this version.
+pub const FORMAT: &str = "dualdraw-proof/1";
+
+/// A per-enterprise proof (SPEC.md §10). Its file form is [`Proof::to_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Proof {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The enterprise: canonical record and its fields.
+    pub enterprise: Record,
+    /// One entry per task of the plan, in plan order.
+    pub tasks: Vec<TaskProof>,
+    /// The record's inclusion in the target directory the log header commits to.
+    pub directory: Inclusion,
+    /// The log, verbatim.
+    pub log: LogCopy,
+    /// The plan file, verbatim.
+    pub plan: PlanCopy,
+}
+
+/// The enterprise's canonical record (SPEC.md §3.1) and, for people, its decoded fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// Unified social credit code.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Division code.
+    pub region: String,
+    /// Domains, sorted.
+    pub domains: Vec<String>,
+    /// Credit class `A`…`D`, or null.
+    pub credit_class: Option<String>,
+    /// `active`, `abnormal` or `closed`.
+    pub status: String,
+    /// `YYYY-MM-DD`, or null.
+    pub last_inspected: Option<String>,
+    /// `hex` of the canonical record: the bytes that are hashed into the directory.
+    pub canonical: String,
+}
+
+/// An RFC 6962 inclusion proof of the record in the target directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inclusion {
+    /// The directory head, as the log header records it (`directories.targets.head`).
+    pub head: String,
+    /// The number of records, as the log header records it (`directories.targets.count`).
+    pub count: u64,
+    /// The record's 0-based position in the directory (records in id order).
+    pub leaf_index: u64,
+    /// `SHA-256(0x00 || record)`.
+    pub leaf_hash: String,
+    /// `PATH(leaf_index, D[count])` of RFC 6962 §2.1.1, leaf level first.
+    pub audit_path: Vec<String>,
+}
+
+/// The enterprise in one task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskProof {
+    /// Task id.
+    pub task: String,
+    /// `seq` of the task's `task` event in the log.
+    pub task_seq: u64,
+    /// The task key, as logged.
+    pub key: String,
+    /// `SHA-256(hex(key) ":" id)` (SPEC.md §5.2); informative when the enterprise is not
+    /// eligible.
+    pub ticket: String,
+    /// Where the enterprise stands in the task's pool.
+    pub pool: Pool,
+    /// Why, in words.
+    pub reason: String,
+    /// The enterprise's stratum, when eligible.
+    pub stratum: Option<StratumProof>,
+    /// The outcome.
+    pub verdict: Verdict,
+    /// Rank and team, when drawn.
+    pub drawn: Option<DrawnProof>,
+}
+
+/// Where an enterprise stands in a task's pool (SPEC.md §4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pool {
+    /// In the pool.
+    Eligible,
+    /// Outside the task's scope.
+    OutOfScope,
+    /// In scope but inspected too recently.
+    RecentlyInspected,
+}
+
+/// The outcome for one task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Drawn for inspection.
+    Drawn,
+    /// Eligible, but its ticket is above its stratum's cutoff.
+    NotDrawn,
+    /// Not in the pool.
+    NotEligible,
+}
+
+/// A stratum as the task event logs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StratumProof {
+    /// `all`, `A`…`D` or `none`.
+    pub name: String,
+    /// Eligible enterprises in it.
+    pub eligible: u64,
+    /// Requested sample.
+    pub requested: u64,
+    /// Drawn.
+    pub drawn: u64,
+    /// The largest drawn ticket, or null.
+    pub cutoff: Option<String>,
+}
+
+/// A drawn enterprise's rank and team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawnProof {
+    /// 1-based rank in the stratum.
+    pub rank: u64,
+    /// `seq` of its `target` event.
+    pub target_seq: u64,
+    /// `seq` of its `team` event.
+    pub team_seq: u64,
+    /// Team leader as drawn.
+    pub leader: String,
+    /// Officers as drawn, in draw order.
+    pub officers: Vec<String>,
+    /// Experts as drawn.
+    pub experts: Vec<String>,
+    /// Later `replacement` events for this team, in log order.
+    pub replacements: Vec<ReplacementProof>,
+    /// The officers after the replacements (equal to `officers` when there are none).
+    pub officers_now: Vec<String>,
+}
+
+/// An officer replaced after the draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplacementProof {
+    /// `seq` of the `replacement` event.
+    pub seq: u64,
+    /// The officer who left the team.
+    pub out: String,
+    /// The officer who took the place.
+    #[serde(rename = "in")]
+    pub incoming: String,
+    /// The logged reason.
+    pub reason: String,
+}
+
+/// The log, verbatim, with what it says about the seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogCopy {
+    /// SHA-256 of the last line: the head the proof must be checked against.
+    pub head: String,
+    /// SHA-256 of the header line (line 0).
+    pub header_hash: String,
+    /// `operator-seed` or `commit-reveal`.
+    pub mode: String,
+    /// The seed: the header's, or the one derived from the reveal.
+    pub seed: String,
+    /// Every line of the log, without its newline.
+    pub lines: Vec<String>,
+}
+
+/// The plan file, verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanCopy {
+    /// SHA-256 of the file's bytes (the header's `plan.digest`).
+    pub digest: String,
+    /// The file's text (UTF-8, BOM included if the file has one).
+    pub text: String,
+}
+
+impl Proof {
+    /// The canonical JSON text: `serde_json`'s pretty form of the fields in declaration order,
+    /// without a final newline. A proof file holds exactly this, optionally followed by one LF.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a proof always serializes")
+    }
+
+    /// The file form: [`Proof::to_json`] followed by one LF.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = self.to_json().into_bytes();
+        b.push(b'\n');
+        b
+    }
+
+    /// A few lines for people: the enterprise and its verdict in each task.
+    pub fn summary(&self) -> String {
+        use fmt::Write;
+        let e = &self.enterprise;
+        let mut s = format!(
+            "enterprise {} {}: record {} of {} in the target directory (head {})\n",
+            e.id, e.name, self.directory.leaf_index, self.directory.count, self.directory.head
+        );
+        for t in &self.tasks {
+            let _ = write!(s, "  task {}: ", t.task);
+            match (&t.verdict, &t.drawn, &t.stratum) {
+                (Verdict::Drawn, Some(d), Some(st)) => {
+                    let _ = write!(
+                        s,
+                        "DRAWN, rank {} of {} in stratum {}; team {}",
+                        d.rank,
+                        st.drawn,
+                        st.name,
+                        d.officers_now.join(", ")
+                    );
+                    if !d.experts.is_empty() {
+                        let _ = write!(s, " + experts {}", d.experts.join(", "));
+                    }
+                    if !d.replacements.is_empty() {
+                        let _ = write!(s, " (after {} replacement(s))", d.replacements.len());
+                    }
+                }
+                (Verdict::NotDrawn, _, Some(st)) => {
+                    let _ = write!(
+                        s,
+                        "not drawn: ticket {} is above the cutoff {} of stratum {} ({} of {} drawn)",
+                        t.ticket,
+                        st.cutoff.as_deref().unwrap_or("(none: nothing drawn)"),
+                        st.name,
+                        st.drawn,
+                        st.eligible
+                    );
+                }
+                _ => {
+                    let _ = write!(s, "not eligible: {}", t.reason);
+                }
+            }
+            s.push('\n');
+        }
+        let _ = write!(
+            s,
+            "log head {} ({} lines)",
+            self.log.head,
+            self.log.lines.len()
+        );
+        s
+    }
+}

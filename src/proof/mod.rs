@@ -1,0 +1,45 @@
+//! Per-enterprise proofs (SPEC.md §10): one enterprise's fate in a draw, in a small JSON file
+//! that anybody can check with the published log head alone — no directory needed.
+//!
+//! A proof carries the enterprise's canonical record with its RFC 6962 audit path to the
+//! target-directory head in the log header, the plan file (its SHA-256 is in the header), and
+//! the log itself, line for line (a hash chain authenticates a line only through every line
+//! after it, so a line cannot be shown to belong to the log without them). From these, the
+//! checker recomputes, for every task, the enterprise's place in the pool (in scope, recently
+//! inspected, or eligible in a stratum), its ticket from the logged task key, the comparison
+//! with the stratum's cutoff, and confirms the log draws it exactly when the cutoff says so.
+//!
+//! A [`Prover`] verifies a log once (a full [`verify::verify`](crate::verify::verify)) and then proves any number of
+//! enterprises cheaply; [`check`] checks a proof's bytes against a head.
+//!
+//! ```no_run
+//! # fn main() -> dualdraw::Result<()> {
+//! use dualdraw::proof::{Prover, check};
+//! let inputs = dualdraw::io::load_inputs("fixtures/tianjin-2020/plan.toml".as_ref())?;
+//! let log = dualdraw::Draw::new(&inputs.plan).run(&inputs.targets, &inputs.officers)?.log;
+//! let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs)?;
+//! let proof = prover.prove(&inputs.targets.records()[0].id)?;
+//! let checked = check(&proof.to_bytes(), &log.head()).expect("a fresh proof checks");
+//! println!("{checked}");
+//! # Ok(()) }
+//! ```
+//!
+//! One job per file: `format` is the proof's types and JSON form; `facts` reads what a
+//! log says; `assemble` derives what a proof must say from those facts, the plan and the
+//! record (the prover builds with it, the checker cross-checks with it); `prove` is the
+//! [`Prover`]; `check` is the checker, which does no I/O and needs only the proof's bytes
+//! and the published head.
+
+mod assemble;
+mod check;
+mod facts;
+mod format;
+mod prove;
+
+pub use assemble::reason;
+pub use check::{Checked, ProofError, check, decode_record};
+pub use format::{
+    DrawnProof, FORMAT, Inclusion, LogCopy, PlanCopy, Pool, Proof, Record, ReplacementProof,
+    StratumProof, TaskProof, Verdict,
+};
+pub use prove::Prover;

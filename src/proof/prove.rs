@@ -1,0 +1,154 @@
+//! The prover: verifies a log once, builds its target directory's Merkle tree, then proves
+//! any number of its enterprises.
+
+use std::path::Path;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::directory::{Enterprise, Officers, Targets};
+use crate::error::{ErrorKind, Position, Result, VerifyError};
+#[cfg(feature = "fs")]
+use crate::io::{self, Inputs};
+use crate::log;
+use crate::merkle::{self, Hash, Tree};
+use crate::plan::Plan;
+use crate::verify;
+
+use super::assemble::assemble;
+use super::facts::Facts;
+use super::format::Proof;
+
+/// A verified log with its directory's Merkle tree, ready to prove any of its enterprises.
+#[derive(Debug, Clone)]
+pub struct Prover {
+    facts: Facts,
+    lines: Vec<String>,
+    head: Hash,
+    plan: Plan,
+    plan_text: String,
+    records: Vec<Enterprise>,
+    tree: Tree,
+}
+
+impl Prover {
+    /// Verifies the log completely ([`verify::verify`], with `published_head` if given)
+    /// against the plan file's bytes and both directories, then builds the target directory's
+    /// tree. A log that does not verify is refused (a verification error, exit code 1).
+    pub fn new(
+        log_bytes: &[u8],
+        published_head: Option<&Hash>,
+        plan_bytes: &[u8],
+        plan_file: &Path,
+        targets: &Targets,
+        officers: &Officers,
+    ) -> Result<Prover> {
+        let plan_text = std::str::from_utf8(plan_bytes).map_err(|e| ErrorKind::PlanSyntax {
+            pos: Position::file(plan_file),
+            message: format!("the plan is not UTF-8 ({e})"),
+        })?;
+        let plan = Plan::from_toml(plan_text.trim_start_matches('\u{feff}'), plan_file)?;
+        let plan_digest: Hash = Sha256::digest(plan_bytes).into();
+        let report = verify::verify(
+            log_bytes,
+            published_head,
+            &plan,
+            &plan_digest,
+            targets,
+            officers,
+        )?;
+        if !report.drawn {
+            return Err(ErrorKind::InvalidField {
+                pos: Position::file("the log"),
+                found: "a committed draw whose reveal is not logged yet".into(),
+                expected: "the log of a completed draw (nothing is drawn before the reveal)".into(),
+            }
+            .into());
+        }
+        let lines: Vec<String> = log::read(log_bytes)?
+            .iter()
+            .map(|e| e.line.to_string())
+            .collect();
+        let facts =
+            Facts::read(&lines).map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
+        let tree = Tree::from_leaf_hashes(
+            targets
+                .records
+                .iter()
+                .map(|e| merkle::leaf_hash(&e.canonical_bytes()))
+                .collect(),
+        );
+        // Verification compared these already; a mismatch here is a bug, not bad input.
+        assert_eq!(
+            hex::encode(tree.head()),
+            facts.dir_head,
+            "verified log, but the directory tree differs from its header"
+        );
+        Ok(Prover {
+            head: log::line_hash(&lines[lines.len() - 1]),
+            facts,
+            lines,
+            plan,
+            plan_text: plan_text.to_string(),
+            records: targets.records.clone(),
+            tree,
+        })
+    }
+
+    /// [`Prover::new`] for loaded inputs; the plan file is read again for its text (and must
+    /// still have the digest it had when loaded).
+    #[cfg(feature = "fs")]
+    pub fn from_inputs(
+        log_bytes: &[u8],
+        published_head: Option<&Hash>,
+        inputs: &Inputs,
+    ) -> Result<Prover> {
+        let plan_bytes = io::read(&inputs.plan_path)?;
+        if <[u8; 32]>::from(Sha256::digest(&plan_bytes)) != inputs.plan_digest {
+            return Err(ErrorKind::Io {
+                path: inputs.plan_path.clone(),
+                source: std::io::Error::other("the plan file changed after it was loaded"),
+            }
+            .into());
+        }
+        Prover::new(
+            log_bytes,
+            published_head,
+            &plan_bytes,
+            &inputs.plan_path,
+            &inputs.targets,
+            &inputs.officers,
+        )
+    }
+
+    /// The log's head.
+    pub fn head(&self) -> Hash {
+        self.head
+    }
+
+    /// The proof for the enterprise with this unified social credit code. An id that is not
+    /// in the target directory is an input error (exit code 2).
+    pub fn prove(&self, id: &str) -> Result<Proof> {
+        let index = self
+            .records
+            .binary_search_by(|e| e.id.as_str().cmp(id))
+            .map_err(|_| ErrorKind::InvalidField {
+                pos: Position::file("the enterprise to prove"),
+                found: id.to_string(),
+                expected: format!(
+                    "the unified social credit code of one of the {} enterprises of the target directory (no record has this id)",
+                    self.records.len()
+                ),
+            })?;
+        let path = self.tree.inclusion_proof(index);
+        assemble(
+            &self.facts,
+            &self.lines,
+            &self.plan,
+            &self.plan_text,
+            &self.records[index],
+            index as u64,
+            &path,
+        )
+        .map_err(|reason| VerifyError::Malformed { line: 1, reason }.into())
+    }
+}
