@@ -463,220 +463,223 @@ fn is_input_error(e: &crate::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    // These tests load files through the `fs` helpers and run the commands.
-    #![cfg(feature = "cli")]
-    use super::*;
-    use crate::team::ReplacementRequest;
-    use crate::{ErrorKind, commands, io};
-    use serde_json::Value;
-    use std::collections::BTreeMap;
-    use std::path::{Path, PathBuf};
+    /// These tests load files through the `fs` helpers and run the commands.
+    #[cfg(feature = "cli")]
+    mod with_files {
+        use super::super::*;
+        use crate::team::ReplacementRequest;
+        use crate::{ErrorKind, commands, io};
+        use serde_json::Value;
+        use std::collections::BTreeMap;
+        use std::path::{Path, PathBuf};
 
-    fn fixture(rel: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-    }
+        fn fixture(rel: &str) -> PathBuf {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+        }
 
-    /// The demo draw with `n` replacements in the first team, as events without `seq`/`prev`.
-    fn demo(n: usize) -> (io::Inputs, Vec<Value>, usize) {
-        let inputs = io::load_inputs(&fixture("fixtures/tianjin-2020/plan.toml")).unwrap();
-        let (outcome, log) = commands::draw_inputs(&inputs, "verify-unit-test").unwrap();
-        let footer = log.lines.len();
-        let mut current = outcome.clone();
-        let records: BTreeMap<String, crate::directory::Enterprise> = inputs
-            .targets
-            .records
-            .iter()
-            .filter(|e| {
-                outcome
-                    .tasks
-                    .iter()
-                    .any(|t| t.drawn.iter().any(|d| d.id == e.id))
-            })
-            .map(|e| (e.id.clone(), e.clone()))
-            .collect();
-        let team = &outcome.tasks[0].teams[0];
-        let mut requests = Vec::new();
-        let mut out = team.officers[0].clone();
-        for i in 0..n {
-            requests.push(ReplacementRequest {
-                task: outcome.tasks[0].task.clone(),
-                enterprise: team.enterprise.clone(),
-                out: out.clone(),
-                reason: format!("reason {i}"),
-            });
-            // Each replaces the officer the previous one brought in.
-            let mut probe = outcome.clone();
+        /// The demo draw with `n` replacements in the first team, as events without `seq`/`prev`.
+        fn demo(n: usize) -> (io::Inputs, Vec<Value>, usize) {
+            let inputs = io::load_inputs(&fixture("fixtures/tianjin-2020/plan.toml")).unwrap();
+            let (outcome, log) = commands::draw_inputs(&inputs, "verify-unit-test").unwrap();
+            let footer = log.lines.len();
+            let mut current = outcome.clone();
+            let records: BTreeMap<String, crate::directory::Enterprise> = inputs
+                .targets
+                .records
+                .iter()
+                .filter(|e| {
+                    outcome
+                        .tasks
+                        .iter()
+                        .any(|t| t.drawn.iter().any(|d| d.id == e.id))
+                })
+                .map(|e| (e.id.clone(), e.clone()))
+                .collect();
+            let team = &outcome.tasks[0].teams[0];
+            let mut requests = Vec::new();
+            let mut out = team.officers[0].clone();
+            for i in 0..n {
+                requests.push(ReplacementRequest {
+                    task: outcome.tasks[0].task.clone(),
+                    enterprise: team.enterprise.clone(),
+                    out: out.clone(),
+                    reason: format!("reason {i}"),
+                });
+                // Each replaces the officer the previous one brought in.
+                let mut probe = outcome.clone();
+                let done = team::apply_replacements(
+                    &inputs.plan,
+                    &mut probe,
+                    &records,
+                    &inputs.officers,
+                    &requests,
+                )
+                .unwrap();
+                out = done.last().unwrap().incoming.clone();
+            }
             let done = team::apply_replacements(
                 &inputs.plan,
-                &mut probe,
+                &mut current,
                 &records,
                 &inputs.officers,
                 &requests,
             )
             .unwrap();
-            out = done.last().unwrap().incoming.clone();
+            let mut events: Vec<Value> = log
+                .lines
+                .iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            events.extend(done.iter().map(log::replacement_event));
+            for e in &mut events {
+                let m = e.as_object_mut().unwrap();
+                m.remove("prev");
+                m.remove("seq");
+            }
+            (inputs, events, footer)
         }
-        let done = team::apply_replacements(
-            &inputs.plan,
-            &mut current,
-            &records,
-            &inputs.officers,
-            &requests,
-        )
-        .unwrap();
-        let mut events: Vec<Value> = log
-            .lines
-            .iter()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        events.extend(done.iter().map(log::replacement_event));
-        for e in &mut events {
-            let m = e.as_object_mut().unwrap();
-            m.remove("prev");
-            m.remove("seq");
-        }
-        (inputs, events, footer)
-    }
 
-    fn run(inputs: &io::Inputs, events: Vec<Value>) -> Result<Report> {
-        let bytes = log::chain(events).to_bytes();
-        verify(
-            &bytes,
-            None,
-            &inputs.plan,
-            &inputs.plan_digest,
-            &inputs.targets,
-            &inputs.officers,
-        )
-    }
-
-    /// The 1-based line a verification failure names.
-    fn failing_line(r: Result<Report>) -> u64 {
-        match r.unwrap_err().into_kind() {
-            ErrorKind::Verify(VerifyError::Mismatch { line, .. }) => line,
-            other => panic!("expected a line mismatch, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn genuine_replacements_verify() {
-        let (inputs, events, _) = demo(3);
-        assert_eq!(run(&inputs, events).unwrap().replacements, 3);
-    }
-
-    /// A request that cannot be recomputed is reported at its own line, not at the first line
-    /// after the footer.
-    #[test]
-    fn refused_replacement_names_its_own_line() {
-        let (inputs, mut events, footer) = demo(3);
-        // The third request names an officer who is not on the team.
-        events[footer + 2]["out"] = "NOBODY".into();
-        assert_eq!(failing_line(run(&inputs, events)), footer as u64 + 3);
-    }
-
-    /// An earlier differing line is reported before a later refused request: a replacement's
-    /// line whose `in` was changed ...
-    #[test]
-    fn earlier_replacement_difference_comes_first() {
-        let (inputs, mut events, footer) = demo(3);
-        events[footer + 1]["in"] = "SOMEONE-ELSE".into();
-        events[footer + 2]["out"] = "NOBODY".into();
-        assert_eq!(failing_line(run(&inputs, events)), footer as u64 + 2);
-    }
-
-    /// ... and a line of the draw itself (here a team, before the footer).
-    #[test]
-    fn earlier_draw_difference_comes_first() {
-        let (inputs, mut events, footer) = demo(2);
-        let team = events.iter().position(|e| e["event"] == "team").unwrap();
-        events[team]["eligible_officers"] = 999.into();
-        events[footer + 1]["out"] = "NOBODY".into();
-        assert_eq!(failing_line(run(&inputs, events)), team as u64 + 1);
-    }
-
-    /// Something other than a replacement after the footer is reported at its line, after the
-    /// requests before it were compared.
-    #[test]
-    fn non_request_after_footer_names_its_line() {
-        let (inputs, mut events, footer) = demo(2);
-        events.insert(footer + 1, serde_json::json!({"event": "note"}));
-        assert_eq!(
-            failing_line(run(&inputs, events.clone())),
-            footer as u64 + 2
-        );
-        events[footer]["in"] = "SOMEONE-ELSE".into();
-        assert_eq!(failing_line(run(&inputs, events)), footer as u64 + 1);
-    }
-
-    /// A commitment not yet drawn: the callback is asked for the digest only (no seed), and a
-    /// plan whose draw would fail (a count above the pool) still verifies as a commitment.
-    #[test]
-    fn commitment_alone_draws_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let base = fixture("fixtures/tianjin-2020");
-        std::fs::copy(base.join("officers.csv"), dir.path().join("officers.csv")).unwrap();
-        // Sorted by id, so that it can be streamed too.
-        std::fs::write(
-            dir.path().join("targets.csv"),
-            "id,name,region,domains,status\n\
-             91120116MA05JKLM8C,甲,120116,无线电,active\n\
-             91120116MA05JKLM8J,乙,120116,无线电,active\n",
-        )
-        .unwrap();
-        let plan = std::fs::read_to_string(fixture("fixtures/tianjin-2020/plan.toml"))
-            .unwrap()
-            .replace("sample = { count = 4 }", "sample = { count = 5 }");
-        std::fs::write(dir.path().join("plan.toml"), plan).unwrap();
-        let plan_path = dir.path().join("plan.toml");
-        let commit_dir = dir.path().join("commit");
-        let entropy = crate::commit::EntropySource::new("dice", "dice thrown in public").unwrap();
-        commands::commit(
-            &plan_path,
-            &commands::CommitOptions {
-                out: commit_dir.clone(),
-                entropy,
-            },
-        )
-        .unwrap();
-        let bytes = std::fs::read(commit_dir.join("draw.log")).unwrap();
-        let inputs = io::load_inputs(&plan_path).unwrap();
-        let mut asked = Vec::new();
-        let report = verify_with(
-            &bytes,
-            None,
-            &inputs.plan,
-            &inputs.plan_digest,
-            &inputs.officers,
-            |seed| {
-                asked.push(seed.map(str::to_string));
-                Ok(Drawn {
-                    selections: Ok(Vec::new()),
-                    digest: inputs.targets.digest(),
-                    warnings: Vec::new(),
-                })
-            },
-        )
-        .unwrap();
-        assert_eq!(asked, [None]);
-        assert!(!report.drawn);
-        // In memory and streamed, through the command.
-        for source in [
-            commands::TargetSource::Plan,
-            commands::TargetSource::PlanStreamed,
-        ] {
-            let (report, _) = commands::verify(
-                &commit_dir.join("draw.log"),
-                &plan_path,
+        fn run(inputs: &io::Inputs, events: Vec<Value>) -> Result<Report> {
+            let bytes = log::chain(events).to_bytes();
+            verify(
+                &bytes,
                 None,
-                &source,
-                &[],
-                &mut |_| {},
+                &inputs.plan,
+                &inputs.plan_digest,
+                &inputs.targets,
+                &inputs.officers,
             )
-            .unwrap_or_else(|e| panic!("{source:?}: {e}"));
-            assert!(!report.drawn);
-            assert_eq!(report.lines, 1);
         }
-        // The draw itself is refused: 5 requested, 2 eligible.
-        assert!(crate::target::select(&inputs.plan, &inputs.targets, "s").is_err());
+
+        /// The 1-based line a verification failure names.
+        fn failing_line(r: Result<Report>) -> u64 {
+            match r.unwrap_err().into_kind() {
+                ErrorKind::Verify(VerifyError::Mismatch { line, .. }) => line,
+                other => panic!("expected a line mismatch, got {other:?}"),
+            }
+        }
+
+        #[test]
+        fn genuine_replacements_verify() {
+            let (inputs, events, _) = demo(3);
+            assert_eq!(run(&inputs, events).unwrap().replacements, 3);
+        }
+
+        /// A request that cannot be recomputed is reported at its own line, not at the first line
+        /// after the footer.
+        #[test]
+        fn refused_replacement_names_its_own_line() {
+            let (inputs, mut events, footer) = demo(3);
+            // The third request names an officer who is not on the team.
+            events[footer + 2]["out"] = "NOBODY".into();
+            assert_eq!(failing_line(run(&inputs, events)), footer as u64 + 3);
+        }
+
+        /// An earlier differing line is reported before a later refused request: a replacement's
+        /// line whose `in` was changed ...
+        #[test]
+        fn earlier_replacement_difference_comes_first() {
+            let (inputs, mut events, footer) = demo(3);
+            events[footer + 1]["in"] = "SOMEONE-ELSE".into();
+            events[footer + 2]["out"] = "NOBODY".into();
+            assert_eq!(failing_line(run(&inputs, events)), footer as u64 + 2);
+        }
+
+        /// ... and a line of the draw itself (here a team, before the footer).
+        #[test]
+        fn earlier_draw_difference_comes_first() {
+            let (inputs, mut events, footer) = demo(2);
+            let team = events.iter().position(|e| e["event"] == "team").unwrap();
+            events[team]["eligible_officers"] = 999.into();
+            events[footer + 1]["out"] = "NOBODY".into();
+            assert_eq!(failing_line(run(&inputs, events)), team as u64 + 1);
+        }
+
+        /// Something other than a replacement after the footer is reported at its line, after the
+        /// requests before it were compared.
+        #[test]
+        fn non_request_after_footer_names_its_line() {
+            let (inputs, mut events, footer) = demo(2);
+            events.insert(footer + 1, serde_json::json!({"event": "note"}));
+            assert_eq!(
+                failing_line(run(&inputs, events.clone())),
+                footer as u64 + 2
+            );
+            events[footer]["in"] = "SOMEONE-ELSE".into();
+            assert_eq!(failing_line(run(&inputs, events)), footer as u64 + 1);
+        }
+
+        /// A commitment not yet drawn: the callback is asked for the digest only (no seed), and a
+        /// plan whose draw would fail (a count above the pool) still verifies as a commitment.
+        #[test]
+        fn commitment_alone_draws_nothing() {
+            let dir = tempfile::tempdir().unwrap();
+            let base = fixture("fixtures/tianjin-2020");
+            std::fs::copy(base.join("officers.csv"), dir.path().join("officers.csv")).unwrap();
+            // Sorted by id, so that it can be streamed too.
+            std::fs::write(
+                dir.path().join("targets.csv"),
+                "id,name,region,domains,status\n\
+                 91120116MA05JKLM8C,甲,120116,无线电,active\n\
+                 91120116MA05JKLM8J,乙,120116,无线电,active\n",
+            )
+            .unwrap();
+            let plan = std::fs::read_to_string(fixture("fixtures/tianjin-2020/plan.toml"))
+                .unwrap()
+                .replace("sample = { count = 4 }", "sample = { count = 5 }");
+            std::fs::write(dir.path().join("plan.toml"), plan).unwrap();
+            let plan_path = dir.path().join("plan.toml");
+            let commit_dir = dir.path().join("commit");
+            let entropy =
+                crate::commit::EntropySource::new("dice", "dice thrown in public").unwrap();
+            commands::commit(
+                &plan_path,
+                &commands::CommitOptions {
+                    out: commit_dir.clone(),
+                    entropy,
+                },
+            )
+            .unwrap();
+            let bytes = std::fs::read(commit_dir.join("draw.log")).unwrap();
+            let inputs = io::load_inputs(&plan_path).unwrap();
+            let mut asked = Vec::new();
+            let report = verify_with(
+                &bytes,
+                None,
+                &inputs.plan,
+                &inputs.plan_digest,
+                &inputs.officers,
+                |seed| {
+                    asked.push(seed.map(str::to_string));
+                    Ok(Drawn {
+                        selections: Ok(Vec::new()),
+                        digest: inputs.targets.digest(),
+                        warnings: Vec::new(),
+                    })
+                },
+            )
+            .unwrap();
+            assert_eq!(asked, [None]);
+            assert!(!report.drawn);
+            // In memory and streamed, through the command.
+            for source in [
+                commands::TargetSource::Plan,
+                commands::TargetSource::PlanStreamed,
+            ] {
+                let (report, _) = commands::verify(
+                    &commit_dir.join("draw.log"),
+                    &plan_path,
+                    None,
+                    &source,
+                    &[],
+                    &mut |_| {},
+                )
+                .unwrap_or_else(|e| panic!("{source:?}: {e}"));
+                assert!(!report.drawn);
+                assert_eq!(report.lines, 1);
+            }
+            // The draw itself is refused: 5 requested, 2 eligible.
+            assert!(crate::target::select(&inputs.plan, &inputs.targets, "s").is_err());
+        }
     }
 }
