@@ -243,21 +243,11 @@ pub fn select(plan: &Plan, targets: &Targets, seed: &str) -> Result<Vec<Selectio
                 .filter(|(_, (s, _))| *s == sp.stratum)
                 .map(|(i, (_, e))| (hasher.ticket(&e.id), e.id.as_str(), i))
                 .collect();
-            let winners = bottom_k(entries, sp.requested as usize);
-            for (rank, &(ticket, id, i)) in winners.iter().enumerate() {
-                let d = Pick {
-                    stratum: sp.stratum,
-                    rank: rank as u64 + 1,
-                    id: id.to_string(),
-                    ticket,
-                };
-                drawn.push((d, pool.members[i].1.clone()));
-            }
-            strata.push(StratumResult {
-                drawn: winners.len() as u64,
-                cutoff: winners.last().map(|w| w.0),
-                pool: sp,
-            });
+            let winners = bottom_k(entries, sp.requested as usize)
+                .into_iter()
+                .map(|(ticket, _, i)| (ticket, pool.members[i].1.clone()))
+                .collect();
+            record_stratum(sp, winners, &mut strata, &mut drawn);
         }
         out.push(Selection {
             task: task.id.clone(),
@@ -268,6 +258,32 @@ pub fn select(plan: &Plan, targets: &Targets, seed: &str) -> Result<Vec<Selectio
         });
     }
     Ok(out)
+}
+
+/// Records one stratum's winners, in ticket order: the stratum's result (its cutoff is the
+/// last winner's ticket) and a pick per winner, ranked from 1. The in-memory and the streamed
+/// selection both end here, so their selections cannot differ in form.
+pub(crate) fn record_stratum(
+    sp: StratumPool,
+    winners: Vec<(Ticket, Enterprise)>,
+    strata: &mut Vec<StratumResult>,
+    drawn: &mut Vec<(Pick, Enterprise)>,
+) {
+    let stratum = sp.stratum;
+    strata.push(StratumResult {
+        drawn: winners.len() as u64,
+        cutoff: winners.last().map(|w| w.0),
+        pool: sp,
+    });
+    for (rank, (ticket, e)) in winners.into_iter().enumerate() {
+        let pick = Pick {
+            stratum,
+            rank: rank as u64 + 1,
+            id: e.id.clone(),
+            ticket,
+        };
+        drawn.push((pick, e));
+    }
 }
 
 /// The records of every drawn enterprise, by id: what replacements need to find the next

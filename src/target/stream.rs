@@ -20,7 +20,6 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::path::{Path, PathBuf};
 
 use crate::directory::{Digest, Enterprise, Warning};
-use crate::draw::outcome::{Pick, StratumResult};
 use crate::error::{ErrorKind, Result};
 use crate::merkle::{Hash, TreeBuilder, leaf_hash};
 use crate::plan::{Plan, Ratio, Sample};
@@ -341,21 +340,12 @@ impl<'a> StreamSelector<'a> {
                         below.split_off(below.len() - k).into_iter().rev().collect()
                     }
                 };
-                let winners: Vec<Cand> = winners.into_iter().take(k).collect();
-                strata.push(StratumResult {
-                    drawn: winners.len() as u64,
-                    cutoff: winners.last().map(|c| c.ticket),
-                    pool: sp.clone(),
-                });
-                for (rank, c) in winners.into_iter().enumerate() {
-                    let d = Pick {
-                        stratum: sp.stratum,
-                        rank: rank as u64 + 1,
-                        id: c.e.id.clone(),
-                        ticket: c.ticket,
-                    };
-                    drawn.push((d, c.e));
-                }
+                let winners = winners
+                    .into_iter()
+                    .take(k)
+                    .map(|c| (c.ticket, c.e))
+                    .collect();
+                target::record_stratum(sp, winners, &mut strata, &mut drawn);
             }
             out.push(Selection {
                 task: task.id.clone(),
