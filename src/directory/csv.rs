@@ -241,18 +241,7 @@ impl<'a> Row<'_, 'a> {
             Ok(true) => Ok(()),
             Ok(false) => {
                 if let Some(w) = warnings {
-                    let want = uscc::check_character(&s[..17]).unwrap_or('?');
-                    w.push(Warning {
-                        code: "uscc-check",
-                        source: "targets",
-                        id: s.to_string(),
-                        message: format!(
-                            "check character is {:?} but GB 32100-2015 gives {want:?}; kept as an early pilot code",
-                            &s[17..]
-                        ),
-                        file: self.file.to_path_buf(),
-                        line: self.line,
-                    });
+                    w.push(uscc::pilot_warning(s, self.file, self.line));
                 }
                 Ok(())
             }

@@ -87,20 +87,11 @@ fn code(source: &str, i: usize, field: &str, s: &str) -> Result<Option<Warning>>
             &format!("an 18-character unified social credit code ({e})"),
         )),
         Ok(true) => Ok(None),
-        Ok(false) => {
-            let want = uscc::check_character(&s[..17]).unwrap_or('?');
-            Ok(Some(Warning {
-                code: "uscc-check",
-                source: "targets",
-                id: s.to_string(),
-                message: format!(
-                    "check character is {:?} but GB 32100-2015 gives {want:?}; kept as an early pilot code",
-                    &s[17..]
-                ),
-                file: source.into(),
-                line: i as u64 + 1,
-            }))
-        }
+        Ok(false) => Ok(Some(uscc::pilot_warning(
+            s,
+            Path::new(source),
+            i as u64 + 1,
+        ))),
     }
 }
 

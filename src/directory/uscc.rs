@@ -124,6 +124,23 @@ pub fn check_character(first17: &str) -> Option<char> {
     Some(expected_check(sum) as char)
 }
 
+/// The `uscc-check` warning of SPEC.md §6.2 for `code` (18 valid characters whose check
+/// character is wrong): an early pilot code, kept, and named in the log.
+pub(crate) fn pilot_warning(code: &str, file: &std::path::Path, line: u64) -> super::Warning {
+    let want = check_character(&code[..17]).unwrap_or('?');
+    super::Warning {
+        code: "uscc-check",
+        source: "targets",
+        id: code.to_string(),
+        message: format!(
+            "check character is {:?} but GB 32100-2015 gives {want:?}; kept as an early pilot code",
+            &code[17..]
+        ),
+        file: file.to_path_buf(),
+        line,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
