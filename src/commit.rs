@@ -35,6 +35,11 @@ pub struct EntropySource {
 
 impl EntropySource {
     /// Validates a source.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Seed`] when `kind` is not one of the known entropy kinds, or when `description`
+    /// is blank or holds a control character.
     pub fn new(kind: &str, description: &str) -> Result<Self> {
         if !ENTROPY_KINDS.contains(&kind) {
             return Err(ErrorKind::Seed(format!(
@@ -61,6 +66,10 @@ impl EntropySource {
 /// 32 bytes from the operating system's random source (feature `os-rng`). An embedder without
 /// one (WebAssembly in a browser, an HSM) draws the secret itself and passes it to
 /// [`ceremony::commit`](crate::ceremony::commit).
+///
+/// # Errors
+///
+/// [`ErrorKind::Seed`] when the operating system gives no randomness.
 #[cfg(feature = "os-rng")]
 pub fn new_secret() -> Result<[u8; 32]> {
     let mut s = [0u8; 32];
@@ -93,6 +102,11 @@ pub fn derive_seed(secret: &[u8; 32], entropy: &str, commit_head: &Hash) -> Stri
 }
 
 /// Checks a published entropy value: 1 to 4096 bytes without control characters.
+///
+/// # Errors
+///
+/// [`ErrorKind::Seed`] when the value is blank, longer than 4096 bytes or holds a control
+/// character.
 pub fn check_entropy(v: &str) -> Result<()> {
     if v.trim().is_empty() || v.len() > 4096 || v.chars().any(char::is_control) {
         Err(ErrorKind::Seed(
@@ -107,6 +121,10 @@ pub fn check_entropy(v: &str) -> Result<()> {
 }
 
 /// Parses a secret file: 64 hex characters (surrounding white space ignored).
+///
+/// # Errors
+///
+/// [`ErrorKind::Seed`] when the text (trimmed) is not exactly 64 hexadecimal characters.
 pub fn parse_secret(text: &str) -> Result<[u8; 32]> {
     let mut s = [0u8; 32];
     hex::decode_to_slice(text.trim(), &mut s).map_err(|_| {

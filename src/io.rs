@@ -47,6 +47,10 @@ pub fn named_by<'a>(
 }
 
 /// Reads a whole file.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`], naming `path`, when the file cannot be read.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).map_err(io_err(path))
 }
@@ -71,6 +75,12 @@ pub struct Inputs {
 }
 
 /// Loads and validates a plan file: returns the plan and the SHA-256 of its bytes.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the file cannot be read; those of [`Plan::parse`]:
+/// [`ErrorKind::PlanSyntax`] for a plan that is not UTF-8 or not TOML, [`ErrorKind::InvalidField`]
+/// or [`ErrorKind::TwoOfficerRule`] for a value that breaks a rule.
 pub fn load_plan(path: &Path) -> Result<(Plan, Hash)> {
     let plan = Plan::parse(&read(path)?, path)?;
     let digest = plan.digest;
@@ -78,6 +88,14 @@ pub fn load_plan(path: &Path) -> Result<(Plan, Hash)> {
 }
 
 /// Loads a plan and both directories it names (paths relative to the plan's folder).
+///
+/// # Errors
+///
+/// Those of [`load_plan`]; [`ErrorKind::PlanInput`], naming the plan key and the plan, when a
+/// directory the plan names cannot be opened; those of [`Targets::read_for`] and
+/// [`read_officers`](crate::directory::read_officers) for the directories ([`ErrorKind::Io`],
+/// [`ErrorKind::Csv`], [`ErrorKind::MissingColumn`], [`ErrorKind::DuplicateColumn`],
+/// [`ErrorKind::InvalidField`], [`ErrorKind::DuplicateId`]).
 pub fn load_inputs(plan_path: &Path) -> Result<Inputs> {
     let (plan, plan_digest) = load_plan(plan_path)?;
     let base = plan_path.parent().unwrap_or(Path::new(""));
@@ -107,6 +125,11 @@ pub fn load_inputs(plan_path: &Path) -> Result<Inputs> {
 }
 
 /// Refuses an output directory that already holds anything.
+///
+/// # Errors
+///
+/// [`ErrorKind::OutputExists`] when `dir` holds a `draw.log` or anything else; [`ErrorKind::Io`]
+/// when it exists but cannot be listed.
 pub fn check_new_dir(dir: &Path) -> Result<()> {
     match fs::read_dir(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -136,6 +159,11 @@ pub fn check_new_dir(dir: &Path) -> Result<()> {
 /// The files are written into a fresh sibling directory, each fsynced, and that directory is
 /// renamed to `dir` in one step; a crash leaves either no `dir` or the complete one. An
 /// existing non-empty `dir` is never replaced.
+///
+/// # Errors
+///
+/// Those of [`check_new_dir`]; [`ErrorKind::Io`] when a folder or file cannot be created, written,
+/// synced or renamed into place (also when another writer created `dir` first).
 pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
     check_new_dir(dir)?;
     let parent = parent_of(dir);
@@ -179,6 +207,11 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
 /// Extends an append-only file atomically: `new` must start with the file's current contents
 /// `old` (checked again just before the rename), and replaces it by temporary file, fsync and
 /// rename, so a reader sees either the old or the new file, never a mix.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the file cannot be read or replaced; [`ErrorKind::OutputExists`] when its
+/// contents are no longer `old` or `new` does not start with `old`.
 pub fn extend_file(path: &Path, old: &[u8], new: &[u8]) -> Result<()> {
     let current = read(path)?;
     if current != old || !new.starts_with(old) {
@@ -193,6 +226,10 @@ pub fn extend_file(path: &Path, old: &[u8], new: &[u8]) -> Result<()> {
 }
 
 /// Refuses a path that exists.
+///
+/// # Errors
+///
+/// [`ErrorKind::OutputExists`] when `path` exists.
 pub fn check_absent(path: &Path) -> Result<()> {
     if path.exists() {
         Err(ErrorKind::OutputExists {
@@ -230,6 +267,11 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
 
 /// Atomically replaces a file that is derived from the log (such as `draw.head`), by temporary
 /// file, fsync and rename. Never use it for a record.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the temporary file cannot be created, written, synced or renamed over
+/// `path`.
 pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = temp_beside(path)?;
     tmp.write_all(bytes).map_err(io_err(path))?;
@@ -240,12 +282,22 @@ pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Writes one file atomically: a temporary file in the same folder, fsync, rename.
 /// Refuses to replace an existing file.
+///
+/// # Errors
+///
+/// Those of [`write_new_file_with`].
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
     write_new_file_with(path, |w| w.write_all(bytes).map_err(io_err(path)))
 }
 
 /// Like [`write_new_file`], with the contents produced by `fill` into a buffered writer. If
 /// `fill` fails, no file is left behind.
+///
+/// # Errors
+///
+/// [`ErrorKind::OutputExists`] when `path` exists; [`ErrorKind::Io`] when the temporary file cannot
+/// be created, written, synced or renamed to `path` (also when `path` appeared meanwhile); any
+/// error `fill` returns.
 pub fn write_new_file_with<T>(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> Result<T>,

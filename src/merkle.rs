@@ -249,6 +249,12 @@ pub fn inclusion_proof_len(index: u64, size: u64) -> usize {
 /// climbs past the levels where it has no sibling), else on the right. A path that is too long
 /// (`sn` reaches 0 first) or too short (`sn` not 0 at the end) fails, as does `index >= size`.
 ///
+/// # Errors
+///
+/// [`InclusionError::IndexOutOfRange`] when `index >= size`; [`InclusionError::WrongProofLength`]
+/// when `proof` has more or fewer hashes than the walk needs; [`InclusionError::RootMismatch`] when
+/// the path leads to another root than `root`.
+///
 /// ```
 /// use dualdraw::merkle::{InclusionError, leaf_hash, verify_inclusion};
 /// let l = leaf_hash(b"only");

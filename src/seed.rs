@@ -16,6 +16,11 @@ pub const TASK_KEY_TAG: &str = "dualdraw/v1/task-key";
 pub const TEAM_KEY_TAG: &str = "dualdraw/v1/team-key";
 
 /// Checks that a seed is usable: 1 to 1024 bytes of UTF-8 without control characters.
+///
+/// # Errors
+///
+/// A description of a usable seed (a `&'static str`) when the seed is empty, longer than 1024 bytes
+/// or holds a control character.
 pub fn check_seed(seed: &str) -> Result<(), &'static str> {
     if seed.is_empty() || seed.len() > 1024 || seed.chars().any(char::is_control) {
         Err("a seed of 1 to 1024 bytes without control characters")

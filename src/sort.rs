@@ -83,6 +83,13 @@ fn csv_err(path: &Path) -> impl Fn(csv::Error) -> crate::Error + '_ {
 
 /// Sorts a target directory CSV by id. `file` names the input in errors.
 ///
+/// # Errors
+///
+/// [`ErrorKind::MissingColumn`] or [`ErrorKind::DuplicateColumn`] for a header without a single id
+/// column; [`ErrorKind::Csv`] for a malformed row of the input (naming `file` and the line), or
+/// when writing the output or a temporary run fails; [`ErrorKind::Io`] when the temporary directory
+/// or a run file cannot be created, read or flushed, or the output cannot be flushed.
+///
 /// ```
 /// let input = "id,name,region,domains,status\n\
 ///              91120116MA05JKLM8J,乙,120116,无线电,active\n\

@@ -66,6 +66,10 @@ fn org_check(body: &[u8; 8]) -> u8 {
 
 /// Writes `rows` synthetic enterprises as CSV (English headers), sorted by id.
 ///
+/// # Errors
+///
+/// [`ErrorKind::Io`] (naming `<output>`) when writing to or flushing `out` fails.
+///
 /// ```
 /// let mut out = Vec::new();
 /// dualdraw::synth::targets(&mut out, 100, 7).unwrap();

@@ -10,6 +10,16 @@ use crate::proof::{Checked, ProofError, Prover, check};
 /// `dualdraw prove LOG --plan PLAN --enterprise CODE [--out FILE]`: verifies the log (with
 /// `draw.head` beside it, if there is one) and returns the proof's JSON, or, with `out`, writes
 /// it there (never replacing a file) and returns a summary.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) when the log, the plan or `draw.head` cannot be read (or
+/// the plan changes while it is read); [`ErrorKind::InvalidField`](crate::ErrorKind::InvalidField)
+/// when `draw.head` is not 64 hex digits or no enterprise of the target directory has the code
+/// `enterprise`; every error of loading the plan and directories
+/// ([`load_inputs`](crate::io::load_inputs)); [`ErrorKind::Verify`](crate::ErrorKind::Verify) when
+/// the log does not verify; [`ErrorKind::OutputExists`](crate::ErrorKind::OutputExists) when `out`
+/// already exists, and [`ErrorKind::Io`](crate::ErrorKind::Io) when it cannot be written.
 pub fn prove_command(
     log_path: &Path,
     plan_path: &Path,
@@ -40,6 +50,12 @@ pub fn prove_command(
 
 /// `dualdraw check-proof PROOF --head HEX`: reads the proof file and checks it against the
 /// published head.
+///
+/// # Errors
+///
+/// [`ProofError::Unreadable`] when `head` is not 64 hex digits, the file cannot be read or is not a
+/// proof; [`ProofError::Failed`], naming the check, when the proof does not hold against the head
+/// (those of [`check`]).
 pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Checked, ProofError> {
     let head = super::parse_head(head.trim(), "the published head")
         .map_err(|e| ProofError::Unreadable(e.to_string()))?;

@@ -76,6 +76,14 @@ impl fmt::Display for CommitSummary {
 
 /// `dualdraw commit`: freezes the plan and directories, names the public entropy source and
 /// commits to a fresh operator secret, before any randomness exists.
+///
+/// # Errors
+///
+/// Every error of loading the plan and directories ([`load_inputs`](crate::io::load_inputs));
+/// [`ErrorKind::OutputExists`](crate::ErrorKind::OutputExists) when the output folder is not empty;
+/// [`ErrorKind::Seed`](crate::ErrorKind::Seed) when the operating system gives no randomness;
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) when an input cannot be read again or the folder cannot
+/// be written.
 #[cfg(feature = "os-rng")]
 pub fn commit(plan_path: &Path, opts: &CommitOptions) -> Result<CommitSummary> {
     let inputs = io::load_inputs(plan_path)?;
@@ -138,6 +146,18 @@ fn frozen(commit_dir: &Path) -> Result<Inputs> {
 /// `dualdraw draw --commit`: checks that the inputs still match the commitment, opens it with
 /// the secret, derives the seed from secret, entropy and commit head, draws, and continues the
 /// committed log. A second draw on the same commitment is refused.
+///
+/// # Errors
+///
+/// [`ErrorKind::Commit`](crate::ErrorKind::Commit) when the commit log is not an undrawn
+/// commit-reveal log, when the plan or a directory changed since the commitment (naming what
+/// changed), or when the secret does not open the commitment;
+/// [`ErrorKind::Seed`](crate::ErrorKind::Seed) when the secret file does not hold 64 hex digits or
+/// the entropy is not acceptable; [`ErrorKind::Io`](crate::ErrorKind::Io) when a file cannot be
+/// read or written; every error of loading the inputs and of the draw
+/// ([`Draw::run`](crate::Draw::run)); [`ErrorKind::OutputExists`](crate::ErrorKind::OutputExists)
+/// when `targets.csv` or `teams.csv` already exists beside the log, or the log changed while the
+/// draw ran.
 pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary> {
     let old = io::read(&r.commit_log)?;
     let named = |e: crate::Error| match e.into_kind() {
@@ -231,6 +251,16 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
 
 /// `dualdraw replace`: records that an officer cannot attend and who replaces them — the next
 /// lawful officer in the enterprise's seeded order — as a new, reasoned log entry.
+///
+/// # Errors
+///
+/// Every error of loading the plan and directories ([`load_inputs`](crate::io::load_inputs));
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) when the log cannot be read or rewritten;
+/// [`ErrorKind::Verify`](crate::ErrorKind::Verify) when the log does not verify;
+/// [`ErrorKind::Replacement`](crate::ErrorKind::Replacement) when the request names no drawn visit
+/// or officer of it, or no lawful officer is left;
+/// [`ErrorKind::OutputExists`](crate::ErrorKind::OutputExists) when the log changed while the
+/// command ran.
 pub fn replace(
     log_path: &Path,
     plan_path: &Path,
@@ -280,6 +310,15 @@ impl fmt::Display for PublishSummary {
 /// `dualdraw publish`: a self-contained folder a bureau can put on its website (一公开): the log
 /// and head, the plan, the input digests, the seed materials and the results as CSV and JSON,
 /// with officers' personal data only where the plan marks it public.
+///
+/// # Errors
+///
+/// Every error of loading the plan and directories ([`load_inputs`](crate::io::load_inputs));
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) when the log or plan cannot be read or the folder cannot
+/// be written; [`ErrorKind::OutputExists`](crate::ErrorKind::OutputExists) when `out` is not empty;
+/// those of [`publish::publish`](crate::publish::publish):
+/// [`ErrorKind::Verify`](crate::ErrorKind::Verify) when the log does not verify,
+/// [`ErrorKind::Commit`](crate::ErrorKind::Commit) for a commitment not yet drawn.
 pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishSummary> {
     let inputs = io::load_inputs(plan_path)?;
     let bytes = io::read(log_path)?;

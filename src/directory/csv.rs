@@ -104,6 +104,13 @@ fn map_header<const N: usize>(
 }
 
 /// The index of the id column of a target directory's header (for sorting raw rows).
+///
+/// # Errors
+///
+/// [`ErrorKind::MissingColumn`](crate::ErrorKind::MissingColumn) when the header has no id column
+/// (or lacks another required target column);
+/// [`ErrorKind::DuplicateColumn`](crate::ErrorKind::DuplicateColumn) when two header cells name the
+/// same column.
 pub fn target_id_column(file: &Path, header: &csv::ByteRecord) -> Result<usize> {
     let text = StringRecord::from_byte_record_lossy(header.clone());
     let idx = map_header(file, &text, &TARGET_COLS)?;
@@ -511,6 +518,14 @@ pub struct TargetRows<R: Read> {
 
 impl<R: Read> TargetRows<R> {
     /// Reads and maps the header row. `file` names the source in errors.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) or [`ErrorKind::Csv`](crate::ErrorKind::Csv) when
+    /// the header row cannot be read or is malformed;
+    /// [`ErrorKind::MissingColumn`](crate::ErrorKind::MissingColumn) or
+    /// [`ErrorKind::DuplicateColumn`](crate::ErrorKind::DuplicateColumn) when it lacks a required
+    /// target column or names one twice.
     pub fn new(reader: R, file: &Path) -> Result<Self> {
         let (rows, header) = SeqReader::new(reader, file)?;
         Ok(TargetRows {
@@ -533,6 +548,13 @@ impl<R: Read> TargetRows<R> {
 
     /// The next record and its 1-based line, or `None` at the end. A pilot code's warning (and,
     /// given the inspection date, a future last inspection's) is pushed onto `warnings`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when reading fails;
+    /// [`ErrorKind::Csv`](crate::ErrorKind::Csv) for a malformed row (wrong number of fields,
+    /// invalid UTF-8); [`ErrorKind::InvalidField`](crate::ErrorKind::InvalidField) for a cell that
+    /// does not have its column's form, naming the line and field.
     pub fn next_record(
         &mut self,
         warnings: &mut Vec<Warning>,
@@ -549,6 +571,16 @@ impl<R: Read> TargetRows<R> {
 ///
 /// Headers may be English (`id,name,region,domains,credit_class,status,last_inspected`) or the
 /// Chinese names of real exports (统一社会信用代码, 企业名称, ...); a UTF-8 BOM is ignored.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) when reading fails;
+/// [`ErrorKind::Csv`](crate::ErrorKind::Csv) for malformed CSV;
+/// [`ErrorKind::MissingColumn`](crate::ErrorKind::MissingColumn) or
+/// [`ErrorKind::DuplicateColumn`](crate::ErrorKind::DuplicateColumn) for a bad header row;
+/// [`ErrorKind::InvalidField`](crate::ErrorKind::InvalidField) for a cell that does not have its
+/// column's form; [`ErrorKind::DuplicateId`](crate::ErrorKind::DuplicateId) when two rows have the
+/// same id. Each names `file` and, where it applies, the line and field.
 ///
 /// ```
 /// let csv = "统一社会信用代码,企业名称,行政区划代码,监管领域,信用等级,登记状态,上次检查日期\n\
@@ -567,6 +599,10 @@ pub fn read_targets(reader: impl Read, file: &Path) -> Result<Targets> {
 impl Targets {
     /// [`read_targets`] for a plan with this inspection date: also gives the
     /// `future-inspection` warnings (SPEC.md §6.2), in (id, code) order.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`read_targets`].
     pub fn read_for(reader: impl Read, file: &Path, inspection_date: NaiveDate) -> Result<Targets> {
         read(
             TargetRows::new(reader, file)?.with_inspection_date(inspection_date),
@@ -592,6 +628,18 @@ fn read<R: Read>(mut rows: TargetRows<R>, file: &Path) -> Result<Targets> {
 /// Headers may be English (`id,name,department,region,cert_no,cert_expires,domains,expert,
 /// status,conflicts`) or Chinese (人员编号, 姓名, 所属部门, 片区, 执法证号, 执法证有效期至, 执法领域,
 /// 是否专家, 人员状态, 回避企业).
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) when reading fails;
+/// [`ErrorKind::Csv`](crate::ErrorKind::Csv) for malformed CSV (a row whose number of fields
+/// differs from the header's, invalid UTF-8);
+/// [`ErrorKind::MissingColumn`](crate::ErrorKind::MissingColumn) or
+/// [`ErrorKind::DuplicateColumn`](crate::ErrorKind::DuplicateColumn) for a bad header row;
+/// [`ErrorKind::InvalidField`](crate::ErrorKind::InvalidField) for a cell that does not have its
+/// column's form (an id with `;` or `,`, a bad date, status or conflict code, ...);
+/// [`ErrorKind::DuplicateId`](crate::ErrorKind::DuplicateId) when two rows have the same id. Each
+/// names `file` and, where it applies, the line and field.
 pub fn read_officers(reader: impl Read, file: &Path) -> Result<Officers> {
     let records = read_rows(
         reader,

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 /// Parses a date written `2020-09-30`, `2020/9/30` or `2020年9月30日`.
 ///
+/// # Errors
+///
+/// A description of the expected form (a `&'static str`) when `s` is not a date in one of these
+/// forms, names the year 0, or names a day that does not exist (such as 2021-02-30).
 pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
     // The common form, YYYY-MM-DD, read directly; anything else (or an invalid date, for its
     // message) takes the general path below.
@@ -63,6 +67,10 @@ fn three<'a>(mut it: impl Iterator<Item = &'a str>) -> Option<[&'a str; 3]> {
 }
 
 /// Parses a yes/no cell: `true`/`false`, `yes`/`no`, `1`/`0`, `y`/`n`, `是`/`否`; empty is no.
+///
+/// # Errors
+///
+/// A description of the accepted values (a `&'static str`) for any other cell.
 pub fn parse_bool(s: &str) -> Result<bool, &'static str> {
     match s.to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "1" | "是" => Ok(true),
@@ -133,6 +141,10 @@ pub(crate) fn has_control(s: &str) -> bool {
 
 /// Splits a list cell as [`parse_list`] does and rejects an item holding a control character
 /// (e.g. a line break inside a quoted cell), which no plan value could ever match.
+///
+/// # Errors
+///
+/// A description of the expected form (a `&'static str`) when an item holds a control character.
 pub fn parse_list_checked(s: &str) -> Result<Vec<String>, &'static str> {
     let v = parse_list(s);
     if v.iter().any(|x| x.chars().any(char::is_control)) {
@@ -150,6 +162,11 @@ pub(crate) const LIST_CONTROL: &str =
 /// without control characters and without leading or trailing white space. Plan domains are
 /// matched verbatim against the (trimmed) domains of the directories, so a stray space would
 /// silently match nothing.
+///
+/// # Errors
+///
+/// A description of the expected form (a `&'static str`) when `s` is blank, holds a control
+/// character or has leading or trailing white space.
 pub fn check_domain(s: &str) -> Result<(), &'static str> {
     if s.trim().is_empty() {
         Err("a supervision domain such as 无线电 (not empty)")
@@ -163,6 +180,10 @@ pub fn check_domain(s: &str) -> Result<(), &'static str> {
 }
 
 /// A 6-digit GB/T 2260 administrative division code.
+///
+/// # Errors
+///
+/// A description of the expected form (a `&'static str`) when `s` is not exactly six ASCII digits.
 pub fn parse_region(s: &str) -> Result<String, &'static str> {
     check_region(s).map(|()| s.to_string())
 }
@@ -203,6 +224,11 @@ impl CreditClass {
 
 /// Parses a credit class: `A`–`D` (any case, optionally followed by `级` or `类`); empty is none.
 /// A cell of only `级`/`类` names no letter and is an error.
+///
+/// # Errors
+///
+/// A description of the accepted classes (a `&'static str`) when the cell (without `级`/`类`) is not
+/// a single letter `A`–`D`, including a cell of only `级` or `类`.
 pub fn parse_credit_class(s: &str) -> Result<Option<CreditClass>, &'static str> {
     let t = s.trim_end_matches(['级', '类']);
     match t.as_bytes() {
@@ -244,6 +270,11 @@ impl EnterpriseStatus {
 }
 
 /// Parses an enterprise status in English or Chinese.
+///
+/// # Errors
+///
+/// A description of the accepted statuses (a `&'static str`) when `s` is none of the known English
+/// or Chinese words.
 pub fn parse_enterprise_status(s: &str) -> Result<EnterpriseStatus, &'static str> {
     // English words in any ASCII case, Chinese exactly (ASCII case folding leaves it as is).
     let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(s));
@@ -282,6 +313,11 @@ impl OfficerStatus {
 }
 
 /// Parses an officer status in English or Chinese.
+///
+/// # Errors
+///
+/// A description of the accepted statuses (a `&'static str`) when `s` is none of the known English
+/// or Chinese words.
 pub fn parse_officer_status(s: &str) -> Result<OfficerStatus, &'static str> {
     match s.to_ascii_lowercase().as_str() {
         "active" | "在岗" | "在职" | "正常" => Ok(OfficerStatus::Active),

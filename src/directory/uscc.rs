@@ -58,6 +58,11 @@ fn value(c: u8) -> Option<u32> {
 /// not: codes issued in early pilot areas fail the check yet are real, so the caller keeps
 /// them and records a warning.
 ///
+/// # Errors
+///
+/// [`CodeError::Length`] when the code is not 18 characters long; [`CodeError::Character`] for the
+/// first character outside [`CHARSET`]. A wrong check character is `Ok(false)`, not an error.
+///
 /// ```
 /// use dualdraw::directory::uscc::check;
 /// assert_eq!(check("91120116MA05JKLM8C"), Ok(false)); // right form, wrong check character

@@ -399,6 +399,14 @@ impl<'a> Draw<'a> {
 
 /// Runs the whole draw: the targets, then the teams. Pure: same arguments, same outcome.
 ///
+/// # Errors
+///
+/// [`ErrorKind::Seed`] for an invalid seed; [`ErrorKind::PoolTooSmall`] when a stratum has fewer
+/// eligible enterprises than its sample asks for under `shortfall = "error"`;
+/// [`ErrorKind::MissingClassRatio`] when a per-class sample gives no ratio for a populated class;
+/// [`ErrorKind::TooFewOfficers`] or [`ErrorKind::Infeasible`] when the teams cannot be staffed
+/// lawfully.
+///
 /// ```no_run
 /// # fn main() -> dualdraw::Result<()> {
 /// let inputs = dualdraw::io::load_inputs("fixtures/tianjin-2020/plan.toml".as_ref())?;

@@ -34,11 +34,19 @@ pub(crate) mod hex32 {
     }
 
     /// Serializes a hash as lowercase hex.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's error, if it fails to write the string.
     pub fn serialize<S: Serializer>(h: &Hash, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(h))
     }
 
     /// Reads a hash from 64 lowercase hex digits.
+    ///
+    /// # Errors
+    ///
+    /// A custom `D::Error` when the value is not a string of 64 lowercase hex digits.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
         let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
         parse(&s).ok_or_else(|| D::Error::custom(format!("{s:?} is not 64 lowercase hex digits")))
@@ -51,6 +59,10 @@ pub(crate) mod hex32 {
         use crate::merkle::Hash;
 
         /// Serializes `Some` as lowercase hex, `None` as `null`.
+        ///
+        /// # Errors
+        ///
+        /// The serializer's error, if it fails to write the value.
         pub fn serialize<S: Serializer>(h: &Option<Hash>, s: S) -> Result<S::Ok, S::Error> {
             match h {
                 Some(h) => super::serialize(h, s),
@@ -59,6 +71,11 @@ pub(crate) mod hex32 {
         }
 
         /// Reads `null` or 64 lowercase hex digits.
+        ///
+        /// # Errors
+        ///
+        /// A custom `D::Error` when the value is neither `null` nor a string of 64 lowercase hex
+        /// digits.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Hash>, D::Error> {
             #[derive(Deserialize)]
             struct H(#[serde(with = "super")] Hash);

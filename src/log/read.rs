@@ -31,6 +31,11 @@ impl Entry<'_> {
 
     /// The line's event. A line that is not one of the events of SPEC.md §6.2 (an unknown
     /// `event`, a missing member, a member of the wrong type) is malformed at this line.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::Malformed`](crate::VerifyError::Malformed) at this line when it is not one of
+    /// the events of SPEC.md §6.2.
     pub fn event(&self) -> Result<Event, VerifyError> {
         serde_json::from_str(self.line).map_err(|e| VerifyError::Malformed {
             line: self.number(),
@@ -45,6 +50,11 @@ impl Entry<'_> {
     }
 
     /// The header, if this line is one.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::Malformed`](crate::VerifyError::Malformed) at this line when it is not a
+    /// valid event or is an event other than a header.
     pub fn header(&self) -> Result<HeaderEvent, VerifyError> {
         match self.event() {
             Ok(Event::Header(h)) => Ok(h),
@@ -70,6 +80,14 @@ fn event_name(line: &str) -> String {
 }
 
 /// Checks the chain of a log (every line's `prev` and `seq`, SPEC.md §6.3) and returns its lines.
+///
+/// # Errors
+///
+/// [`VerifyError::Empty`](crate::VerifyError::Empty) for an empty log;
+/// [`VerifyError::Malformed`](crate::VerifyError::Malformed) for the first line that is not UTF-8,
+/// not a JSON object, has a wrong `seq`, or when the log does not end with a newline;
+/// [`VerifyError::ChainBroken`](crate::VerifyError::ChainBroken) for the first line whose `prev`
+/// does not hash the line before it.
 ///
 /// ```
 /// use dualdraw::log::{self, Event};
@@ -108,6 +126,12 @@ pub enum RevealFault {
 /// The secret and the seed of a committed draw, from its commit line, the commitment the line
 /// holds (as its hex text) and its reveal: the secret must open the commitment and the entropy must be one the
 /// draw accepts; the seed is then derived from them and the commit line (SPEC.md §9.2).
+///
+/// # Errors
+///
+/// [`RevealFault::Secret`] when the revealed secret is not 64 hex digits;
+/// [`RevealFault::Commitment`] when it does not hash to `commitment`; [`RevealFault::Entropy`] when
+/// the entropy is not a value a draw accepts (see [`check_entropy`](crate::commit::check_entropy)).
 pub fn open_reveal(
     commit_line: &str,
     commitment: &str,
@@ -168,6 +192,11 @@ pub fn apart_from_log(plan: &Plan, entries: &[Entry<'_>]) -> Apart {
 /// Adds the rotation pairs of earlier draw logs to `apart` (SPEC.md §11.4): each log's hash
 /// chain is checked first; every `team` event gives (enterprise, each officer and expert) and
 /// every `replacement` event (enterprise, `in`). The logs' heads are recorded in order.
+///
+/// # Errors
+///
+/// [`ErrorKind::History`](crate::ErrorKind::History), naming the file, when an earlier log fails
+/// its hash-chain check or is empty.
 pub fn add_history(apart: &mut Apart, logs: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
     for (path, bytes) in logs {
         let entries = read(bytes).map_err(|e| {

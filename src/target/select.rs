@@ -130,6 +130,13 @@ pub(crate) fn eligibility_of<S: AsRef<str>>(
 /// Turns per-stratum eligible counts into sample sizes, in log order. Fails when a stratum is
 /// too small (unless the task takes all eligible) or a classified sample lacks a ratio for a
 /// populated class.
+///
+/// # Errors
+///
+/// [`ErrorKind::MissingClassRatio`](crate::ErrorKind::MissingClassRatio) when a per-class sample
+/// gives no ratio for a class with eligible enterprises;
+/// [`ErrorKind::PoolTooSmall`](crate::ErrorKind::PoolTooSmall) when a stratum asks for more
+/// enterprises than are eligible and the task's shortfall rule is `error`.
 pub fn strata_sizes(task: &Task, counts: &BTreeMap<Stratum, u64>) -> Result<Vec<StratumPool>> {
     let mut strata = Vec::new();
     match &task.sample {
@@ -185,6 +192,11 @@ pub fn strata_sizes(task: &Task, counts: &BTreeMap<Stratum, u64>) -> Result<Vec<
 }
 
 /// Computes a task's eligible pool and sample sizes, before any randomness.
+///
+/// # Errors
+///
+/// Those of [`strata_sizes`]: [`ErrorKind::MissingClassRatio`](crate::ErrorKind::MissingClassRatio)
+/// or [`ErrorKind::PoolTooSmall`](crate::ErrorKind::PoolTooSmall).
 pub fn pool<'a>(plan: &Plan, task: &'a Task, targets: &'a Targets) -> Result<TaskPool<'a>> {
     let mut excluded_recent = 0;
     let mut members = Vec::new();
@@ -223,6 +235,13 @@ pub struct Selection {
 }
 
 /// Draws the targets of every task from an in-memory directory.
+///
+/// # Errors
+///
+/// [`ErrorKind::Seed`](crate::ErrorKind::Seed) when the seed is empty, longer than 1024 bytes or
+/// holds a control character; those of [`pool`]
+/// ([`ErrorKind::MissingClassRatio`](crate::ErrorKind::MissingClassRatio),
+/// [`ErrorKind::PoolTooSmall`](crate::ErrorKind::PoolTooSmall)) for any task.
 pub fn select(plan: &Plan, targets: &Targets, seed: &str) -> Result<Vec<Selection>> {
     seed::check_seed(seed)
         .map_err(|e| ErrorKind::Seed(format!("invalid seed {seed:?}: expected {e}")))?;

@@ -149,6 +149,11 @@ pub struct StreamSelector<'a> {
 
 impl<'a> StreamSelector<'a> {
     /// A selector for a plan and seed; `file` names the directory in errors.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Seed`](crate::ErrorKind::Seed) when the seed is empty, longer than 1024 bytes
+    /// or holds a control character.
     pub fn new(plan: &'a Plan, seed: &str, file: &Path) -> Result<Self> {
         seed::check_seed(seed)
             .map_err(|e| ErrorKind::Seed(format!("invalid seed {seed:?}: expected {e}")))?;
@@ -177,6 +182,12 @@ impl<'a> StreamSelector<'a> {
 
     /// Feeds the next record (from `line` of the file). Records must come in strictly
     /// increasing id order.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::DuplicateId`](crate::ErrorKind::DuplicateId) when the record has the same id as
+    /// the one before it; [`ErrorKind::Unsorted`](crate::ErrorKind::Unsorted) when its id comes
+    /// before that one's. Both name the file and line.
     pub fn push(&mut self, line: u64, e: Enterprise) -> Result<()> {
         let hits: Vec<Hit> = self
             .plan
@@ -300,6 +311,14 @@ impl<'a> StreamSelector<'a> {
 
     /// Ends the stream: the selections of every task (as [`target::select`] would give them) and
     /// the directory digest.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`target::strata_sizes`]
+    /// ([`ErrorKind::MissingClassRatio`](crate::ErrorKind::MissingClassRatio),
+    /// [`ErrorKind::PoolTooSmall`](crate::ErrorKind::PoolTooSmall));
+    /// [`ErrorKind::StreamBound`](crate::ErrorKind::StreamBound) when a ratio sample kept too few
+    /// candidates below its bound (astronomically unlikely).
     pub fn finish(self) -> Result<(Vec<Selection>, Digest)> {
         let digest = Digest {
             head: self.tree.head(),

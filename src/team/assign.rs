@@ -356,6 +356,11 @@ pub struct Assigner {
 impl Assigner {
     /// Builds the network and finds a lawful assignment, or returns a Hall certificate when none
     /// exists.
+    ///
+    /// # Errors
+    ///
+    /// A [`HallCertificate`] when no lawful assignment exists: a set of places that needs more
+    /// people than those who may fill them can give.
     pub fn new(p: &Problem) -> Result<Assigner, HallCertificate> {
         let mut net = Net::new(2 + p.caps.len());
         let (s, t) = (0, 1);

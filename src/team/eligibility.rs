@@ -195,6 +195,13 @@ pub fn area_ok(o: &Officer, e: &Enterprise, task: &Task) -> bool {
 /// The full rule of SPEC.md §5.5 step 1: the first rule that keeps `o` off `e`'s team for
 /// `task`, as an officer or an expert, or `None` with, for a joint task, the index of the
 /// officer's department among the participants.
+///
+/// # Errors
+///
+/// The first [`Exclusion`] that applies, checked in the order of SPEC.md §5.5 step 1:
+/// [`Exclusion::NotActive`], [`Exclusion::NotExpert`], [`Exclusion::CertificateExpired`],
+/// [`Exclusion::Department`], [`Exclusion::OutOfScope`], [`Exclusion::Conflict`],
+/// [`Exclusion::Recusal`], [`Exclusion::Area`], [`Exclusion::Rotation`].
 pub fn exclusion_full(
     o: &Officer,
     e: &Enterprise,

@@ -85,6 +85,13 @@ pub struct ReplacementRequest {
 /// replacement in that team took, who is lawful now: under the workload cap given the current
 /// loads, not already in the visit, and (joint task) leaving every participating department
 /// represented. `records` gives the drawn enterprises' records (kept for API stability).
+///
+/// # Errors
+///
+/// [`ErrorKind::Replacement`](crate::ErrorKind::Replacement) for the first request that has no
+/// reason (or one with a control character), names a task the plan lacks, an enterprise not drawn
+/// in that task or an officer who is not a certified member of its team, or for which no lawful
+/// officer is left in the replacement order.
 pub fn apply_replacements(
     plan: &Plan,
     outcome: &mut Outcome,

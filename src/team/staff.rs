@@ -18,6 +18,12 @@ use crate::team::{self, Stream};
 
 /// Draws one enterprise's team for a task as if it were the only one (SPEC.md §5.5 with one
 /// visit, no workload cap, no recusal or rotation): the known-answer vector of §8.3.
+///
+/// # Errors
+///
+/// [`ErrorKind::TooFewOfficers`](crate::ErrorKind::TooFewOfficers) when fewer officers (or experts)
+/// are eligible than the team needs; [`ErrorKind::Infeasible`](crate::ErrorKind::Infeasible) when
+/// no lawful assignment of the eligible officers exists.
 pub fn draw_team(
     task_key: &Hash,
     task: &Task,
@@ -487,12 +493,24 @@ fn infeasible(
 
 /// Draws the team of every selected enterprise (SPEC.md §5.5) with the plan's recusals and no
 /// rotation. `selections` are in plan task order.
+///
+/// # Errors
+///
+/// Those of [`staff_with`].
 pub fn staff(plan: &Plan, selections: Vec<Selection>, officers: &Officers) -> Result<Outcome> {
     staff_with(plan, selections, officers, &team::Apart::from_plan(plan))
 }
 
 /// [`staff`] with explicit pairs kept apart (the plan's recusals and the rotation pairs from
 /// earlier draws).
+///
+/// # Errors
+///
+/// [`ErrorKind::TooFewOfficers`](crate::ErrorKind::TooFewOfficers) when an enterprise's team has
+/// fewer eligible officers (or experts) than it needs, naming the enterprise, the task and why the
+/// others were excluded; [`ErrorKind::Infeasible`](crate::ErrorKind::Infeasible), with a Hall
+/// certificate, when the teams cannot all be staffed lawfully at once (for example under the
+/// workload cap).
 pub fn staff_with(
     plan: &Plan,
     selections: Vec<Selection>,

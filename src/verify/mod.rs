@@ -305,6 +305,21 @@ impl<'a> Verify<'a> {
 /// ([`Targets::warnings_on`]), whether or not `targets` was read with that date. A commitment
 /// not yet drawn (one commit line) is checked against the directory digest alone; nothing is
 /// drawn.
+///
+/// # Errors
+///
+/// [`ErrorKind::Verify`](crate::ErrorKind::Verify) when the log fails a check, naming the first
+/// failing one: [`VerifyError::Empty`](crate::VerifyError::Empty),
+/// [`VerifyError::Malformed`](crate::VerifyError::Malformed) or
+/// [`VerifyError::ChainBroken`](crate::VerifyError::ChainBroken) for the chain;
+/// [`VerifyError::HeadMismatch`](crate::VerifyError::HeadMismatch) for a `published_head` that
+/// differs; [`VerifyError::UnsupportedSpec`](crate::VerifyError::UnsupportedSpec);
+/// [`VerifyError::DigestMismatch`](crate::VerifyError::DigestMismatch) for a plan or directory that
+/// differs from the one recorded; [`VerifyError::Commitment`](crate::VerifyError::Commitment) for a
+/// reveal that does not open the commitment;
+/// [`VerifyError::Mismatch`](crate::VerifyError::Mismatch) or
+/// [`VerifyError::LineCount`](crate::VerifyError::LineCount) when the re-run draw differs
+/// (including a draw that cannot be re-run at all).
 #[doc(hidden)]
 pub fn verify(
     bytes: &[u8],
@@ -343,6 +358,16 @@ pub struct Drawn {
 /// memory can be streamed ([`crate::stream`]). The callback receives `Some(seed)`, the logged
 /// (or revealed) seed, to draw the targets with; or `None` for a commitment not yet drawn, when
 /// only the digest is needed and nothing must be drawn.
+///
+/// # Errors
+///
+/// Those of [`verify`]. An input error returned by `targets`
+/// ([`ErrorKind::Io`](crate::ErrorKind::Io), [`ErrorKind::Csv`](crate::ErrorKind::Csv),
+/// [`ErrorKind::InvalidField`](crate::ErrorKind::InvalidField),
+/// [`ErrorKind::DuplicateId`](crate::ErrorKind::DuplicateId),
+/// [`ErrorKind::Unsorted`](crate::ErrorKind::Unsorted), ...) is passed on unchanged; any other
+/// error of `targets` is reported as a [`VerifyError::Mismatch`](crate::VerifyError::Mismatch) at
+/// line 1.
 #[doc(hidden)]
 pub fn verify_with(
     bytes: &[u8],
