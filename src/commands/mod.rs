@@ -65,7 +65,7 @@ pub struct DrawOptions {
     /// The seed (rehearsal mode); must agree with the plan's seed if it has one.
     #[cfg_attr(feature = "cli", arg(long))]
     pub seed: Option<String>,
-    /// Output directory (must not exist or be empty); default draw-<plan id>.
+    /// Output directory (must not exist or be empty); default `draw-<plan id>`.
     #[cfg_attr(feature = "cli", arg(long))]
     pub out: Option<PathBuf>,
     /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
@@ -131,6 +131,10 @@ fn default_out(plan_id: &str) -> PathBuf {
 }
 
 /// Draws from the inputs already loaded, returning the outcome and its log. Pure.
+///
+/// # Errors
+///
+/// Those of [`Draw::run`](crate::Draw::run) with this seed.
 pub fn draw_inputs(inputs: &Inputs, seed: &str) -> Result<(Outcome, Log)> {
     let selections = target::select(&inputs.plan, &inputs.targets, seed)?;
     staff_and_log(
@@ -146,6 +150,10 @@ pub fn draw_inputs(inputs: &Inputs, seed: &str) -> Result<(Outcome, Log)> {
 
 /// Completes a draw whose targets are selected (in memory or streamed): draws the teams and
 /// writes the log. Pure.
+///
+/// # Errors
+///
+/// Those of [`staff_and_log_with`].
 pub fn staff_and_log(
     plan: &Plan,
     plan_digest: Hash,
@@ -168,6 +176,11 @@ pub fn staff_and_log(
 }
 
 /// [`staff_and_log`] with the pairs kept apart given (recusals and rotation).
+///
+/// # Errors
+///
+/// [`ErrorKind::TooFewOfficers`] or [`ErrorKind::Infeasible`] when the teams cannot be
+/// staffed lawfully.
 #[allow(clippy::too_many_arguments)]
 pub fn staff_and_log_with(
     plan: &Plan,
@@ -218,6 +231,12 @@ fn load_officers(plan_path: &Path, plan: &Plan) -> Result<Officers> {
 /// `dualdraw draw`: load, draw, and write `draw.log`, `draw.head`, `targets.csv` and
 /// `teams.csv` into a new output directory, all or nothing. `progress` hears from a streamed
 /// directory.
+///
+/// # Errors
+///
+/// An input error ([`ErrorKind::Io`], [`ErrorKind::PlanInput`], a plan or CSV error with its
+/// position), [`ErrorKind::OutputExists`] for an output folder that is not new, and the errors
+/// of [`Draw::run`](crate::Draw::run) (or of the committed draw). Nothing is written then.
 pub fn draw(
     plan_path: &Path,
     opts: &DrawOptions,
@@ -423,6 +442,11 @@ impl fmt::Display for DrawSummary {
 
 /// `dualdraw verify`: verify a log against a plan. Uses `head` if given, else a `draw.head`
 /// file beside the log if there is one. Returns the report and where the head came from.
+///
+/// # Errors
+///
+/// An input error for an unreadable log, head, plan or directory; a verification failure
+/// ([`crate::Error::is_verification`]) from [`Verify::run`](crate::Verify::run).
 pub fn verify(
     log_path: &Path,
     plan_path: &Path,
@@ -497,6 +521,11 @@ fn parse_head(s: &str, what: &str) -> Result<Hash> {
 }
 
 /// `dualdraw check`: validate the plan and directories and report pools, without drawing.
+///
+/// # Errors
+///
+/// An input error for the plan or a directory; the pools' sizes for a sample that cannot
+/// be drawn ([`ErrorKind::InvalidField`] and the plan kinds).
 pub fn check(plan: &Path) -> Result<String> {
     use fmt::Write;
     let inputs = io::load_inputs(plan)?;
@@ -616,6 +645,11 @@ pub fn check(plan: &Path) -> Result<String> {
 /// `dualdraw sort`: sort a target directory by id in bounded memory. `input` and `output` may
 /// be `-` (standard input and output). A file output is written atomically and never replaces
 /// an existing file.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] for the input or output, a CSV error with its line,
+/// [`ErrorKind::OutputExists`] for an existing output file.
 pub fn sort(
     input: &Path,
     output: &Path,
@@ -632,6 +666,11 @@ pub fn sort(
 }
 
 /// `dualdraw gen-targets`: write a synthetic directory of `rows` rows, sorted by id.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the output cannot be written, [`ErrorKind::OutputExists`] when
+/// the file exists.
 pub fn gen_targets(rows: u64, seed: u64, output: &Path) -> Result<()> {
     if output == Path::new("-") {
         let stdout = std::io::stdout().lock();

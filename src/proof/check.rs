@@ -64,6 +64,11 @@ fn same<T: PartialEq + fmt::Debug>(
 }
 
 /// Decodes a canonical enterprise record (SPEC.md §3.1); it must re-encode to the same bytes.
+///
+/// # Errors
+///
+/// A description of the first field that is not as SPEC.md §3.1 encodes it (length
+/// prefix past the end, a status or class out of range, bytes after the record).
 pub fn decode_record(b: &[u8]) -> std::result::Result<Enterprise, String> {
     struct R<'a>(&'a [u8]);
     impl R<'_> {
@@ -225,6 +230,12 @@ fn walk_chain(lines: &[String]) -> std::result::Result<(), ProofError> {
 /// comparison says so, with the rank, team and replacements the proof states; finally that
 /// the proof is exactly what these imply, in its canonical form (optionally followed by one
 /// LF), so that every byte of the file is accounted for.
+///
+/// # Errors
+///
+/// [`ProofError::Unreadable`] when the bytes are not a proof; [`ProofError::Failed`] naming
+/// the first check that fails (head, chain, plan digest, inclusion, ticket, pool, cutoff,
+/// team, replacements, canonical form).
 pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofError> {
     // 1. Read.
     let text = std::str::from_utf8(bytes)

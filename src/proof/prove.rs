@@ -34,6 +34,12 @@ impl Prover {
     /// Verifies the log completely ([`verify::verify`], with `published_head` if given)
     /// against the plan file's bytes and both directories, then builds the target directory's
     /// tree. A log that does not verify is refused (a verification error, exit code 1).
+    ///
+    /// # Errors
+    ///
+    /// A plan error for `plan_bytes`; a verification failure when the log does not verify
+    /// (against `published_head` if given); [`ErrorKind::InvalidField`](crate::ErrorKind::InvalidField)
+    /// for a commitment not drawn yet.
     pub fn new(
         log_bytes: &[u8],
         published_head: Option<&Hash>,
@@ -96,6 +102,11 @@ impl Prover {
 
     /// [`Prover::new`] for loaded inputs; the plan file is read again for its text (and must
     /// still have the digest it had when loaded).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Prover::new`], and [`ErrorKind::Io`](crate::ErrorKind::Io) when the plan file
+    /// cannot be read again.
     #[cfg(feature = "fs")]
     pub fn from_inputs(
         log_bytes: &[u8],
@@ -127,6 +138,11 @@ impl Prover {
 
     /// The proof for the enterprise with this unified social credit code. An id that is not
     /// in the target directory is an input error (exit code 2).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidField`](crate::ErrorKind::InvalidField) for an id that is not in the
+    /// target directory.
     pub fn prove(&self, id: &str) -> Result<Proof> {
         let index = self
             .records
