@@ -76,6 +76,7 @@
 #![deny(missing_docs)]
 
 pub mod ceremony;
+mod check;
 /// The command-line program's commands, on paths: they load files, call the library and write
 /// results atomically. They live in the library so that its tests can drive them; they are the
 /// binary's implementation, not API (an embedder calls [`Draw`], [`Verify`], [`ceremony`],
@@ -105,6 +106,7 @@ pub mod team;
 pub mod tutorial;
 pub mod verify;
 
+pub use check::{CheckReport, TaskCheck, check};
 pub use directory::{
     CreditClass, Digest, Enterprise, EnterpriseStatus, Officer, OfficerStatus, Officers, Targets,
     Warning,

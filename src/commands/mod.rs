@@ -527,119 +527,13 @@ fn parse_head(s: &str, what: &str) -> Result<Hash> {
 /// An input error for the plan or a directory; the pools' sizes for a sample that cannot
 /// be drawn ([`ErrorKind::InvalidField`] and the plan kinds).
 pub fn check(plan: &Path) -> Result<String> {
-    use fmt::Write;
     let inputs = io::load_inputs(plan)?;
-    let p = &inputs.plan;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "plan {} — {} (inspection date {})",
-        p.id, p.title, p.inspection_date
-    );
-    let td = inputs.targets.digest();
-    let od = inputs.officers.digest();
-    let _ = writeln!(
-        s,
-        "targets  {}: {} records, head {}",
+    let report = crate::check::check(&inputs.plan, &inputs.targets, &inputs.officers)?;
+    Ok(format!(
+        "{report}\ntargets from {}, officers from {}\n",
         inputs.targets_path.display(),
-        td.count,
-        hex::encode(td.head)
-    );
-    let _ = writeln!(
-        s,
-        "officers {}: {} records, head {}",
-        inputs.officers_path.display(),
-        od.count,
-        hex::encode(od.head)
-    );
-    for w in &inputs.targets.warnings {
-        let _ = writeln!(
-            s,
-            "warning: {}:{}: {} {}",
-            w.file.display(),
-            w.line,
-            w.id,
-            w.message
-        );
-    }
-    let apart = team::Apart::from_plan(p);
-    let mut max_places = 0u64;
-    let mut people = std::collections::BTreeSet::new();
-    for task in &p.tasks {
-        let pool = target::pool(p, task, &inputs.targets)?;
-        let _ = writeln!(
-            s,
-            "task {} ({}, {}): {} excluded as recently inspected",
-            task.id,
-            task.domain,
-            if task.is_directed() {
-                "directed"
-            } else {
-                "non-directed"
-            },
-            pool.excluded_recent
-        );
-        for sp in &pool.strata {
-            let _ = writeln!(
-                s,
-                "  stratum {}: {} eligible, {} requested",
-                sp.stratum.name(),
-                sp.eligible,
-                sp.requested
-            );
-        }
-        // §5.5 steps 2–3 for every enterprise of the pool, as if drawn alone (SPEC.md §11.3).
-        let members: Vec<&crate::directory::Enterprise> =
-            pool.members.iter().map(|(_, e)| *e).collect();
-        let c = team::check_pool(task, p.inspection_date, &members, &inputs.officers, &apart);
-        if let Some((n, id)) = &c.fewest {
-            let _ = writeln!(
-                s,
-                "  officers: at least {n} eligible for every enterprise of the pool (fewest: {id}); team size {}{}",
-                task.team.size,
-                if c.failing > 0 {
-                    format!(
-                        " — TOO FEW: {} enterprise(s) of the pool cannot be staffed; a draw that picks one fails, e.g. {}",
-                        c.failing,
-                        c.first
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_default()
-                    )
-                } else {
-                    String::new()
-                }
-            );
-        }
-        max_places += pool.strata.iter().map(|x| x.requested).sum::<u64>()
-            * (task.team.size + task.team.experts);
-        people.extend(c.people);
-    }
-    // Hall's condition for the whole plan with a fixed cap: whatever the seed draws, the
-    // places cannot exceed what the people eligible anywhere can supply.
-    let _ = write!(
-        s,
-        "workload cap: {}; at most {max_places} places, {} people eligible for some place",
-        match p.max_per_officer {
-            crate::plan::CapRule::Balanced => "balanced".to_string(),
-            crate::plan::CapRule::Strict => "strict".to_string(),
-            crate::plan::CapRule::None => "none".to_string(),
-            crate::plan::CapRule::Fixed(n) => n.to_string(),
-        },
-        people.len()
-    );
-    if let crate::plan::CapRule::Fixed(c) = p.max_per_officer {
-        let supply = people.len() as u64 * u64::from(c);
-        if supply < max_places {
-            let _ = write!(
-                s,
-                " — HALL'S CONDITION FAILS if every task draws its full sample: {} people × cap {c} = {supply} < {max_places} places",
-                people.len()
-            );
-        }
-    }
-    s.push('\n');
-    Ok(s)
+        inputs.officers_path.display()
+    ))
 }
 
 /// `dualdraw sort`: sort a target directory by id in bounded memory. `input` and `output` may

@@ -589,8 +589,6 @@ pub fn staff_with(
 /// What `dualdraw check` says about one task before any randomness (SPEC.md §11.3): the pool
 /// enterprises whose team could not be staffed if drawn (first error, and how many), and the
 /// fewest eligible officers of any pool enterprise.
-// Read by `dualdraw check` (the `fs` feature's commands) only.
-#[cfg_attr(not(feature = "fs"), allow(dead_code))]
 pub struct StaffingCheck {
     /// Enterprises of the pool whose team fails §5.5 step 3 on its own.
     pub failing: u64,
@@ -603,7 +601,6 @@ pub struct StaffingCheck {
 }
 
 /// Runs §5.5 steps 2–3 for every enterprise of a task's pool, as if each were drawn alone.
-#[cfg_attr(not(feature = "fs"), allow(dead_code))]
 pub fn check_pool(
     task: &Task,
     date: NaiveDate,
