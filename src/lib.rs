@@ -95,6 +95,7 @@ pub mod log;
 pub mod merkle;
 mod output;
 pub mod plan;
+mod pool;
 pub mod proof;
 pub mod publish;
 pub mod seed;

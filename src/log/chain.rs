@@ -8,6 +8,7 @@ use super::{GENESIS, Log, line_hash};
 use crate::error::VerifyError;
 use crate::hash::sha256 as line_sha256;
 use crate::merkle::Hash;
+use crate::pool;
 
 /// Writes a JSON value in the canonical form of SPEC.md §6.1.
 pub fn canonical(v: &Value) -> String {
@@ -193,42 +194,6 @@ fn check_piece<'a>(
     }
 }
 
-/// Runs `f` on every job, on the calling thread and up to `threads - 1` others that take the
-/// jobs in order from a shared queue; returns the results in job order.
-fn par_map<J: Send, R: Send>(jobs: Vec<J>, threads: usize, f: impl Fn(J) -> R + Sync) -> Vec<R> {
-    if threads <= 1 || jobs.len() <= 1 {
-        return jobs.into_iter().map(f).collect();
-    }
-    let helpers = (threads - 1).min(jobs.len() - 1);
-    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate());
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let next = queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .next();
-            match next {
-                Some((k, job)) => done.push((k, f(job))),
-                None => return done,
-            }
-        }
-    };
-    let mut all = std::thread::scope(|sc| {
-        // A helper that cannot be started leaves its share to the others.
-        let handles: Vec<_> = (0..helpers)
-            .filter_map(|_| std::thread::Builder::new().spawn_scoped(sc, work).ok())
-            .collect();
-        let mut all = work();
-        for h in handles {
-            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        all
-    });
-    all.sort_unstable_by_key(|&(k, _)| k);
-    all.into_iter().map(|(_, r)| r).collect()
-}
-
 /// Checks the hash chain of a log without interpreting its events, and returns its lines.
 ///
 /// The log must be non-empty and end with a newline; each line must be UTF-8 and a JSON object
@@ -248,9 +213,7 @@ pub fn check_chain(bytes: &[u8]) -> Result<Vec<&str>, VerifyError> {
     if bytes.len() < 1 << 20 {
         return chain_in(bytes, 1, 1, WINDOW);
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(16);
+    let threads = pool::threads().min(16);
     chain_in(bytes, threads * 8, threads, WINDOW)
 }
 
@@ -291,7 +254,7 @@ fn chain_in(
             return verdict;
         }
     }
-    let counts = par_map(parts.clone(), threads, |p| {
+    let counts = pool::par_map(parts.clone(), threads, |p| {
         memchr::memchr_iter(b'\n', p).count() + 1
     });
     let starts: Vec<usize> = std::iter::once(0)
@@ -347,7 +310,7 @@ fn check_parts<'a>(
     }
     // A piece after one that failed is not checked: only the first failure is reported.
     let failed = std::sync::atomic::AtomicUsize::new(usize::MAX);
-    let results = par_map(jobs, threads, |(j, part, first, before, mine)| {
+    let results = pool::par_map(jobs, threads, |(j, part, first, before, mine)| {
         use std::sync::atomic::Ordering::Relaxed;
         if failed.load(Relaxed) < j {
             return Piece::Skipped;

@@ -10,6 +10,7 @@ use crate::directory::{TargetFormat, Warning};
 use crate::error::{ErrorKind, Result};
 use crate::merkle::{Hash, leaf_hash};
 use crate::plan::Plan;
+use crate::pool;
 use crate::target::TicketHasher;
 
 /// A candidate: ordered by ticket, then id.
@@ -27,7 +28,7 @@ pub fn select_stream(
     seed: &str,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Streamed> {
-    let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let parallel = pool::threads() > 1;
     select_stream_with(reader, file, plan, seed, progress, parallel)
 }
 
@@ -379,24 +380,24 @@ fn parallel_pass<'a, 'p, R: Read + Send>(
             report();
         }
     };
-    std::thread::scope(|scope| {
-        for _ in 1..workers {
-            // A worker that cannot be started (no threads on wasm32) leaves its share to the
-            // others, the caller's thread at least.
-            let _ = std::thread::Builder::new().spawn_scoped(scope, || work(&mut || {}));
-        }
-        let mut reported = 0u64;
-        work(&mut || {
-            let n = rows.load(Ordering::Relaxed);
-            if n / 65_536 != reported / 65_536 {
-                reported = n;
-                progress(Progress {
-                    rows: n,
-                    bytes: bytes.load(Ordering::Relaxed),
-                });
-            }
-        });
-    });
+    // The caller's thread reports progress; the others only work.
+    let mut reported = 0u64;
+    pool::run(
+        workers - 1,
+        || work(&mut || {}),
+        || {
+            work(&mut || {
+                let n = rows.load(Ordering::Relaxed);
+                if n / 65_536 != reported / 65_536 {
+                    reported = n;
+                    progress(Progress {
+                        rows: n,
+                        bytes: bytes.load(Ordering::Relaxed),
+                    });
+                }
+            })
+        },
+    );
     let t = turn.into_inner().map_err(|_| poisoned())?;
     if let Some(e) = t.error {
         return Err(e);
@@ -461,7 +462,7 @@ pub fn select_stream_chunked(
     };
     let io = |e| rows::io_error(file, e);
     let m = if parallel {
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        let workers = pool::threads().clamp(2, 8);
         parallel_pass(&ctx, m, &mut splitter, workers, &io, progress)?
     } else {
         let mut m = m;
