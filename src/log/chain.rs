@@ -203,6 +203,11 @@ fn check_piece<'a>(
 /// the hash of the last line of the piece before it; the verdict and the error are those of
 /// checking line by line.
 ///
+/// # Errors
+///
+/// The first failing line, as a `VerifyError`: an empty log, a line that is not UTF-8 or
+/// not a JSON object, a wrong `seq` or a `prev` that is not the hash of the line before.
+///
 /// ```
 /// let log = dualdraw::log::chain(vec![serde_json::json!({"event": "a"})]);
 /// assert_eq!(dualdraw::log::read(&log.to_bytes()).unwrap().len(), 1);

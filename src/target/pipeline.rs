@@ -21,6 +21,11 @@ use super::stream::*;
 ///
 /// The result is a function of the records alone: [`select_stream_with`] with `parallel` false
 /// gives the same bytes (tested).
+///
+/// # Errors
+///
+/// A CSV or field error with its line, an id out of order (`ErrorKind::Unsorted`), an I/O
+/// error of the reader, and the plan errors of a sample that cannot be drawn.
 pub fn select_stream(
     reader: impl Read + Send,
     file: &Path,
@@ -417,6 +422,10 @@ fn poisoned() -> crate::Error {
 /// [`select_stream`] with the choice of threads explicit: with `parallel`, one thread reads
 /// and cuts the input, one worker per core parses, validates and hashes chunks, and the
 /// caller's thread takes them in input order.
+///
+/// # Errors
+///
+/// Those of [`select_stream`].
 pub fn select_stream_with(
     reader: impl Read + Send,
     file: &Path,
@@ -430,6 +439,10 @@ pub fn select_stream_with(
 
 /// [`select_stream_with`] with the chunk size explicit (tests use tiny chunks to put chunk
 /// boundaries everywhere).
+///
+/// # Errors
+///
+/// Those of [`select_stream`].
 #[doc(hidden)]
 pub fn select_stream_chunked(
     mut reader: impl Read + Send,
