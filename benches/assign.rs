@@ -46,7 +46,7 @@ fn inputs() -> (Plan, Targets, Officers) {
                 id: format!("O{i:05}"),
                 name: String::new(),
                 // Alternating departments inside each area: 25 of each per area.
-                department: if (i / AREAS) % 2 == 0 {
+                department: if (i / AREAS).is_multiple_of(2) {
                     "电力处"
                 } else {
                     "无线电管理处"

@@ -368,6 +368,28 @@ pub enum ErrorKind {
         /// Why it is refused.
         reason: String,
     },
+    /// Another writer holds the log: it is being extended right now.
+    #[error(
+        "{}: another command is extending this log (its writer lock is held); nothing was done — run again when it has finished, against the log as it then stands",
+        path.display()
+    )]
+    LogBusy {
+        /// The log.
+        path: PathBuf,
+    },
+    /// The log changed between reading it and appending to it.
+    #[error(
+        "{}: the log's head is now {found}, not the {expected} this command read; nothing was appended — run again against the log as it now stands",
+        path.display()
+    )]
+    LogMoved {
+        /// The log.
+        path: PathBuf,
+        /// The head this command read.
+        expected: String,
+        /// The head found when appending.
+        found: String,
+    },
     /// A log failed verification.
     #[error("verification failed: {0}")]
     Verify(#[from] VerifyError),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::directory::{self, Officers, Targets};
 use crate::error::{ErrorKind, Result};
+use crate::log::{LogStore, check_append};
 use crate::merkle::Hash;
 use crate::plan::Plan;
 
@@ -204,25 +205,63 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
     sync_dir(&parent)
 }
 
-/// Extends an append-only file atomically: `new` must start with the file's current contents
-/// `old` (checked again just before the rename), and replaces it by temporary file, fsync and
-/// rename, so a reader sees either the old or the new file, never a mix.
-///
-/// # Errors
-///
-/// [`ErrorKind::Io`] when the file cannot be read or replaced; [`ErrorKind::OutputExists`] when its
-/// contents are no longer `old` or `new` does not start with `old`.
-pub fn extend_file(path: &Path, old: &[u8], new: &[u8]) -> Result<()> {
-    let current = read(path)?;
-    if current != old || !new.starts_with(old) {
-        return Err(ErrorKind::OutputExists {
+/// A log file whose writers take turns: an advisory lock on a lock file beside the log (the
+/// operating system's file lock, released when its holder's process ends, so a crash never
+/// leaves the log locked), and appends by temporary file, fsync and rename, checked against
+/// the bytes the writer read.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    path: PathBuf,
+}
+
+impl FileStore {
+    /// The store of the log at `path`.
+    pub fn new(path: &Path) -> Self {
+        FileStore {
             path: path.to_path_buf(),
-            reason: "the file changed while this command ran, or the new contents do not extend it"
-                .into(),
         }
-        .into());
     }
-    replace_derived(path, new)
+
+    /// The lock file: `.NAME.lock` beside the log `NAME`.
+    fn lock_path(&self) -> PathBuf {
+        let name = self
+            .path
+            .file_name()
+            .map_or_else(|| "log".into(), |n| n.to_string_lossy().into_owned());
+        self.path.with_file_name(format!(".{name}.lock"))
+    }
+}
+
+impl LogStore for FileStore {
+    type Lock<'a> = File;
+
+    fn lock(&self) -> Result<File> {
+        let p = self.lock_path();
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(io_err(&p))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(fs::TryLockError::WouldBlock) => Err(ErrorKind::LogBusy {
+                path: self.path.clone(),
+            }
+            .into()),
+            Err(fs::TryLockError::Error(e)) => Err(io_err(&p)(e)),
+        }
+    }
+
+    fn read(&self, _lock: &File) -> Result<Vec<u8>> {
+        read(&self.path)
+    }
+
+    fn append(&self, _lock: &mut File, old: &[u8], new: &[u8]) -> Result<()> {
+        let current = read(&self.path)?;
+        check_append(&self.path.display().to_string(), &current, old, new)?;
+        replace_derived(&self.path, new)
+    }
 }
 
 /// Refuses a path that exists.

@@ -10,6 +10,7 @@ use crate::directory::Targets;
 use crate::draw::Draw;
 use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
+use crate::log::LogStore;
 use crate::merkle::Hash;
 use crate::team::{Replacement, ReplacementRequest};
 
@@ -159,7 +160,11 @@ fn frozen(commit_dir: &Path) -> Result<Inputs> {
 /// when `targets.csv` or `teams.csv` already exists beside the log, or the log changed while the
 /// draw ran.
 pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary> {
-    let old = io::read(&r.commit_log)?;
+    // One writer at a time, taken before anything is read: a second draw on this commitment
+    // is refused here, before it computes anything.
+    let store = io::FileStore::new(&r.commit_log);
+    let mut lock = store.lock()?;
+    let old = store.read(&lock)?;
     let named = |e: crate::Error| match e.into_kind() {
         ErrorKind::Commit(m) => commit_error(format!("{}: {m}", r.commit_log.display())),
         other => other.into(),
@@ -222,7 +227,7 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
         io::check_absent(&dir.join(name))?;
     }
     // The log first: it is the record; the tables can always be derived from it.
-    io::extend_file(&r.commit_log, &old, &drawn.log.to_bytes())?;
+    store.append(&mut lock, &old, &drawn.log.to_bytes())?;
     io::replace_derived(
         &dir.join("draw.head"),
         format!("{}\n", hex::encode(drawn.head())).as_bytes(),
@@ -267,7 +272,9 @@ pub fn replace(
     request: ReplacementRequest,
 ) -> Result<(Replacement, Hash)> {
     let inputs = io::load_inputs(plan_path)?;
-    let old = io::read(log_path)?;
+    let store = io::FileStore::new(log_path);
+    let mut lock = store.lock()?;
+    let old = store.read(&lock)?;
     let done = ceremony::replace(
         &old,
         &inputs.plan,
@@ -275,7 +282,7 @@ pub fn replace(
         &inputs.officers,
         request,
     )?;
-    io::extend_file(log_path, &old, &done.log.to_bytes())?;
+    store.append(&mut lock, &old, &done.log.to_bytes())?;
     let head_file = log_path.with_file_name("draw.head");
     if head_file.exists() {
         io::replace_derived(

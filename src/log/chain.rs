@@ -254,10 +254,10 @@ fn chain_in(
     // The line numbers where the pieces start are first taken from the `seq` of their first
     // lines, which a valid log gets right; every piece then confirms that it has exactly the
     // lines this gives it. Otherwise they are counted, and the pieces checked again.
-    if let Some(starts) = guess_starts(&parts) {
-        if let Some(verdict) = check_parts(&parts, &starts, threads, window) {
-            return verdict;
-        }
+    if let Some(starts) = guess_starts(&parts)
+        && let Some(verdict) = check_parts(&parts, &starts, threads, window)
+    {
+        return verdict;
     }
     let counts = pool::par_map(parts.clone(), threads, |p| {
         memchr::memchr_iter(b'\n', p).count() + 1

@@ -9,6 +9,7 @@ mod chain;
 pub mod event;
 pub(crate) mod read;
 mod scan;
+mod store;
 pub(crate) mod write;
 
 use sha2::{Digest as _, Sha256};
@@ -20,6 +21,7 @@ pub use self::chain::{canonical, chain};
 pub use self::event::{Event, Mode};
 pub use self::read::{Entry, read};
 pub(crate) use self::read::{RevealFault, add_history, apart_from_log, open_reveal};
+pub use self::store::{LogStore, MemoryStore, check_append};
 pub(crate) use self::write::{
     CommitHeader, Header, commit_event, draw_events, events, header_event, replacement_event,
     reveal_event,

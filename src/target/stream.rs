@@ -294,10 +294,11 @@ impl<'a> StreamSelector<'a> {
                         });
                         // Prune now and then; the bound only shrinks, so nothing pruned could
                         // come back.
-                        if cands.len() >= 1024 && cands.len().is_power_of_two() {
-                            if let Some(b) = b {
-                                cands.retain(|c| prefix(&c.ticket) < b);
-                            }
+                        if cands.len() >= 1024
+                            && cands.len().is_power_of_two()
+                            && let Some(b) = b
+                        {
+                            cands.retain(|c| prefix(&c.ticket) < b);
                         }
                     }
                 }
