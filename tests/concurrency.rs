@@ -7,6 +7,10 @@
 //! 2. 8 threads replace 8 different officers of one draw at once: every replacement that
 //!    returned Ok is in the log, the log verifies, and nothing was appended twice.
 //!
+//! 3. A crash after the log was extended but before its head and tables were written: the
+//!    folder fails verification against the stale head, a second draw is refused, and
+//!    `render` writes head and tables again from the log, after which everything verifies.
+//!
 //! 20 rounds each by default (`DUALDRAW_RACE_ROUNDS=200` for the long run); the property is
 //! checked every round.
 
@@ -170,5 +174,61 @@ fn concurrent_replacements_lose_nothing() {
         assert_eq!(logged.len(), ok, "round {round}: one line per success");
         let report = verify(&log_path, &plan);
         assert_eq!(report.replacements, ok as u64);
+    }
+}
+
+#[test]
+fn a_crash_after_the_log_is_recovered_by_render() {
+    let dir = demo_dir();
+    let plan = dir.path().join("plan.toml");
+    let out = dir.path().join("commit");
+    commands::commit(
+        &plan,
+        &CommitOptions {
+            out: out.clone(),
+            entropy: EntropySource::new("dice", "dice thrown at the public ceremony").unwrap(),
+        },
+    )
+    .unwrap();
+    let commit_head = std::fs::read(out.join("draw.head")).unwrap();
+    let reveal = RevealOptions {
+        commit_log: out.join("draw.log"),
+        secret: out.join("operator.secret"),
+        entropy: "1 2 3".into(),
+        excel: false,
+    };
+    commands::draw_committed(&plan, &reveal).unwrap();
+    let tables: Vec<Vec<u8>> = ["targets.csv", "teams.csv"]
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    // The crash: the log was renamed into place, nothing after it happened.
+    std::fs::write(out.join("draw.head"), &commit_head).unwrap();
+    std::fs::remove_file(out.join("targets.csv")).unwrap();
+    std::fs::remove_file(out.join("teams.csv")).unwrap();
+    let stale = commands::verify(
+        &out.join("draw.log"),
+        &plan,
+        None,
+        &Default::default(),
+        &[],
+        &mut |_| {},
+    );
+    assert!(
+        stale.unwrap_err().is_verification(),
+        "a stale head must not verify"
+    );
+    let again = commands::draw_committed(&plan, &reveal).unwrap_err();
+    assert!(again.to_string().contains("render them again"), "{again}");
+    // The way forward: render from the verified log.
+    let said = commands::render(&out.join("draw.log"), &plan, false).unwrap();
+    assert!(said.contains("rendered"), "{said}");
+    verify(&out.join("draw.log"), &plan);
+    for (f, want) in ["targets.csv", "teams.csv"].iter().zip(&tables) {
+        assert_eq!(
+            &std::fs::read(out.join(f)).unwrap(),
+            want,
+            "{f} rendered as drawn"
+        );
     }
 }

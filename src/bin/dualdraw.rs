@@ -52,6 +52,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a drawn log's head and tables again from the verified log (after a crash).
+    Render {
+        #[command(flatten)]
+        at: LogAndPlan,
+        /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
+        #[arg(long)]
+        excel: bool,
+    },
     /// Verify a draw log: its chain, its inputs' digests, and a full re-run of the draw.
     Verify(VerifyArgs),
     /// Validate a plan and its directories and print pool sizes, without drawing.
@@ -212,6 +220,7 @@ fn run(command: Command) -> Result<String, Failure> {
             })
         }
         Command::Check { plan } => commands::check(&plan),
+        Command::Render { at, excel } => commands::render(&at.log, &at.plan, excel),
         Command::Commit(a) => {
             dualdraw::commit::EntropySource::new(&a.entropy_kind, &a.entropy_source)
                 .and_then(|entropy| {

@@ -129,7 +129,8 @@ impl<'a> CommitLog<'a> {
         };
         if entries.len() != 1 {
             return Err(commit_error(format!(
-                "this commitment was already drawn ({} lines); a draw is never repeated — \
+                "this commitment was already drawn ({} lines); a draw is never repeated (if its \
+                 tables or head are missing after a crash, render them again from the log) — \
                  replace an officer who cannot attend instead",
                 entries.len()
             )));

@@ -9,4 +9,4 @@ mod replace;
 
 pub use commit::{Changed, CommitLog, Committed, commit};
 pub(crate) use replace::rebuild;
-pub use replace::{Replaced, replace};
+pub use replace::{Rendered, Replaced, render, replace};

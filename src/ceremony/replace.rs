@@ -114,3 +114,41 @@ pub fn replace(
     log.append(vec![log::replacement_event(&replacement)]);
     Ok(Replaced { replacement, log })
 }
+
+/// What is derived from a drawn log: its head and the result tables, as the log now stands
+/// (replacements applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The log's head (`draw.head` holds its hex and a newline).
+    pub head: crate::merkle::Hash,
+    /// `targets.csv`.
+    pub targets_csv: Vec<u8>,
+    /// `teams.csv`, with every replacement the log records applied.
+    pub teams_csv: Vec<u8>,
+}
+
+/// Renders a drawn log's derived files again from the log alone (verified in full first): the
+/// way forward after a crash that left the log extended but its head or tables unwritten.
+///
+/// # Errors
+///
+/// A verification error if the log does not verify; [`ErrorKind::Commit`] for a commitment
+/// not drawn yet.
+pub fn render(
+    log_bytes: &[u8],
+    plan: &Plan,
+    targets: &Targets,
+    officers: &Officers,
+    excel: bool,
+) -> Result<Rendered> {
+    let rb = rebuild(log_bytes, plan, targets, officers)?;
+    let drawn = Targets {
+        records: rb.records.values().cloned().collect(),
+        warnings: Vec::new(),
+    };
+    Ok(Rendered {
+        head: rb.report.head,
+        targets_csv: crate::output::targets_csv(&drawn, &rb.current, excel),
+        teams_csv: crate::output::teams_csv(&drawn, officers, &rb.current, excel),
+    })
+}

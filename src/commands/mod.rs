@@ -581,7 +581,9 @@ mod proof;
 pub use proof::{check_proof_command, prove_command};
 mod reveal;
 
+#[cfg(feature = "os-rng")]
+pub use reveal::commit;
 pub use reveal::{
-    CommitOptions, CommitSummary, PublishSummary, RevealOptions, commit, draw_committed, publish,
+    CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, publish, render,
     replace,
 };

@@ -350,3 +350,39 @@ pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishS
         head: p.head,
     })
 }
+
+/// `dualdraw render`: writes a drawn log's `draw.head`, `targets.csv` and `teams.csv` again
+/// from the verified log, under the log's writer lock — after a crash that left the log
+/// extended but these unwritten or stale. The log itself is never changed.
+///
+/// # Errors
+///
+/// [`ErrorKind::LogBusy`] while another command extends the log; an input error; a
+/// verification error if the log does not verify.
+pub fn render(log_path: &Path, plan_path: &Path, excel: bool) -> Result<String> {
+    let inputs = io::load_inputs(plan_path)?;
+    let store = io::FileStore::new(log_path);
+    let lock = store.lock()?;
+    let bytes = store.read(&lock)?;
+    let r = ceremony::render(
+        &bytes,
+        &inputs.plan,
+        &inputs.targets,
+        &inputs.officers,
+        excel,
+    )?;
+    let dir = log_path.parent().unwrap_or(Path::new("."));
+    let head = format!("{}\n", hex::encode(r.head));
+    for (name, b) in [
+        ("draw.head", head.as_bytes()),
+        ("targets.csv", &r.targets_csv[..]),
+        ("teams.csv", &r.teams_csv[..]),
+    ] {
+        io::replace_derived(&dir.join(name), b)?;
+    }
+    Ok(format!(
+        "rendered draw.head, targets.csv and teams.csv in {} from the verified log\nhead {}",
+        dir.display(),
+        hex::encode(r.head)
+    ))
+}
