@@ -6,6 +6,28 @@ use crate::draw::outcome::Outcome;
 
 const BOM: &[u8] = "\u{feff}".as_bytes();
 
+/// A cell as a spreadsheet must show it, not run it (OWASP's CSV-injection rule): a cell that
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, so that
+/// Excel or LibreOffice shows the text instead of evaluating a formula such as
+/// `=HYPERLINK(…)`. Only these tables for people are neutralised; the log keeps every value
+/// exactly.
+pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// Writes one data row, every cell made [`spreadsheet_safe`].
+fn write_row<'a>(w: &mut csv::Writer<Vec<u8>>, cells: impl IntoIterator<Item = &'a str>) {
+    let _ = w.write_record(
+        cells
+            .into_iter()
+            .map(spreadsheet_safe)
+            .map(|c| c.into_owned()),
+    );
+}
+
 fn finish(w: csv::Writer<Vec<u8>>, excel: bool) -> Vec<u8> {
     // Writing into a Vec cannot fail; an empty table is the safe fallback.
     let body = w.into_inner().unwrap_or_default();
@@ -30,17 +52,20 @@ pub fn targets_csv(targets: &Targets, outcome: &Outcome, excel: bool) -> Vec<u8>
     for t in &outcome.tasks {
         for d in &t.drawn {
             let e = targets.get(&d.id);
-            let _ = w.write_record([
-                t.task.as_str(),
-                d.stratum.name(),
-                &d.rank.to_string(),
-                &d.id,
-                e.map_or("", |e| &e.name),
-                e.map_or("", |e| &e.region),
-                e.and_then(|e| e.credit_class).map_or("", |c| c.as_str()),
-                e.map_or("", |e| e.status.as_str()),
-                &hex::encode(d.ticket),
-            ]);
+            write_row(
+                &mut w,
+                [
+                    t.task.as_str(),
+                    d.stratum.name(),
+                    &d.rank.to_string(),
+                    &d.id,
+                    e.map_or("", |e| &e.name),
+                    e.map_or("", |e| &e.region),
+                    e.and_then(|e| e.credit_class).map_or("", |c| c.as_str()),
+                    e.map_or("", |e| e.status.as_str()),
+                    &hex::encode(d.ticket),
+                ],
+            );
         }
     }
     finish(w, excel)
@@ -135,9 +160,31 @@ pub(crate) fn teams_table(
                     Column::Region => o.map_or("", |o| &o.region),
                     Column::CertNo => o.map_or("", |o| &o.cert_no),
                 }));
-                let _ = w.write_record(row);
+                write_row(&mut w, row);
             }
         }
     }
     finish(w, excel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_are_shown_not_run() {
+        for lead in ["=", "+", "-", "@", "\t", "\r"] {
+            let cell = format!("{lead}HYPERLINK(\"http://x\")");
+            assert_eq!(spreadsheet_safe(&cell), format!("'{cell}"), "{lead:?}");
+        }
+        for plain in [
+            "",
+            "天津市某无线电公司",
+            "9144030071526726XG",
+            "'quoted",
+            " =spaced",
+        ] {
+            assert_eq!(spreadsheet_safe(plain), plain);
+        }
+    }
 }
