@@ -130,6 +130,7 @@ pub mod internals {
         CommitHeader, Header, commit_event, draw_events, events, header_event, record,
         replacement_event, reveal_event,
     };
+    pub use crate::output::spreadsheet_safe;
     pub use crate::target::pipeline::{select_stream, select_stream_chunked, select_stream_with};
     pub use crate::target::select::{
         Eligibility, Selection, eligibility, pool, select, strata_sizes,

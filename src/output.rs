@@ -11,7 +11,7 @@ const BOM: &[u8] = "\u{feff}".as_bytes();
 /// Excel or LibreOffice shows the text instead of evaluating a formula such as
 /// `=HYPERLINK(…)`. Only these tables for people are neutralised; the log keeps every value
 /// exactly.
-pub(crate) fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
         _ => cell.into(),

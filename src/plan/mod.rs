@@ -366,10 +366,37 @@ struct RawTeam {
 
 /// Line and column (1-based) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (u64, u64) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() as u64 + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
-    (line, col)
+    Lines::new(text).line_col(offset)
+}
+
+/// Where a text's lines start, so that the line and column of an offset cost a binary search
+/// instead of a scan from the start: every task of a plan stores positions, and a plan with
+/// 10^5 tasks would otherwise take time quadratic in its length.
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// 1-based line (LF-counted) and column (in characters) of byte `offset`.
+    fn line_col(&self, offset: usize) -> (u64, u64) {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(0, |l| l.chars().count())
+            + 1;
+        (line as u64, col as u64)
+    }
 }
 
 /// An identifier: non-empty, at most 128 bytes, no control characters.
@@ -464,9 +491,10 @@ impl Plan {
     /// the other plan kinds) for a value that breaks a rule, each with the line, column and
     /// key.
     pub fn from_toml(text: &str, file: &Path) -> Result<Plan> {
+        let lines = Lines::new(text);
         // The position of a byte range of `text`, in the plan field `field`.
         let at = |span: Range<usize>, field: &str| -> Position {
-            let (line, col) = line_col(text, span.start);
+            let (line, col) = lines.line_col(span.start);
             Position::file(file)
                 .at_line(Some(line))
                 .at_column(Some(col))
@@ -519,7 +547,7 @@ impl Plan {
             let f = |name: &str| format!("task[{n}].{name}");
             let id = t.id.get_ref();
             check_ident(id).map_err(|e| bad(at(t.id.span(), &f("id")), id, e))?;
-            let id_line = line_col(text, t.id.span().start).0;
+            let id_line = lines.line_col(t.id.span().start).0;
             if let Some((first, line)) = seen.get(id) {
                 return Err(bad(
                     at(t.id.span(), &f("id")),
@@ -718,7 +746,7 @@ impl Plan {
         for f in raw.publish.officer_fields {
             let (span, f) = (f.span(), f.into_inner());
             if !PUBLIC_OFFICER_FIELDS.contains(&f.as_str()) || public_officer_fields.contains(&f) {
-                let (line, col) = line_col(text, span.start);
+                let (line, col) = lines.line_col(span.start);
                 return Err(ErrorKind::InvalidField {
                     pos: Position::file(file)
                         .at_line(Some(line))
@@ -772,5 +800,32 @@ impl Plan {
             file: file.to_path_buf(),
             digest: Sha256::digest(text.as_bytes()).into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    /// The definition the index replaces: count the LFs before the offset, then the characters
+    /// since the last one.
+    fn by_scan(text: &str, offset: usize) -> (u64, u64) {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() as u64 + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        (line, col)
+    }
+
+    #[test]
+    fn line_index_agrees_with_a_scan_at_every_character() {
+        let text = "id = \"计划\"\n\n[[task]]\r\nid = \"无线电\"\nx";
+        let lines = Lines::new(text);
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            assert_eq!(
+                lines.line_col(offset),
+                by_scan(text, offset),
+                "offset {offset}"
+            );
+        }
     }
 }
