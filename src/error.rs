@@ -8,6 +8,62 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// The most characters of an input value quoted in an error.
+pub const QUOTE_LIMIT: usize = 200;
+
+/// True for characters never shown raw in an error: control characters (terminal escape
+/// sequences start with one) and the bidirectional controls that reorder how text is shown
+/// (U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), and U+FEFF.
+fn must_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `s` made safe to show inside an error or warning: control and bidirectional-control
+/// characters as `\u{…}` escapes, cut after [`QUOTE_LIMIT`] characters with `…`.
+///
+/// ```
+/// assert_eq!(dualdraw::quoted("a\u{1b}[31mb\u{202e}c"), "a\\u{1b}[31mb\\u{202e}c");
+/// assert_eq!(dualdraw::quoted(&"x".repeat(300)).chars().count(), 201);
+/// ```
+pub fn quoted(s: &str) -> String {
+    escape(s, QUOTE_LIMIT, false)
+}
+
+/// [`quoted`] in double quotes, with `"` and `\` escaped as Rust's `{:?}` does (the form
+/// errors have always used for values).
+pub fn quoted_debug(s: &str) -> String {
+    let cut: String = s.chars().take(QUOTE_LIMIT).collect();
+    let mut out = escape(&format!("{cut:?}"), usize::MAX, false);
+    if s.chars().nth(QUOTE_LIMIT).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// A longer description from a parser (a TOML or CSV reader's message), which may quote the
+/// input: escaped as [`quoted`] but keeping its line breaks, cut after 2000 characters.
+pub fn quoted_text(s: &str) -> String {
+    escape(s, 2000, true)
+}
+
+fn escape(s: &str, limit: usize, keep_newlines: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len().min(limit.saturating_mul(4)));
+    for (n, c) in s.chars().enumerate() {
+        if n == limit {
+            out.push('…');
+            break;
+        }
+        if must_escape(c) && !(keep_newlines && c == '\n') {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Where in an input file a problem was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
@@ -89,8 +145,8 @@ impl fmt::Display for Position {
                 write!(f, ", column {column}")?;
             }
             match (&field.name, field.english) {
-                (Some(name), Some(en)) => write!(f, ", field `{name}` ({en})")?,
-                (Some(name), None) => write!(f, ", field `{name}`")?,
+                (Some(name), Some(en)) => write!(f, ", field `{}` ({en})", quoted(name))?,
+                (Some(name), None) => write!(f, ", field `{}`", quoted(name))?,
                 (None, Some(en)) => write!(f, ", field `{en}`")?,
                 (None, None) => {}
             }
@@ -168,7 +224,7 @@ pub enum ErrorKind {
         source: std::io::Error,
     },
     /// The CSV itself is malformed (unequal row lengths, invalid UTF-8, ...).
-    #[error("{pos}: malformed CSV: {message}")]
+    #[error("{pos}: malformed CSV: {}", quoted_text(message))]
     Csv {
         /// Where.
         pos: Position,
@@ -177,8 +233,8 @@ pub enum ErrorKind {
     },
     /// A required column is absent from the header row.
     #[error(
-        "{}, line 1: the header row has no column `{column}` (or its Chinese name `{zh}`); found columns: {found}",
-        file.display()
+        "{}, line 1: the header row has no column `{column}` (or its Chinese name `{zh}`); found columns: {}",
+        file.display(), escape(found, 1000, false)
     )]
     MissingColumn {
         /// The CSV file.
@@ -192,9 +248,9 @@ pub enum ErrorKind {
     },
     /// Two header cells name the same column.
     #[error(
-        "{}, line 1: columns {first} (`{first_header}`) and {second} (`{second_header}`) both name \
+        "{}, line 1: columns {first} (`{}`) and {second} (`{}`) both name \
          `{column}`; keep only one of them",
-        file.display()
+        file.display(), quoted(first_header), quoted(second_header)
     )]
     DuplicateColumn {
         /// The CSV file.
@@ -211,7 +267,7 @@ pub enum ErrorKind {
         second_header: String,
     },
     /// A value does not have the expected form.
-    #[error("{pos}: found {found:?}, expected {expected}")]
+    #[error("{pos}: found {}, expected {expected}", quoted_debug(found))]
     InvalidField {
         /// Where.
         pos: Position,
@@ -222,8 +278,8 @@ pub enum ErrorKind {
     },
     /// The same id appears on two rows.
     #[error(
-        "{}, line {line}: duplicate id {id:?} (already on line {first_line}); ids must be unique",
-        file.display()
+        "{}, line {line}: duplicate id {} (already on line {first_line}); ids must be unique",
+        file.display(), quoted_debug(id)
     )]
     DuplicateId {
         /// The CSV file.
@@ -236,7 +292,7 @@ pub enum ErrorKind {
         line: u64,
     },
     /// The plan is not valid TOML or does not have the plan's shape.
-    #[error("{pos}: {message}")]
+    #[error("{pos}: {}", quoted_text(message))]
     PlanSyntax {
         /// Where (line and column).
         pos: Position,
@@ -330,9 +386,9 @@ pub enum ErrorKind {
     Commit(String),
     /// A streamed directory is not sorted by id.
     #[error(
-        "{}, line {line}: id {id:?} comes after {previous:?}; a streamed directory must be sorted by id \
+        "{}, line {line}: id {} comes after {}; a streamed directory must be sorted by id \
          (byte order): sort it first with `dualdraw sort`",
-        file.display()
+        file.display(), quoted_debug(id), quoted_debug(previous)
     )]
     Unsorted {
         /// The CSV file.

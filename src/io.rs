@@ -56,6 +56,74 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).map_err(io_err(path))
 }
 
+/// The largest plan file read, in bytes.
+pub const MAX_PLAN_BYTES: u64 = 16 << 20;
+
+/// Refuses anything but a regular file (after following symbolic links): a device such as
+/// `/dev/zero`, a FIFO, a socket or a folder is never read as an input.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`], naming `path`, when it cannot be examined or is not a regular file.
+pub fn check_regular(path: &Path) -> Result<fs::Metadata> {
+    let meta = fs::metadata(path).map_err(io_err(path))?;
+    let ft = meta.file_type();
+    let what = if ft.is_dir() {
+        "a folder"
+    } else if !ft.is_file() {
+        special_kind(&ft)
+    } else if pseudo_file(path) {
+        // procfs and sysfs files say they are regular (of size 0): `/proc/self/environ`.
+        "a kernel pseudo-file under /proc or /sys"
+    } else {
+        return Ok(meta);
+    };
+    Err(io_err(path)(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!(
+            "not a regular file ({what}); only a regular file, or `-` for standard input, is read"
+        ),
+    )))
+}
+
+/// True for a file of the kernel's pseudo file systems, which pass for regular files.
+fn pseudo_file(path: &Path) -> bool {
+    cfg!(target_os = "linux")
+        && fs::canonicalize(path).is_ok_and(|p| p.starts_with("/proc") || p.starts_with("/sys"))
+}
+
+#[cfg(unix)]
+fn special_kind(ft: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// Opens an input file for reading, refusing anything but a regular file
+/// ([`check_regular`]) before it is opened (so that a FIFO cannot block the open).
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`], naming `path`, when it is not a regular file or cannot be opened.
+pub fn open_regular(path: &Path) -> Result<File> {
+    check_regular(path)?;
+    File::open(path).map_err(io_err(path))
+}
+
 /// A plan with its directories, loaded and validated.
 #[derive(Debug, Clone)]
 pub struct Inputs {
@@ -83,9 +151,29 @@ pub struct Inputs {
 /// [`ErrorKind::PlanSyntax`] for a plan that is not UTF-8 or not TOML, [`ErrorKind::InvalidField`]
 /// or [`ErrorKind::TwoOfficerRule`] for a value that breaks a rule.
 pub fn load_plan(path: &Path) -> Result<(Plan, Hash)> {
-    let plan = Plan::parse(&read(path)?, path)?;
+    let plan = Plan::parse(&read_plan(path)?, path)?;
     let digest = plan.digest;
     Ok((plan, digest))
+}
+
+/// A plan file's bytes: a regular file of at most [`MAX_PLAN_BYTES`].
+fn read_plan(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = open_regular(path)?;
+    let mut bytes = Vec::new();
+    f.take(MAX_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err(path))?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err(io_err(path)(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the plan is larger than {} MiB; a plan is a short TOML file",
+                MAX_PLAN_BYTES >> 20
+            ),
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Loads a plan and both directories it names (paths relative to the plan's folder).
@@ -102,17 +190,13 @@ pub fn load_inputs(plan_path: &Path) -> Result<Inputs> {
     let base = plan_path.parent().unwrap_or(Path::new(""));
     let targets_path = base.join(&plan.targets);
     let officers_path = base.join(&plan.officers);
-    let f = File::open(&targets_path)
-        .map_err(io_err(&targets_path))
-        .map_err(named_by("targets", plan_path))?;
+    let f = open_regular(&targets_path).map_err(named_by("targets", plan_path))?;
     let targets = Targets::read_for(
         std::io::BufReader::new(f),
         &targets_path,
         plan.inspection_date,
     )?;
-    let f = File::open(&officers_path)
-        .map_err(io_err(&officers_path))
-        .map_err(named_by("officers", plan_path))?;
+    let f = open_regular(&officers_path).map_err(named_by("officers", plan_path))?;
     let officers = directory::read_officers(std::io::BufReader::new(f), &officers_path)?;
     Ok(Inputs {
         plan_path: plan_path.to_path_buf(),

@@ -113,7 +113,10 @@ pub use directory::{
     Warning,
 };
 pub use draw::{CRATE_VERSION, Draw, Drawn};
-pub use error::{Error, ErrorKind, Field, Position, Result, VerifyError};
+pub use error::{
+    Error, ErrorKind, Field, Position, QUOTE_LIMIT, Result, VerifyError, quoted, quoted_debug,
+    quoted_text,
+};
 pub use log::{Event, Log, Mode};
 pub use plan::Plan;
 pub use verify::{HistoryReport, Report, Verify};

@@ -2,7 +2,6 @@
 //! and writes its outputs, returning a summary the binary prints.
 
 use std::fmt;
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -212,10 +211,7 @@ fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
             std::io::stdin(),
         )))
     } else {
-        let f = File::open(path).map_err(|source| ErrorKind::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let f = io::open_regular(path)?;
         Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
     }
 }

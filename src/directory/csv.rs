@@ -87,15 +87,26 @@ fn map_header<const N: usize>(
     }
     for (c, i) in cols.iter().zip(&idx) {
         if c.required && i.is_none() {
+            // The header as its parsed cells, escaped; none of it when no cell names a known
+            // column: the file is then not a directory export, and its first line (a
+            // password hash, an environment) is not shown.
+            let found = if idx.iter().all(Option::is_none) {
+                format!(
+                    "none known ({} cells; is this a directory export?)",
+                    header.len()
+                )
+            } else {
+                header
+                    .iter()
+                    .map(|h| crate::error::quoted(h.trim_start_matches('\u{feff}')))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
             return Err(ErrorKind::MissingColumn {
                 file: file.to_path_buf(),
                 column: c.en,
                 zh: c.zh[0],
-                found: header
-                    .iter()
-                    .map(|h| h.trim_start_matches('\u{feff}'))
-                    .collect::<Vec<_>>()
-                    .join(","),
+                found,
             }
             .into());
         }

@@ -215,15 +215,9 @@ impl Merger<'_, '_> {
     /// Takes the next chunk in input order.
     fn take(&mut self, mut out: ChunkOut) -> Result<()> {
         self.bytes = out.chunk.mark.pos + out.chunk.bytes.len() as u64;
-        if let Some((mut parser, mut recs)) = self.resync.take() {
+        if let Some((parser, recs)) = self.resync.take() {
             // This chunk's own parse started at a guessed place: read its bytes on.
-            parser.feed(&out.chunk.bytes, out.chunk.last, &mut recs);
-            let mut part = self.ctx.process(&recs, 0);
-            self.merge(&recs, &mut part)?;
-            recs.drain_complete();
-            if !parser.at_boundary() {
-                self.resync = Some((parser, recs));
-            }
+            self.read_on(parser, recs, &out.chunk.bytes, out.chunk.last)?;
             self.recycle(out);
             return Ok(());
         }
@@ -231,13 +225,37 @@ impl Merger<'_, '_> {
         self.merge(&out.recs, &mut part)?;
         self.ctx.parts.put(part);
         if let Some(mark) = out.unfinished {
-            let mut parser = RecordParser::new(mark, false);
-            let mut recs = Records::with_capacity(64 * 1024);
+            // Read on from the unfinished record's start, a true record boundary. (A chunk's
+            // own parse also stops at a record too long or a quote never closed: this parse,
+            // from a known boundary, is the one that reports it.)
+            let parser = RecordParser::new(mark, false);
+            let recs = Records::with_capacity(64 * 1024);
             let from = (mark.pos - out.chunk.mark.pos) as usize;
-            parser.feed(&out.chunk.bytes[from..], false, &mut recs);
-            self.resync = Some((parser, recs));
+            self.read_on(parser, recs, &out.chunk.bytes[from..], out.chunk.last)?;
         }
         self.recycle(out);
+        Ok(())
+    }
+
+    /// Feeds `bytes` to the sequential parser, merges the records it completes, and keeps it
+    /// while it is not at a record boundary.
+    fn read_on(
+        &mut self,
+        mut parser: RecordParser,
+        mut recs: Records,
+        bytes: &[u8],
+        last: bool,
+    ) -> Result<()> {
+        parser.feed(bytes, last, &mut recs);
+        let mut part = self.ctx.process(&recs, 0);
+        self.merge(&recs, &mut part)?;
+        if let Some(stop) = parser.stopped() {
+            return Err(stop.to_error(&self.ctx.format.file, false));
+        }
+        recs.drain_complete();
+        if !parser.at_boundary() {
+            self.resync = Some((parser, recs));
+        }
         Ok(())
     }
 
