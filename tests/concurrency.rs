@@ -63,20 +63,25 @@ fn verify(log: &Path, plan: &Path) -> dualdraw::Report {
         .0
 }
 
+/// Commits the demo plan in `dir`: the plan's path and the commit folder.
+fn commit(dir: &Path) -> (PathBuf, PathBuf) {
+    let (plan, out) = (dir.join("plan.toml"), dir.join("commit"));
+    commands::commit(
+        &plan,
+        &CommitOptions {
+            out: out.clone(),
+            entropy: EntropySource::new("dice", "dice thrown at the public ceremony").unwrap(),
+        },
+    )
+    .unwrap();
+    (plan, out)
+}
+
 #[test]
 fn concurrent_committed_draws_give_one_draw() {
     for round in 0..rounds() {
         let dir = demo_dir();
-        let plan = dir.path().join("plan.toml");
-        let out = dir.path().join("commit");
-        commands::commit(
-            &plan,
-            &CommitOptions {
-                out: out.clone(),
-                entropy: EntropySource::new("dice", "dice thrown at the public ceremony").unwrap(),
-            },
-        )
-        .unwrap();
+        let (plan, out) = commit(dir.path());
         let reveal = RevealOptions {
             commit_log: out.join("draw.log"),
             secret: out.join("operator.secret"),
@@ -180,16 +185,7 @@ fn concurrent_replacements_lose_nothing() {
 #[test]
 fn a_crash_after_the_log_is_recovered_by_render() {
     let dir = demo_dir();
-    let plan = dir.path().join("plan.toml");
-    let out = dir.path().join("commit");
-    commands::commit(
-        &plan,
-        &CommitOptions {
-            out: out.clone(),
-            entropy: EntropySource::new("dice", "dice thrown at the public ceremony").unwrap(),
-        },
-    )
-    .unwrap();
+    let (plan, out) = commit(dir.path());
     let commit_head = std::fs::read(out.join("draw.head")).unwrap();
     let reveal = RevealOptions {
         commit_log: out.join("draw.log"),
