@@ -72,7 +72,7 @@ impl ParseStop {
                 at.line,
                 format!(
                     "quote opened on line {} never closed: {what} starting there runs past {} \
-                     bytes and is still inside a quoted field",
+                     and is still inside a quoted field",
                     at.line,
                     human_bytes(limit)
                 ),
@@ -80,8 +80,8 @@ impl ParseStop {
             ParseStop::TooLong { at, limit, .. } => (
                 at.line,
                 format!(
-                    "{what} starting on line {} is longer than {}, the most a directory may hold \
-                     (a line that never ends, or not a CSV file?)",
+                    "{what} starting on line {} is longer than {}, the most allowed (a line \
+                     that never ends, or not a CSV file?)",
                     at.line,
                     human_bytes(limit)
                 ),
