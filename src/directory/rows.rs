@@ -72,7 +72,7 @@ impl ParseStop {
                 at.line,
                 format!(
                     "quote opened on line {} never closed: {what} starting there runs past {} \
-                     bytes and is still inside a quoted field",
+                     and is still inside a quoted field",
                     at.line,
                     human_bytes(limit)
                 ),
@@ -80,8 +80,8 @@ impl ParseStop {
             ParseStop::TooLong { at, limit, .. } => (
                 at.line,
                 format!(
-                    "{what} starting on line {} is longer than {}, the most a directory may hold \
-                     (a line that never ends, or not a CSV file?)",
+                    "{what} starting on line {} is longer than {}, the most allowed (a line \
+                     that never ends, or not a CSV file?)",
                     at.line,
                     human_bytes(limit)
                 ),
@@ -1072,5 +1072,42 @@ mod tests {
         }
         assert!(unfinished > 0, "the test must exercise the re-read");
         assert_eq!(chunked(bytes, 1).0, reference(bytes));
+    }
+
+    /// The record limit is the same however the input is cut: a record of `MAX_RECORD_BYTES`
+    /// (line end included) passes, one byte more stops the parse at its line, fed whole or in
+    /// pieces; the splitter's chunks stay bounded on a line that never ends.
+    #[test]
+    fn record_limit_does_not_depend_on_the_cuts() {
+        for (len, stops) in [(MAX_RECORD_BYTES - 1, false), (MAX_RECORD_BYTES, true)] {
+            let mut bytes = b"h\n".to_vec();
+            bytes.extend(std::iter::repeat_n(b'a', len));
+            bytes.extend_from_slice(b"\nb\n");
+            for cuts in [vec![], vec![5, 70_000, 1_000_000]] {
+                let mut p = RecordParser::new(Mark::START, true);
+                let mut recs = Records::with_capacity(16);
+                let mut at = 0;
+                for c in cuts.iter().copied().chain([bytes.len()]) {
+                    p.feed(&bytes[at..c], c == bytes.len(), &mut recs);
+                    at = c;
+                }
+                let want = stops.then_some(ParseStop::TooLong {
+                    at: Mark { pos: 2, line: 2 },
+                    limit: MAX_RECORD_BYTES,
+                    in_quotes: false,
+                });
+                assert_eq!(p.stopped(), want, "{len} bytes, cuts {cuts:?}");
+                assert_eq!(recs.len(), if stops { 1 } else { 3 }, "{len}, {cuts:?}");
+            }
+        }
+        let endless = std::io::Read::take(std::io::repeat(b'x'), 8 * MAX_RECORD_BYTES as u64);
+        let mut s = Splitter::new(endless, Vec::new(), Mark::START, false, 1024);
+        while let Some(c) = s.next_chunk().unwrap() {
+            assert!(
+                c.bytes.len() <= 1024 + MAX_RECORD_BYTES + (64 << 10),
+                "{}",
+                c.bytes.len()
+            );
+        }
     }
 }
