@@ -5,13 +5,16 @@
 //! of the trimmed id cell; rows with equal ids keep their input order) and spilled to temporary
 //! run files, which are then merged. Row contents are passed through unchanged.
 
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::rc::Rc;
 
 use csv::{ByteRecord, ReaderBuilder, WriterBuilder};
 
+use crate::directory::rows::MAX_RECORD_BYTES;
 use crate::directory::target_id_column;
 use crate::error::{ErrorKind, Result};
 
@@ -50,6 +53,41 @@ impl std::fmt::Display for SortStats {
             "sorted {} rows ({} runs spilled to disk)",
             self.rows, self.runs
         )
+    }
+}
+
+/// The marker error of [`Bounded`].
+#[derive(Debug)]
+struct TooLong;
+
+impl std::fmt::Display for TooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record too long")
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+/// Reads at most [`MAX_RECORD_BYTES`] (plus the csv reader's read-ahead) past the start of the
+/// record being read, given as (byte offset, line) in `start`.
+struct Bounded<R> {
+    inner: R,
+    read: u64,
+    start: Rc<Cell<(u64, u64)>>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // The csv reader's buffer is 8 KiB; 64 KiB leaves room for it.
+        let allowed = self.start.get().0 + (MAX_RECORD_BYTES as u64) + (64 << 10);
+        let room = allowed.saturating_sub(self.read);
+        if room == 0 {
+            return Err(std::io::Error::other(TooLong));
+        }
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.read += n as u64;
+        Ok(n)
     }
 }
 
@@ -105,18 +143,38 @@ pub fn sort_targets(
     output: impl Write,
     opts: &SortOptions,
 ) -> Result<SortStats> {
+    // Where the record being read starts: the csv reader holds a whole record in memory, so
+    // the input is cut off once it runs more than the directory readers' limit past it.
+    let start = Rc::new(Cell::new((0u64, 1u64)));
+    let input = Bounded {
+        inner: input,
+        read: 0,
+        start: Rc::clone(&start),
+    };
     let mut rdr = ReaderBuilder::new().has_headers(true).from_reader(input);
-    let header = rdr.byte_headers().map_err(csv_err(file))?.clone();
+    let read_err = |e: csv::Error| match e.kind() {
+        csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|r| r.is::<TooLong>()) => {
+            ErrorKind::Csv {
+                pos: crate::Position::file(file).at_line(Some(start.get().1)),
+                message: format!(
+                    "the record starting on line {} is longer than {} MiB, the most allowed (a \
+                     line that never ends, a quote never closed, or not a CSV file?)",
+                    start.get().1,
+                    MAX_RECORD_BYTES >> 20
+                ),
+            }
+            .into()
+        }
+        _ => csv_err(file)(e),
+    };
+    let header = rdr.byte_headers().map_err(&read_err)?.clone();
+    start.set((rdr.position().byte(), rdr.position().line()));
     let idx = target_id_column(file, &header)?;
     let out_path = Path::new("<output>");
     let mut w = WriterBuilder::new().from_writer(output);
     w.write_byte_record(&header).map_err(csv_err(out_path))?;
 
-    let tmp = match &opts.tmp_dir {
-        Some(d) => tempfile::tempdir_in(d),
-        None => tempfile::tempdir(),
-    }
-    .map_err(io_err(Path::new("<temporary directory>")))?;
+    let tmp = crate::io::spill_dir(opts.tmp_dir.as_deref())?;
     let mut runs: Vec<std::path::PathBuf> = Vec::new();
     let mut buf: Vec<ByteRecord> = Vec::new();
     let mut used = 0usize;
@@ -134,7 +192,8 @@ pub fn sort_targets(
         runs.push(p);
         Ok(())
     };
-    while rdr.read_byte_record(&mut rec).map_err(csv_err(file))? {
+    while rdr.read_byte_record(&mut rec).map_err(&read_err)? {
+        start.set((rdr.position().byte(), rdr.position().line()));
         rows += 1;
         // Bytes of the row plus the record's own bookkeeping.
         used += rec.as_slice().len() + 8 * rec.len() + 96;
@@ -232,5 +291,25 @@ mod tests {
         assert_eq!(st.runs, 0);
         assert_eq!(small, big);
         assert_eq!(String::from_utf8(small).unwrap(), text);
+    }
+
+    /// A line that never ends is refused once it passes the record limit, with its line, in
+    /// bounded memory (the input here is endless).
+    #[test]
+    fn an_endless_record_is_refused_at_the_limit() {
+        let mut head = Vec::new();
+        crate::synth::targets(&mut head, 1, 5).unwrap();
+        head.extend_from_slice(b"\"");
+        let input = std::io::Read::chain(&head[..], std::io::repeat(b'x'));
+        let e = sort_targets(
+            input,
+            "big.csv".as_ref(),
+            std::io::sink(),
+            &SortOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("big.csv"), "{e}");
+        assert!(e.contains("starting on line 3 is longer than 1 MiB"), "{e}");
     }
 }

@@ -282,13 +282,15 @@ pub fn replace(
         &inputs.officers,
         request,
     )?;
-    store.append(&mut lock, &old, &done.log.to_bytes())?;
-    let head_file = log_path.with_file_name("draw.head");
-    if head_file.exists() {
-        io::replace_derived(
-            &head_file,
-            format!("{}\n", hex::encode(done.log.head())).as_bytes(),
-        )?;
+    let new = done.log.to_bytes();
+    store.append(&mut lock, &old, &new)?;
+    // The tables beside the log follow it (in the form they were written: with a BOM for
+    // Excel or not); a crash before this is repaired by `render`, which writes the same bytes.
+    let dir = log_path.parent().unwrap_or(Path::new("."));
+    if dir.join("teams.csv").exists() || dir.join("draw.head").exists() {
+        let excel = std::fs::read(dir.join("teams.csv"))
+            .is_ok_and(|b| b.starts_with("\u{feff}".as_bytes()));
+        write_derived(dir, &new, &inputs, excel)?;
     }
     Ok((done.replacement, done.log.head()))
 }
@@ -364,25 +366,32 @@ pub fn render(log_path: &Path, plan_path: &Path, excel: bool) -> Result<String> 
     let store = io::FileStore::new(log_path);
     let lock = store.lock()?;
     let bytes = store.read(&lock)?;
+    let dir = log_path.parent().unwrap_or(Path::new("."));
+    let head = write_derived(dir, &bytes, &inputs, excel)?;
+    Ok(format!(
+        "rendered draw.head, targets.csv and teams.csv in {} from the verified log\nhead {}",
+        dir.display(),
+        hex::encode(head)
+    ))
+}
+
+/// Writes `draw.head`, `targets.csv` and `teams.csv` into `dir` from the log `bytes` (verified
+/// first), each atomically; the head last, so that it names a log whose tables are written.
+fn write_derived(dir: &Path, bytes: &[u8], inputs: &io::Inputs, excel: bool) -> Result<Hash> {
     let r = ceremony::render(
-        &bytes,
+        bytes,
         &inputs.plan,
         &inputs.targets,
         &inputs.officers,
         excel,
     )?;
-    let dir = log_path.parent().unwrap_or(Path::new("."));
     let head = format!("{}\n", hex::encode(r.head));
     for (name, b) in [
-        ("draw.head", head.as_bytes()),
         ("targets.csv", &r.targets_csv[..]),
         ("teams.csv", &r.teams_csv[..]),
+        ("draw.head", head.as_bytes()),
     ] {
         io::replace_derived(&dir.join(name), b)?;
     }
-    Ok(format!(
-        "rendered draw.head, targets.csv and teams.csv in {} from the verified log\nhead {}",
-        dir.display(),
-        hex::encode(r.head)
-    ))
+    Ok(r.head)
 }

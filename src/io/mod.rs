@@ -2,6 +2,9 @@
 //!
 //! Nothing else in the crate touches the file system.
 
+mod fault;
+mod stale;
+
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -253,15 +256,20 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
     check_new_dir(dir)?;
     let parent = parent_of(dir);
     fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    stale::sweep(&parent);
+    step(&parent)?;
     let staging = tempfile::Builder::new()
-        .prefix(".dualdraw-staging-")
+        .prefix(stale::STAGING_PREFIX)
         .tempdir_in(&parent)
         .map_err(io_err(&parent))?;
+    let _held = stale::hold(staging.path()).map_err(io_err(staging.path()))?;
     for (name, bytes) in files {
         let p = staging.path().join(name);
         if let Some(sub) = p.parent() {
+            step(sub)?;
             fs::create_dir_all(sub).map_err(io_err(sub))?;
         }
+        step(&p)?;
         let mut f = File::create(&p).map_err(io_err(&p))?;
         // Secrets (`*.secret`) are readable by their owner only.
         #[cfg(unix)]
@@ -270,7 +278,9 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
             f.set_permissions(fs::Permissions::from_mode(0o600))
                 .map_err(io_err(&p))?;
         }
+        step(&p)?;
         f.write_all(bytes).map_err(io_err(&p))?;
+        step(&p)?;
         f.sync_all().map_err(io_err(&p))?;
         if let Some(sub) = p.parent() {
             sync_dir(sub)?;
@@ -283,6 +293,7 @@ pub fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
             .map_err(io_err(staging.path()))?;
     }
     sync_dir(staging.path())?;
+    step(dir)?;
     // rename(2) replaces only an empty directory, so a racing writer cannot be overwritten.
     fs::rename(staging.path(), dir).map_err(io_err(dir))?;
     let _ = staging.keep();
@@ -328,7 +339,12 @@ impl LogStore for FileStore {
             .open(&p)
             .map_err(io_err(&p))?;
         match f.try_lock() {
-            Ok(()) => Ok(f),
+            Ok(()) => {
+                // Under the lock no other writer of this log is alive, so what is stale here
+                // can go (entries of writers of other files are protected by their own locks).
+                stale::sweep(&parent_of(&self.path));
+                Ok(f)
+            }
             Err(fs::TryLockError::WouldBlock) => Err(ErrorKind::LogBusy {
                 path: self.path.clone(),
             }
@@ -375,9 +391,14 @@ fn parent_of(path: &Path) -> PathBuf {
 
 /// A temporary file beside `path`, readable like an ordinary result file (temporary files are
 /// created 0600).
-fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+fn temp_beside(path: &Path) -> Result<(tempfile::NamedTempFile, Option<File>)> {
     let parent = parent_of(path);
-    let tmp = tempfile::NamedTempFile::new_in(&parent).map_err(io_err(&parent))?;
+    step(&parent)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(stale::TEMP_PREFIX)
+        .tempfile_in(&parent)
+        .map_err(io_err(&parent))?;
+    let held = stale::hold(tmp.path()).map_err(io_err(tmp.path()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -385,7 +406,7 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
             .set_permissions(fs::Permissions::from_mode(0o644))
             .map_err(io_err(path))?;
     }
-    Ok(tmp)
+    Ok((tmp, held))
 }
 
 /// Atomically replaces a file that is derived from the log (such as `draw.head`), by temporary
@@ -396,9 +417,12 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
 /// [`ErrorKind::Io`] when the temporary file cannot be created, written, synced or renamed over
 /// `path`.
 pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = temp_beside(path)?;
+    let (mut tmp, _held) = temp_beside(path)?;
+    step(path)?;
     tmp.write_all(bytes).map_err(io_err(path))?;
+    step(path)?;
     tmp.as_file().sync_all().map_err(io_err(path))?;
+    step(path)?;
     tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
     sync_dir(&parent_of(path))
 }
@@ -426,14 +450,18 @@ pub fn write_new_file_with<T>(
     fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> Result<T>,
 ) -> Result<T> {
     check_absent(path)?;
-    let tmp = temp_beside(path)?;
+    stale::sweep(&parent_of(path));
+    let (tmp, _held) = temp_beside(path)?;
     let value = {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+        step(path)?;
         let v = fill(&mut w)?;
         w.flush().map_err(io_err(path))?;
         v
     };
+    step(path)?;
     tmp.as_file().sync_all().map_err(io_err(path))?;
+    step(path)?;
     tmp.persist_noclobber(path)
         .map_err(|e| io_err(path)(e.error))?;
     sync_dir(&parent_of(path))?;
@@ -441,7 +469,44 @@ pub fn write_new_file_with<T>(
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
+    step(dir)?;
     File::open(dir)
         .and_then(|f| f.sync_all())
         .map_err(io_err(dir))
+}
+
+/// A write boundary of the fault-injection hook ([`fault`]): `Ok` unless a test planned a full
+/// disk at this step.
+fn step(path: &Path) -> Result<()> {
+    fault::point().map_err(io_err(path))
+}
+
+/// A folder for the sorted runs of `dualdraw sort`, in `tmp_dir` or the system's temporary
+/// folder, locked while the sort lives; spill of sorts that died there is removed first.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the folder cannot be created or locked.
+pub(crate) fn spill_dir(tmp_dir: Option<&Path>) -> Result<SpillDir> {
+    let base = tmp_dir.map_or_else(std::env::temp_dir, Path::to_path_buf);
+    stale::sweep(&base);
+    let dir = tempfile::Builder::new()
+        .prefix(stale::SPILL_PREFIX)
+        .tempdir_in(&base)
+        .map_err(io_err(&base))?;
+    let held = stale::hold(dir.path()).map_err(io_err(dir.path()))?;
+    Ok(SpillDir { dir, _held: held })
+}
+
+/// The sort's spill folder and its lock; removed when dropped.
+pub(crate) struct SpillDir {
+    dir: tempfile::TempDir,
+    _held: Option<File>,
+}
+
+impl SpillDir {
+    /// Where the runs go.
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
 }
