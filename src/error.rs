@@ -179,8 +179,17 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// The kind's message, with any control or bidirectional-control character left in it
+    /// (free text such as a seed, a reason or an entropy value, quoted by a message that did
+    /// not pass it through [`quoted`]) shown as an escape: an error never moves a terminal's
+    /// cursor or reorders what is shown. Line breaks stay.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        let raw = self.0.to_string();
+        if raw.chars().any(|c| must_escape(c) && c != '\n') {
+            f.write_str(&escape(&raw, usize::MAX, true))
+        } else {
+            f.write_str(&raw)
+        }
     }
 }
 
@@ -543,4 +552,30 @@ pub enum VerifyError {
         /// The version this build implements.
         supported: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Free text that reached a message unquoted is escaped all the same.
+    #[test]
+    fn no_raw_control_character_leaves_an_error() {
+        let e: Error = ErrorKind::InvalidField {
+            pos: Position::file("seed"),
+            found: "\u{1b}]0;owned\u{7}\u{202e}txt".into(),
+            expected: "a line\nand another".into(),
+        }
+        .into();
+        let shown = e.to_string();
+        assert!(
+            !shown.chars().any(|c| must_escape(c) && c != '\n'),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\\u{1b}]0;owned\\u{7}\\u{202e}txt"),
+            "{shown}"
+        );
+        assert!(shown.contains("a line\nand another"), "{shown}");
+    }
 }
