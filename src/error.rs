@@ -425,6 +425,12 @@ pub enum ErrorKind {
         /// Sample size.
         needed: u64,
     },
+    /// The Excel workbook could not be assembled.
+    #[error("the Excel workbook could not be written: {message}")]
+    Workbook {
+        /// What the workbook writer said.
+        message: String,
+    },
     /// An output would overwrite something.
     #[error("{}: {reason}; a draw never overwrites earlier output, choose another output folder", path.display())]
     OutputExists {

@@ -125,6 +125,9 @@ pub struct Rendered {
     pub targets_csv: Vec<u8>,
     /// `teams.csv`, with every replacement the log records applied.
     pub teams_csv: Vec<u8>,
+    /// `teams.xlsx`, the assignment sheet (抽查任务分配表), when rendered for Excel.
+    #[cfg(feature = "xlsx")]
+    pub teams_xlsx: Option<Vec<u8>>,
 }
 
 /// Renders a drawn log's derived files again from the log alone (verified in full first): the
@@ -146,9 +149,22 @@ pub fn render(
         records: rb.records.values().cloned().collect(),
         warnings: Vec::new(),
     };
+    #[cfg(feature = "xlsx")]
+    let teams_xlsx = match excel {
+        true => Some(crate::output::assignment_sheet(
+            plan,
+            &drawn,
+            officers,
+            &rb.current,
+            &rb.report.head,
+        )?),
+        false => None,
+    };
     Ok(Rendered {
         head: rb.report.head,
         targets_csv: crate::output::targets_csv(&drawn, &rb.current, excel),
         teams_csv: crate::output::teams_csv(&drawn, officers, &rb.current, excel),
+        #[cfg(feature = "xlsx")]
+        teams_xlsx,
     })
 }

@@ -67,7 +67,8 @@ pub struct DrawOptions {
     /// Output directory (must not exist or be empty); default `draw-<plan id>`.
     #[cfg_attr(feature = "cli", arg(long))]
     pub out: Option<PathBuf>,
-    /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
+    /// For Excel: the CSV results with a UTF-8 BOM so Excel shows Chinese, and the team
+    /// assignment sheet (抽查任务分配表) as `teams.xlsx`.
     #[cfg_attr(feature = "cli", arg(long))]
     pub excel: bool,
     /// Where the targets come from.
@@ -279,7 +280,8 @@ pub fn draw(
             builder.run_stream(input, &path, &officers, progress)?
         }
     };
-    let files = [
+    #[allow(unused_mut)] // without the `xlsx` feature nothing is added
+    let mut files = vec![
         ("draw.log", drawn.log.to_bytes()),
         (
             "draw.head",
@@ -288,6 +290,10 @@ pub fn draw(
         ("targets.csv", drawn.targets_csv(opts.excel)),
         ("teams.csv", drawn.teams_csv(&officers, opts.excel)),
     ];
+    #[cfg(feature = "xlsx")]
+    if opts.excel {
+        files.push(("teams.xlsx", drawn.assignment_sheet(&plan, &officers)?));
+    }
     io::write_new_dir(&out, &files)?;
     Ok(DrawSummary {
         plan: plan.clone(),

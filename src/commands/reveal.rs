@@ -223,7 +223,7 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
             )),
             other => other.into(),
         })?;
-    for name in ["targets.csv", "teams.csv"] {
+    for name in ["targets.csv", "teams.csv", "teams.xlsx"] {
         io::check_absent(&dir.join(name))?;
     }
     // The log first: it is the record; the tables can always be derived from it.
@@ -237,6 +237,13 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
         &dir.join("teams.csv"),
         &drawn.teams_csv(&inputs.officers, r.excel),
     )?;
+    #[cfg(feature = "xlsx")]
+    if r.excel {
+        io::write_new_file(
+            &dir.join("teams.xlsx"),
+            &drawn.assignment_sheet(&inputs.plan, &inputs.officers)?,
+        )?;
+    }
     Ok(DrawSummary {
         seed: drawn.seed,
         targets: td,
@@ -288,8 +295,9 @@ pub fn replace(
     // Excel or not); a crash before this is repaired by `render`, which writes the same bytes.
     let dir = log_path.parent().unwrap_or(Path::new("."));
     if dir.join("teams.csv").exists() || dir.join("draw.head").exists() {
-        let excel = std::fs::read(dir.join("teams.csv"))
-            .is_ok_and(|b| b.starts_with("\u{feff}".as_bytes()));
+        let excel = dir.join("teams.xlsx").exists()
+            || std::fs::read(dir.join("teams.csv"))
+                .is_ok_and(|b| b.starts_with("\u{feff}".as_bytes()));
         write_derived(dir, &new, &inputs, excel)?;
     }
     Ok((done.replacement, done.log.head()))
@@ -386,11 +394,17 @@ fn write_derived(dir: &Path, bytes: &[u8], inputs: &io::Inputs, excel: bool) -> 
         excel,
     )?;
     let head = format!("{}\n", hex::encode(r.head));
-    for (name, b) in [
+    #[allow(unused_mut)] // without the `xlsx` feature nothing is added
+    let mut files = vec![
         ("targets.csv", &r.targets_csv[..]),
         ("teams.csv", &r.teams_csv[..]),
-        ("draw.head", head.as_bytes()),
-    ] {
+    ];
+    #[cfg(feature = "xlsx")]
+    if let Some(x) = &r.teams_xlsx {
+        files.push(("teams.xlsx", &x[..]));
+    }
+    files.push(("draw.head", head.as_bytes()));
+    for (name, b) in files {
         io::replace_derived(&dir.join(name), b)?;
     }
     Ok(r.head)

@@ -114,6 +114,23 @@ impl Drawn {
         crate::output::teams_csv(&self.drawn_targets(), officers, &self.outcome, excel)
     }
 
+    /// `teams.xlsx`: the team assignment sheet (抽查任务分配表) to print, one row per team,
+    /// with officers' names and certificate numbers (a bureau document, not for publication).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Workbook`](crate::ErrorKind::Workbook) if the workbook cannot be assembled.
+    #[cfg(feature = "xlsx")]
+    pub fn assignment_sheet(&self, plan: &Plan, officers: &Officers) -> Result<Vec<u8>> {
+        crate::output::assignment_sheet(
+            plan,
+            &self.drawn_targets(),
+            officers,
+            &self.outcome,
+            &self.head(),
+        )
+    }
+
     fn drawn_targets(&self) -> Targets {
         Targets {
             records: self.enterprises.clone(),

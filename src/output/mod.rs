@@ -1,6 +1,11 @@
 //! Result tables (targets.csv, teams.csv) rendered to bytes; the [`io`](crate::io) module
 //! writes them.
 
+#[cfg(feature = "xlsx")]
+mod xlsx;
+#[cfg(feature = "xlsx")]
+pub use xlsx::assignment_sheet;
+
 use crate::directory::{Officers, Targets};
 use crate::draw::outcome::Outcome;
 
