@@ -431,6 +431,20 @@ pub enum ErrorKind {
         /// What the workbook writer said.
         message: String,
     },
+    /// A log or proof converted on its way to the reader (CRLF line ends, a byte-order mark):
+    /// not forged, but not the published bytes either.
+    #[error(
+        "the {what} was converted ({how}), e.g. by a Windows download or git's autocrlf: it is not \
+         the published file, and its hashes cannot match. Download it again as a file (not \
+         copied as text), or convert it back with `dos2unix FILE` (or `sed -i -e 's/\\r$//' -e \
+         '1s/^\\xEF\\xBB\\xBF//' FILE`), then check again"
+    )]
+    Converted {
+        /// `log` or `proof`.
+        what: &'static str,
+        /// What was done: CRLF line ends, a byte-order mark, or both.
+        how: &'static str,
+    },
     /// An output would overwrite something.
     #[error("{}: {reason}; a draw never overwrites earlier output, choose another output folder", path.display())]
     OutputExists {

@@ -6,6 +6,7 @@
 //! `seq`, its 0-based position. The head of the log is the SHA-256 of its last line.
 
 mod chain;
+pub mod converted;
 pub mod event;
 pub(crate) mod read;
 mod scan;

@@ -11,7 +11,7 @@ mod replay;
 use self::header::Seeding;
 use crate::directory::{Digest, Officers, Targets, Warning};
 use crate::draw;
-use crate::error::{Result, VerifyError};
+use crate::error::{ErrorKind, Result, VerifyError};
 use crate::log::{self, Mode};
 use crate::merkle::Hash;
 use crate::plan::Plan;
@@ -377,6 +377,14 @@ pub fn verify_with(
     officers: &Officers,
     targets: impl FnOnce(Option<&str>) -> Result<Drawn>,
 ) -> Result<Report> {
+    // A log converted on the way (CRLF, BOM) is not forged: say so before any hash is checked.
+    if let Some(c) = log::converted::detect(bytes) {
+        return Err(ErrorKind::Converted {
+            what: "log",
+            how: c.describe(),
+        }
+        .into());
+    }
     // 1. The chain, then the head: a log cut after a line is a valid shorter log, which only
     // the published head tells.
     let entries = log::read(bytes)?;

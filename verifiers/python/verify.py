@@ -1029,6 +1029,16 @@ CHECK_NAMES = {"header": "header (§6.2)", "warning": "warnings (§3, §6.2)",
                "rotation": "rotation (§11.2, §11.4)", "recusal": "recusal (§11.2)",
                "merge": "merge (§5.5, §11.2)"}
 
+def converted_by(data):
+    """§7 inputs: CRLF at the end of every line, or a byte-order mark in front (an input
+    error, not a forgery); None for bytes that were not converted."""
+    bom = data.startswith(b"\xef\xbb\xbf")
+    lfs = [i for i, b in enumerate(data) if b == 0x0A]
+    crlf = bool(lfs) and all(i > 0 and data[i - 1] == 0x0D for i in lfs)
+    return {(True, True): "CRLF line ends and a byte-order mark", (True, False): "CRLF line ends",
+            (False, True): "a byte-order mark"}.get((crlf, bom))
+
+
 def verify(log_path, plan_path, head_arg=None):
     """§7 steps 1-8. Returns a summary string; raises Failed or BadInput."""
     try:
@@ -1039,6 +1049,10 @@ def verify(log_path, plan_path, head_arg=None):
     plan, raw = load_plan(plan_path)
     officers = read_directory(plan["officers"], OFFICER_COLUMNS)
     enterprises = read_directory(plan["targets"], TARGET_COLUMNS)
+    converted = converted_by(data)                                         # §7 inputs
+    if converted:
+        raise BadInput(f"{log_path}: the log was converted ({converted}); it is not the"
+                       " published file: download it again, or convert it back (dos2unix)")
     lines, objs = check_chain(data)                                        # step 1
     if head is not None and sha256(lines[-1]).hex() != head:                # step 2
         raise Failed("head (§7.2)", len(lines), f"last line hashes to {sha256(lines[-1]).hex()},"
