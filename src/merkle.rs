@@ -1,4 +1,5 @@
-//! RFC 6962 Merkle tree heads, built left to right in O(log n) memory.
+//! RFC 6962 / RFC 9162 Merkle trees: heads built left to right in O(log n) memory, inclusion
+//! proofs (§2.1.3) here, consistency proofs (§2.1.4) in `merkle/consistency.rs`.
 //!
 //! The hashes are those of RFC 6962 §2.1 (restated in RFC 9162 §2.1.1):
 //! leaf hash `SHA-256(0x00 || leaf)`, node hash `SHA-256(0x01 || left || right)`, and the head
@@ -6,6 +7,10 @@
 //! smaller than n; [`TreeBuilder`] produces exactly that head while seeing each leaf once.
 
 use sha2::{Digest, Sha256};
+
+mod consistency;
+
+pub use self::consistency::{ConsistencyError, consistency_proof_len, verify_consistency};
 
 /// A 32-byte SHA-256 output.
 pub type Hash = [u8; 32];
@@ -25,10 +30,7 @@ pub fn leaf_hash(data: &[u8]) -> Hash {
         flat[n * 64 - 8..n * 64].copy_from_slice(&bits.to_be_bytes());
         return crate::hash::padded(&b[..n]);
     }
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(data);
-    h.finalize().into()
+    crate::hash::sha256_leaf(data)
 }
 
 /// `SHA-256(0x01 || left || right)`: the interior node hash of RFC 6962 §2.1.
@@ -367,6 +369,11 @@ impl Tree {
     /// The leaf hashes, in order.
     pub fn leaves(&self) -> &[Hash] {
         &self.levels[0]
+    }
+
+    /// Level `k`: node `i` is `MTH(D[i·2^k .. min((i+1)·2^k, n)])`, the last one carried up.
+    fn level(&self, k: usize) -> &[Hash] {
+        &self.levels[k.min(self.levels.len() - 1)]
     }
 
     /// The tree head (MTH); `SHA-256("")` for no leaves.

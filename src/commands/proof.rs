@@ -27,7 +27,7 @@ pub fn prove_command(
     out: Option<&Path>,
 ) -> Result<String> {
     let bytes = io::read(log_path)?;
-    let head = super::head_beside(log_path)?.map(|(h, _)| h);
+    let head = super::head_beside(log_path)?.map(|(c, _)| c.root);
     let inputs = io::load_inputs(plan_path)?;
     let prover = Prover::from_inputs(&bytes, head.as_ref(), &inputs)?;
     let proof = prover.prove(enterprise.trim())?;
@@ -57,8 +57,9 @@ pub fn prove_command(
 /// proof; [`ProofError::Failed`], naming the check, when the proof does not hold against the head
 /// (those of [`check`]).
 pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Checked, ProofError> {
-    let head = super::parse_head(head.trim(), "the published head")
-        .map_err(|e| ProofError::Unreadable(e.to_string()))?;
+    let head = super::head_argument(head.trim())
+        .map_err(|e| ProofError::Unreadable(e.to_string()))?
+        .root();
     let bytes = std::fs::read(path)
         .map_err(|e| ProofError::Unreadable(format!("{}: {e}", path.display())))?;
     check(&bytes, &head)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent verifier for dualdraw logs (`dualdraw-spec/1`), written from SPEC.md alone.
+"""Independent verifier for dualdraw logs (`dualdraw-spec/2`), written from SPEC.md alone.
 
 Python 3.11+ standard library only. Usage:
 
@@ -25,7 +25,7 @@ from fractions import Fraction
 from math import ceil
 from pathlib import Path
 
-SPEC = "dualdraw-spec/1"
+SPEC = "dualdraw-spec/2"
 ZERO64 = "0" * 64
 NOTICE = ("the seed was supplied by the operator (rehearsal/test mode); this draw alone does not "
           "prove the seed was not chosen to steer the result")
@@ -1150,7 +1150,7 @@ def self_test():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Independent verifier of dualdraw logs "
-                                 "(dualdraw-spec/1), written from SPEC.md alone.")
+                                 "(dualdraw-spec/2), written from SPEC.md alone.")
     ap.add_argument("log", nargs="?", help="the draw log (draw.log)")
     ap.add_argument("--plan", help="the plan (TOML) the draw ran")
     ap.add_argument("--head", help="the published head (64 hex digits)")
