@@ -3,7 +3,9 @@
 
 Python 3.11+ standard library only. Usage:
 
-    python3 verify.py LOG --plan PLAN [--head HEX]     # exit 0 verified, 1 failed, 2 bad input
+    python3 verify.py LOG --plan PLAN [--head CHECKPOINT]   # exit 0 verified, 1 failed, 2 bad input
+    python3 verify.py --consistency OLD_CHECKPOINT PROOF    # SPEC §6.4, no log needed
+    python3 verify.py --check-proof PROOF --head CHECKPOINT # SPEC §10.3, no log, no directory
     python3 verify.py --self-test                      # RFC 8439 and SPEC §8 vectors
 
 Checks, in SPEC §7 order: the hash chain, the published head (--head, else draw.head beside the
@@ -276,6 +278,126 @@ def merkle_head(leaves):
     while k * 2 < len(leaves):
         k *= 2
     return sha256(b"\x01" + merkle_head(leaves[:k]) + merkle_head(leaves[k:]))
+
+def leaf_hash(line):
+    """RFC 9162 §2.1.1 leaf hash SHA-256(0x00 || line): a log line's hash (§6.2 `prev`)."""
+    return sha256(b"\x00" + line)
+
+def node_hash(left, right):
+    """RFC 9162 §2.1.1 interior node hash."""
+    return sha256(b"\x01" + left + right)
+
+def verify_inclusion(index, size, leaf, path, root):
+    """RFC 9162 §2.1.3.2 -> True iff the audit path leads from leaf `index` to `root`."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+def verify_consistency(first, second, path, first_root, second_root):
+    """RFC 9162 §2.1.4.2 (equal sizes: an empty proof and equal roots) -> bool."""
+    if not 0 < first <= second:
+        return False
+    if first == second:
+        return not path and first_root == second_root
+    if not path:
+        return False
+    if first & (first - 1) == 0:
+        path = [first_root] + list(path)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == first_root and sr == second_root
+
+def parse_checkpoint(text, what):
+    """§6.3: exactly three LF-terminated lines: origin, size, base64 root -> dict."""
+    import base64, binascii
+    bad = lambda why: BadInput(f"{what}: not a checkpoint (§6.3): {why}")
+    if not text.endswith("\n"):
+        raise bad("no final line feed")
+    parts = text[:-1].split("\n")
+    if len(parts) != 3:
+        raise bad(f"{len(parts)} lines, need exactly 3")
+    origin, size, root = parts
+    if not origin.startswith("dualdraw/") or has_control(origin):
+        raise bad(f"origin {origin!r}")
+    if not re.fullmatch("[1-9][0-9]*", size) or int(size) >= 2**64:
+        raise bad(f"tree size {size!r}")
+    try:
+        raw = base64.b64decode(root, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32 or base64.b64encode(raw).decode() != root:
+        raise bad(f"root hash {root!r} is not 32 bytes of padded base64")
+    return {"origin": origin, "size": int(size), "root": raw}
+
+def checkpoint_text(c):
+    import base64
+    return f"{c['origin']}\n{c['size']}\n{base64.b64encode(c['root']).decode()}\n"
+
+def origin_for(plan_id, plan_digest_hex):
+    """§6.3 origin line."""
+    return f"dualdraw/{plan_id}/{plan_digest_hex[:16]}"
+
+def read_file_text(path):
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{path}: {e}") from None
+
+def check_consistency_file(old_path, proof_path):
+    """§6.4: a consistency proof file against the earlier checkpoint, no log needed."""
+    old = parse_checkpoint(read_file_text(old_path), old_path)
+    try:
+        f = json.loads(read_file_text(proof_path))
+    except ValueError as e:
+        raise BadInput(f"{proof_path}: not JSON ({e})") from None
+    if not isinstance(f, dict) or set(f) != {"format", "old", "new", "proof"} \
+            or f["format"] != "dualdraw-consistency/1" or not isinstance(f["proof"], list) \
+            or not all(isinstance(h, str) and re.fullmatch("[0-9a-f]{64}", h) for h in f["proof"]):
+        raise BadInput(f"{proof_path}: not a dualdraw-consistency/1 file (§6.4)")
+    if not isinstance(f["old"], str) or not isinstance(f["new"], str):
+        raise BadInput(f"{proof_path}: old and new must be checkpoint texts")
+    p_old = parse_checkpoint(f["old"], f"{proof_path} old")
+    new = parse_checkpoint(f["new"], f"{proof_path} new")
+    if p_old != old:
+        raise Failed("consistency (§6.4)", 0, "the proof starts from another checkpoint")
+    if old["origin"] != new["origin"]:
+        raise Failed("consistency (§6.4)", 0, "the origins differ")
+    if not verify_consistency(old["size"], new["size"], [bytes.fromhex(h) for h in f["proof"]],
+                              old["root"], new["root"]):
+        raise Failed("consistency (§6.4)", 0, f"the proof does not show that the tree of size "
+                     f"{new['size']} extends the checkpoint of size {old['size']}")
+    return (f"consistent: the log of tree size {new['size']} extends the checkpoint of tree size "
+            f"{old['size']}; its checkpoint:\n{checkpoint_text(new)}").rstrip("\n")
 
 def directory_digest(records, canon):
     return {"count": len(records), "head": merkle_head([canon(r) for r in records]).hex()}
@@ -987,24 +1109,23 @@ def check_chain(data):
         if not isinstance(seq, int) or isinstance(seq, bool) or seq != i:
             raise Failed("chain (§7.1)", i + 1, f"seq is {seq!r}, expected {i}")
         objs.append(obj)
-        prev = sha256(line).hex()
+        prev = leaf_hash(line).hex()
     return lines, objs
 
 def read_head(log_path, head_arg):
-    """§7 step 2: the published head (--head, else draw.head beside the log), or None."""
-    text = head_arg
+    """§7 step 2: the published head (--head, else draw.head beside the log), or None.
+    --head: 64 hex digits are a bare root; a text with a LF a checkpoint; else a checkpoint file.
+    Returns a checkpoint dict (origin and size None for a bare root)."""
+    if head_arg is not None:
+        if re.fullmatch("[0-9a-fA-F]{64}", head_arg):
+            return {"origin": None, "size": None, "root": bytes.fromhex(head_arg)}
+        if "\n" in head_arg:
+            return parse_checkpoint(head_arg.rstrip("\n") + "\n", "--head")
+        return parse_checkpoint(read_file_text(head_arg), head_arg)
     side = Path(log_path).parent / "draw.head"
-    if text is None and side.is_file():
-        try:
-            text = side.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise BadInput(f"{side}: {e}") from None
-    if text is None:
-        return None
-    text = trim(text)
-    if not re.fullmatch("[0-9a-fA-F]{64}", text):
-        raise BadInput(f"invalid head {text!r}: need 64 hex digits")
-    return text.lower()
+    if side.is_file():
+        return parse_checkpoint(read_file_text(side), str(side))
+    return None
 
 def first_difference(a, b, path=""):
     """Describe where two JSON values differ (for a readable report)."""
@@ -1040,10 +1161,17 @@ def verify(log_path, plan_path, head_arg=None):
     officers = read_directory(plan["officers"], OFFICER_COLUMNS)
     enterprises = read_directory(plan["targets"], TARGET_COLUMNS)
     lines, objs = check_chain(data)                                        # step 1
-    if head is not None and sha256(lines[-1]).hex() != head:                # step 2
-        raise Failed("head (§7.2)", len(lines), f"last line hashes to {sha256(lines[-1]).hex()},"
-                     f" published head is {head} (log truncated, extended or edited)")
+    root = merkle_head(lines)
+    if head is not None and head["root"] != root:                           # step 2
+        raise Failed("head (§7.2)", len(lines), f"the tree head over the lines is {root.hex()},"
+                     f" published head is {head['root'].hex()} (log truncated, extended or edited)")
     h = objs[0]                                                            # step 3
+    if head is not None and head["origin"] is not None:
+        p = h.get("plan") if isinstance(h.get("plan"), dict) else {}
+        origin = origin_for(p.get("id"), str(p.get("digest")))
+        if (head["origin"], head["size"]) != (origin, len(lines)):
+            raise Failed("head (§7.2)", len(lines), f"checkpoint says origin {head['origin']!r} "
+                         f"and size {head['size']}; the log gives {origin!r} and {len(lines)}")
     if h.get("event") != "header" or h.get("spec") != SPEC:
         raise Failed("header (§7.3)", 1, f"not a {SPEC} header")
     got = (h.get("plan") or {}).get("digest") if isinstance(h.get("plan"), dict) else None
@@ -1115,12 +1243,12 @@ def verify(log_path, plan_path, head_arg=None):
                    else first_difference(objs[i], exp_obj))
             raise Failed(CHECK_NAMES[events[i]["event"]] + " / regenerated log (§7.8)", i + 1,
                          why)
-        prev = sha256(want_line).hex()
+        prev = leaf_hash(want_line).hex()
     n_rep = sum(e["event"] == "replacement" for e in events)
     what = (f"{len(plan['tasks'])} tasks, {events[-1 - n_rep]['targets']} targets, "
             f"{n_rep} replacements, seed {seed!r}" if seed is not None
             else "a commitment not yet drawn")
-    return (f"verified ({mode}): {len(lines)} lines, {what}, head {sha256(lines[-1]).hex()}"
+    return (f"verified ({mode}): {len(lines)} lines, {what}, head {root.hex()}"
             + ("" if head else " (no published head: truncation is not excluded)"))
 
 # ---------------------------------------------------------------- self-test (RFC 8439, §8)
@@ -1153,12 +1281,25 @@ def main(argv=None):
                                  "(dualdraw-spec/2), written from SPEC.md alone.")
     ap.add_argument("log", nargs="?", help="the draw log (draw.log)")
     ap.add_argument("--plan", help="the plan (TOML) the draw ran")
-    ap.add_argument("--head", help="the published head (64 hex digits)")
+    ap.add_argument("--head", help="the published checkpoint: a file, its text, or its root "
+                    "hash (64 hex digits)")
+    ap.add_argument("--consistency", nargs=2, metavar=("OLD_CHECKPOINT", "PROOF"),
+                    help="check a consistency proof file (§6.4) against an earlier checkpoint")
     ap.add_argument("--self-test", action="store_true", help="check RFC 8439 and SPEC §8 vectors")
     args = ap.parse_args(argv)
     if args.self_test:
         print(self_test())
         return 0
+    if args.consistency:
+        try:
+            print(check_consistency_file(*args.consistency))
+            return 0
+        except Failed as e:
+            print(f"FAILED: {e}", file=sys.stderr)
+            return 1
+        except BadInput as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     if not args.log or not args.plan:
         ap.error("LOG and --plan are required")
     try:
