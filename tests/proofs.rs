@@ -563,6 +563,10 @@ fn committed_draw_with_a_replacement() {
     // Every enterprise of the committed draw proves and checks (sampled).
     for e in i.targets.records().iter().step_by(53) {
         let p = prover.prove(&e.id).unwrap();
-        assert!(proof::check(&p.to_bytes(), &log.checkpoint()).is_ok(), "{}", e.id);
+        assert!(
+            proof::check(&p.to_bytes(), &log.checkpoint()).is_ok(),
+            "{}",
+            e.id
+        );
     }
 }

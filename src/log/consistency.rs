@@ -54,6 +54,12 @@ impl ConsistencyProof {
         }
         let size = usize::try_from(old.size).map_err(|_| fail("tree size too large".into()))?;
         let tree = Tree::from_leaf_hashes(entries.iter().map(|e| e.leaf).collect());
+        // Said plainly first: the log's own first lines do not have the old root.
+        if Tree::from_leaf_hashes(tree.leaves()[..size].to_vec()).head() != old.root {
+            return Err(fail(format!(
+                "the first {size} lines of the log are not the ones checkpointed (a rewritten prefix)"
+            )));
+        }
         let p = ConsistencyProof {
             old: old.clone(),
             new,
@@ -88,8 +94,9 @@ impl ConsistencyProof {
         )
         .map_err(|e| {
             fail(match e {
-                merkle::ConsistencyError::FirstRootMismatch => format!(
-                    "the first {} lines of the log are not the ones checkpointed (a rewritten prefix)",
+                merkle::ConsistencyError::FirstRootMismatch
+                | merkle::ConsistencyError::SecondRootMismatch => format!(
+                    "the proof does not lead from the old checkpoint to the new one: the first {} lines are not the ones checkpointed (a rewritten prefix), or the new checkpoint is of another log",
                     self.old.size
                 ),
                 other => other.to_string(),
