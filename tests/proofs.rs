@@ -570,3 +570,76 @@ fn committed_draw_with_a_replacement() {
         );
     }
 }
+
+/// The Python verifier checks the same proofs (SPEC.md §10.3, without the reason texts and the
+/// byte form): genuine ones of each verdict pass, and a changed hex digit anywhere in the
+/// carried log lines, their paths or the directory path fails in both.
+#[test]
+fn python_verifier_agrees_on_proofs() {
+    if !common::cli::python3_probe().is_ok_and(|o| o.status.success()) {
+        return;
+    }
+    let d = demo();
+    let tmp = common::tmp();
+    let head = tmp.path().join("draw.head");
+    std::fs::write(&head, d.log.checkpoint().to_text()).unwrap();
+    let py = |proof: &Path| {
+        std::process::Command::new("python3")
+            .arg(common::cli::verify_py())
+            .arg("--check-proof")
+            .arg(proof)
+            .arg("--head")
+            .arg(&head)
+            .output()
+            .unwrap()
+    };
+    let mut seen = BTreeSet::new();
+    let mut sample = None;
+    let drawn: Vec<String> = drawn_in_log(&d.outcome)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let records = d.inputs.targets.records();
+    let ids = [
+        &drawn[0],
+        &drawn[drawn.len() - 1],
+        &records[0].id,
+        &records[1].id,
+        &records[7].id,
+    ];
+    for id in ids {
+        let p = d.prover.prove(id).unwrap();
+        let e = &p.enterprise;
+        let file = tmp.path().join(format!("{}.json", e.id));
+        std::fs::write(&file, p.to_bytes()).unwrap();
+        let o = py(&file);
+        assert_eq!(code(&o), 0, "{}: {}", e.id, show(&o));
+        for t in &p.tasks {
+            seen.insert(format!("{:?}", t.verdict));
+            if t.verdict == Verdict::Drawn && sample.is_none() {
+                sample = Some(p.clone());
+            }
+        }
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let p = sample.expect("a drawn enterprise");
+    let text = p.to_json();
+    let from = text.find("\"directory\"").unwrap();
+    let to = text.find("\"plan\": {").unwrap();
+    let bad = tmp.path().join("bad.json");
+    let checkpoint = d.log.checkpoint();
+    let mut tried = 0;
+    for at in (from..to).step_by(173) {
+        let mut b = text.clone().into_bytes();
+        if !b[at].is_ascii_hexdigit() {
+            continue;
+        }
+        b[at] = if b[at] == b'0' { b'1' } else { b'0' };
+        std::fs::write(&bad, &b).unwrap();
+        assert!(proof::check(&b, &checkpoint).is_err(), "byte {at}");
+        let o = py(&bad);
+        assert_ne!(code(&o), 0, "byte {at}: Python accepted\n{}", show(&o));
+        tried += 1;
+    }
+    assert!(tried > 12, "{tried}");
+}
