@@ -112,11 +112,8 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry<'_>>, VerifyError> {
 
 /// The RFC 9162 tree head over checked entries (their leaf hashes, computed by the chain check).
 pub(crate) fn root_of(entries: &[Entry<'_>]) -> crate::merkle::Hash {
-    let mut tree = crate::merkle::TreeBuilder::new();
-    for e in entries {
-        tree.push_leaf_hash(e.leaf);
-    }
-    tree.head()
+    let leaves: Vec<_> = entries.iter().map(|e| e.leaf).collect();
+    crate::merkle::head_of_leaf_hashes(&leaves)
 }
 
 /// The checkpoint of checked entries (SPEC.md §6.3).
