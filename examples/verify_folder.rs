@@ -1,7 +1,7 @@
 //! Verifier of a published draw folder, on the library's pure core.
 //!
 //! ```text
-//! verify_folder PLAN LOG [--head HEX]   verify LOG against PLAN and the directories it names
+//! verify_folder PLAN LOG [--head HEAD]  verify LOG against PLAN and the directories it names
 //! verify_folder PLAN --draw SEED        run the draw and write its log bytes to standard output
 //! ```
 //!
@@ -144,16 +144,23 @@ fn published_head(log: &Path, given: Option<&str>) -> Result<(Option<Hash>, Stri
     }
 }
 
+/// A published head: a checkpoint (SPEC.md §6.3; its root is the head), or its root alone as 64
+/// hex digits.
 fn parse_head(text: &str, from: &Path) -> Result<Hash, Error> {
     let mut h = [0u8; 32];
-    hex::decode_to_slice(text.trim(), &mut h).map_err(|_| {
-        Error::from(ErrorKind::InvalidField {
-            pos: dualdraw::Position::file(from),
-            found: text.trim().to_string(),
-            expected: "64 hexadecimal characters".into(),
+    if hex::decode_to_slice(text.trim(), &mut h).is_ok() {
+        return Ok(h);
+    }
+    let full = format!("{}\n", text.strip_suffix('\n').unwrap_or(text));
+    dualdraw::log::Checkpoint::parse(&full)
+        .map(|c| c.root)
+        .map_err(|e| {
+            Error::from(ErrorKind::InvalidField {
+                pos: dualdraw::Position::file(from),
+                found: text.trim().to_string(),
+                expected: format!("a checkpoint or 64 hexadecimal characters ({e})"),
+            })
         })
-    })?;
-    Ok(h)
 }
 
 /// The report, one fact per line (the `wasm` test compares it byte for byte across targets).

@@ -497,7 +497,7 @@ pub enum VerifyError {
     },
     /// A line's `prev` does not hash the line before it.
     #[error(
-        "line {line}: hash chain broken: `prev` is {found} but SHA-256 of line {} is {expected} \
+        "line {line}: hash chain broken: `prev` is {found} but the leaf hash SHA-256(0x00 || line) of line {} is {expected} \
          (a line was edited, inserted, deleted, duplicated or moved here)",
         line - 1
     )]
@@ -509,9 +509,17 @@ pub enum VerifyError {
         /// The `prev` found.
         found: String,
     },
+    /// The log (or a consistency proof) does not extend an earlier checkpoint (SPEC.md §6.4).
+    #[error("not consistent with the earlier checkpoint (tree size {old_size}): {reason}")]
+    Inconsistent {
+        /// The earlier checkpoint's tree size.
+        old_size: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// The head of the log differs from the one published.
     #[error(
-        "head mismatch: the log's last line ({lines}) hashes to {found} but the published head is {expected} \
+        "head mismatch: the log's {lines} lines have the head {found} but the published head is {expected} \
          (the log was truncated, extended or edited)"
     )]
     HeadMismatch {

@@ -32,10 +32,33 @@ pub(crate) fn padded(blocks: &[[u8; 64]]) -> Hash {
     digest(state)
 }
 
-/// SHA-256 of any message, padded here (FIPS 180-4 §5.1.1); blocks are copied eight at a time
-/// so the compression function gets runs of blocks, not one call per block.
-pub(crate) fn sha256(m: &[u8]) -> Hash {
+/// `SHA-256(0x00 || m)`: the RFC 9162 §2.1.1 leaf hash of `m`, with the one prefix byte put in
+/// the first block here, so that a long leaf (a log line) is hashed at bulk speed.
+pub(crate) fn sha256_leaf(m: &[u8]) -> Hash {
+    let mut first = [0u8; 64];
+    let n = m.len().min(63);
+    first[1..1 + n].copy_from_slice(&m[..n]);
+    if m.len() < 63 {
+        // The whole message and its padding fit in the blocks `sha256_after` pads.
+        let mut state = IV;
+        let len = m.len() + 1;
+        let mut last = [[0u8; 64]; 2];
+        last[0][..len].copy_from_slice(&first[..len]);
+        last[0][len] = 0x80;
+        let k = if len < 56 { 1 } else { 2 };
+        last[k - 1][56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+        compress(&mut state, &last[..k]);
+        return digest(state);
+    }
     let mut state = IV;
+    compress(&mut state, &[first]);
+    sha256_after(state, 64, &m[63..])
+}
+
+/// Continues SHA-256 from `state`, which has absorbed `done` bytes (a multiple of 64), over the
+/// rest of the message `m`, and pads (FIPS 180-4 §5.1.1); blocks are copied eight at a time so
+/// the compression function gets runs of blocks, not one call per block.
+fn sha256_after(mut state: [u32; 8], done: u64, m: &[u8]) -> Hash {
     let mut blocks = [[0u8; 64]; 8];
     let mut chunks = m.chunks_exact(64);
     loop {
@@ -54,7 +77,7 @@ pub(crate) fn sha256(m: &[u8]) -> Hash {
     last[0][..rest.len()].copy_from_slice(rest);
     last[0][rest.len()] = 0x80;
     let n = if rest.len() < 56 { 1 } else { 2 };
-    last[n - 1][56..].copy_from_slice(&(m.len() as u64 * 8).to_be_bytes());
+    last[n - 1][56..].copy_from_slice(&((done + m.len() as u64) * 8).to_be_bytes());
     compress(&mut state, &last[..n]);
     digest(state)
 }

@@ -1,4 +1,5 @@
-//! RFC 6962 Merkle tree heads, built left to right in O(log n) memory.
+//! RFC 6962 / RFC 9162 Merkle trees: heads built left to right in O(log n) memory, inclusion
+//! proofs (§2.1.3) here, consistency proofs (§2.1.4) in `merkle/consistency.rs`.
 //!
 //! The hashes are those of RFC 6962 §2.1 (restated in RFC 9162 §2.1.1):
 //! leaf hash `SHA-256(0x00 || leaf)`, node hash `SHA-256(0x01 || left || right)`, and the head
@@ -6,6 +7,10 @@
 //! smaller than n; [`TreeBuilder`] produces exactly that head while seeing each leaf once.
 
 use sha2::{Digest, Sha256};
+
+mod consistency;
+
+pub use self::consistency::{ConsistencyError, consistency_proof_len, verify_consistency};
 
 /// A 32-byte SHA-256 output.
 pub type Hash = [u8; 32];
@@ -25,10 +30,7 @@ pub fn leaf_hash(data: &[u8]) -> Hash {
         flat[n * 64 - 8..n * 64].copy_from_slice(&bits.to_be_bytes());
         return crate::hash::padded(&b[..n]);
     }
-    let mut h = Sha256::new();
-    h.update([0u8]);
-    h.update(data);
-    h.finalize().into()
+    crate::hash::sha256_leaf(data)
 }
 
 /// `SHA-256(0x01 || left || right)`: the interior node hash of RFC 6962 §2.1.
@@ -114,6 +116,29 @@ impl TreeBuilder {
         }
         acc
     }
+}
+
+/// The RFC 9162 §2.1.1 tree head over leaf hashes, with complete subtrees of 2^14 leaves
+/// hashed on all cores (a log of 10^6 lines has 10^6 − 1 interior nodes).
+///
+/// Every split of RFC 9162 above that size falls on a multiple of 2^14, so the head is the
+/// head of the tree whose "leaves" are those subtrees' roots (the last one partial).
+pub fn head_of_leaf_hashes(leaves: &[Hash]) -> Hash {
+    const CHUNK: usize = 1 << 14;
+    let subtree = |chunk: &[Hash]| {
+        let mut t = TreeBuilder::new();
+        for l in chunk {
+            t.push_leaf_hash(*l);
+        }
+        t.head()
+    };
+    let threads = if leaves.len() > 4 * CHUNK {
+        crate::pool::threads().min(16)
+    } else {
+        1
+    };
+    let roots = crate::pool::par_map(leaves.chunks(CHUNK).collect(), threads, subtree);
+    subtree(&roots)
 }
 
 /// The head over a slice of leaf data, by the recursive definition of RFC 6962 §2.1.
@@ -369,6 +394,11 @@ impl Tree {
         &self.levels[0]
     }
 
+    /// Level `k`: node `i` is `MTH(D[i·2^k .. min((i+1)·2^k, n)])`, the last one carried up.
+    fn level(&self, k: usize) -> &[Hash] {
+        &self.levels[k.min(self.levels.len() - 1)]
+    }
+
     /// The tree head (MTH); `SHA-256("")` for no leaves.
     pub fn head(&self) -> Hash {
         match self.levels.last().and_then(|l| l.first()) {
@@ -436,6 +466,28 @@ mod tests {
                 b.push(l);
             }
             assert_eq!(b.head(), mth(&leaves), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn parallel_head_matches_the_builder() {
+        for n in [
+            0usize,
+            1,
+            2,
+            3,
+            16383,
+            16384,
+            16385,
+            3 * 16384 + 5,
+            5 * 16384 + 1,
+        ] {
+            let leaves: Vec<Hash> = (0..n as u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+            let mut b = TreeBuilder::new();
+            for l in &leaves {
+                b.push_leaf_hash(*l);
+            }
+            assert_eq!(head_of_leaf_hashes(&leaves), b.head(), "n = {n}");
         }
     }
 

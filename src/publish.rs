@@ -29,6 +29,24 @@ fn to_json(v: &Value) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// The consistency proof (SPEC.md §6.4) from the commit checkpoint — the tree of the commit
+/// line alone, published before the ceremony — to the log's checkpoint now.
+fn commit_consistency(lines: &[String]) -> Result<String> {
+    let commit = log::Log {
+        lines: lines[..1].to_vec(),
+    };
+    let entries: Vec<log::Entry<'_>> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| log::Entry {
+            seq: i as u64,
+            line: l,
+            leaf: log::leaf_hash(l),
+        })
+        .collect();
+    Ok(log::ConsistencyProof::prove(&commit.checkpoint(), &entries)?.to_json())
+}
+
 /// Builds the published folder of a drawn log. The log is verified in full first (with this
 /// plan and these directories); `plan_bytes` are the plan file's bytes, published as they are
 /// so that anyone can recompute the plan digest.
@@ -122,13 +140,16 @@ pub fn publish(
         .collect();
     let readme = format!(
         "双随机、一公开 draw {id} — {title}\n\n\
-         draw.log       the hash-chained draw log (SPEC.md §6); its head is in draw.head\n\
+         draw.log       the hash-chained draw log (SPEC.md §6); its checkpoint is draw.head\n\
+         consistency.json  (committed draws) proof that draw.log extends the commit checkpoint (§6.4)\n\
          plan.toml      the plan; its SHA-256 is the plan digest in the log header\n\
          inputs.json    digests of the plan and of both directories (RFC 6962 Merkle heads)\n\
          seed.json      how the seed was made{mode}\n\
          results/       drawn enterprises and teams (CSV and JSON), replacements applied\n\n\
          To verify, with the two directories at the paths the plan names:\n\
            dualdraw verify draw.log --plan plan.toml --head {head}\n\
+         and, with the commit checkpoint published before the ceremony saved as commit.head:\n\
+           dualdraw consistency commit.head --proof consistency.json\n\
          or, without this software: python3 verify.py draw.log --plan plan.toml (verifiers/python in the\n\
          dualdraw sources), or from SPEC.md alone.\n\
          An enterprise can check its own ticket: dualdraw prove / check-proof.\n",
@@ -141,12 +162,9 @@ pub fn publish(
         },
         head = hex::encode(rb.report.head),
     );
-    let files: Vec<(&str, Vec<u8>)> = vec![
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("draw.log", log_bytes.to_vec()),
-        (
-            "draw.head",
-            format!("{}\n", hex::encode(rb.report.head)).into_bytes(),
-        ),
+        ("draw.head", rb.report.checkpoint.to_text().into_bytes()),
         ("plan.toml", plan_bytes.to_vec()),
         ("inputs.json", to_json(&inputs_json)),
         ("seed.json", to_json(&seed)),
@@ -166,6 +184,12 @@ pub fn publish(
         ),
         ("README.txt", readme.into_bytes()),
     ];
+    if rb.report.mode == Mode::CommitReveal {
+        files.push((
+            "consistency.json",
+            commit_consistency(&rb.lines)?.into_bytes(),
+        ));
+    }
     Ok(Publication {
         files: files.into_iter().map(|(n, b)| (n.to_string(), b)).collect(),
         head: rb.report.head,

@@ -1066,7 +1066,7 @@ fn spec_vector_joint_demo() {
     assert_eq!(log.lines.len(), 36);
     assert_eq!(
         hex::encode(log.head()),
-        "271bf446d8cd3eca7bdf5d55b54a1c62a46979c7523e5c46caee7079e81545a1"
+        "fdf96ec547bd9901f3ca534f2a59b864ef8a7d19622ac2535df37f4051cd25f9"
     );
     let strip = |l: &str| {
         let mut v: serde_json::Value = serde_json::from_str(l).unwrap();

@@ -105,7 +105,7 @@ fn concurrent_committed_draws_give_one_draw() {
         assert_eq!(report.head, winners[0].log.head());
         // The head beside the log and the tables are the winner's too.
         let head = std::fs::read_to_string(out.join("draw.head")).unwrap();
-        assert_eq!(head.trim(), hex::encode(report.head));
+        assert_eq!(head, report.checkpoint.to_text());
         let targets = std::fs::read_to_string(out.join("targets.csv")).unwrap();
         for d in winners[0].outcome.tasks.iter().flat_map(|t| &t.drawn) {
             assert!(targets.contains(&d.id), "{} missing from targets.csv", d.id);

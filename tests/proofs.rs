@@ -14,7 +14,6 @@ use common::rng::Rng;
 use common::{DEMO_PLAN as PLAN, DEMO_SEED as SEED, DemoDraw};
 use dualdraw::draw::Outcome;
 use dualdraw::internals;
-use dualdraw::merkle::Hash;
 use dualdraw::proof::{self, Pool, Proof, ProofError, Prover, Verdict};
 
 /// The demo's draw, and a prover over its log.
@@ -51,7 +50,7 @@ fn drawn_in_log(o: &Outcome) -> BTreeSet<(String, String)> {
 #[test]
 fn every_enterprise_proof_checks_and_matches_the_log() {
     let d = demo();
-    let head = d.log.head();
+    let head = d.log.checkpoint();
     let start = Instant::now();
     let mut drawn = BTreeSet::new();
     // Per task: eligible per stratum, and recently inspected, as the proofs see them.
@@ -132,7 +131,7 @@ fn every_enterprise_proof_checks_and_matches_the_log() {
 /// cores; returns how many were unreadable (the others each failed a named check).
 fn all_rejected(
     bytes: &[u8],
-    head: &Hash,
+    head: &dualdraw::log::Checkpoint,
     positions: &[usize],
     mask: impl Fn(usize) -> u8 + Sync,
 ) -> usize {
@@ -171,7 +170,7 @@ fn all_rejected(
 #[test]
 fn every_single_byte_change_is_rejected() {
     let d = demo();
-    let head = d.log.head();
+    let head = d.log.checkpoint();
     let records = d.inputs.targets.records();
     // The sample: the 10 drawn enterprises, then every 120th record (in and out of scope,
     // recently inspected, not drawn).
@@ -237,25 +236,31 @@ fn a_proof_does_not_check_against_another_head() {
     for e in d.inputs.targets.records().iter().step_by(97) {
         let p = d.prover.prove(&e.id).unwrap().to_bytes();
         let q = other_prover.prove(&e.id).unwrap().to_bytes();
-        assert!(proof::check(&q, &other.head()).is_ok());
-        for (bytes, head) in [(&p, other.head()), (&q, d.log.head())] {
+        assert!(proof::check(&q, &other.checkpoint()).is_ok());
+        for (bytes, head) in [(&p, other.checkpoint()), (&q, d.log.checkpoint())] {
             match proof::check(bytes, &head) {
-                Err(ProofError::Failed { check, .. }) => assert_eq!(check, "log head"),
-                other => panic!("checked against another head: {other:?}"),
+                Err(ProofError::Failed { check, .. }) => assert_eq!(check, "checkpoint"),
+                other => panic!("checked against another checkpoint: {other:?}"),
             }
         }
     }
-    // A log truncated before its footer is a valid chain: its own proof checks against its own
-    // last line, never against the published head.
+    // A proof that names the checkpoint of the log cut before its footer is refused against
+    // the published one; with the published checkpoint's text, but the other log's lines and
+    // paths, the inclusion proofs fail.
     let mut cut = d.log.clone();
     cut.lines.pop();
-    let short = cut.head();
-    let mut p = d.prover.prove(&d.inputs.targets.records()[0].id).unwrap();
-    p.log.lines.pop();
-    p.log.head = hex::encode(short);
+    let id = &d.inputs.targets.records()[0].id;
+    let mut p = d.prover.prove(id).unwrap();
+    p.log.checkpoint = cut.checkpoint().to_text();
     assert!(matches!(
-        proof::check(&p.to_bytes(), &d.log.head()),
-        Err(ProofError::Failed { check, .. }) if check == "log head"
+        proof::check(&p.to_bytes(), &d.log.checkpoint()),
+        Err(ProofError::Failed { check, .. }) if check == "checkpoint"
+    ));
+    let mut q = other_prover.prove(id).unwrap();
+    q.log.checkpoint = d.log.checkpoint().to_text();
+    assert!(matches!(
+        proof::check(&q.to_bytes(), &d.log.checkpoint()),
+        Err(ProofError::Failed { check, .. }) if check == "log inclusion proofs"
     ));
 }
 
@@ -279,7 +284,7 @@ fn crafted_proofs_that_contradict_the_cutoff_fail() {
     // Rewriting the proof without touching the log cannot change a verdict: the checker
     // recomputes it. (Changing the log breaks the chain or the head.)
     let d = demo();
-    let head = d.log.head();
+    let head = d.log.checkpoint();
     let (task, id) = drawn_in_log(&d.outcome).into_iter().next().unwrap();
     let mut p = d.prover.prove(&id).unwrap();
     let t = p.tasks.iter_mut().find(|t| t.task == task).unwrap();
@@ -327,7 +332,7 @@ fn spec_example_proof() {
     let (_, log) = common::draw(&inputs, SEED);
     let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs).unwrap();
     let p = prover.prove("91120116MA05JKLM8C").unwrap();
-    let checked = proof::check(&p.to_bytes(), &log.head()).unwrap();
+    let checked = proof::check(&p.to_bytes(), &log.checkpoint()).unwrap();
     let t = &checked.proof.tasks[0];
     assert_eq!(t.verdict, Verdict::Drawn);
     assert_eq!(t.drawn.as_ref().unwrap().rank, 2);
@@ -352,7 +357,7 @@ fn spec_example_proof() {
     // 9144030071526726XG is eligible with the largest ticket: not drawn.
     let q = prover.prove("9144030071526726XG").unwrap();
     assert_eq!(q.tasks[0].verdict, Verdict::NotDrawn);
-    assert!(proof::check(&q.to_bytes(), &log.head()).is_ok());
+    assert!(proof::check(&q.to_bytes(), &log.checkpoint()).is_ok());
     eprintln!("{}", p.to_json());
 }
 
@@ -377,9 +382,10 @@ fn prove_and_check_proof_through_the_binary() {
     let out = tmp.path().join("draw");
     let o = common::cli::draw(PLAN, &out);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    let head = std::fs::read_to_string(out.join("draw.head")).unwrap();
-    let head = head.trim();
-    assert_eq!(head, hex::encode(d.log.head()));
+    let head_file = out.join("draw.head");
+    let head_text = std::fs::read_to_string(&head_file).unwrap();
+    assert_eq!(head_text, d.log.checkpoint().to_text());
+    let head = head_file.to_str().unwrap();
     let log = out.join("draw.log");
     let (_, id) = drawn_in_log(&d.outcome).into_iter().next().unwrap();
 
@@ -403,17 +409,18 @@ fn prove_and_check_proof_through_the_binary() {
         bin()
             .arg("check-proof")
             .arg(path)
-            .args(["--head", head])
+            .args(["--checkpoint", head])
             .output()
             .unwrap()
     };
     let o = check(&file, head);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stdout).starts_with("OK"),
-        "{}",
-        show(&o)
-    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.starts_with("OK"), "{}", show(&o));
+    // What inclusion alone cannot show is said, not left out.
+    assert!(stdout.contains("NOT SHOWN by this proof"), "{}", show(&o));
+    // The checkpoint's text works as well as its file.
+    assert_eq!(code(&check(&file, head_text.trim_end())), 0);
 
     // Tampered: the enterprise's ticket in the log's target line changed (the file still parses).
     let text = String::from_utf8(bytes.clone()).unwrap();
@@ -438,9 +445,13 @@ fn prove_and_check_proof_through_the_binary() {
         show(&o)
     );
 
-    // Another head: 1. Unreadable head text or proof: 2.
-    let o = check(&file, &"0".repeat(64));
+    // Another checkpoint: 1. A bare root (no tree size), unreadable checkpoint or proof: 2.
+    let mut other = d.log.checkpoint();
+    other.root[0] ^= 1;
+    let o = check(&file, other.to_text().trim_end());
     assert_eq!(code(&o), 1, "{}", show(&o));
+    let o = check(&file, &hex::encode(d.log.head()));
+    assert_eq!(code(&o), 2, "{}", show(&o));
     let o = check(&file, "not-a-head");
     assert_eq!(code(&o), 2, "{}", show(&o));
     let o = check(&PathBuf::from(PLAN), head);
@@ -527,7 +538,7 @@ fn committed_draw_with_a_replacement() {
     let p = prover.prove(&id).unwrap();
     assert_eq!(p.log.mode, "commit-reveal");
     assert_eq!(p.log.seed, seed);
-    let checked = proof::check(&p.to_bytes(), &log.head()).unwrap();
+    let checked = proof::check(&p.to_bytes(), &log.checkpoint()).unwrap();
     let t = checked.proof.tasks.iter().find(|t| t.task == task).unwrap();
     let dp = t.drawn.as_ref().unwrap();
     assert_eq!(dp.officers[0], out);
@@ -542,16 +553,93 @@ fn committed_draw_with_a_replacement() {
     qd.replacements.clear();
     qd.officers_now = qd.officers.clone();
     assert!(matches!(
-        proof::check(&q.to_bytes(), &log.head()),
+        proof::check(&q.to_bytes(), &log.checkpoint()),
         Err(ProofError::Failed { .. })
     ));
     // A log whose reveal names another seed is not a proof of anything.
     let mut r = p.clone();
     r.log.seed = SEED.into();
-    assert!(proof::check(&r.to_bytes(), &log.head()).is_err());
+    assert!(proof::check(&r.to_bytes(), &log.checkpoint()).is_err());
     // Every enterprise of the committed draw proves and checks (sampled).
     for e in i.targets.records().iter().step_by(53) {
         let p = prover.prove(&e.id).unwrap();
-        assert!(proof::check(&p.to_bytes(), &log.head()).is_ok(), "{}", e.id);
+        assert!(
+            proof::check(&p.to_bytes(), &log.checkpoint()).is_ok(),
+            "{}",
+            e.id
+        );
     }
+}
+
+/// The Python verifier checks the same proofs (SPEC.md §10.3, without the reason texts and the
+/// byte form): genuine ones of each verdict pass, and a changed hex digit anywhere in the
+/// carried log lines, their paths or the directory path fails in both.
+#[test]
+fn python_verifier_agrees_on_proofs() {
+    if !common::cli::python3_probe().is_ok_and(|o| o.status.success()) {
+        return;
+    }
+    let d = demo();
+    let tmp = common::tmp();
+    let head = tmp.path().join("draw.head");
+    std::fs::write(&head, d.log.checkpoint().to_text()).unwrap();
+    let py = |proof: &Path| {
+        std::process::Command::new("python3")
+            .arg(common::cli::verify_py())
+            .arg("--check-proof")
+            .arg(proof)
+            .arg("--head")
+            .arg(&head)
+            .output()
+            .unwrap()
+    };
+    let mut seen = BTreeSet::new();
+    let mut sample = None;
+    let drawn: Vec<String> = drawn_in_log(&d.outcome)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    let records = d.inputs.targets.records();
+    let ids = [
+        &drawn[0],
+        &drawn[drawn.len() - 1],
+        &records[0].id,
+        &records[1].id,
+        &records[7].id,
+    ];
+    for id in ids {
+        let p = d.prover.prove(id).unwrap();
+        let e = &p.enterprise;
+        let file = tmp.path().join(format!("{}.json", e.id));
+        std::fs::write(&file, p.to_bytes()).unwrap();
+        let o = py(&file);
+        assert_eq!(code(&o), 0, "{}: {}", e.id, show(&o));
+        for t in &p.tasks {
+            seen.insert(format!("{:?}", t.verdict));
+            if t.verdict == Verdict::Drawn && sample.is_none() {
+                sample = Some(p.clone());
+            }
+        }
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    let p = sample.expect("a drawn enterprise");
+    let text = p.to_json();
+    let from = text.find("\"directory\"").unwrap();
+    let to = text.find("\"plan\": {").unwrap();
+    let bad = tmp.path().join("bad.json");
+    let checkpoint = d.log.checkpoint();
+    let mut tried = 0;
+    for at in (from..to).step_by(173) {
+        let mut b = text.clone().into_bytes();
+        if !b[at].is_ascii_hexdigit() {
+            continue;
+        }
+        b[at] = if b[at] == b'0' { b'1' } else { b'0' };
+        std::fs::write(&bad, &b).unwrap();
+        assert!(proof::check(&b, &checkpoint).is_err(), "byte {at}");
+        let o = py(&bad);
+        assert_ne!(code(&o), 0, "byte {at}: Python accepted\n{}", show(&o));
+        tried += 1;
+    }
+    assert!(tried > 12, "{tried}");
 }

@@ -22,7 +22,6 @@ use common::cli::{Run, bin, capture as run, verify_py as script};
 use common::plans::{plan as plan_toml, quote as toml_str, task};
 use common::tamper::{flip, join, owned_lines as split, rechain, set_member};
 use common::{demo_path, write_inputs};
-use sha2::{Digest as _, Sha256};
 
 /// `Some("python3")` if a usable Python (3.11+) is on PATH; otherwise prints a notice and returns
 /// `None`, or panics when running under CI.
@@ -185,10 +184,6 @@ fn replace_some(plan: &Path, log: &Path, n: usize, r: &mut Rng) -> Result<usize,
     Ok(done)
 }
 
-fn sha256_hex(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
-}
-
 // ------------------------------------------------------------------------- tampering
 
 const TAMPERS: [&str; 13] = [
@@ -340,7 +335,9 @@ fn check_case(
     let mut errors = Vec::new();
     let log_path = dir.join("draw.log");
     let log = std::fs::read(&log_path).expect("draw.log");
-    let head = sha256_hex(split(&log).last().unwrap());
+    let lines = split(&log);
+    let leaves: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    let head = hex::encode(dualdraw::merkle::mth(&leaves));
     // draw.head lies beside the log: both verifiers must find and check it.
     if let Err(e) = both(
         py,

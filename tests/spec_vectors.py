@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent re-implementation of SPEC.md (dualdraw-spec/1) for its §8 known-answer vectors.
+"""Independent re-implementation of SPEC.md (dualdraw-spec/2) for its §8 known-answer vectors.
 
 Written from the text of SPEC.md alone, with the Python 3.11+ standard library only (hashlib,
 tomllib, decimal, csv); ChaCha20 is the pure-Python RFC 8439 block function below, checked
@@ -12,6 +12,7 @@ The Rust side is tests/spec_vectors.rs, which asserts the library gives the hex 
 SPEC.md. The two are independent: this file does not import or run any Rust code.
 """
 
+import base64
 import csv
 import datetime
 import decimal
@@ -225,6 +226,39 @@ def leaf_hash(b: bytes) -> bytes:
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     return sha256(b"\x01" + left + right)
+
+
+def audit_path(m, leaves):
+    """PATH(m, D[n]) of RFC 9162 §2.1.3.1, leaf level first."""
+    n = len(leaves)
+    if n <= 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m < k:
+        return audit_path(m, leaves[:k]) + [mth(leaves[k:])]
+    return audit_path(m - k, leaves[k:]) + [mth(leaves[:k])]
+
+
+def subproof(m, leaves, b):
+    """SUBPROOF(m, D[n], b) of RFC 9162 §2.1.4.1."""
+    n = len(leaves)
+    if m == n:
+        return [] if b else [mth(leaves)]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m <= k:
+        return subproof(m, leaves[:k], b) + [mth(leaves[k:])]
+    return subproof(m - k, leaves[k:], False) + [mth(leaves[:k])]
+
+
+def checkpoint(plan_id, plan_digest, lines):
+    """The checkpoint text of SPEC.md §6.3."""
+    root = mth([l.encode("utf-8") for l in lines])
+    return (f"dualdraw/{plan_id}/{hx(plan_digest)[:16]}\n{len(lines)}\n"
+            f"{base64.b64encode(root).decode()}\n")
 
 
 def mth(leaves) -> bytes:
@@ -493,7 +527,7 @@ def run_log(plan_bytes: bytes, targets_csv: str, officers_csv: str, seed: str, c
     td = mth([enterprise_bytes(e) for e in targets])
     od = mth([officer_bytes(o) for o in officers])
     ev = [{
-        "event": "header", "spec": "dualdraw-spec/1", "crate_version": crate_version,
+        "event": "header", "spec": "dualdraw-spec/2", "crate_version": crate_version,
         "mode": "operator-seed", "notice": NOTICE,
         "plan": {"id": plan["id"], "title": plan["title"], "digest": hx(sha256(plan_bytes))},
         "inspection_date": date.isoformat(), "seed": seed,
@@ -555,8 +589,8 @@ def run_log(plan_bytes: bytes, targets_csv: str, officers_csv: str, seed: str, c
         e = dict(e, prev=prev, seq=seq)
         line = canon(e)
         lines.append(line)
-        prev = hx(sha256(line.encode("utf-8")))
-    return lines, prev, targets
+        prev = hx(leaf_hash(line.encode("utf-8")))
+    return lines, hx(mth([l.encode("utf-8") for l in lines])), targets
 
 
 # ---------------------------------------------------------------------------------------------
@@ -701,6 +735,15 @@ def main():
     for n, line in enumerate(lines):
         put(f"line {n}", line)
     put("head", head)
+    cp = checkpoint(PLAN_ID, sha256(PLAN_TOML.encode()), lines)
+    put("checkpoint", cp.replace("\n", " / "))
+    for n, line in enumerate(lines):
+        put(f"leaf hash line {n}", hx(leaf_hash(line.encode())))
+    blines = [l.encode() for l in lines]
+    put("audit path line 4", ", ".join(hx(h) for h in audit_path(4, blines)))
+    for m in (1, 3):
+        put(f"root of {m} lines", hx(mth(blines[:m])))
+        put(f"consistency {m} -> 8", ", ".join(hx(h) for h in subproof(m, blines, True)))
     # §6.1 says Python's json.dumps agrees with the canonical form on log values; check it.
     sample = {"é": "\x00\x01\x1b\x1f\x7f\u2028/\b\f\t\n\r\"\\无", "a": [1, None, True]}
     assert canon(sample) == json.dumps(sample, ensure_ascii=False, separators=(",", ":"),
@@ -749,7 +792,7 @@ def main():
     plan = tomllib.loads(PLAN_TOML)
     offs_recs = read_officers(OFFICERS_CSV)
     commit_event = {
-        "event": "header", "spec": "dualdraw-spec/1", "crate_version": CRATE_VERSION,
+        "event": "header", "spec": "dualdraw-spec/2", "crate_version": CRATE_VERSION,
         "mode": "commit-reveal",
         "plan": {"id": plan["id"], "title": plan["title"],
                  "digest": hx(sha256(PLAN_TOML.encode()))},
@@ -762,15 +805,16 @@ def main():
         "commitment": hx(commitment), "prev": "0" * 64, "seq": 0,
     }
     commit_line = canon(commit_event)
-    commit_head = sha256(commit_line.encode())
+    commit_sha = sha256(commit_line.encode())
     put("commit line", commit_line)
-    put("commit head", hx(commit_head))
-    pre = str_("dualdraw/v1/seed") + secret + str_(COMMIT_ENTROPY) + commit_head
+    put("commit line SHA-256", hx(commit_sha))
+    put("commit head", hx(leaf_hash(commit_line.encode())))
+    pre = str_("dualdraw/v1/seed") + secret + str_(COMMIT_ENTROPY) + commit_sha
     put("seed preimage", hx(pre))
     seed = hx(sha256(pre))
     put("committed seed", seed)
     reveal = canon({"event": "reveal", "secret": hx(secret), "entropy": COMMIT_ENTROPY,
-                    "seed": seed, "prev": hx(commit_head), "seq": 1})
+                    "seed": seed, "prev": hx(leaf_hash(commit_line.encode())), "seq": 1})
     put("reveal line", reveal)
     put("committed task key", hx(task_key(seed, PLAN_ID, TASK_ID)))
 

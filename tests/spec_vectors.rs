@@ -120,16 +120,18 @@ const OFFICERS_HEAD: &str = "d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab4851
 const PLAN_DIGEST: &str = "a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a";
 
 const LOG_LINES: [&str; 8] = [
-    r#"{"crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050"},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"}},"event":"header","inspection_date":"2020-10-20","mode":"operator-seed","notice":"the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seed":"2020-10-15 rehearsal","seq":0,"spec":"dualdraw-spec/1"}"#,
-    r#"{"code":"uscc-check","event":"warning","id":"91120116MA05JKLM8C","message":"check character is \"C\" but GB 32100-2015 gives 'J'; kept as an early pilot code","prev":"4be1a137023ee6e5436be0734d8c58993bd161d235c6955e1221cccbd7c7f185","seq":1,"source":"targets"}"#,
-    r#"{"directed":true,"domain":"无线电","event":"task","exclude_inspected_within_days":180,"excluded_recent":0,"item":{"basis":"《中华人民共和国无线电管理条例》","name":"无线电台（站）设置、使用情况检查"},"key":"d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6","prev":"003a19bd973631f1de7b3c0944e925c941705c6d566cdb4cb28aeca6148e9a4c","sample":{"ratio":"50%"},"seq":2,"shortfall_rule":"error","strata":[{"cutoff":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb","drawn":2,"eligible":3,"requested":2,"shortfall":0,"stratum":"all"}],"task":"radio","team_rule":{"experts":1,"size":2}}"#,
-    r#"{"event":"target","id":"91120116MA05JKLM8J","prev":"24879bb60a469067b0bf8f1ede830aa7d18a7d6cceb6bde23afa34f671530ea6","rank":1,"seq":3,"stratum":"all","task":"radio","ticket":"2e1e0d35d0343eb024b4eb6d07b5921a273c310fa93e6ddd5348b61f4360188b"}"#,
-    r#"{"event":"target","id":"91120116MA05JKLM8C","prev":"10343844077f53ab5c87daeef42711e018611885a8bc7d8fb43f1f6919a48ddd","rank":2,"seq":4,"stratum":"all","task":"radio","ticket":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"}"#,
-    r#"{"eligible_experts":1,"eligible_officers":2,"enterprise":"91120116MA05JKLM8J","event":"team","experts":["ZJ0001"],"leader":"TJGX0001","officers":["TJGX0001","TJGX0003"],"prev":"a72736b1c9b9fb5e262053baf448ec383ba1a71ca1d0f982a82241f0e28ada6f","seq":5,"task":"radio"}"#,
-    r#"{"eligible_experts":1,"eligible_officers":3,"enterprise":"91120116MA05JKLM8C","event":"team","experts":["ZJ0001"],"leader":"TJGX0002","officers":["TJGX0002","TJGX0003"],"prev":"2337bfc1373e5b0e729d9c75d7c5a2bc09a5a5bddb46839a8921cbee3bb1c7ae","seq":6,"task":"radio"}"#,
-    r#"{"event":"footer","prev":"79340720620bb6edce291a926ff13e67b5a833277eb37d21ea2333980533bc50","seq":7,"targets":2,"tasks":1,"teams":2,"warnings":1}"#,
+    r#"{"crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050"},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"}},"event":"header","inspection_date":"2020-10-20","mode":"operator-seed","notice":"the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seed":"2020-10-15 rehearsal","seq":0,"spec":"dualdraw-spec/2"}"#,
+    r#"{"code":"uscc-check","event":"warning","id":"91120116MA05JKLM8C","message":"check character is \"C\" but GB 32100-2015 gives 'J'; kept as an early pilot code","prev":"02905b3c02c3a07e057178416716a697ec93dabc25a14e01076580c5f1dacf17","seq":1,"source":"targets"}"#,
+    r#"{"directed":true,"domain":"无线电","event":"task","exclude_inspected_within_days":180,"excluded_recent":0,"item":{"basis":"《中华人民共和国无线电管理条例》","name":"无线电台（站）设置、使用情况检查"},"key":"d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6","prev":"011d6473a4a82312bf27eccd913f0eab38397e08ca23c39ae94e5db723f9b770","sample":{"ratio":"50%"},"seq":2,"shortfall_rule":"error","strata":[{"cutoff":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb","drawn":2,"eligible":3,"requested":2,"shortfall":0,"stratum":"all"}],"task":"radio","team_rule":{"experts":1,"size":2}}"#,
+    r#"{"event":"target","id":"91120116MA05JKLM8J","prev":"e90520fa0b59f21c0ae89be5a88945dc386b3d7bdc67f51c1492658abf599978","rank":1,"seq":3,"stratum":"all","task":"radio","ticket":"2e1e0d35d0343eb024b4eb6d07b5921a273c310fa93e6ddd5348b61f4360188b"}"#,
+    r#"{"event":"target","id":"91120116MA05JKLM8C","prev":"513809e685d929543de2d0ac5d7895662f2fe2e60788d303aebbfc5c8cdbecd3","rank":2,"seq":4,"stratum":"all","task":"radio","ticket":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"}"#,
+    r#"{"eligible_experts":1,"eligible_officers":2,"enterprise":"91120116MA05JKLM8J","event":"team","experts":["ZJ0001"],"leader":"TJGX0001","officers":["TJGX0001","TJGX0003"],"prev":"4760f0971735307807e6a2b34829e99a1298d7df563594f49721d7d50ef39559","seq":5,"task":"radio"}"#,
+    r#"{"eligible_experts":1,"eligible_officers":3,"enterprise":"91120116MA05JKLM8C","event":"team","experts":["ZJ0001"],"leader":"TJGX0002","officers":["TJGX0002","TJGX0003"],"prev":"dcfe8231a90de336ec526d3f4e4fc3fe13227737fe4839b1352087172f55fc40","seq":6,"task":"radio"}"#,
+    r#"{"event":"footer","prev":"c3c93e4b0d8da669cd55ca917f9a790414788eea659091ec5ebcd9fe1dfcda6c","seq":7,"targets":2,"tasks":1,"teams":2,"warnings":1}"#,
 ];
-const LOG_HEAD: &str = "40803625fac6ca4a6fcaf6d4f4df812b46fe85ed458c11bb6da626169b07b45b";
+const LOG_CHECKPOINT: &str =
+    "dualdraw/TJ-GXJ-2020-SSJ/a31c23816c3e05cb\n8\nhX6IhvmOBI4rTaAQolebCQwKZQlzZpIrAxwSQ95KILY=\n";
+const LOG_HEAD: &str = "857e8886f98e048e2b4da010a2579b090c0a65097366922b031c1243de4a20b6";
 
 // ---- helpers ----
 
@@ -359,10 +361,76 @@ fn s8_6_complete_log() {
     assert_eq!((s.below(3), s.below(2)), (1, 1));
     let bytes = log.to_bytes();
     assert_eq!(bytes, format!("{}\n", LOG_LINES.join("\n")).into_bytes());
+    assert_eq!(log.checkpoint().to_text(), LOG_CHECKPOINT);
+}
+
+// ---- §8.10 ----
+
+const LEAF_HASHES: [&str; 8] = [
+    "02905b3c02c3a07e057178416716a697ec93dabc25a14e01076580c5f1dacf17",
+    "011d6473a4a82312bf27eccd913f0eab38397e08ca23c39ae94e5db723f9b770",
+    "e90520fa0b59f21c0ae89be5a88945dc386b3d7bdc67f51c1492658abf599978",
+    "513809e685d929543de2d0ac5d7895662f2fe2e60788d303aebbfc5c8cdbecd3",
+    "4760f0971735307807e6a2b34829e99a1298d7df563594f49721d7d50ef39559",
+    "dcfe8231a90de336ec526d3f4e4fc3fe13227737fe4839b1352087172f55fc40",
+    "c3c93e4b0d8da669cd55ca917f9a790414788eea659091ec5ebcd9fe1dfcda6c",
+    "9c51191cf99303e4884f93defc9d7f7773edb94db668150f6a18d92aa2cc276d",
+];
+const AUDIT_PATH_LINE_4: [&str; 3] = [
+    "dcfe8231a90de336ec526d3f4e4fc3fe13227737fe4839b1352087172f55fc40",
+    "03432eef4e313f539e7a13c08a438969af31fa9152da2729557159b3f134630f",
+    "8ff5382d363df270bf3f0b657fb3ccb7438547c0d69b4601a4fee1c3b8fe2d43",
+];
+const ROOT_1: &str = "02905b3c02c3a07e057178416716a697ec93dabc25a14e01076580c5f1dacf17";
+const ROOT_3: &str = "1a77ae6e2c7cb5b2d20628247ebb2ee5848a0a5df96af22ba0d45ed1dbf30d39";
+const CONSISTENCY_1_8: [&str; 3] = [
+    "011d6473a4a82312bf27eccd913f0eab38397e08ca23c39ae94e5db723f9b770",
+    "86c4bf4bece966098445444c3ad571feca951ed15da300f9d826838cb4065701",
+    "4573b4a56fe68df59cdb511100a4c25c0d039a19cd97a848e5ad3cc3fe620f85",
+];
+const CONSISTENCY_3_8: [&str; 4] = [
+    "e90520fa0b59f21c0ae89be5a88945dc386b3d7bdc67f51c1492658abf599978",
+    "513809e685d929543de2d0ac5d7895662f2fe2e60788d303aebbfc5c8cdbecd3",
+    "1ba7d04043d5b39f7c105c5c3374f0e9dd561a639a7f7dcd64d6fc2592183a15",
+    "4573b4a56fe68df59cdb511100a4c25c0d039a19cd97a848e5ad3cc3fe620f85",
+];
+
+#[test]
+fn s8_10_log_tree_inclusion_and_consistency() {
+    use dualdraw::merkle::{Tree, verify_consistency, verify_inclusion};
+    let h = |s: &str| -> [u8; 32] { hex::decode(s).unwrap().try_into().unwrap() };
+    let leaves: Vec<[u8; 32]> = LOG_LINES.iter().map(|l| log::leaf_hash(l)).collect();
+    for (i, want) in LEAF_HASHES.iter().enumerate() {
+        assert_eq!(hex::encode(leaves[i]), *want, "leaf {i}");
+        // Each line's `prev` is the leaf hash of the line before it.
+        if i + 1 < LOG_LINES.len() {
+            assert!(LOG_LINES[i + 1].contains(&format!("\"prev\":\"{want}\"")));
+        }
+    }
+    let tree = Tree::from_leaf_hashes(leaves.clone());
+    assert_eq!(hex::encode(tree.head()), LOG_HEAD);
+    let path: Vec<String> = tree.inclusion_proof(4).iter().map(hex::encode).collect();
+    assert_eq!(path, AUDIT_PATH_LINE_4);
+    let path: Vec<[u8; 32]> = AUDIT_PATH_LINE_4.iter().map(|s| h(s)).collect();
     assert_eq!(
-        hex::encode(Sha256::digest(LOG_LINES[7].as_bytes())),
-        LOG_HEAD
+        verify_inclusion(4, 8, &leaves[4], &path, &h(LOG_HEAD)),
+        Ok(())
     );
+    for (m, root, want) in [
+        (1, ROOT_1, &CONSISTENCY_1_8[..]),
+        (3, ROOT_3, &CONSISTENCY_3_8[..]),
+    ] {
+        assert_eq!(
+            hex::encode(Tree::from_leaf_hashes(leaves[..m].to_vec()).head()),
+            root
+        );
+        let proof = tree.consistency_proof(m);
+        assert_eq!(proof.iter().map(hex::encode).collect::<Vec<_>>(), want);
+        assert_eq!(
+            verify_consistency(m as u64, 8, &proof, &h(root), &h(LOG_HEAD)),
+            Ok(())
+        );
+    }
 }
 
 #[test]
@@ -489,12 +557,14 @@ fn s8_7_reserved_expert_is_skipped() {
 // ---- §8.8 ----
 
 const COMMITMENT: &str = "17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09";
-const COMMIT_LINE: &str = r#"{"commitment":"17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09","crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050"},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"}},"entropy_source":{"description":"dice thrown at the public ceremony on 2020-10-15","kind":"dice"},"event":"header","inspection_date":"2020-10-20","mode":"commit-reveal","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":0,"spec":"dualdraw-spec/1"}"#;
-const COMMIT_HEAD: &str = "ff1f40cbfcde244e9c3fb6e23419bc76f6bfa6620e87c96e00f67110530202d7";
-const SEED_PREIMAGE: &str = "000000106475616c647261772f76312f73656564000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000b3320312036203620322035ff1f40cbfcde244e9c3fb6e23419bc76f6bfa6620e87c96e00f67110530202d7";
-const COMMITTED_SEED: &str = "0caaea2b4980f2e5b81140ac5efa37fe1279e01c75b9e66a9cbd615787594509";
-const REVEAL_LINE: &str = r#"{"entropy":"3 1 6 6 2 5","event":"reveal","prev":"ff1f40cbfcde244e9c3fb6e23419bc76f6bfa6620e87c96e00f67110530202d7","secret":"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f","seed":"0caaea2b4980f2e5b81140ac5efa37fe1279e01c75b9e66a9cbd615787594509","seq":1}"#;
-const COMMITTED_TASK_KEY: &str = "0ea88ec3d1b6684e6b9a532ee12766d77eb8e59fd50f3d202c9e626133df9634";
+const COMMIT_LINE: &str = r#"{"commitment":"17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09","crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050"},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"}},"entropy_source":{"description":"dice thrown at the public ceremony on 2020-10-15","kind":"dice"},"event":"header","inspection_date":"2020-10-20","mode":"commit-reveal","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":0,"spec":"dualdraw-spec/2"}"#;
+const COMMIT_TREE_HEAD: &str = "499d200a5eb717ae38ebc8ec840900b38b5f65cf29f4a559e76e80c24dfec200";
+/// SHA-256 of the commit line (not its leaf hash), which the seed derivation takes.
+const COMMIT_HEAD: &str = "a52ff902bb8c2854aacd8f26e29bc258da54611f06b3da067e8da22a007021d8";
+const SEED_PREIMAGE: &str = "000000106475616c647261772f76312f73656564000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000b3320312036203620322035a52ff902bb8c2854aacd8f26e29bc258da54611f06b3da067e8da22a007021d8";
+const COMMITTED_SEED: &str = "bb01001caa996bfe791ba8e81bf6687d947b4c3073fc40a41e8365b8f130af71";
+const REVEAL_LINE: &str = r#"{"entropy":"3 1 6 6 2 5","event":"reveal","prev":"499d200a5eb717ae38ebc8ec840900b38b5f65cf29f4a559e76e80c24dfec200","secret":"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f","seed":"bb01001caa996bfe791ba8e81bf6687d947b4c3073fc40a41e8365b8f130af71","seq":1}"#;
+const COMMITTED_TASK_KEY: &str = "2b980a6cd3a60a717cc8b12a0cac880f8686a9fe0183c06857129e0c9336beec";
 const ENTROPY_VALUE: &str = "3 1 6 6 2 5";
 
 #[test]
@@ -517,9 +587,12 @@ fn s8_8_committed_seed() {
         crate_version: KAT_CRATE_VERSION,
     })]);
     assert_eq!(log.lines, [COMMIT_LINE]);
+    // The commit head (a tree of one leaf) is the commit line's leaf hash, the reveal's `prev`.
+    assert_eq!(hex::encode(log.head()), COMMIT_TREE_HEAD);
+    assert_eq!(hex::encode(log::leaf_hash(COMMIT_LINE)), COMMIT_TREE_HEAD);
     let head = log::line_hash(COMMIT_LINE);
     assert_eq!(hex::encode(head), COMMIT_HEAD);
-    // The preimage: str(tag) || secret || str(entropy) || the head as 32 raw bytes.
+    // The preimage: str(tag) || secret || str(entropy) || SHA-256(commit line) as 32 raw bytes.
     let mut pre = Vec::new();
     put_str(&mut pre, "dualdraw/v1/seed");
     pre.extend_from_slice(&secret);

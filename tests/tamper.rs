@@ -367,7 +367,7 @@ fn cli_draw_verify_and_tamper() {
     // The binary writes the same log as the library.
     assert_eq!(bytes, demo().bytes);
     let head_file = std::fs::read_to_string(out.join("draw.head")).unwrap();
-    assert_eq!(head_file.trim(), hex::encode(demo().log.head()));
+    assert_eq!(head_file, demo().log.checkpoint().to_text());
 
     // A second draw into the same directory is refused and changes nothing.
     let before = common::snapshot(&out);
@@ -431,7 +431,7 @@ fn cli_draw_verify_and_tamper() {
     assert_eq!(code(&o), 1, "truncated, no head: {}", text(&o.stderr));
 
     // A wrong --head (well-formed hex, wrong value) fails verification: exit 1.
-    let mut wrong = head_file.trim().to_string().into_bytes();
+    let mut wrong = hex::encode(demo().log.head()).into_bytes();
     wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
     let wrong = String::from_utf8(wrong).unwrap();
     let o = verify_cli(&log_path, Some(&wrong));

@@ -1,14 +1,23 @@
-//! The proof checker on arbitrary bytes (the first 32 are taken as the published head): a
-//! verdict, never a panic.
+//! The proof checker on arbitrary bytes (the first 32 are taken as the published checkpoint's
+//! root, the next 4 as its tree size), and the checkpoint parser: a verdict, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if data.len() < 32 {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = dualdraw::log::Checkpoint::parse(text);
+    }
+    if data.len() < 36 {
         return;
     }
-    let mut head = [0u8; 32];
-    head.copy_from_slice(&data[..32]);
-    let _ = dualdraw::proof::check(&data[32..], &head);
+    let mut root = [0u8; 32];
+    root.copy_from_slice(&data[..32]);
+    let size = u64::from(u32::from_be_bytes([data[32], data[33], data[34], data[35]]));
+    let checkpoint = dualdraw::log::Checkpoint {
+        origin: "dualdraw/fuzz/0000000000000000".into(),
+        size,
+        root,
+    };
+    let _ = dualdraw::proof::check(&data[36..], &checkpoint);
 });

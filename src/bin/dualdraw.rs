@@ -80,14 +80,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Check a per-enterprise proof against the published log head, without any directory.
+    /// Check a per-enterprise proof against the published checkpoint, without any directory or log.
     CheckProof {
         /// The proof (JSON).
         proof: PathBuf,
-        /// The published head of the log (64 hex characters).
-        #[arg(long)]
-        head: String,
+        /// The published checkpoint file (draw.head), or its root hash (64 hex characters).
+        #[arg(long, alias = "head")]
+        checkpoint: String,
     },
+    /// Prove (RFC 9162) that a log, or a proof file, extends an earlier checkpoint such as the commit's.
+    Consistency(commands::ConsistencyArgs),
     /// Write a synthetic target directory, sorted by id, for benches and scale tests.
     GenTargets {
         /// Number of enterprises.
@@ -139,7 +141,7 @@ struct ReplaceArgs {
 struct VerifyArgs {
     #[command(flatten)]
     at: LogAndPlan,
-    /// The published head (64 hex characters); detects truncation.
+    /// The published checkpoint file, or its root hash (64 hex); detects truncation.
     #[arg(long)]
     head: Option<String>,
     #[command(flatten)]
@@ -260,11 +262,12 @@ fn run(command: Command) -> Result<String, Failure> {
             out,
         } => commands::prove_command(&at.log, &at.plan, &enterprise, out.as_deref()),
         // A proof check has its own error: rejected (exit 1) or unreadable (exit 2).
-        Command::CheckProof { proof, head } => {
-            return commands::check_proof_command(&proof, &head)
+        Command::CheckProof { proof, checkpoint } => {
+            return commands::check_proof_command(&proof, &checkpoint)
                 .map(|checked| checked.to_string())
                 .map_err(|e| (e.to_string(), matches!(e, ProofError::Failed { .. })));
         }
+        Command::Consistency(a) => commands::consistency(&a),
         Command::GenTargets { rows, seed, output } => {
             commands::gen_targets(rows, seed, &output).map(|()| String::new())
         }

@@ -119,8 +119,10 @@ pub fn replace(
 /// (replacements applied).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
-    /// The log's head (`draw.head` holds its hex and a newline).
+    /// The log's head: the RFC 9162 tree head over its lines.
     pub head: crate::merkle::Hash,
+    /// The log's checkpoint, which `draw.head` holds (SPEC.md §6.3).
+    pub checkpoint: crate::log::Checkpoint,
     /// `targets.csv`.
     pub targets_csv: Vec<u8>,
     /// `teams.csv`, with every replacement the log records applied.
@@ -162,6 +164,7 @@ pub fn render(
     };
     Ok(Rendered {
         head: rb.report.head,
+        checkpoint: rb.report.checkpoint.clone(),
         targets_csv: crate::output::targets_csv(&drawn, &rb.current, excel),
         teams_csv: crate::output::teams_csv(&drawn, officers, &rb.current, excel),
         #[cfg(feature = "xlsx")]

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use crate::directory::{self, Digest, Officers, Targets, Warning};
 use crate::draw::outcome::Outcome;
-use crate::error::{ErrorKind, Result};
+#[cfg(doc)]
+use crate::error::ErrorKind;
+use crate::error::Result;
 use crate::io::{self, Inputs};
 use crate::log::{self, Header, Log};
 use crate::merkle::Hash;
@@ -283,10 +285,7 @@ pub fn draw(
     #[allow(unused_mut)] // without the `xlsx` feature nothing is added
     let mut files = vec![
         ("draw.log", drawn.log.to_bytes()),
-        (
-            "draw.head",
-            format!("{}\n", hex::encode(drawn.head())).into_bytes(),
-        ),
+        ("draw.head", drawn.log.checkpoint().to_text().into_bytes()),
         ("targets.csv", drawn.targets_csv(opts.excel)),
         ("teams.csv", drawn.teams_csv(&officers, opts.excel)),
     ];
@@ -438,7 +437,11 @@ impl fmt::Display for DrawSummary {
             self.out.join("draw.log").display(),
             self.log.lines.len()
         )?;
-        write!(f, "head {}", hex::encode(self.log.head()))
+        write!(
+            f,
+            "checkpoint (draw.head):\n{}",
+            self.log.checkpoint().to_text().trim_end()
+        )
     }
 }
 
@@ -459,9 +462,9 @@ pub fn verify(
 ) -> Result<(Report, Option<String>)> {
     let bytes = io::read(log_path)?;
     let (head, head_source) = match head {
-        Some(h) => (Some(parse_head(h, "the published head")?), None),
+        Some(h) => (Some(head_argument(h)?), None),
         None => match head_beside(log_path)? {
-            Some((h, p)) => (Some(h), Some(p)),
+            Some((c, p)) => (Some(Published::Checkpoint(c)), Some(p)),
             None => (None, None),
         },
     };
@@ -472,8 +475,10 @@ pub fn verify(
         earlier.push((p.display().to_string(), io::read(p)?));
     }
     let mut check = Verify::new(&plan);
-    if let Some(h) = head {
-        check = check.head(h);
+    match head {
+        Some(Published::Checkpoint(c)) => check = check.checkpoint(c),
+        Some(Published::Root(h)) => check = check.head(h),
+        None => {}
     }
     for (name, bytes) in &earlier {
         check = check.history(name, bytes);
@@ -494,32 +499,6 @@ pub fn verify(
         }
     };
     Ok((report, head_source))
-}
-
-/// The head published beside a log, in `draw.head`, and where it was read: `None` when there
-/// is no such file. Every command that reads a log reads its head here, so an unreadable or
-/// invalid head is an error for all of them: it must not silently drop the truncation check.
-fn head_beside(log_path: &Path) -> Result<Option<(Hash, String)>> {
-    let p = log_path.with_file_name("draw.head");
-    match std::fs::read_to_string(&p) {
-        Ok(s) => Ok(Some((
-            parse_head(s.trim(), &p.display().to_string())?,
-            p.display().to_string(),
-        ))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ErrorKind::Io { path: p, source }.into()),
-    }
-}
-
-/// A head given as text: 64 hex digits.
-fn parse_head(s: &str, what: &str) -> Result<Hash> {
-    let mut h = [0u8; 32];
-    hex::decode_to_slice(s, &mut h).map_err(|_| ErrorKind::InvalidField {
-        pos: crate::Position::file(what),
-        found: s.to_string(),
-        expected: "64 hexadecimal characters".into(),
-    })?;
-    Ok(h)
 }
 
 /// `dualdraw check`: validate the plan and directories and report pools, without drawing.
@@ -579,6 +558,10 @@ pub fn gen_targets(rows: u64, seed: u64, output: &Path) -> Result<()> {
     io::write_new_file_with(output, |w| crate::synth::targets(w, rows, seed))
 }
 
+mod checkpoint;
+pub use checkpoint::{
+    ConsistencyArgs, Published, consistency, head_argument, head_beside, parse_checkpoint,
+};
 mod proof;
 pub use proof::{check_proof_command, prove_command};
 mod reveal;

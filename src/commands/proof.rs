@@ -27,7 +27,8 @@ pub fn prove_command(
     out: Option<&Path>,
 ) -> Result<String> {
     let bytes = io::read(log_path)?;
-    let head = super::head_beside(log_path)?.map(|(h, _)| h);
+    let beside = super::head_beside(log_path)?;
+    let head = beside.as_ref().map(|(c, _)| c.root);
     let inputs = io::load_inputs(plan_path)?;
     let prover = Prover::from_inputs(&bytes, head.as_ref(), &inputs)?;
     let proof = prover.prove(enterprise.trim())?;
@@ -37,28 +38,36 @@ pub fn prove_command(
             let b = proof.to_bytes();
             io::write_new_file(p, &b)?;
             Ok(format!(
-                "{}\nwrote {} ({} bytes); check it with: dualdraw check-proof {} --head {}",
+                "{}\nwrote {} ({} bytes); check it with: dualdraw check-proof {} --checkpoint {}",
                 proof.summary(),
                 p.display(),
                 b.len(),
                 p.display(),
-                proof.log.head
+                beside.map_or("CHECKPOINT".into(), |(_, name)| name)
             ))
         }
     }
 }
 
-/// `dualdraw check-proof PROOF --head HEX`: reads the proof file and checks it against the
-/// published head.
+/// `dualdraw check-proof PROOF --checkpoint FILE`: reads the proof file and checks it against
+/// the published checkpoint (a file, or its text).
 ///
 /// # Errors
 ///
-/// [`ProofError::Unreadable`] when `head` is not 64 hex digits, the file cannot be read or is not a
-/// proof; [`ProofError::Failed`], naming the check, when the proof does not hold against the head
+/// [`ProofError::Unreadable`] when `checkpoint` is not a checkpoint (a bare root hash is not
+/// enough: inclusion proofs need the tree size), the file cannot be read or is not a proof; [`ProofError::Failed`], naming the check, when the proof does not hold against the head
 /// (those of [`check`]).
 pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Checked, ProofError> {
-    let head = super::parse_head(head.trim(), "the published head")
-        .map_err(|e| ProofError::Unreadable(e.to_string()))?;
+    let checkpoint = match super::head_argument(head.trim())
+        .map_err(|e| ProofError::Unreadable(e.to_string()))?
+    {
+        super::Published::Checkpoint(c) => c,
+        super::Published::Root(_) => {
+            return Err(ProofError::Unreadable(
+                "give the published checkpoint (draw.head: origin, tree size and root), not only its root hash: the inclusion proofs need the tree size".into(),
+            ));
+        }
+    };
     let bytes = std::fs::read(path)
         .map_err(|e| ProofError::Unreadable(format!("{}: {e}", path.display())))?;
     // A proof must be its canonical bytes (SPEC.md §10.3), so a converted one would be
@@ -70,5 +79,5 @@ pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Check
         });
         return Err(ProofError::Unreadable(format!("{}: {e}", path.display())));
     }
-    check(&bytes, &head)
+    check(&bytes, &checkpoint)
 }

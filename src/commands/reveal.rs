@@ -30,8 +30,8 @@ pub struct CommitSummary {
     pub out: PathBuf,
     /// The commitment to publish.
     pub commitment: Hash,
-    /// The head to publish.
-    pub head: Hash,
+    /// The commit checkpoint to publish (also in `draw.head`).
+    pub checkpoint: crate::log::Checkpoint,
     /// Where the secret is (keep it private until the draw).
     pub secret: PathBuf,
     /// The inputs frozen.
@@ -71,7 +71,11 @@ impl fmt::Display for CommitSummary {
         )?;
         writeln!(f, "publish now:")?;
         writeln!(f, "  commitment {}", hex::encode(self.commitment))?;
-        write!(f, "  head       {}", hex::encode(self.head))
+        writeln!(
+            f,
+            "  commit checkpoint (draw.head; after the draw, `dualdraw consistency` proves the log extends it):"
+        )?;
+        write!(f, "{}", self.checkpoint.to_text().trim_end())
     }
 }
 
@@ -100,10 +104,7 @@ pub fn commit(plan_path: &Path, opts: &CommitOptions) -> Result<CommitSummary> {
     let log = committed.log;
     let files = [
         ("draw.log", log.to_bytes()),
-        (
-            "draw.head",
-            format!("{}\n", hex::encode(log.head())).into_bytes(),
-        ),
+        ("draw.head", log.checkpoint().to_text().into_bytes()),
         (
             "operator.secret",
             format!("{}\n", hex::encode(secret)).into_bytes(),
@@ -117,7 +118,7 @@ pub fn commit(plan_path: &Path, opts: &CommitOptions) -> Result<CommitSummary> {
         secret: opts.out.join("operator.secret"),
         out: opts.out.clone(),
         commitment: committed.commitment,
-        head: log.head(),
+        checkpoint: log.checkpoint(),
         inputs,
     })
 }
@@ -230,7 +231,7 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
     store.append(&mut lock, &old, &drawn.log.to_bytes())?;
     io::replace_derived(
         &dir.join("draw.head"),
-        format!("{}\n", hex::encode(drawn.head())).as_bytes(),
+        drawn.log.checkpoint().to_text().as_bytes(),
     )?;
     io::write_new_file(&dir.join("targets.csv"), &drawn.targets_csv(r.excel))?;
     io::write_new_file(
@@ -393,7 +394,7 @@ fn write_derived(dir: &Path, bytes: &[u8], inputs: &io::Inputs, excel: bool) -> 
         &inputs.officers,
         excel,
     )?;
-    let head = format!("{}\n", hex::encode(r.head));
+    let head = r.checkpoint.to_text();
     #[allow(unused_mut)] // without the `xlsx` feature nothing is added
     let mut files = vec![
         ("targets.csv", &r.targets_csv[..]),

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::scan::{fast_line, prev_and_seq};
-use super::{GENESIS, Log, line_hash};
+use super::{GENESIS, Log, leaf_hash};
 use crate::error::VerifyError;
-use crate::hash::sha256 as line_sha256;
+use crate::hash::sha256_leaf as line_sha256;
 use crate::merkle::Hash;
 use crate::pool;
 
@@ -65,7 +65,7 @@ impl Log {
             let prev = self
                 .lines
                 .last()
-                .map_or_else(|| GENESIS.to_string(), |l| hex::encode(line_hash(l)));
+                .map_or_else(|| GENESIS.to_string(), |l| hex::encode(leaf_hash(l)));
             if let Value::Object(m) = &mut e {
                 m.insert("prev".into(), Value::String(prev));
                 m.insert("seq".into(), json!(self.lines.len()));
@@ -143,7 +143,7 @@ fn check_piece<'a>(
     piece: &'a [u8],
     first: usize,
     mut prev_hash: Hash,
-    out: &mut [&'a str],
+    out: &mut [(&'a str, Hash)],
     window: usize,
 ) -> Piece {
     let mut slots = out.iter_mut().enumerate();
@@ -176,8 +176,8 @@ fn check_piece<'a>(
                     }
                 }
             };
-            *slot = line;
             prev_hash = line_sha256(line.as_bytes());
+            *slot = (line, prev_hash);
             at += line.len();
             if at == bytes.len() {
                 break;
@@ -213,7 +213,7 @@ fn check_piece<'a>(
 /// assert_eq!(dualdraw::log::read(&log.to_bytes()).unwrap().len(), 1);
 /// assert!(dualdraw::log::read(b"{}\n").is_err());
 /// ```
-pub fn check_chain(bytes: &[u8]) -> Result<Vec<&str>, VerifyError> {
+pub fn check_chain(bytes: &[u8]) -> Result<Vec<(&str, Hash)>, VerifyError> {
     // Below 1 MiB one piece; above it, 8 pieces a thread so that a busy core holds up little.
     if bytes.len() < 1 << 20 {
         return chain_in(bytes, 1, 1, WINDOW);
@@ -229,7 +229,7 @@ fn chain_in(
     pieces: usize,
     threads: usize,
     window: usize,
-) -> Result<Vec<&str>, VerifyError> {
+) -> Result<Vec<(&str, Hash)>, VerifyError> {
     if bytes.is_empty() {
         return Err(VerifyError::Empty);
     }
@@ -300,8 +300,8 @@ fn check_parts<'a>(
     starts: &[usize],
     threads: usize,
     window: usize,
-) -> Option<Result<Vec<&'a str>, VerifyError>> {
-    let mut lines = vec![""; starts[starts.len() - 1]];
+) -> Option<Result<Vec<(&'a str, Hash)>, VerifyError>> {
+    let mut lines = vec![("", [0; 32]); starts[starts.len() - 1]];
     let mut jobs = Vec::with_capacity(parts.len());
     let mut slots = &mut lines[..];
     for (j, (&part, s)) in parts.iter().zip(starts.windows(2)).enumerate() {
@@ -359,7 +359,7 @@ mod tests {
 
     /// The reference: SPEC.md §7 step 1 line by line, the code of the chain check before the
     /// fast path, without its two threads.
-    fn reference(bytes: &[u8]) -> Result<Vec<&str>, VerifyError> {
+    fn reference(bytes: &[u8]) -> Result<Vec<(&str, Hash)>, VerifyError> {
         if bytes.is_empty() {
             return Err(VerifyError::Empty);
         }
@@ -399,8 +399,8 @@ mod tests {
             if meta.seq != Some(i as u64) {
                 return bad(format!("`seq` is not {i}"));
             }
-            prev_hash = Sha256::digest(text.as_bytes()).into();
-            out.push(text);
+            prev_hash = leaf(text.as_bytes());
+            out.push((text, prev_hash));
         }
         Ok(out)
     }
@@ -581,7 +581,7 @@ mod tests {
             }
             let prev = lines
                 .last()
-                .map_or(log::GENESIS.to_string(), |l| hex::encode(Sha256::digest(l)));
+                .map_or(log::GENESIS.to_string(), |l| hex::encode(leaf(l)));
             event.insert("prev".into(), prev.into());
             event.insert("seq".into(), i.into());
             let event = Value::Object(event);
@@ -737,7 +737,7 @@ mod tests {
                 v["seq"] = lines.len().into();
                 v["prev"] = lines
                     .last()
-                    .map_or(log::GENESIS.to_string(), |p| hex::encode(Sha256::digest(p)))
+                    .map_or(log::GENESIS.to_string(), |p| hex::encode(leaf(p)))
                     .into();
                 lines.push(log::canonical(&v).into_bytes());
             }
@@ -773,7 +773,7 @@ mod tests {
             "{{\"event\":\"a\",\"prev\":\"{}\",\"seq\":0}}",
             log::GENESIS
         );
-        let h = hex::encode(Sha256::digest(first.as_bytes()));
+        let h = hex::encode(leaf(first.as_bytes()));
         let cases = [
             format!("{{\"prev\":\"{h}\",\"seq\":1}}"),
             format!("{{\"a\":{{\"prev\":\"x\",\"seq\":9}},\"prev\":\"{h}\",\"seq\":1}}"),
@@ -927,7 +927,7 @@ mod tests {
                 None => assert!(!plain_keys, "not read: {}", String::from_utf8_lossy(line)),
             }
             read += usize::from(plain_keys);
-            prev = hex::encode(Sha256::digest(line)).into_bytes();
+            prev = hex::encode(leaf(line)).into_bytes();
             if i + 1 == demo.lines.len() {
                 prev = log::GENESIS.as_bytes().to_vec();
             }
@@ -963,15 +963,20 @@ mod tests {
         }
     }
 
+    /// The RFC 9162 §2.1.1 leaf hash by its definition: SHA-256(0x00 || line).
+    fn leaf(line: &[u8]) -> Hash {
+        let mut h = Sha256::new();
+        h.update([0u8]);
+        h.update(line);
+        h.finalize().into()
+    }
+
     #[test]
-    fn line_sha256_is_sha256() {
+    fn line_hash_is_the_leaf_hash() {
         let mut r = Rng(5);
         let data: Vec<u8> = (0..5000).map(|_| r.next() as u8).collect();
         for len in (0..=300).chain([511, 512, 513, 1000, 4096, 5000]) {
-            assert_eq!(
-                line_sha256(&data[..len]),
-                <Hash>::from(Sha256::digest(&data[..len]))
-            );
+            assert_eq!(line_sha256(&data[..len]), leaf(&data[..len]), "len {len}");
         }
     }
 }

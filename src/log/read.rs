@@ -21,6 +21,8 @@ pub struct Entry<'a> {
     pub seq: u64,
     /// Its exact text, without the newline.
     pub line: &'a str,
+    /// Its RFC 9162 §2.1.1 leaf hash, `SHA-256(0x00 || line)` (the next line's `prev`).
+    pub leaf: crate::merkle::Hash,
 }
 
 impl Entry<'_> {
@@ -100,11 +102,26 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry<'_>>, VerifyError> {
     Ok(check_chain(bytes)?
         .into_iter()
         .enumerate()
-        .map(|(i, line)| Entry {
+        .map(|(i, (line, leaf))| Entry {
             seq: i as u64,
             line,
+            leaf,
         })
         .collect())
+}
+
+/// The RFC 9162 tree head over checked entries (their leaf hashes, computed by the chain check).
+pub(crate) fn root_of(entries: &[Entry<'_>]) -> crate::merkle::Hash {
+    let leaves: Vec<_> = entries.iter().map(|e| e.leaf).collect();
+    crate::merkle::head_of_leaf_hashes(&leaves)
+}
+
+/// The checkpoint of checked entries (SPEC.md §6.3).
+pub(crate) fn checkpoint_of_entries(entries: &[Entry<'_>]) -> super::Checkpoint {
+    super::checkpoint_of(
+        entries.first().map_or("", |e| e.line),
+        entries.iter().map(|e| e.leaf),
+    )
 }
 
 /// Why a reveal does not open its commit (SPEC.md §9.2).
@@ -205,10 +222,10 @@ pub fn add_history(apart: &mut Apart, logs: &[(std::path::PathBuf, Vec<u8>)]) ->
                 path.display()
             )))
         })?;
-        let Some(last) = entries.last() else {
+        if entries.is_empty() {
             return Err(ErrorKind::History(format!("{}: empty log", path.display())).into());
-        };
-        apart.history.push(line_hash(last.line));
+        }
+        apart.history.push(root_of(&entries));
         for e in &entries {
             let (enterprise, officers) = match e.try_event() {
                 Some(Event::Team(t)) => (t.enterprise, [t.officers, t.experts].concat()),

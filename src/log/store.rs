@@ -47,11 +47,14 @@ pub trait LogStore {
     fn append(&self, lock: &mut Self::Lock<'_>, old: &[u8], new: &[u8]) -> Result<()>;
 }
 
-/// The head (SHA-256 of the last line) of a log's bytes, as hex, for messages.
+/// The head (RFC 9162 tree head over the lines) of a log's bytes, as hex, for messages.
 fn head_hex(bytes: &[u8]) -> String {
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let last = body.rsplit(|&b| b == b'\n').next().unwrap_or(b"");
-    hex::encode(super::line_hash(&String::from_utf8_lossy(last)))
+    let mut tree = crate::merkle::TreeBuilder::new();
+    for line in body.split(|&b| b == b'\n') {
+        tree.push(line);
+    }
+    hex::encode(tree.head())
 }
 
 /// Checks an append: the store holds `old`, and `new` extends it.

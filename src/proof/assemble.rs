@@ -6,15 +6,14 @@ use sha2::{Digest as _, Sha256};
 
 use crate::directory::Enterprise;
 use crate::directory::fields::EnterpriseStatus;
-use crate::log;
 use crate::merkle::{self, Hash};
 use crate::plan::{Plan, Scope, Task};
 use crate::target::{self, Eligibility};
 
 use super::facts::{Facts, parse_hash};
 use super::format::{
-    DrawnProof, FORMAT, Inclusion, LogCopy, PlanCopy, Pool, Proof, Record, ReplacementProof,
-    TaskProof, Verdict,
+    COVERS, DrawnProof, FORMAT, Inclusion, LogCopy, LogLine, PlanCopy, Pool, Proof, Record,
+    ReplacementProof, TaskProof, Verdict,
 };
 
 pub(super) fn pool_of(e: Eligibility) -> Pool {
@@ -152,9 +151,14 @@ pub(super) fn record_of(e: &Enterprise) -> Record {
 }
 
 /// Everything a proof says, derived from the log, the plan, the record and its audit path.
+/// `line_at` gives a log line with its inclusion proof against `checkpoint` (the prover's from
+/// the log's tree, the checker's from the proof it checks), for exactly the lines that decide
+/// the enterprise's fate (SPEC.md §10.2).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn assemble(
     facts: &Facts,
-    lines: &[String],
+    line_at: &dyn Fn(u64) -> Option<LogLine>,
+    checkpoint: &str,
     plan: &Plan,
     plan_text: &str,
     e: &Enterprise,
@@ -169,7 +173,14 @@ pub(super) fn assemble(
         ));
     }
     let mut tasks = Vec::new();
+    // The lines that decide the enterprise's fate: header, reveal, every task line, and its
+    // target, team and replacement lines.
+    let mut needed = std::collections::BTreeSet::from([0u64]);
+    if facts.mode == crate::log::Mode::CommitReveal.as_str() {
+        needed.insert(1);
+    }
     for (task, tf) in plan.tasks.iter().zip(&facts.tasks) {
+        needed.insert(tf.seq);
         if task.id != tf.id {
             return Err(format!(
                 "the log's task at seq {} is {:?}, the plan's is {:?}",
@@ -199,6 +210,8 @@ pub(super) fn assemble(
                     .ok_or_else(|| format!("task {}: a target without a team", task.id))?;
                 let replacements = facts.replacements_of(&task.id, &e.id);
                 let officers_now = apply_replacements(&team.officers, &replacements)?;
+                needed.extend([t.seq, team.seq]);
+                needed.extend(replacements.iter().map(|r| r.seq));
                 Some(DrawnProof {
                     rank: t.rank,
                     target_seq: t.seq,
@@ -229,7 +242,12 @@ pub(super) fn assemble(
         });
     }
     let canonical = e.canonical_bytes();
-    let last = lines.last().ok_or("the log is empty")?;
+    let lines = needed
+        .into_iter()
+        .map(|seq| {
+            line_at(seq).ok_or_else(|| format!("no log line seq {seq} with its inclusion proof"))
+        })
+        .collect::<std::result::Result<Vec<LogLine>, String>>()?;
     Ok(Proof {
         format: FORMAT.to_string(),
         enterprise: record_of(e),
@@ -242,11 +260,11 @@ pub(super) fn assemble(
             audit_path: audit_path.iter().map(hex::encode).collect(),
         },
         log: LogCopy {
-            head: hex::encode(log::line_hash(last)),
-            header_hash: hex::encode(log::line_hash(&lines[0])),
+            checkpoint: checkpoint.to_string(),
             mode: facts.mode.clone(),
             seed: facts.seed.clone(),
-            lines: lines.to_vec(),
+            covers: COVERS.to_string(),
+            lines,
         },
         plan: PlanCopy {
             digest: hex::encode(Sha256::digest(plan_text.as_bytes())),

@@ -11,14 +11,14 @@ use sha2::{Digest as _, Sha256};
 use crate::directory::Enterprise;
 use crate::directory::fields::{self, EnterpriseStatus};
 use crate::log;
-use crate::merkle::{self, Hash};
+use crate::merkle;
 use crate::plan::{Plan, Task};
 use crate::seed;
 use crate::target::{self, Eligibility};
 
 use super::assemble::{apply_replacements, assemble, pool_of, reason, record_of};
 use super::facts::{Facts, TargetFacts, TaskFacts, TeamFacts, parse_hash};
-use super::format::{FORMAT, Proof, StratumProof, TaskProof, Verdict};
+use super::format::{COVERS, FORMAT, LogLine, Proof, StratumProof, TaskProof, Verdict};
 
 /// Why a proof was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,8 +154,7 @@ impl fmt::Display for Checked {
         let p = &self.proof;
         writeln!(
             f,
-            "OK: the proof checks against head {} ({} log lines, hash chain intact)",
-            p.log.head,
+            "OK: the proof checks against the checkpoint ({} log lines, each with its RFC 9162 inclusion proof)",
             p.log.lines.len()
         )?;
         writeln!(
@@ -166,64 +165,68 @@ impl fmt::Display for Checked {
             p.directory.count,
             p.directory.audit_path.len()
         )?;
-        write!(f, "{}", p.summary())
+        writeln!(f, "{}", p.summary())?;
+        write!(f, "NOT SHOWN by this proof: {}", p.log.covers)
     }
 }
 
-/// SPEC.md §7 step 1 on lines already split (none may contain LF): each a JSON object whose
-/// `prev` is the 64 zeros (first line) or the lowercase hex SHA-256 of the line before, and
-/// whose `seq` is its 0-based number.
-fn walk_chain(lines: &[String]) -> std::result::Result<(), ProofError> {
-    /// The members the chain reads; absent or of another type, they are `Null` here.
+/// Each carried log line against the checkpoint (SPEC.md §10.3 step 3): in increasing `seq`
+/// order below the tree size, without LF, a JSON object whose `seq` member is its position,
+/// and its RFC 9162 §2.1.3.2 audit path leads from its leaf hash to the checkpoint's root.
+fn check_lines(lines: &[LogLine], cp: &log::Checkpoint) -> std::result::Result<(), ProofError> {
+    /// The member the check reads; absent or of another type, it is `Null` here.
     #[derive(Deserialize)]
-    struct Link {
-        #[serde(default)]
-        prev: Value,
+    struct Seq {
         #[serde(default)]
         seq: Value,
     }
-    let mut before: Option<Hash> = None;
-    for (i, line) in lines.iter().enumerate() {
-        let bad = |detail: String| fail::<()>("log hash chain", format!("line seq {i}: {detail}"));
-        if line.contains('\n') {
+    let mut before: Option<u64> = None;
+    for l in lines {
+        let bad = |detail: String| {
+            fail::<()>(
+                "log inclusion proofs",
+                format!("line seq {}: {detail}", l.seq),
+            )
+        };
+        if before.is_some_and(|b| b >= l.seq) {
+            return bad("the lines are not in increasing seq order".into());
+        }
+        before = Some(l.seq);
+        if l.line.contains('\n') {
             return bad("contains a newline".into());
         }
-        // An object first: only then are its members read.
-        let link: Link = match serde_json::from_str(line) {
-            Ok(v @ Value::Object(_)) => serde_json::from_value(v).unwrap_or(Link {
-                prev: Value::Null,
-                seq: Value::Null,
-            }),
+        let seq = match serde_json::from_str(&l.line) {
+            Ok(v @ Value::Object(_)) => {
+                serde_json::from_value::<Seq>(v).map_or(Value::Null, |s| s.seq)
+            }
             Ok(_) => return bad("not a JSON object".into()),
             Err(e) => return bad(format!("not JSON ({e})")),
         };
-        let Some(prev) = link.prev.as_str() else {
-            return bad("no string member `prev`".into());
-        };
-        let linked = match before {
-            None => prev == log::GENESIS,
-            Some(h) => parse_hash(prev) == Some(h),
-        };
-        if !linked {
+        if seq.as_u64() != Some(l.seq) {
+            return bad(format!("the line's `seq` member is not {}", l.seq));
+        }
+        let mut path = Vec::with_capacity(l.audit_path.len());
+        for (i, h) in l.audit_path.iter().enumerate() {
+            match parse_hash(h) {
+                Some(h) => path.push(h),
+                None => return bad(format!("audit_path[{i}] is not 64 lowercase hex digits")),
+            }
+        }
+        let leaf = log::leaf_hash(&l.line);
+        if let Err(e) = merkle::verify_inclusion(l.seq, cp.size, &leaf, &path, &cp.root) {
             return bad(format!(
-                "`prev` is {prev} but {}",
-                before.map_or(
-                    "the first line's must be 64 zeros".to_string(),
-                    |h| format!("SHA-256 of the line before is {}", hex::encode(h))
-                )
+                "not in the log of the checkpoint (tree size {}): {e}",
+                cp.size
             ));
         }
-        if link.seq.as_u64() != Some(i as u64) {
-            return bad(format!("`seq` is not {i}"));
-        }
-        before = Some(log::line_hash(line));
     }
     Ok(())
 }
 
-/// Checks a proof file's bytes against a published log head (SPEC.md §10.3).
+/// Checks a proof file's bytes against a published checkpoint (SPEC.md §10.3).
 ///
-/// Reads the proof, then checks the log's head and hash chain, the plan digest, the record and its RFC 9162 inclusion proof
+/// Reads the proof, then checks each carried log line's RFC 9162 inclusion proof against the
+/// checkpoint, the plan digest, the record and its RFC 9162 inclusion proof
 /// under the header's directory head and count, and for every task: the key (recomputed from
 /// the seed), the ticket, the pool (recomputed from the record and the plan), the comparison
 /// with the stratum's cutoff, and that the log draws the enterprise exactly when that
@@ -236,7 +239,10 @@ fn walk_chain(lines: &[String]) -> std::result::Result<(), ProofError> {
 /// [`ProofError::Unreadable`] when the bytes are not a proof; [`ProofError::Failed`] naming
 /// the first check that fails (head, chain, plan digest, inclusion, ticket, pool, cutoff,
 /// team, replacements, canonical form).
-pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofError> {
+pub fn check(
+    bytes: &[u8],
+    checkpoint: &log::Checkpoint,
+) -> std::result::Result<Checked, ProofError> {
     // 1. Read.
     let text = std::str::from_utf8(bytes)
         .map_err(|e| ProofError::Unreadable(format!("not UTF-8 ({e})")))?;
@@ -246,34 +252,25 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
         return fail("format", format!("{:?} is not {FORMAT:?}", proof.format));
     }
 
-    // 2. The head: the last line pins the one published log (and its length).
-    let lines = &proof.log.lines;
-    let Some(last_line) = lines.last() else {
-        return fail("log head", "the proof carries no log line");
-    };
-    let last = log::line_hash(last_line);
-    if last != *head {
-        return fail(
-            "log head",
-            format!(
-                "the log in the proof ends with a line hashing to {} but the published head is {}",
-                hex::encode(last),
-                hex::encode(head)
-            ),
-        );
-    }
-    same("log head", "log.head", &proof.log.head, &hex::encode(last))?;
-
-    // 3. The chain (SPEC.md §7 step 1, on the lines each followed by LF).
-    walk_chain(lines)?;
+    // 2. The checkpoint: the one published.
     same(
-        "log header",
-        "log.header_hash",
-        &proof.log.header_hash,
-        &hex::encode(log::line_hash(&lines[0])),
+        "checkpoint",
+        "log.checkpoint",
+        &proof.log.checkpoint,
+        &checkpoint.to_text(),
     )?;
+    same(
+        "checkpoint",
+        "log.covers",
+        &proof.log.covers.as_str(),
+        &COVERS,
+    )?;
+    // 3. Every carried line is in the log of the checkpoint, at its seq.
+    let lines = &proof.log.lines;
+    check_lines(lines, checkpoint)?;
     // 4. The header and the seed.
-    let facts = Facts::read(lines).map_err(|e| ProofError::Failed {
+    let numbered: Vec<(u64, &str)> = lines.iter().map(|l| (l.seq, l.line.as_str())).collect();
+    let facts = Facts::read(&numbered).map_err(|e| ProofError::Failed {
         check: "log events".into(),
         detail: e,
     })?;
@@ -397,9 +394,11 @@ pub fn check(bytes: &[u8], head: &Hash) -> std::result::Result<Checked, ProofErr
     }
 
     // 9. Nothing else: the whole proof is what the authenticated parts imply.
+    let line_at = |seq: u64| lines.iter().find(|l| l.seq == seq).cloned();
     let expected = assemble(
         &facts,
-        lines,
+        &line_at,
+        &proof.log.checkpoint,
         &plan,
         &proof.plan.text,
         &e,
@@ -519,67 +518,42 @@ fn check_task(
         );
     };
     same(c, "stratum", &tp.stratum.as_ref(), &Some(*sf))?;
-    // The stratum's target events: ranks 1..=drawn, tickets (with ids) increasing, the last
-    // ticket being the cutoff.
-    let ranked: Vec<&TargetFacts> = tf.targets.iter().filter(|t| t.stratum == name).collect();
-    if ranked.len() as u64 != sf.drawn {
-        return fail(
-            c,
-            format!(
-                "stratum {name} logs drawn = {} but has {} target events",
-                sf.drawn,
-                ranked.len()
-            ),
-        );
-    }
-    let mut prev: Option<(Hash, &str)> = None;
-    for (i, t) in ranked.iter().enumerate() {
-        let tk = parse_hash(&t.ticket).ok_or_else(|| ProofError::Failed {
+    // The verdict by the cutoff (SPEC.md §10.3 step 8): drawn iff the ticket is not above the
+    // stratum's cutoff, the largest drawn ticket; null iff nothing was drawn. (Two drawn
+    // enterprises with the same ticket would need a SHA-256 collision, so the id that breaks
+    // ties in §5.2 is not needed here.)
+    let cutoff = match &sf.cutoff {
+        None if sf.drawn == 0 => None,
+        Some(cut) if sf.drawn > 0 => Some(parse_hash(cut).ok_or_else(|| ProofError::Failed {
             check: c.into(),
-            detail: format!("seq {}: the ticket is not a hash", t.seq),
-        })?;
-        if t.rank != i as u64 + 1 || prev.is_some_and(|p| p >= (tk, t.id.as_str())) {
-            return fail(
-                c,
-                format!(
-                    "stratum {name}: the target at seq {} is out of rank order",
-                    t.seq
-                ),
-            );
-        }
-        prev = Some((tk, t.id.as_str()));
-    }
-    let cutoff = match (&sf.cutoff, prev) {
-        (None, None) => None,
-        (Some(cut), Some((last_ticket, last_id))) => {
-            let cut_h = parse_hash(cut).ok_or_else(|| ProofError::Failed {
-                check: c.into(),
-                detail: "the stratum's cutoff is not a hash".into(),
-            })?;
-            if cut_h != last_ticket {
-                return fail(
-                    c,
-                    format!("stratum {name}: the cutoff is not the ticket of the last drawn"),
-                );
-            }
-            Some((cut_h, last_id))
-        }
+            detail: "the stratum's cutoff is not a hash".into(),
+        })?),
         _ => {
             return fail(
                 c,
-                format!("stratum {name}: a cutoff without targets, or targets without a cutoff"),
+                format!("stratum {name}: a cutoff with nothing drawn, or drawn without a cutoff"),
             );
         }
     };
-    // The verdict by the cutoff: drawn iff (ticket, id) <= (cutoff, id of the last drawn).
-    let by_cutoff = cutoff.is_some_and(|(cut, last_id)| (ticket, e.id.as_str()) <= (cut, last_id));
+    let by_cutoff = cutoff.is_some_and(|cut| ticket <= cut);
+    if let Some(t) = mine.first()
+        && (t.rank == 0 || t.rank > sf.drawn || (Some(ticket) == cutoff) != (t.rank == sf.drawn))
+    {
+        return fail(
+            c,
+            format!(
+                "stratum {name}: the target line at seq {} has rank {} of {} drawn, which its ticket and the cutoff contradict",
+                t.seq, t.rank, sf.drawn
+            ),
+        );
+    }
     let cut_text = sf.cutoff.as_deref().unwrap_or("null");
     match (by_cutoff, mine.first()) {
         (true, None) => {
             return fail(
                 c,
                 format!(
-                    "the ticket {} is not above the cutoff {cut_text} of stratum {name}, so the enterprise must be drawn, but the log has no target event for it",
+                    "the ticket {} is not above the cutoff {cut_text} of stratum {name}, so the enterprise must be drawn, but the proof carries no target line for it",
                     tp.ticket
                 ),
             );

@@ -67,17 +67,23 @@ pub(super) fn parse_hash(s: &str) -> Option<Hash> {
 
 impl Facts {
     /// Reads the header, the seed, every task with its targets and teams, and the
-    /// replacements, from the lines of a log whose chain is already checked.
-    pub(super) fn read(lines: &[String]) -> std::result::Result<Facts, String> {
+    /// replacements, from lines of a log given with their `seq`, in increasing order: all of
+    /// them (the prover), or those a proof carries (the checker), which must include the
+    /// header (seq 0), the reveal (seq 1) of a committed draw and every task line.
+    pub(super) fn read(lines: &[(u64, &str)]) -> std::result::Result<Facts, String> {
         let events = lines
             .iter()
-            .enumerate()
-            .map(|(seq, l)| {
-                serde_json::from_str::<Event>(l).map_err(|e| format!("line seq {seq}: {e}"))
+            .map(|&(seq, l)| {
+                serde_json::from_str::<Event>(l)
+                    .map(|e| (seq, e))
+                    .map_err(|e| format!("line seq {seq}: {e}"))
             })
-            .collect::<std::result::Result<Vec<Event>, String>>()?;
-        let header_line = lines.first().ok_or("the log is empty")?;
-        let Some(Event::Header(h)) = events.first() else {
+            .collect::<std::result::Result<Vec<(u64, Event)>, String>>()?;
+        let header_line = match lines.first() {
+            Some(&(0, l)) => l,
+            _ => return Err("the lines do not start with line seq 0".into()),
+        };
+        let Some((_, Event::Header(h))) = events.first() else {
             return Err("line seq 0 is not a header".into());
         };
         if h.spec != SPEC_VERSION {
@@ -98,7 +104,7 @@ impl Facts {
                             "a committed draw without its reveal has drawn nothing yet".into()
                         );
                     }
-                    Some(Event::Reveal(r)) => r,
+                    Some((1, Event::Reveal(r))) => r,
                     Some(_) => {
                         return Err("line seq 1 of a committed draw is not its reveal".into());
                     }
@@ -137,8 +143,7 @@ impl Facts {
             tasks: Vec::new(),
             replacements: Vec::new(),
         };
-        for (i, event) in events.into_iter().enumerate().skip(1) {
-            let seq = i as u64;
+        for (seq, event) in events.into_iter().skip(1) {
             // The task block a target or team event belongs to: the last task, by id.
             let current = |facts: &mut Facts, task: &str| -> std::result::Result<usize, String> {
                 match facts.tasks.last() {

@@ -5,7 +5,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The `format` member of every proof of this version.
-pub const FORMAT: &str = "dualdraw-proof/1";
+pub const FORMAT: &str = "dualdraw-proof/2";
+
+/// What a proof shows and what inclusion alone cannot show (SPEC.md §10.1); every proof
+/// carries this text in `log.covers`, and `check-proof` prints it.
+pub const COVERS: &str = "These log lines are in the log of the checkpoint at their positions (RFC 9162 inclusion proofs). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log and the directories shows those; a later checkpoint needs a new proof.";
 
 /// A per-enterprise proof (SPEC.md §10). Its file form is [`Proof::to_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,7 +23,7 @@ pub struct Proof {
     pub tasks: Vec<TaskProof>,
     /// The record's inclusion in the target directory the log header commits to.
     pub directory: Inclusion,
-    /// The log, verbatim.
+    /// The log lines that decide the enterprise's fate, with inclusion proofs.
     pub log: LogCopy,
     /// The plan file, verbatim.
     pub plan: PlanCopy,
@@ -165,20 +169,34 @@ pub struct ReplacementProof {
     pub reason: String,
 }
 
-/// The log, verbatim, with what it says about the seed.
+/// The lines of the log that decide the enterprise's fate, each with its inclusion proof
+/// against one checkpoint, and what the log says about the seed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogCopy {
-    /// SHA-256 of the last line: the head the proof must be checked against.
-    pub head: String,
-    /// SHA-256 of the header line (line 0).
-    pub header_hash: String,
+    /// The checkpoint text (SPEC.md §6.3) the lines are proved against.
+    pub checkpoint: String,
     /// `operator-seed` or `commit-reveal`.
     pub mode: String,
     /// The seed: the header's, or the one derived from the reveal.
     pub seed: String,
-    /// Every line of the log, without its newline.
-    pub lines: Vec<String>,
+    /// Exactly [`COVERS`]: what the proof does not show.
+    pub covers: String,
+    /// The header, the reveal (committed draws), every task line, and the enterprise's target,
+    /// team and replacement lines, in log order.
+    pub lines: Vec<LogLine>,
+}
+
+/// One log line with its RFC 9162 §2.1.3 inclusion proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogLine {
+    /// Its 0-based position: the leaf index.
+    pub seq: u64,
+    /// The line, without its newline.
+    pub line: String,
+    /// `PATH(seq, D[size])` of RFC 9162 §2.1.3.1 over the log's lines, leaf level first.
+    pub audit_path: Vec<String>,
 }
 
 /// The plan file, verbatim.
@@ -251,9 +269,9 @@ impl Proof {
         }
         let _ = write!(
             s,
-            "log head {} ({} lines)",
-            self.log.head,
-            self.log.lines.len()
+            "{} of the log's lines, proved against the checkpoint:\n{}",
+            self.log.lines.len(),
+            self.log.checkpoint.trim_end()
         );
         s
     }

@@ -19,7 +19,7 @@
 //! let log = dualdraw::Draw::new(&inputs.plan).run(&inputs.targets, &inputs.officers)?.log;
 //! let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs)?;
 //! let proof = prover.prove(&inputs.targets.records()[0].id)?;
-//! let checked = check(&proof.to_bytes(), &log.head()).expect("a fresh proof checks");
+//! let checked = check(&proof.to_bytes(), &log.checkpoint()).expect("a fresh proof checks");
 //! println!("{checked}");
 //! # Ok(()) }
 //! ```
@@ -39,7 +39,7 @@ mod prove;
 pub use assemble::reason;
 pub use check::{Checked, ProofError, check, decode_record};
 pub use format::{
-    DrawnProof, FORMAT, Inclusion, LogCopy, PlanCopy, Pool, Proof, Record, ReplacementProof,
-    StratumProof, TaskProof, Verdict,
+    COVERS, DrawnProof, FORMAT, Inclusion, LogCopy, LogLine, PlanCopy, Pool, Proof, Record,
+    ReplacementProof, StratumProof, TaskProof, Verdict,
 };
 pub use prove::Prover;

@@ -1,5 +1,6 @@
-//! The prover: verifies a log once, builds its target directory's Merkle tree, then proves
-//! any number of its enterprises.
+//! The prover: verifies a log once, builds its target directory's Merkle tree and the log's
+//! own (RFC 9162 over its lines), then proves any number of its enterprises, each with
+//! O(log n) hashes per line it carries.
 
 use std::path::Path;
 
@@ -16,14 +17,15 @@ use crate::verify;
 
 use super::assemble::assemble;
 use super::facts::Facts;
-use super::format::Proof;
+use super::format::{LogLine, Proof};
 
 /// A verified log with its directory's Merkle tree, ready to prove any of its enterprises.
 #[derive(Debug, Clone)]
 pub struct Prover {
     facts: Facts,
     lines: Vec<String>,
-    head: Hash,
+    log_tree: Tree,
+    checkpoint: log::Checkpoint,
     plan: Plan,
     plan_text: String,
     records: Vec<Enterprise>,
@@ -70,12 +72,12 @@ impl Prover {
             }
             .into());
         }
-        let lines: Vec<String> = log::read(log_bytes)?
-            .iter()
-            .map(|e| e.line.to_string())
-            .collect();
+        let entries = log::read(log_bytes)?;
+        let log_tree = Tree::from_leaf_hashes(entries.iter().map(|e| e.leaf).collect());
+        let lines: Vec<String> = entries.iter().map(|e| e.line.to_string()).collect();
+        let numbered: Vec<(u64, &str)> = entries.iter().map(|e| (e.seq, e.line)).collect();
         let facts =
-            Facts::read(&lines).map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
+            Facts::read(&numbered).map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
         let tree = Tree::from_leaf_hashes(
             targets
                 .records
@@ -90,7 +92,8 @@ impl Prover {
             "verified log, but the directory tree differs from its header"
         );
         Ok(Prover {
-            head: log::line_hash(&lines[lines.len() - 1]),
+            checkpoint: report.checkpoint,
+            log_tree,
             facts,
             lines,
             plan,
@@ -131,9 +134,14 @@ impl Prover {
         )
     }
 
-    /// The log's head.
+    /// The log's head: the RFC 9162 tree head over its lines.
     pub fn head(&self) -> Hash {
-        self.head
+        self.checkpoint.root
+    }
+
+    /// The checkpoint every proof is made against (the whole log's).
+    pub fn checkpoint(&self) -> &log::Checkpoint {
+        &self.checkpoint
     }
 
     /// The proof for the enterprise with this unified social credit code. An id that is not
@@ -156,9 +164,23 @@ impl Prover {
                 ),
             })?;
         let path = self.tree.inclusion_proof(index);
+        let line_at = |seq: u64| {
+            let i = usize::try_from(seq).ok()?;
+            Some(LogLine {
+                seq,
+                line: self.lines.get(i)?.clone(),
+                audit_path: self
+                    .log_tree
+                    .inclusion_proof(i)
+                    .iter()
+                    .map(hex::encode)
+                    .collect(),
+            })
+        };
         assemble(
             &self.facts,
-            &self.lines,
+            &line_at,
+            &self.checkpoint.to_text(),
             &self.plan,
             &self.plan_text,
             &self.records[index],

@@ -23,8 +23,10 @@ use crate::team;
 pub struct Report {
     /// Lines in the log.
     pub lines: u64,
-    /// The log's head.
+    /// The log's head: the RFC 9162 tree head over its lines.
     pub head: Hash,
+    /// The log's checkpoint (SPEC.md §6.3), to publish as `draw.head`.
+    pub checkpoint: log::Checkpoint,
     /// How the seed was made: by the operator (a rehearsal) or by commit and reveal.
     pub mode: Mode,
     /// False for a committed draw whose reveal has not happened yet.
@@ -111,6 +113,16 @@ impl std::fmt::Display for Report {
     }
 }
 
+/// A checkpoint in one line, for messages.
+fn describe(c: &log::Checkpoint) -> String {
+    format!(
+        "{} (tree size {}, origin {:?})",
+        hex::encode(c.root),
+        c.size,
+        c.origin
+    )
+}
+
 /// A verification to run: the plan, the published head and earlier draws, then the log and
 /// the directories (SPEC.md §7).
 ///
@@ -159,6 +171,8 @@ impl std::fmt::Display for Report {
 pub struct Verify<'a> {
     plan: &'a Plan,
     head: Option<Hash>,
+    /// The published checkpoint, whose origin and size must also be the log's.
+    checkpoint: Option<log::Checkpoint>,
     /// The earlier draws declared, if any were: `Some(empty)` declares there were none.
     history: Option<Vec<(&'a str, &'a [u8])>>,
 }
@@ -169,15 +183,37 @@ impl<'a> Verify<'a> {
         Verify {
             plan,
             head: None,
+            checkpoint: None,
             history: None,
         }
     }
 
-    /// The head published with the log (e.g. printed in a notice): the log's last line must
-    /// hash to it, which detects a log cut after any line.
+    /// The head published with the log: the RFC 9162 tree head over all its lines must be it,
+    /// which detects a log cut after any line (the head binds the number of lines too).
     pub fn head(mut self, head: Hash) -> Self {
         self.head = Some(head);
         self
+    }
+
+    /// The checkpoint published with the log (SPEC.md §6.3): its root is the
+    /// [`head`](Self::head), and its origin and tree size must be the log's too.
+    pub fn checkpoint(mut self, checkpoint: log::Checkpoint) -> Self {
+        self.head = Some(checkpoint.root);
+        self.checkpoint = Some(checkpoint);
+        self
+    }
+
+    /// A published checkpoint whose root matched but whose origin or size does not: refused.
+    fn check_checkpoint(&self, report: Report) -> Result<Report> {
+        match &self.checkpoint {
+            Some(c) if *c != report.checkpoint => Err(VerifyError::HeadMismatch {
+                expected: describe(c),
+                found: describe(&report.checkpoint),
+                lines: report.lines,
+            }
+            .into()),
+            _ => Ok(report),
+        }
     }
 
     /// An earlier draw's log (bytes, and a name for errors) the draw used for rotation: the
@@ -211,6 +247,7 @@ impl<'a> Verify<'a> {
             targets,
             officers,
         )?;
+        let report = self.check_checkpoint(report)?;
         self.with_history(log, report)
     }
 
@@ -257,6 +294,7 @@ impl<'a> Verify<'a> {
                 })
             },
         )?;
+        let report = self.check_checkpoint(report)?;
         self.with_history(log, report)
     }
 
@@ -388,7 +426,8 @@ pub fn verify_with(
     // 1. The chain, then the head: a log cut after a line is a valid shorter log, which only
     // the published head tells.
     let entries = log::read(bytes)?;
-    let head = log::line_hash(entries[entries.len() - 1].line);
+    let checkpoint = log::checkpoint_of_entries(&entries);
+    let head = checkpoint.root;
     if let Some(p) = published_head.filter(|p| **p != head) {
         return Err(VerifyError::HeadMismatch {
             expected: hex::encode(p),
@@ -464,6 +503,7 @@ pub fn verify_with(
     Ok(Report {
         lines: entries.len() as u64,
         head,
+        checkpoint,
         mode: h.mode,
         drawn: drew,
         seed: seeding.into_seed(),

@@ -6,7 +6,6 @@ use dualdraw::io::Inputs;
 use dualdraw::merkle::Hash;
 use dualdraw::{ErrorKind, VerifyError};
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
 /// The lines of a log, without their newlines.
 pub fn lines(log: &[u8]) -> Vec<&[u8]> {
@@ -76,7 +75,7 @@ pub fn rechain(lines: &mut [Vec<u8>]) {
     for (i, line) in lines.iter_mut().enumerate() {
         set_member(line, "seq", &i.to_string());
         set_member(line, "prev", &format!("\"{prev}\""));
-        prev = hex::encode(Sha256::digest(&line[..]));
+        prev = hex::encode(dualdraw::merkle::leaf_hash(&line[..]));
     }
 }
 

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""Independent verifier for dualdraw logs (`dualdraw-spec/1`), written from SPEC.md alone.
+"""Independent verifier for dualdraw logs (`dualdraw-spec/2`), written from SPEC.md alone.
 
 Python 3.11+ standard library only. Usage:
 
-    python3 verify.py LOG --plan PLAN [--head HEX]     # exit 0 verified, 1 failed, 2 bad input
+    python3 verify.py LOG --plan PLAN [--head CHECKPOINT]   # exit 0 verified, 1 failed, 2 bad input
+    python3 verify.py --consistency OLD_CHECKPOINT PROOF    # SPEC §6.4, no log needed
+    python3 verify.py --check-proof PROOF --head CHECKPOINT # SPEC §10.3, no log, no directory
     python3 verify.py --self-test                      # RFC 8439 and SPEC §8 vectors
 
 Checks, in SPEC §7 order: the hash chain, the published head (--head, else draw.head beside the
 log), the header, the plan digest, both directory Merkle heads; then it re-runs the draw
 (operator-seed, or commit-reveal with the reveal opening the commitment, §9.1-9.2), recomputes
 every replacement request after the footer (§9.3) and compares the whole log byte for byte.
-Not covered: per-enterprise proof files (§10). Every function cites the SPEC section it implements.
+Per-enterprise proof files (§10.3) are checked except the reason texts and the file's canonical
+byte form. Every function cites the SPEC section it implements.
 """
 import argparse
 import csv
@@ -25,7 +28,7 @@ from fractions import Fraction
 from math import ceil
 from pathlib import Path
 
-SPEC = "dualdraw-spec/1"
+SPEC = "dualdraw-spec/2"
 ZERO64 = "0" * 64
 NOTICE = ("the seed was supplied by the operator (rehearsal/test mode); this draw alone does not "
           "prove the seed was not chosen to steer the result")
@@ -276,6 +279,126 @@ def merkle_head(leaves):
     while k * 2 < len(leaves):
         k *= 2
     return sha256(b"\x01" + merkle_head(leaves[:k]) + merkle_head(leaves[k:]))
+
+def leaf_hash(line):
+    """RFC 9162 §2.1.1 leaf hash SHA-256(0x00 || line): a log line's hash (§6.2 `prev`)."""
+    return sha256(b"\x00" + line)
+
+def node_hash(left, right):
+    """RFC 9162 §2.1.1 interior node hash."""
+    return sha256(b"\x01" + left + right)
+
+def verify_inclusion(index, size, leaf, path, root):
+    """RFC 9162 §2.1.3.2 -> True iff the audit path leads from leaf `index` to `root`."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+def verify_consistency(first, second, path, first_root, second_root):
+    """RFC 9162 §2.1.4.2 (equal sizes: an empty proof and equal roots) -> bool."""
+    if not 0 < first <= second:
+        return False
+    if first == second:
+        return not path and first_root == second_root
+    if not path:
+        return False
+    if first & (first - 1) == 0:
+        path = [first_root] + list(path)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == first_root and sr == second_root
+
+def parse_checkpoint(text, what):
+    """§6.3: exactly three LF-terminated lines: origin, size, base64 root -> dict."""
+    import base64, binascii
+    bad = lambda why: BadInput(f"{what}: not a checkpoint (§6.3): {why}")
+    if not text.endswith("\n"):
+        raise bad("no final line feed")
+    parts = text[:-1].split("\n")
+    if len(parts) != 3:
+        raise bad(f"{len(parts)} lines, need exactly 3")
+    origin, size, root = parts
+    if not origin.startswith("dualdraw/") or has_control(origin):
+        raise bad(f"origin {origin!r}")
+    if not re.fullmatch("[1-9][0-9]*", size) or int(size) >= 2**64:
+        raise bad(f"tree size {size!r}")
+    try:
+        raw = base64.b64decode(root, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32 or base64.b64encode(raw).decode() != root:
+        raise bad(f"root hash {root!r} is not 32 bytes of padded base64")
+    return {"origin": origin, "size": int(size), "root": raw}
+
+def checkpoint_text(c):
+    import base64
+    return f"{c['origin']}\n{c['size']}\n{base64.b64encode(c['root']).decode()}\n"
+
+def origin_for(plan_id, plan_digest_hex):
+    """§6.3 origin line."""
+    return f"dualdraw/{plan_id}/{plan_digest_hex[:16]}"
+
+def read_file_text(path):
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{path}: {e}") from None
+
+def check_consistency_file(old_path, proof_path):
+    """§6.4: a consistency proof file against the earlier checkpoint, no log needed."""
+    old = parse_checkpoint(read_file_text(old_path), old_path)
+    try:
+        f = json.loads(read_file_text(proof_path))
+    except ValueError as e:
+        raise BadInput(f"{proof_path}: not JSON ({e})") from None
+    if not isinstance(f, dict) or set(f) != {"format", "old", "new", "proof"} \
+            or f["format"] != "dualdraw-consistency/1" or not isinstance(f["proof"], list) \
+            or not all(isinstance(h, str) and re.fullmatch("[0-9a-f]{64}", h) for h in f["proof"]):
+        raise BadInput(f"{proof_path}: not a dualdraw-consistency/1 file (§6.4)")
+    if not isinstance(f["old"], str) or not isinstance(f["new"], str):
+        raise BadInput(f"{proof_path}: old and new must be checkpoint texts")
+    p_old = parse_checkpoint(f["old"], f"{proof_path} old")
+    new = parse_checkpoint(f["new"], f"{proof_path} new")
+    if p_old != old:
+        raise Failed("consistency (§6.4)", 0, "the proof starts from another checkpoint")
+    if old["origin"] != new["origin"]:
+        raise Failed("consistency (§6.4)", 0, "the origins differ")
+    if not verify_consistency(old["size"], new["size"], [bytes.fromhex(h) for h in f["proof"]],
+                              old["root"], new["root"]):
+        raise Failed("consistency (§6.4)", 0, f"the proof does not show that the tree of size "
+                     f"{new['size']} extends the checkpoint of size {old['size']}")
+    return (f"consistent: the log of tree size {new['size']} extends the checkpoint of tree size "
+            f"{old['size']}; its checkpoint:\n{checkpoint_text(new)}").rstrip("\n")
 
 def directory_digest(records, canon):
     return {"count": len(records), "head": merkle_head([canon(r) for r in records]).hex()}
@@ -987,24 +1110,23 @@ def check_chain(data):
         if not isinstance(seq, int) or isinstance(seq, bool) or seq != i:
             raise Failed("chain (§7.1)", i + 1, f"seq is {seq!r}, expected {i}")
         objs.append(obj)
-        prev = sha256(line).hex()
+        prev = leaf_hash(line).hex()
     return lines, objs
 
 def read_head(log_path, head_arg):
-    """§7 step 2: the published head (--head, else draw.head beside the log), or None."""
-    text = head_arg
+    """§7 step 2: the published head (--head, else draw.head beside the log), or None.
+    --head: 64 hex digits are a bare root; a text with a LF a checkpoint; else a checkpoint file.
+    Returns a checkpoint dict (origin and size None for a bare root)."""
+    if head_arg is not None:
+        if re.fullmatch("[0-9a-fA-F]{64}", head_arg):
+            return {"origin": None, "size": None, "root": bytes.fromhex(head_arg)}
+        if "\n" in head_arg:
+            return parse_checkpoint(head_arg.rstrip("\n") + "\n", "--head")
+        return parse_checkpoint(read_file_text(head_arg), head_arg)
     side = Path(log_path).parent / "draw.head"
-    if text is None and side.is_file():
-        try:
-            text = side.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise BadInput(f"{side}: {e}") from None
-    if text is None:
-        return None
-    text = trim(text)
-    if not re.fullmatch("[0-9a-fA-F]{64}", text):
-        raise BadInput(f"invalid head {text!r}: need 64 hex digits")
-    return text.lower()
+    if side.is_file():
+        return parse_checkpoint(read_file_text(side), str(side))
+    return None
 
 def first_difference(a, b, path=""):
     """Describe where two JSON values differ (for a readable report)."""
@@ -1054,10 +1176,17 @@ def verify(log_path, plan_path, head_arg=None):
         raise BadInput(f"{log_path}: the log was converted ({converted}); it is not the"
                        " published file: download it again, or convert it back (dos2unix)")
     lines, objs = check_chain(data)                                        # step 1
-    if head is not None and sha256(lines[-1]).hex() != head:                # step 2
-        raise Failed("head (§7.2)", len(lines), f"last line hashes to {sha256(lines[-1]).hex()},"
-                     f" published head is {head} (log truncated, extended or edited)")
+    root = merkle_head(lines)
+    if head is not None and head["root"] != root:                           # step 2
+        raise Failed("head (§7.2)", len(lines), f"the tree head over the lines is {root.hex()},"
+                     f" published head is {head['root'].hex()} (log truncated, extended or edited)")
     h = objs[0]                                                            # step 3
+    if head is not None and head["origin"] is not None:
+        p = h.get("plan") if isinstance(h.get("plan"), dict) else {}
+        origin = origin_for(p.get("id"), str(p.get("digest")))
+        if (head["origin"], head["size"]) != (origin, len(lines)):
+            raise Failed("head (§7.2)", len(lines), f"checkpoint says origin {head['origin']!r} "
+                         f"and size {head['size']}; the log gives {origin!r} and {len(lines)}")
     if h.get("event") != "header" or h.get("spec") != SPEC:
         raise Failed("header (§7.3)", 1, f"not a {SPEC} header")
     got = (h.get("plan") or {}).get("digest") if isinstance(h.get("plan"), dict) else None
@@ -1129,13 +1258,184 @@ def verify(log_path, plan_path, head_arg=None):
                    else first_difference(objs[i], exp_obj))
             raise Failed(CHECK_NAMES[events[i]["event"]] + " / regenerated log (§7.8)", i + 1,
                          why)
-        prev = sha256(want_line).hex()
+        prev = leaf_hash(want_line).hex()
     n_rep = sum(e["event"] == "replacement" for e in events)
     what = (f"{len(plan['tasks'])} tasks, {events[-1 - n_rep]['targets']} targets, "
             f"{n_rep} replacements, seed {seed!r}" if seed is not None
             else "a commitment not yet drawn")
-    return (f"verified ({mode}): {len(lines)} lines, {what}, head {sha256(lines[-1]).hex()}"
+    return (f"verified ({mode}): {len(lines)} lines, {what}, head {root.hex()}"
             + ("" if head else " (no published head: truncation is not excluded)"))
+
+# ---------------------------------------------------------------- §10.3 per-enterprise proofs
+PROOF_KEYS = ["format", "enterprise", "tasks", "directory", "log", "plan"]
+COVERS = ("These log lines are in the log of the checkpoint at their positions (RFC 9162 inclusion proofs). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log and the directories shows those; a later checkpoint needs a new proof.")
+
+def decode_record(b):
+    """§3.1 canonical enterprise record -> dict (raises ValueError)."""
+    at = 0
+    def u32():
+        nonlocal at
+        if at + 4 > len(b):
+            raise ValueError("record ends early")
+        at += 4
+        return int.from_bytes(b[at - 4:at], "big")
+    def s():
+        nonlocal at
+        n = u32()
+        if at + n > len(b):
+            raise ValueError("record ends early")
+        at += n
+        return b[at - n:at].decode("utf-8")
+    if s() != "dualdraw/v1/enterprise":
+        raise ValueError("not an enterprise record")
+    e = {"id": s(), "name": s(), "region": s(), "domains": [s() for _ in range(u32())],
+         "credit_class": s(), "status": s(), "last_inspected": s()}
+    if at != len(b) or enterprise_record(e) != b:
+        raise ValueError("not canonical")
+    return e
+
+def check_proof(proof_path, checkpoint_arg):
+    """§10.3 for dualdraw-proof/2, with the checkpoint alone: the carried lines' inclusion,
+    header and seed, plan digest, record and directory inclusion, and per task the key, the
+    ticket, the pool (§4.3), the cutoff and the drawn/not-drawn lines. (Not re-derived here:
+    the §10.4 reason texts and the canonical byte form of the file, steps 9-10.)"""
+    import tempfile
+    if re.fullmatch("[0-9a-fA-F]{64}", checkpoint_arg):
+        raise BadInput("give the checkpoint, not only its root: inclusion needs the tree size")
+    cp = (parse_checkpoint(checkpoint_arg.rstrip("\n") + "\n", "--head") if "\n" in checkpoint_arg
+          else parse_checkpoint(read_file_text(checkpoint_arg), checkpoint_arg))
+    try:
+        p = json.loads(read_file_text(proof_path))
+    except ValueError as e:
+        raise BadInput(f"{proof_path}: not JSON ({e})") from None
+    if not isinstance(p, dict) or list(p) != PROOF_KEYS or not isinstance(p["log"], dict):
+        raise BadInput(f"{proof_path}: not a proof (§10.2)")
+    bad = lambda check, why: Failed(check, 0, why)
+    lg = p["log"]
+    if p["format"] != "dualdraw-proof/2":
+        raise bad("format", f"{p['format']!r}")
+    if lg.get("checkpoint") != checkpoint_text(cp):
+        raise bad("checkpoint", "the proof is for another checkpoint")
+    if lg.get("covers") != COVERS:
+        raise bad("checkpoint", "log.covers is not the text of §10.2")
+    lines, prev = lg.get("lines"), -1
+    if not isinstance(lines, list) or not lines:
+        raise bad("log inclusion proofs", "no lines")
+    objs = {}
+    for l in lines:
+        seq, text, path = l.get("seq"), l.get("line"), l.get("audit_path")
+        if not isinstance(seq, int) or seq <= prev or not isinstance(text, str) or "\n" in text \
+                or not isinstance(path, list):
+            raise bad("log inclusion proofs", f"line {l.get('seq')!r} malformed or out of order")
+        prev = seq
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            obj = None
+        if not isinstance(obj, dict) or obj.get("seq") != seq:
+            raise bad("log inclusion proofs", f"line seq {seq}: not an object with this seq")
+        if not all(isinstance(h, str) and re.fullmatch("[0-9a-f]{64}", h) for h in path) or \
+                not verify_inclusion(seq, cp["size"], leaf_hash(text.encode()),
+                                     [bytes.fromhex(h) for h in path], cp["root"]):
+            raise bad("log inclusion proofs", f"line seq {seq} is not in the checkpoint's log")
+        objs[seq] = (text, obj)
+    if 0 not in objs or objs[0][1].get("event") != "header" or objs[0][1].get("spec") != SPEC:
+        raise bad("header", "no dualdraw-spec/2 header at seq 0")
+    h = objs[0][1]
+    if h.get("mode") == "operator-seed":
+        seed = h.get("seed")
+    elif h.get("mode") == "commit-reveal" and 1 in objs:
+        _, seed = open_reveal(objs[0][0].encode(), h, objs[1][1])
+        if objs[1][1].get("seed") != seed:
+            raise bad("seed", "the reveal's seed is not the derived one")
+    else:
+        raise bad("header", "unknown mode or no reveal")
+    if (lg.get("mode"), lg.get("seed")) != (h.get("mode"), seed):
+        raise bad("seed", "log.mode or log.seed differ from the header's")
+    text = p["plan"].get("text") if isinstance(p["plan"], dict) else None
+    digest = sha256(text.encode()).hex() if isinstance(text, str) else None
+    if digest is None or digest != p["plan"].get("digest") or digest != h["plan"]["digest"]:
+        raise bad("plan digest", "the plan text does not hash to the header's digest")
+    with tempfile.TemporaryDirectory() as d:
+        pp = Path(d) / "plan.toml"
+        pp.write_bytes(text.encode())
+        plan, _ = load_plan(pp)
+    if plan["id"] != h["plan"]["id"] or plan["date"] != h.get("inspection_date"):
+        raise bad("plan", "plan id or inspection date differ from the header's")
+    try:
+        rec = bytes.fromhex(p["enterprise"]["canonical"])
+        e = decode_record(rec)
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as err:
+        raise bad("record", str(err)) from None
+    d = p["directory"]
+    t = h["directories"]["targets"]
+    if (d.get("head"), d.get("count")) != (t["head"], t["count"]) or \
+            d.get("leaf_hash") != leaf_hash(rec).hex() or not isinstance(d.get("audit_path"), list) \
+            or not all(isinstance(x, str) and re.fullmatch("[0-9a-f]{64}", x)
+                       for x in d["audit_path"]) or not isinstance(d.get("leaf_index"), int) \
+            or not verify_inclusion(d["leaf_index"], t["count"], leaf_hash(rec),
+                                    [bytes.fromhex(x) for x in d["audit_path"]],
+                                    bytes.fromhex(t["head"])):
+        raise bad("inclusion proof", "the record is not in the header's target directory")
+    task_lines = [(q, o) for q, (_, o) in sorted(objs.items()) if o.get("event") == "task"]
+    if [o.get("task") for _, o in task_lines] != [t["id"] for t in plan["tasks"]] or \
+            len(p["tasks"]) != len(plan["tasks"]):
+        raise bad("tasks", "the carried task lines are not the plan's tasks in order")
+    verdicts = []
+    for k, (task, (tseq, tl), tp) in enumerate(zip(plan["tasks"], task_lines, p["tasks"])):
+        c = f"task {task['id']}"
+        end = task_lines[k + 1][0] if k + 1 < len(task_lines) else float("inf")
+        block = [o for q, (_, o) in sorted(objs.items()) if tseq < q < end]
+        key = task_key(seed, plan["id"], task["id"])
+        tk = ticket(key, e["id"])
+        if tl.get("key") != key.hex() or tp.get("key") != key.hex() or tp.get("ticket") != tk.hex() \
+                or tp.get("task_seq") != tseq:
+            raise bad(c, "key, ticket or task_seq")
+        strata, excluded = task_pool(task, [e], plan["date"])
+        mine = [o for o in block if o.get("event") == "target" and o.get("id") == e["id"]]
+        teams = [o for o in block if o.get("event") == "team" and o.get("enterprise") == e["id"]]
+        pool = ("eligible" if strata else "recently-inspected" if excluded else "out-of-scope")
+        if tp.get("pool") != pool or len(mine) > 1 or len(teams) > 1:
+            raise bad(c, f"pool is {pool}; or more than one target/team line")
+        if not strata:
+            if mine or teams or tp.get("verdict") != "not-eligible":
+                raise bad(c, "not eligible, yet drawn")
+            verdicts.append(f"{task['id']}: not eligible")
+            continue
+        name = next(iter(strata))
+        st = [x for x in tl.get("strata", []) if x.get("stratum") == name]
+        if len(st) != 1:
+            raise bad(c, f"no stratum {name}")
+        st = st[0]
+        cut = st.get("cutoff")
+        if (cut is None) != (st.get("drawn") == 0):
+            raise bad(c, "cutoff and drawn disagree")
+        by_cut = cut is not None and tk.hex() <= cut
+        if by_cut != bool(mine) or by_cut != bool(teams) or \
+                tp.get("verdict") != ("drawn" if by_cut else "not-drawn"):
+            raise bad(c, f"ticket {tk.hex()} vs cutoff {cut}: the carried lines or verdict disagree")
+        if by_cut:
+            t, m, dp = mine[0], teams[0], tp.get("drawn") or {}
+            reps = [o for o in block if o.get("event") == "replacement" and o.get("task") == task["id"]
+                    and o.get("enterprise") == e["id"]]
+            reps += [o for _, (_, o) in sorted(objs.items()) if o.get("event") == "replacement"
+                     and o.get("task") == task["id"] and o.get("enterprise") == e["id"]
+                     and o not in reps]
+            now = list(m.get("officers", []))
+            for r in reps:
+                if r.get("out") not in now:
+                    raise bad(c, "a replacement's officer is not on the team")
+                now[now.index(r["out"])] = r.get("in")
+            if t.get("ticket") != tk.hex() or not 1 <= t.get("rank", 0) <= st["drawn"] or \
+                    (tk.hex() == cut) != (t.get("rank") == st["drawn"]) or \
+                    dp.get("rank") != t.get("rank") or dp.get("officers") != m.get("officers") or \
+                    dp.get("officers_now") != now or len(dp.get("replacements", [])) != len(reps):
+                raise bad(c, "rank, team or replacements")
+            verdicts.append(f"{task['id']}: DRAWN, rank {t['rank']}, team {', '.join(now)}")
+        else:
+            verdicts.append(f"{task['id']}: not drawn (ticket above the cutoff)")
+    return (f"proof checks against the checkpoint (tree size {cp['size']}): {e['id']}; "
+            + "; ".join(verdicts) + f"\nNOT SHOWN by this proof: {lg.get('covers')}")
 
 # ---------------------------------------------------------------- self-test (RFC 8439, §8)
 def self_test():
@@ -1164,15 +1464,31 @@ def self_test():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Independent verifier of dualdraw logs "
-                                 "(dualdraw-spec/1), written from SPEC.md alone.")
+                                 "(dualdraw-spec/2), written from SPEC.md alone.")
     ap.add_argument("log", nargs="?", help="the draw log (draw.log)")
     ap.add_argument("--plan", help="the plan (TOML) the draw ran")
-    ap.add_argument("--head", help="the published head (64 hex digits)")
+    ap.add_argument("--head", help="the published checkpoint: a file, its text, or its root "
+                    "hash (64 hex digits)")
+    ap.add_argument("--check-proof", metavar="PROOF",
+                    help="check a per-enterprise proof (§10.3) against --head CHECKPOINT")
+    ap.add_argument("--consistency", nargs=2, metavar=("OLD_CHECKPOINT", "PROOF"),
+                    help="check a consistency proof file (§6.4) against an earlier checkpoint")
     ap.add_argument("--self-test", action="store_true", help="check RFC 8439 and SPEC §8 vectors")
     args = ap.parse_args(argv)
     if args.self_test:
         print(self_test())
         return 0
+    if args.consistency or args.check_proof:
+        try:
+            print(check_consistency_file(*args.consistency) if args.consistency
+                  else check_proof(args.check_proof, args.head or ""))
+            return 0
+        except Failed as e:
+            print(f"FAILED: {e}", file=sys.stderr)
+            return 1
+        except BadInput as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     if not args.log or not args.plan:
         ap.error("LOG and --plan are required")
     try:
