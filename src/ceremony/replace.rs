@@ -158,7 +158,7 @@ pub fn render(
             &drawn,
             officers,
             &rb.current,
-            &rb.report.head,
+            &rb.report.checkpoint,
         )?),
         false => None,
     };

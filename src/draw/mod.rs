@@ -127,7 +127,7 @@ impl Drawn {
             &self.drawn_targets(),
             officers,
             &self.outcome,
-            &self.head(),
+            &self.log.checkpoint(),
         )
     }
 

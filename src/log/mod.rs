@@ -9,9 +9,9 @@
 //! is computed once and serves both the chain and the tree.
 
 mod chain;
-pub mod converted;
 mod checkpoint;
 mod consistency;
+pub mod converted;
 pub mod event;
 pub(crate) mod read;
 mod scan;

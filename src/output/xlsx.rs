@@ -11,7 +11,7 @@ use rust_xlsxwriter::{
 use crate::directory::{Officers, Targets};
 use crate::draw::outcome::Outcome;
 use crate::error::{ErrorKind, Result};
-use crate::merkle::Hash;
+use crate::log::Checkpoint;
 use crate::plan::Plan;
 
 /// The sheet's columns: heading and width (in characters).
@@ -30,7 +30,7 @@ const COLUMNS: [(&str, f64); 11] = [
 ];
 
 /// The workbook's bytes: sheet `抽查任务分配表` (the teams) and sheet `抽查计划` (the plan, the
-/// inspection date and the log head the sheet was made from). The bytes depend only on the
+/// inspection date and the log checkpoint (`draw.head`) the sheet was made from). The bytes depend only on the
 /// arguments: the document's creation time is the inspection date, not the clock.
 ///
 /// # Errors
@@ -42,9 +42,9 @@ pub fn assignment_sheet(
     targets: &Targets,
     officers: &Officers,
     outcome: &Outcome,
-    head: &Hash,
+    checkpoint: &Checkpoint,
 ) -> Result<Vec<u8>> {
-    build(plan, targets, officers, outcome, head).map_err(|e| {
+    build(plan, targets, officers, outcome, checkpoint).map_err(|e| {
         ErrorKind::Workbook {
             message: e.to_string(),
         }
@@ -57,7 +57,7 @@ fn build(
     targets: &Targets,
     officers: &Officers,
     outcome: &Outcome,
-    head: &Hash,
+    checkpoint: &Checkpoint,
 ) -> std::result::Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let d = plan.inspection_date;
@@ -81,7 +81,7 @@ fn build(
     let sheet = book.add_worksheet();
     teams_sheet(sheet, plan, targets, officers, outcome, &cell, &heading)?;
     let about = book.add_worksheet();
-    plan_sheet(about, plan, head, &cell, &heading)?;
+    plan_sheet(about, plan, checkpoint, &cell, &heading)?;
     book.save_to_buffer()
 }
 
@@ -164,7 +164,7 @@ fn teams_sheet(
 fn plan_sheet(
     sheet: &mut Worksheet,
     plan: &Plan,
-    head: &Hash,
+    checkpoint: &Checkpoint,
     cell: &Format,
     heading: &Format,
 ) -> std::result::Result<(), XlsxError> {
@@ -178,7 +178,10 @@ fn plan_sheet(
             "检查日期",
             plan.inspection_date.format("%Y-%m-%d").to_string(),
         ),
-        ("抽取日志头", hex::encode(head)),
+        (
+            "抽取日志检查点",
+            checkpoint.to_text().trim_end().to_string(),
+        ),
         (
             "说明",
             "本表由 dualdraw 根据抽取日志生成，供打印和分派使用；以抽取日志为准。".to_string(),
