@@ -294,7 +294,7 @@
 //!
 //! An enterprise does not need the directories or the whole draw to check its own ticket: a
 //! [`Prover`](crate::proof::Prover) built from a verified log makes a small JSON proof, and
-//! [`proof::check`](crate::proof::check) checks it against the published head alone.
+//! [`proof::check`](crate::proof::check) checks it against the published checkpoint alone.
 //!
 //! ```
 //! # let targets = dualdraw::directory::read_targets(
@@ -344,12 +344,13 @@
 //! let prover = Prover::new(&log, Some(&head), plan_text.as_bytes(), "plan.toml".as_ref(), &targets, &officers)?;
 //! let proof = prover.prove("9144030071526726XG")?.to_bytes();
 //!
-//! // The enterprise's side: the proof bytes and the head from the notice, nothing else.
-//! let checked = proof::check(&proof, &head).expect("an honest proof checks");
+//! // The enterprise's side: the proof bytes and the checkpoint from the notice, nothing else.
+//! let checkpoint = drawn.log.checkpoint();
+//! let checked = proof::check(&proof, &checkpoint).expect("an honest proof checks");
 //! println!("{checked}");
 //! let mut forged = proof.clone();
 //! let at = forged.len() / 2;
 //! forged[at] ^= 1;
-//! assert!(proof::check(&forged, &head).is_err());
+//! assert!(proof::check(&forged, &checkpoint).is_err());
 //! # Ok::<(), dualdraw::Error>(())
 //! ```
