@@ -163,10 +163,7 @@ pub fn publish(
     );
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("draw.log", log_bytes.to_vec()),
-        (
-            "draw.head",
-            format!("{}\n", hex::encode(head)).into_bytes(),
-        ),
+        ("draw.head", format!("{}\n", hex::encode(head)).into_bytes()),
         ("plan.toml", plan_bytes.to_vec()),
         ("inputs.json", to_json(&inputs_json)),
         ("seed.json", to_json(&seed)),
@@ -184,7 +181,10 @@ pub fn publish(
             "results/replacements.json",
             to_json(&Value::Array(replacements)),
         ),
-        ("results/results.csv", results_csv(&results, plan.publish_findings)),
+        (
+            "results/results.csv",
+            results_csv(&results, plan.publish_findings),
+        ),
         (
             "results/results.json",
             to_json(&results_json(&results, plan.publish_findings)),
@@ -217,10 +217,19 @@ fn results_json(results: &crate::results::Results, findings: bool) -> Value {
             m.insert("category".into(), json!(cur.map(|c| &c.event.category)));
             m.insert("date".into(), json!(cur.map(|c| &c.event.date)));
             m.insert("line".into(), json!(cur.map(|c| c.line)));
-            m.insert("corrections".into(), json!(v.results.len().saturating_sub(1)));
+            m.insert(
+                "corrections".into(),
+                json!(v.results.len().saturating_sub(1)),
+            );
             if findings {
-                m.insert("findings".into(), json!(cur.and_then(|c| c.event.findings.as_ref())));
-                m.insert("follow_up".into(), json!(cur.and_then(|c| c.event.follow_up.as_ref())));
+                m.insert(
+                    "findings".into(),
+                    json!(cur.and_then(|c| c.event.findings.as_ref())),
+                );
+                m.insert(
+                    "follow_up".into(),
+                    json!(cur.and_then(|c| c.event.follow_up.as_ref())),
+                );
             }
             Value::Object(m)
         })
@@ -230,7 +239,15 @@ fn results_json(results: &crate::results::Results, findings: bool) -> Value {
 
 /// The results table for people: one row per visit, with a UTF-8 BOM for Excel.
 fn results_csv(results: &crate::results::Results, findings: bool) -> Vec<u8> {
-    let mut header = vec!["task", "item", "enterprise", "name", "departments", "category", "date"];
+    let mut header = vec![
+        "task",
+        "item",
+        "enterprise",
+        "name",
+        "departments",
+        "category",
+        "date",
+    ];
     if findings {
         header.extend(["findings", "follow_up"]);
     }
@@ -261,7 +278,14 @@ fn results_csv(results: &crate::results::Results, findings: bool) -> Vec<u8> {
 /// enterprise and check item with a result — 统一社会信用代码, 企业名称, 抽查事项,
 /// 检查实施机关 (the team's departments), 抽查结果, 检查日期.
 fn gsxt_csv(results: &crate::results::Results) -> Vec<u8> {
-    let header = ["统一社会信用代码", "企业名称", "抽查事项", "检查实施机关", "抽查结果", "检查日期"];
+    let header = [
+        "统一社会信用代码",
+        "企业名称",
+        "抽查事项",
+        "检查实施机关",
+        "抽查结果",
+        "检查日期",
+    ];
     let rows = results.visits.iter().filter_map(|v| {
         v.current().map(|c| {
             vec![

@@ -31,10 +31,16 @@ pub struct RecordArgs {
     #[cfg_attr(feature = "cli", arg(long, required_unless_present = "csv"))]
     pub enterprise: Option<String>,
     /// The result category (the plan's `[results] categories`, by default the national system's).
-    #[cfg_attr(feature = "cli", arg(long, value_name = "CATEGORY", required_unless_present = "csv"))]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "CATEGORY", required_unless_present = "csv")
+    )]
     pub result: Option<String>,
     /// The day the inspection ended (YYYY-MM-DD); not before the plan's inspection date, not in the future.
-    #[cfg_attr(feature = "cli", arg(long, value_name = "YYYY-MM-DD", required_unless_present = "csv"))]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "YYYY-MM-DD", required_unless_present = "csv")
+    )]
     pub date: Option<String>,
     /// What the team found.
     #[cfg_attr(feature = "cli", arg(long, value_name = "TEXT"))]
@@ -165,7 +171,11 @@ pub fn record(a: &RecordArgs) -> Result<String> {
             r.enterprise,
             r.category,
             r.date,
-            if r.correct.is_some() { ", a correction" } else { "" }
+            if r.correct.is_some() {
+                ", a correction"
+            } else {
+                ""
+            }
         ));
     }
     out.push_str(&format!("head {}", hex::encode(done.log.head())));

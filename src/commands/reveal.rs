@@ -348,7 +348,12 @@ pub fn render(log_path: &Path, plan_path: &Path, excel: bool) -> Result<String> 
 
 /// Writes `draw.head`, `targets.csv` and `teams.csv` into `dir` from the log `bytes` (verified
 /// first), each atomically; the head last, so that it names a log whose tables are written.
-pub(super) fn write_derived(dir: &Path, bytes: &[u8], inputs: &io::Inputs, excel: bool) -> Result<Hash> {
+pub(super) fn write_derived(
+    dir: &Path,
+    bytes: &[u8],
+    inputs: &io::Inputs,
+    excel: bool,
+) -> Result<Hash> {
     let r = ceremony::render(
         bytes,
         &inputs.plan,

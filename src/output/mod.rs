@@ -41,10 +41,7 @@ fn finish(w: csv::Writer<Vec<u8>>, excel: bool) -> Vec<u8> {
 
 /// A table with a header and rows of text, every data cell [`spreadsheet_safe`], with a UTF-8
 /// BOM for Excel.
-pub(crate) fn simple_csv(
-    header: &[&str],
-    rows: impl IntoIterator<Item = Vec<String>>,
-) -> Vec<u8> {
+pub(crate) fn simple_csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(header);
     for r in rows {

@@ -13,13 +13,34 @@ use crate::error::{ErrorKind, Result};
 
 /// The calendar files shipped with the crate, by name.
 const SHIPPED: [(&str, &str); 7] = [
-    ("calendar/2020.toml", include_str!("../../calendar/2020.toml")),
-    ("calendar/2021.toml", include_str!("../../calendar/2021.toml")),
-    ("calendar/2022.toml", include_str!("../../calendar/2022.toml")),
-    ("calendar/2023.toml", include_str!("../../calendar/2023.toml")),
-    ("calendar/2024.toml", include_str!("../../calendar/2024.toml")),
-    ("calendar/2025.toml", include_str!("../../calendar/2025.toml")),
-    ("calendar/2026.toml", include_str!("../../calendar/2026.toml")),
+    (
+        "calendar/2020.toml",
+        include_str!("../../calendar/2020.toml"),
+    ),
+    (
+        "calendar/2021.toml",
+        include_str!("../../calendar/2021.toml"),
+    ),
+    (
+        "calendar/2022.toml",
+        include_str!("../../calendar/2022.toml"),
+    ),
+    (
+        "calendar/2023.toml",
+        include_str!("../../calendar/2023.toml"),
+    ),
+    (
+        "calendar/2024.toml",
+        include_str!("../../calendar/2024.toml"),
+    ),
+    (
+        "calendar/2025.toml",
+        include_str!("../../calendar/2025.toml"),
+    ),
+    (
+        "calendar/2026.toml",
+        include_str!("../../calendar/2026.toml"),
+    ),
 ];
 
 /// The working days the national rule gives for publishing results (20 个工作日).
@@ -103,7 +124,9 @@ impl Calendar {
                 None => (date(h)?, date(h)?),
             };
             if b < a {
-                return Err(bad(format!("found the range {h:?}, whose end is before its start")));
+                return Err(bad(format!(
+                    "found the range {h:?}, whose end is before its start"
+                )));
             }
             year.holidays.extend(a.iter_days().take_while(|d| *d <= b));
         }
@@ -202,7 +225,10 @@ mod tests {
     #[test]
     fn shipped_years_load() {
         let c = Calendar::official();
-        assert_eq!(c.years().collect::<Vec<_>>(), (2020..=2026).collect::<Vec<_>>());
+        assert_eq!(
+            c.years().collect::<Vec<_>>(),
+            (2020..=2026).collect::<Vec<_>>()
+        );
         for (name, text) in SHIPPED {
             Calendar::default().add_toml(text, name).unwrap();
         }
@@ -218,13 +244,22 @@ mod tests {
         assert!(c.is_working_day(d("2020-10-10")).unwrap());
         assert!(!c.is_working_day(d("2020-10-05")).unwrap());
         assert!(!c.is_working_day(d("2020-10-11")).unwrap());
-        assert_eq!(c.add_working_days(d("2020-09-28"), 4).unwrap(), d("2020-10-10"));
+        assert_eq!(
+            c.add_working_days(d("2020-09-28"), 4).unwrap(),
+            d("2020-10-10")
+        );
         assert_eq!(c.due(d("2020-09-28")).unwrap(), d("2020-11-02"));
         // Weekdays alone would give 26 October.
         assert_eq!(c.due(d("2020-10-20")).unwrap(), d("2020-11-17"));
         // Starting on a holiday: day 1 is the first working day after it.
-        assert_eq!(c.add_working_days(d("2020-10-03"), 1).unwrap(), d("2020-10-09"));
-        assert_eq!(c.add_working_days(d("2020-10-03"), 0).unwrap(), d("2020-10-03"));
+        assert_eq!(
+            c.add_working_days(d("2020-10-03"), 1).unwrap(),
+            d("2020-10-09")
+        );
+        assert_eq!(
+            c.add_working_days(d("2020-10-03"), 0).unwrap(),
+            d("2020-10-03")
+        );
     }
 
     /// 2020's Spring Festival, extended to 2 February by the State Council (Saturday 1
@@ -234,20 +269,41 @@ mod tests {
         let c = Calendar::official();
         assert!(!c.is_working_day(d("2020-02-01")).unwrap());
         assert!(c.is_working_day(d("2020-01-19")).unwrap());
-        assert_eq!(c.add_working_days(d("2020-01-23"), 1).unwrap(), d("2020-02-03"));
+        assert_eq!(
+            c.add_working_days(d("2020-01-23"), 1).unwrap(),
+            d("2020-02-03")
+        );
         // 2025: 28 Jan – 4 Feb off, Sunday 26 Jan and Saturday 8 Feb worked.
         assert!(c.is_working_day(d("2025-01-26")).unwrap());
         assert!(!c.is_working_day(d("2025-02-04")).unwrap());
-        assert_eq!(c.add_working_days(d("2025-01-27"), 1).unwrap(), d("2025-02-05"));
-        assert_eq!(c.add_working_days(d("2025-02-07"), 1).unwrap(), d("2025-02-08"));
+        assert_eq!(
+            c.add_working_days(d("2025-01-27"), 1).unwrap(),
+            d("2025-02-05")
+        );
+        assert_eq!(
+            c.add_working_days(d("2025-02-07"), 1).unwrap(),
+            d("2025-02-08")
+        );
         // 2026: 15–23 Feb off, Saturdays 14 and 28 Feb worked; National Day 1–7 Oct, 20 Sep
         // and 10 Oct worked.
-        assert_eq!(c.add_working_days(d("2026-02-13"), 2).unwrap(), d("2026-02-24"));
+        assert_eq!(
+            c.add_working_days(d("2026-02-13"), 2).unwrap(),
+            d("2026-02-24")
+        );
         assert!(c.is_working_day(d("2026-02-28")).unwrap());
-        assert_eq!(c.add_working_days(d("2026-09-30"), 2).unwrap(), d("2026-10-09"));
-        assert_eq!(c.add_working_days(d("2026-10-09"), 1).unwrap(), d("2026-10-10"));
+        assert_eq!(
+            c.add_working_days(d("2026-09-30"), 2).unwrap(),
+            d("2026-10-09")
+        );
+        assert_eq!(
+            c.add_working_days(d("2026-10-09"), 1).unwrap(),
+            d("2026-10-10")
+        );
         // 2023 → 2024 across New Year's Day.
-        assert_eq!(c.add_working_days(d("2023-12-29"), 1).unwrap(), d("2024-01-02"));
+        assert_eq!(
+            c.add_working_days(d("2023-12-29"), 1).unwrap(),
+            d("2024-01-02")
+        );
     }
 
     #[test]
@@ -256,8 +312,11 @@ mod tests {
         let e = c.due(d("2026-12-15")).unwrap_err();
         assert!(e.to_string().contains("2027"), "{e}");
         let mut c2 = c.clone();
-        c2.add_toml("year = 2027\nsource = \"test\"\nholidays = [\"2027-01-01\"]\nworkdays = []\n", "2027.toml")
-            .unwrap();
+        c2.add_toml(
+            "year = 2027\nsource = \"test\"\nholidays = [\"2027-01-01\"]\nworkdays = []\n",
+            "2027.toml",
+        )
+        .unwrap();
         assert!(c2.due(d("2026-12-15")).is_ok());
         for bad in [
             "year = 2027\nsource = \"x\"\nholidays = [\"2026-01-01\"]\nworkdays = []\n",
@@ -265,7 +324,10 @@ mod tests {
             "year = 2027\nsource = \"x\"\nholidays = [\"2027-1-1\"]\nworkdays = []\n",
             "year = 2027\nsource = \"x\"\nholidays = []\nworkdays = []\nextra = 1\n",
         ] {
-            assert!(Calendar::default().add_toml(bad, "bad.toml").is_err(), "{bad}");
+            assert!(
+                Calendar::default().add_toml(bad, "bad.toml").is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -11,6 +11,6 @@ mod record;
 mod state;
 
 pub use calendar::{Calendar, PUBLICATION_WORKING_DAYS};
-pub(crate) use record::{publication, results_of};
 pub use record::{Recorded, ResultRequest, load, record, requests_from_csv};
+pub(crate) use record::{publication, results_of};
 pub use state::{Published, RecordedResult, Results, State, Visit, VisitStatus, visits};
