@@ -279,7 +279,9 @@ pub fn publish_on(a: &PublishArgs) -> Result<PublishSummary> {
         date,
     )?;
     let new = p.log.to_bytes();
-    store.append(&mut lock, &old, &new)?;
+    if new != old {
+        store.append(&mut lock, &old, &new)?;
+    }
     follow(&a.log, &new, &inputs)?;
     let files: Vec<(&str, Vec<u8>)> = p
         .files

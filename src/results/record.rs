@@ -252,18 +252,28 @@ pub fn requests_from_csv(bytes: &[u8], name: &str) -> Result<Vec<ResultRequest>>
     Ok(out)
 }
 
-/// Appends a `publication` event for every visit's current result, dated `date`.
+/// Appends a `publication` event for every visit's current result, dated `date` — unless the
+/// log already ends with exactly that event: a publish that crashed after recording it and
+/// is run again then writes its folder without a second entry.
 pub(crate) fn publication(
     plan: &Plan,
     results: &mut Results,
     log: &mut Log,
     date: NaiveDate,
 ) -> Result<()> {
-    let event = Event::Publication(crate::log::event::PublicationEvent {
+    let p = crate::log::event::PublicationEvent {
         date: date.format("%Y-%m-%d").to_string(),
         results: results.current_lines(),
         findings_public: plan.publish_findings,
-    });
+    };
+    if results
+        .publications
+        .last()
+        .is_some_and(|l| l.line == log.lines.len() as u64 && l.event == p)
+    {
+        return Ok(());
+    }
+    let event = Event::Publication(p);
     let line = log.lines.len() as u64 + 1;
     results
         .apply(plan, line, &event)
