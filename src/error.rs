@@ -383,6 +383,17 @@ pub enum ErrorKind {
     /// A replacement request cannot be carried out.
     #[error("replacement refused: {0}")]
     Replacement(String),
+    /// An inspection result or publication cannot be recorded (SPEC.md §11).
+    #[error("result refused: {0}")]
+    Results(String),
+    /// A working-day calendar file is invalid, or a year has none (SPEC.md §11.3).
+    #[error("{file}: {message}")]
+    Calendar {
+        /// The calendar file (or the one that is missing).
+        file: String,
+        /// What is wrong and what would be right.
+        message: String,
+    },
     /// No lawful assignment of officers to the drawn teams exists (SPEC.md §5.5): the message
     /// carries a certificate a person can check by hand (Hall's condition with numbers).
     #[error("{0}")]
@@ -484,6 +495,14 @@ pub enum ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
+    /// Results not published within the deadline (SPEC.md §11.3): `dualdraw status` fails.
+    #[error("{report}\n{visits} visit(s) overdue: results not published within 20 working days")]
+    Overdue {
+        /// The status table.
+        report: String,
+        /// How many visits are overdue.
+        visits: u64,
+    },
     /// The log has no lines.
     #[error("the log is empty")]
     Empty,

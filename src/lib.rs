@@ -66,6 +66,7 @@
 //! | ceremony | [`ceremony`] (commit, reveal, replace on log bytes) |
 //! | verification | [`verify`] ([`Verify`], [`Report`]) |
 //! | proofs | [`proof`] (one enterprise's fate, checkable with the log head alone) |
+//! | results | [`results`] (inspection results, publications, the working-day deadline) |
 //! | publication | [`publish`] (the 一公开 folder as files in memory) |
 //!
 //! Features: `os-rng` (operator secrets from the operating system), `fs` (file helpers:
@@ -98,6 +99,7 @@ pub mod plan;
 mod pool;
 pub mod proof;
 pub mod publish;
+pub mod results;
 pub mod seed;
 #[cfg(feature = "fs")]
 pub mod sort;

@@ -2,14 +2,18 @@
 //!
 //! The log and head, the plan, the input digests, the seed materials and the results as CSV
 //! and JSON, replacements applied, with officers' personal data only where the plan marks it
-//! public (`[publish] officer_fields`).
+//! public (`[publish] officer_fields`); the inspection results recorded so far (findings only
+//! where the plan's `[results] publish_findings` says), with a flat CSV for the national
+//! enterprise credit publicity system. Publishing records a `publication` event in the log
+//! (SPEC.md §11.1): the folder holds the log with it.
 
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::ceremony::rebuild;
 use crate::directory::{Officers, Targets};
 use crate::error::Result;
-use crate::log::{self, Mode};
+use crate::log::{self, Log, Mode};
 use crate::merkle::Hash;
 use crate::output::{self, Column};
 use crate::plan::Plan;
@@ -19,8 +23,12 @@ use crate::plan::Plan;
 pub struct Publication {
     /// `(path, bytes)` in a fixed order; paths use `/` (`results/teams.csv`).
     pub files: Vec<(String, Vec<u8>)>,
-    /// The log's head.
+    /// The log's head, with the publication event.
     pub head: Hash,
+    /// The log extended by the `publication` event, to store in place of the old one.
+    pub log: Log,
+    /// The results as published.
+    pub results: crate::results::Results,
 }
 
 fn to_json(v: &Value) -> Vec<u8> {
@@ -47,22 +55,32 @@ fn commit_consistency(lines: &[String]) -> Result<String> {
     Ok(log::ConsistencyProof::prove(&commit.checkpoint(), &entries)?.to_json())
 }
 
-/// Builds the published folder of a drawn log. The log is verified in full first (with this
-/// plan and these directories); `plan_bytes` are the plan file's bytes, published as they are
-/// so that anyone can recompute the plan digest.
+/// Builds the published folder of a drawn log, published on `date`. The log is verified in
+/// full first (with this plan and these directories), then extended by a `publication` event
+/// listing every visit's current result; `plan_bytes` are the plan file's bytes, published as
+/// they are so that anyone can recompute the plan digest.
 ///
 /// # Errors
 ///
 /// A verification error if the log does not verify; [`ErrorKind::Commit`](crate::ErrorKind::Commit)
-/// for a commitment not yet drawn.
+/// for a commitment not yet drawn; [`ErrorKind::Results`](crate::ErrorKind::Results) for a
+/// `date` before the inspection date, the last publication or a result it would list.
 pub fn publish(
     log_bytes: &[u8],
     plan_bytes: &[u8],
     plan: &Plan,
     targets: &Targets,
     officers: &Officers,
+    date: NaiveDate,
 ) -> Result<Publication> {
     let rb = rebuild(log_bytes, plan, targets, officers)?;
+    let mut results = crate::results::results_of(plan, &rb, officers)?;
+    let mut new_log = Log {
+        lines: rb.lines.clone(),
+    };
+    crate::results::publication(plan, &mut results, &mut new_log, date)?;
+    let head = new_log.head();
+    let log_bytes = &new_log.to_bytes()[..];
     let header = &rb.header;
     let public = |f: &str| plan.public_officer_fields.iter().any(|x| x == f);
     let officer_json = |id: &str, role: &str| {
@@ -145,7 +163,9 @@ pub fn publish(
          plan.toml      the plan; its SHA-256 is the plan digest in the log header\n\
          inputs.json    digests of the plan and of both directories (RFC 6962 Merkle heads)\n\
          seed.json      how the seed was made{mode}\n\
-         results/       drawn enterprises and teams (CSV and JSON), replacements applied\n\n\
+         results/       drawn enterprises and teams (CSV and JSON), replacements applied;\n\
+                        inspection results (results.csv, results.json) and the flat CSV for\n\
+                        the national enterprise credit publicity system (gsxt.csv)\n\n\
          To verify, with the two directories at the paths the plan names:\n\
            dualdraw verify draw.log --plan plan.toml --head {head}\n\
          and, with the commit checkpoint published before the ceremony saved as commit.head:\n\
@@ -160,11 +180,11 @@ pub fn publish(
         } else {
             " (operator seed: rehearsal, not proof against steering)"
         },
-        head = hex::encode(rb.report.head),
+        head = hex::encode(head),
     );
     let mut files: Vec<(&str, Vec<u8>)> = vec![
         ("draw.log", log_bytes.to_vec()),
-        ("draw.head", rb.report.checkpoint.to_text().into_bytes()),
+        ("draw.head", new_log.checkpoint().to_text().into_bytes()),
         ("plan.toml", plan_bytes.to_vec()),
         ("inputs.json", to_json(&inputs_json)),
         ("seed.json", to_json(&seed)),
@@ -182,16 +202,128 @@ pub fn publish(
             "results/replacements.json",
             to_json(&Value::Array(replacements)),
         ),
+        (
+            "results/results.csv",
+            results_csv(&results, plan.publish_findings),
+        ),
+        (
+            "results/results.json",
+            to_json(&results_json(&results, plan.publish_findings)),
+        ),
+        ("results/gsxt.csv", gsxt_csv(&results)),
         ("README.txt", readme.into_bytes()),
     ];
     if rb.report.mode == Mode::CommitReveal {
         files.push((
             "consistency.json",
-            commit_consistency(&rb.lines)?.into_bytes(),
+            commit_consistency(&new_log.lines)?.into_bytes(),
         ));
     }
     Ok(Publication {
         files: files.into_iter().map(|(n, b)| (n.to_string(), b)).collect(),
-        head: rb.report.head,
+        head,
+        log: new_log,
+        results,
     })
+}
+
+/// Each visit's outcome as JSON: its current result (findings and follow-up only when
+/// `findings` is true), the line it is at, and how many results it corrected.
+fn results_json(results: &crate::results::Results, findings: bool) -> Value {
+    let rows: Vec<Value> = results
+        .visits
+        .iter()
+        .map(|v| {
+            let cur = v.current();
+            let mut m = serde_json::Map::new();
+            m.insert("task".into(), json!(v.task));
+            m.insert("item".into(), json!(v.item));
+            m.insert("enterprise".into(), json!(v.enterprise));
+            m.insert("name".into(), json!(v.name));
+            m.insert("departments".into(), json!(v.departments));
+            m.insert("category".into(), json!(cur.map(|c| &c.event.category)));
+            m.insert("date".into(), json!(cur.map(|c| &c.event.date)));
+            m.insert("line".into(), json!(cur.map(|c| c.line)));
+            m.insert(
+                "corrections".into(),
+                json!(v.results.len().saturating_sub(1)),
+            );
+            if findings {
+                m.insert(
+                    "findings".into(),
+                    json!(cur.and_then(|c| c.event.findings.as_ref())),
+                );
+                m.insert(
+                    "follow_up".into(),
+                    json!(cur.and_then(|c| c.event.follow_up.as_ref())),
+                );
+            }
+            Value::Object(m)
+        })
+        .collect();
+    json!({ "findings_public": findings, "visits": rows })
+}
+
+/// The results table for people: one row per visit, with a UTF-8 BOM for Excel.
+fn results_csv(results: &crate::results::Results, findings: bool) -> Vec<u8> {
+    let mut header = vec![
+        "task",
+        "item",
+        "enterprise",
+        "name",
+        "departments",
+        "category",
+        "date",
+    ];
+    if findings {
+        header.extend(["findings", "follow_up"]);
+    }
+    let rows = results.visits.iter().map(|v| {
+        let cur = v.current();
+        let text = |f: fn(&crate::log::event::ResultEvent) -> &Option<String>| {
+            cur.and_then(|c| f(&c.event).clone()).unwrap_or_default()
+        };
+        let mut row = vec![
+            v.task.clone(),
+            v.item.clone(),
+            v.enterprise.clone(),
+            v.name.clone(),
+            v.departments.join("、"),
+            cur.map_or("(no result yet)".into(), |c| c.event.category.clone()),
+            cur.map_or(String::new(), |c| c.event.date.clone()),
+        ];
+        if findings {
+            row.push(text(|e| &e.findings));
+            row.push(text(|e| &e.follow_up));
+        }
+        row
+    });
+    output::simple_csv(&header, rows)
+}
+
+/// The flat CSV for upload to the national enterprise credit publicity system: one row per
+/// enterprise and check item with a result — 统一社会信用代码, 企业名称, 抽查事项,
+/// 检查实施机关 (the team's departments), 抽查结果, 检查日期.
+fn gsxt_csv(results: &crate::results::Results) -> Vec<u8> {
+    let header = [
+        "统一社会信用代码",
+        "企业名称",
+        "抽查事项",
+        "检查实施机关",
+        "抽查结果",
+        "检查日期",
+    ];
+    let rows = results.visits.iter().filter_map(|v| {
+        v.current().map(|c| {
+            vec![
+                v.enterprise.clone(),
+                v.name.clone(),
+                v.item.clone(),
+                v.departments.join("、"),
+                c.event.category.clone(),
+                c.event.date.clone(),
+            ]
+        })
+    });
+    output::simple_csv(&header, rows)
 }

@@ -279,7 +279,16 @@ fn hostile_names_reach_spreadsheets_only_neutralised() {
         plain.join("draw.log").as_os_str(),
     ]);
     assert_eq!(cli::code(&r), 0, "{}", cli::show(&r));
-    assert_eq!(std::fs::read(public.join("draw.log")).unwrap(), log);
+    // The log as drawn, plus the `publication` line publishing records (SPEC.md §11.1).
+    let published = std::fs::read(public.join("draw.log")).unwrap();
+    assert!(published.starts_with(&log));
+    assert_eq!(
+        published[log.len()..]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+        1
+    );
     let what = "results/targets.csv";
     let t = std::fs::read(public.join(what)).unwrap();
     assert!(check_targets(&t, true, &o, what) > 0);

@@ -44,14 +44,12 @@ enum Command {
     Commit(CommitArgs),
     /// Replace an officer who cannot attend by the next lawful one, as a new reasoned log entry.
     Replace(ReplaceArgs),
-    /// Write a self-contained folder to publish (一公开); personal data only where the plan says.
-    Publish {
-        #[command(flatten)]
-        at: LogAndPlan,
-        /// New folder to write.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    /// Write a self-contained folder to publish (一公开), recorded in the log; personal data only where the plan says.
+    Publish(commands::PublishArgs),
+    /// Record an inspection result (抽查检查结果) in the log, or a team's CSV of them.
+    Record(commands::RecordArgs),
+    /// Each visit: no result / recorded / published / overdue (20 working days); exit 1 if overdue.
+    Status(commands::StatusArgs),
     /// Write a drawn log's head and tables again from the verified log (after a crash).
     Render {
         #[command(flatten)]
@@ -246,9 +244,9 @@ fn run(command: Command) -> Result<String, Failure> {
             commands::replace(&a.at.log, &a.at.plan, request)
                 .map(|(r, head)| format!("{r}\nhead {}", hex::encode(head)))
         }
-        Command::Publish { at, out } => {
-            commands::publish(&at.log, &at.plan, &out).map(|s| s.to_string())
-        }
+        Command::Publish(a) => commands::publish_on(&a).map(|s| s.to_string()),
+        Command::Record(a) => commands::record(&a),
+        Command::Status(a) => commands::status(&a),
         Command::Sort(a) => {
             let opts = dualdraw::sort::SortOptions {
                 memory: a.memory_mib << 20,

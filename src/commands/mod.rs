@@ -569,6 +569,7 @@ mod reveal;
 #[cfg(feature = "os-rng")]
 pub use reveal::commit;
 pub use reveal::{
-    CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, publish, render,
-    replace,
+    CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, render, replace,
 };
+mod results;
+pub use results::{PublishArgs, RecordArgs, StatusArgs, publish, publish_on, record, status};

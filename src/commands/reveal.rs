@@ -325,43 +325,6 @@ impl fmt::Display for PublishSummary {
     }
 }
 
-/// `dualdraw publish`: a self-contained folder a bureau can put on its website (一公开): the log
-/// and head, the plan, the input digests, the seed materials and the results as CSV and JSON,
-/// with officers' personal data only where the plan marks it public.
-///
-/// # Errors
-///
-/// Every error of loading the plan and directories ([`load_inputs`](crate::io::load_inputs));
-/// [`ErrorKind::Io`](crate::ErrorKind::Io) when the log or plan cannot be read or the folder cannot
-/// be written; [`ErrorKind::OutputExists`](crate::ErrorKind::OutputExists) when `out` is not empty;
-/// those of [`publish::publish`](crate::publish::publish):
-/// [`ErrorKind::Verify`](crate::ErrorKind::Verify) when the log does not verify,
-/// [`ErrorKind::Commit`](crate::ErrorKind::Commit) for a commitment not yet drawn.
-pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishSummary> {
-    let inputs = io::load_inputs(plan_path)?;
-    let bytes = io::read(log_path)?;
-    io::check_new_dir(out)?;
-    let plan_bytes = io::read(plan_path)?;
-    let p = crate::publish::publish(
-        &bytes,
-        &plan_bytes,
-        &inputs.plan,
-        &inputs.targets,
-        &inputs.officers,
-    )?;
-    let files: Vec<(&str, Vec<u8>)> = p
-        .files
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.clone()))
-        .collect();
-    io::write_new_dir(out, &files)?;
-    Ok(PublishSummary {
-        out: out.to_path_buf(),
-        files: p.files.into_iter().map(|(n, _)| n).collect(),
-        head: p.head,
-    })
-}
-
 /// `dualdraw render`: writes a drawn log's `draw.head`, `targets.csv` and `teams.csv` again
 /// from the verified log, under the log's writer lock — after a crash that left the log
 /// extended but these unwritten or stale. The log itself is never changed.
@@ -386,7 +349,12 @@ pub fn render(log_path: &Path, plan_path: &Path, excel: bool) -> Result<String> 
 
 /// Writes `draw.head`, `targets.csv` and `teams.csv` into `dir` from the log `bytes` (verified
 /// first), each atomically; the head last, so that it names a log whose tables are written.
-fn write_derived(dir: &Path, bytes: &[u8], inputs: &io::Inputs, excel: bool) -> Result<Hash> {
+pub(super) fn write_derived(
+    dir: &Path,
+    bytes: &[u8],
+    inputs: &io::Inputs,
+    excel: bool,
+) -> Result<Hash> {
     let r = ceremony::render(
         bytes,
         &inputs.plan,

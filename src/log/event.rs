@@ -112,6 +112,11 @@ pub enum Event {
     Replacement(ReplacementEvent),
     /// The totals that close a draw (SPEC.md §6.2).
     Footer(FooterEvent),
+    /// An inspection's result, recorded after the visit (SPEC.md §11.1).
+    #[serde(rename = "result")]
+    InspectionResult(ResultEvent),
+    /// A publication of results (SPEC.md §11.1).
+    Publication(PublicationEvent),
 }
 
 impl Event {
@@ -130,6 +135,8 @@ impl Event {
             Event::Team(_) => "team",
             Event::Replacement(_) => "replacement",
             Event::Footer(_) => "footer",
+            Event::InspectionResult(_) => "result",
+            Event::Publication(_) => "publication",
         }
     }
 
@@ -445,6 +452,46 @@ pub struct ReplacementEvent {
     pub reason: String,
     /// The incoming officer's position in the replacement order (SPEC.md §9.3).
     pub order_position: u64,
+}
+
+/// An inspection's result (抽查检查结果), SPEC.md §11.1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultEvent {
+    /// Task id.
+    pub task: String,
+    /// Enterprise id.
+    pub enterprise: String,
+    /// The result category, one of the plan's (SPEC.md §11.2).
+    pub category: String,
+    /// The day the inspection ended, `YYYY-MM-DD`.
+    pub date: String,
+    /// What the team found, or `null`.
+    pub findings: Option<String>,
+    /// The follow-up ordered (后续处置), or `null`.
+    pub follow_up: Option<String>,
+    /// The earlier result this one corrects, or `null` for a visit's first result.
+    pub corrects: Option<Correction>,
+}
+
+/// The result a correction replaces, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    /// The 1-based line of the visit's result being corrected.
+    pub line: u64,
+    /// Why (one line of text).
+    pub reason: String,
+}
+
+/// A publication of results (一公开), SPEC.md §11.1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicationEvent {
+    /// The publication day, `YYYY-MM-DD`.
+    pub date: String,
+    /// The 1-based lines of the results published (each visit's current result), ascending.
+    pub results: Vec<u64>,
+    /// Whether findings and follow-up texts were published (the plan's `[results]
+    /// publish_findings`).
+    pub findings_public: bool,
 }
 
 /// The totals of a draw.

@@ -39,6 +39,17 @@ fn finish(w: csv::Writer<Vec<u8>>, excel: bool) -> Vec<u8> {
     if excel { [BOM, &body].concat() } else { body }
 }
 
+/// A table with a header and rows of text, every data cell [`spreadsheet_safe`], with a UTF-8
+/// BOM for Excel.
+pub(crate) fn simple_csv(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(header);
+    for r in rows {
+        write_row(&mut w, r.iter().map(String::as_str));
+    }
+    finish(w, true)
+}
+
 /// `targets.csv`: one row per drawn enterprise. With `excel`, a UTF-8 BOM is prepended so that
 /// Excel shows Chinese text.
 pub fn targets_csv(targets: &Targets, outcome: &Outcome, excel: bool) -> Vec<u8> {

@@ -68,7 +68,28 @@ pub struct Plan {
     /// SHA-256 of the plan file's bytes as given to [`Plan::parse`] (of the text, for
     /// [`Plan::from_toml`]): the plan digest every log header binds.
     pub digest: Hash,
+    /// The result categories a `result` event may give (`[results] categories`; default
+    /// [`RESULT_CATEGORIES`], SPEC.md §11.2).
+    pub result_categories: Vec<String>,
+    /// Whether `publish` shows findings and follow-up texts (`[results] publish_findings`,
+    /// default false: withheld).
+    pub publish_findings: bool,
 }
+
+/// The result categories of the national enterprise credit publicity system (SPEC.md §11.2).
+pub const RESULT_CATEGORIES: [&str; 11] = [
+    "未发现问题",
+    "正常经营",
+    "未按规定公示应当公示的信息",
+    "公示信息隐瞒真实情况、弄虚作假",
+    "通过登记的住所（经营场所）无法联系",
+    "不配合检查情节严重",
+    "发现问题已责令改正",
+    "发现问题待后续处理",
+    "未发现开展本次抽查涉及的经营活动",
+    "已注销或被吊销营业执照",
+    "已迁出",
+];
 
 /// The workload cap rule (SPEC.md §5.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -300,6 +321,16 @@ struct RawPlan {
     assignment: RawAssignment,
     #[serde(default)]
     recusal: Vec<Recusal>,
+    #[serde(default)]
+    results: RawResults,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawResults {
+    categories: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    publish_findings: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -786,7 +817,25 @@ impl Plan {
                 ));
             }
         }
+        let result_categories = match raw.results.categories {
+            None => RESULT_CATEGORIES.iter().map(|c| c.to_string()).collect(),
+            Some(c) => {
+                let span = c.span();
+                let c = c.into_inner();
+                let mut seen = std::collections::BTreeSet::new();
+                if c.is_empty() || c.iter().any(|x| check_ident(x).is_err() || !seen.insert(x)) {
+                    return Err(bad(
+                        at(span, "results.categories"),
+                        &c.join(", "),
+                        "a non-empty list of distinct categories, each non-empty text without control characters or surrounding spaces",
+                    ));
+                }
+                c
+            }
+        };
         Ok(Plan {
+            result_categories,
+            publish_findings: raw.results.publish_findings,
             max_per_officer,
             recusals: raw.recusal,
             public_officer_fields,

@@ -43,6 +43,8 @@ pub struct Report {
     pub warnings: u64,
     /// Replacements confirmed as the next lawful officer.
     pub replacements: u64,
+    /// Inspection results confirmed against the drawn visits (SPEC.md §11).
+    pub results: u64,
     /// True when the head was checked against a published one (which alone excludes a log
     /// cut after its last line).
     pub head_checked: bool,
@@ -100,6 +102,13 @@ impl std::fmt::Display for Report {
                     self.warnings,
                     self.replacements
                 )?;
+                if self.results > 0 {
+                    writeln!(
+                        f,
+                        "{} inspection results checked: drawn visits, the plan's categories, dates, corrections and publications",
+                        self.results
+                    )?;
+                }
             }
         }
         if let Some(h) = &self.history {
@@ -461,6 +470,7 @@ pub fn verify_with(
         &seeding,
     )?]);
     let warnings = drawn.warnings.len() as u64;
+    let mut results = 0;
     let (outcome, replacements) = match &seeding {
         Seeding::Committed { reveal: None } => {
             replay::compare(&expected.lines, &entries, 0)?;
@@ -483,7 +493,9 @@ pub fn verify_with(
             // The regenerated lines up to the footer first, so that an earlier difference is
             // reported before anything that follows it.
             replay::compare(&expected.lines, &entries, 0)?;
-            let n = replay::replacements(&mut expected, &entries, plan, &o, &records, officers)?;
+            let (n, r) =
+                replay::after_footer(&mut expected, &entries, plan, &o, &records, officers)?;
+            results = r;
             (Some(o), n)
         }
     };
@@ -514,6 +526,7 @@ pub fn verify_with(
         teams: count(|t| t.teams.len()),
         warnings: if drew { warnings } else { 0 },
         replacements,
+        results,
     })
 }
 

@@ -53,19 +53,22 @@ fn without_prev(line: &str) -> String {
 }
 
 /// Checks the log's lines after the regenerated draw (`expected`, which must already match
-/// them): replacement requests only, each answered as the draw answers it now. Appends the
-/// recomputed replacements to `expected` and returns how many there are.
+/// them): replacement requests, each answered as the draw answers it now, and results and
+/// publications (SPEC.md §11), each checked against the visits drawn and the lines before it
+/// and written again canonically. Appends the recomputed lines to `expected` and returns how
+/// many replacements and results there are.
 ///
 /// Replacements are requests (who, why) whose outcome (who instead) is recomputed, in log
-/// order; the first line that is not a request ends them.
-pub(super) fn replacements(
+/// order; a line of any other event ends the log's valid part.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn after_footer(
     expected: &mut Log,
     entries: &[Entry<'_>],
     plan: &Plan,
     outcome: &Outcome,
     records: &BTreeMap<String, Enterprise>,
     officers: &Officers,
-) -> Result<u64> {
+) -> Result<(u64, u64)> {
     let fixed = expected.lines.len();
     if entries.len() < fixed {
         return Err(VerifyError::LineCount {
@@ -74,17 +77,25 @@ pub(super) fn replacements(
         }
         .into());
     }
-    let mut requests = Vec::new();
-    let mut stop = None;
-    for e in &entries[fixed..] {
-        match e.try_event() {
-            Some(Event::Replacement(r)) => requests.push(r.request()),
-            _ => {
-                stop = Some(e);
-                break;
-            }
-        }
-    }
+    // The lines after the footer as events; `None` for one that is none of these.
+    let events: Vec<Option<Event>> = entries[fixed..]
+        .iter()
+        .map(|e| {
+            e.try_event().filter(|ev| {
+                matches!(
+                    ev,
+                    Event::Replacement(_) | Event::InspectionResult(_) | Event::Publication(_)
+                )
+            })
+        })
+        .collect();
+    let requests: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Some(Event::Replacement(r)) => Some(r.request()),
+            _ => None,
+        })
+        .collect();
     let apply = |n: usize| {
         let mut current = outcome.clone();
         team::apply_replacements(plan, &mut current, records, officers, &requests[..n])
@@ -106,24 +117,45 @@ pub(super) fn replacements(
             (done, Some((bad - 1, why)))
         }
     };
-    expected.append(done.iter().map(log::replacement_event));
-    compare(&expected.lines[fixed..], entries, fixed)?;
-    if let Some((k, e)) = refused {
-        return Err(VerifyError::Mismatch {
-            line: (fixed + k) as u64 + 1,
-            expected: format!("(a replacement the draw allows; {e})"),
-            found: without_prev(entries[fixed + k].line),
-        }
-        .into());
-    }
-    if let Some(e) = stop {
-        return Err(VerifyError::Mismatch {
+    let mut results = crate::results::Results::new(
+        plan.inspection_date,
+        crate::results::visits(plan, outcome, records, officers),
+    );
+    let (mut k, mut n_results) = (0usize, 0u64);
+    for (i, ev) in events.iter().enumerate() {
+        let e = &entries[fixed + i];
+        let fail = |expected: String| VerifyError::Mismatch {
             line: e.number(),
-            expected: "(a replacement request, the only event after the footer, SPEC.md §9.3)"
-                .into(),
+            expected,
             found: without_prev(e.line),
+        };
+        match ev {
+            Some(Event::Replacement(_)) => {
+                if let Some(r) = done.get(k) {
+                    expected.append(vec![log::replacement_event(r)]);
+                } else if let Some((_, why)) = refused.as_ref().filter(|(b, _)| *b == k) {
+                    return Err(fail(format!("(a replacement the draw allows; {why})")).into());
+                }
+                k += 1;
+            }
+            Some(ev) => {
+                results
+                    .apply(plan, e.number(), ev)
+                    .map_err(|m| fail(format!("(a {} SPEC.md §11.1 allows; {m})", ev.name())))?;
+                if matches!(ev, Event::InspectionResult(_)) {
+                    n_results += 1;
+                }
+                expected.append(vec![ev.to_value()]);
+            }
+            None => {
+                return Err(fail(
+                    "(a replacement, result or publication event: nothing else may follow the footer, SPEC.md §6.2)"
+                        .into(),
+                )
+                .into());
+            }
         }
-        .into());
+        compare(&expected.lines[fixed + i..], entries, fixed + i)?;
     }
-    Ok(done.len() as u64)
+    Ok((done.len() as u64, n_results))
 }

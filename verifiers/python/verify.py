@@ -545,7 +545,7 @@ def load_plan(path):
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise BadInput(f"{path}: {e}") from None
     check_keys(doc, ("id", "title", "inspection_date", "targets", "officers", "seed", "publish",
-                     "task", "assignment", "recusal"),
+                     "task", "assignment", "recusal", "results"),
                "plan", ("id", "title", "inspection_date", "targets", "officers", "task"))
     if not is_identifier(doc["id"]):
         raise BadInput("plan.id is not an identifier")
@@ -579,10 +579,18 @@ def load_plan(path):
         if trim(r["reason"]) == "" or has_control(r["reason"]):
             raise BadInput(f"recusal[{k}].reason must be one line of text")
         recusals.append(r)
+    res = want(doc.get("results", {}), dict, "plan.results")                     # §11.2
+    check_keys(res, ("categories", "publish_findings"), "plan.results")
+    categories = want(res.get("categories", RESULT_CATEGORIES), list, "results.categories")
+    if not categories or len(set(categories)) != len(categories) or not all(
+            isinstance(c, str) and is_identifier(c) for c in categories):
+        raise BadInput("results.categories: a non-empty list of distinct categories")
+    publish_findings = want(res.get("publish_findings", False), bool, "results.publish_findings")
     base = Path(path).parent
     return {"id": doc["id"], "title": doc["title"], "date": date, "seed": doc.get("seed"),
             "targets": base / doc["targets"], "officers": base / doc["officers"],
-            "tasks": tasks, "cap": cap, "recusals": recusals}, raw
+            "tasks": tasks, "cap": cap, "recusals": recusals, "categories": categories,
+            "publish_findings": publish_findings}, raw
 
 # ---------------------------------------------------------------- §4.3-4.4 pool and strata
 def region_matches(f, r):
@@ -966,6 +974,92 @@ def replacement_event(req, teams, line, cap, depts):
             "reason": reason, "order_position": m}
 
 # ---------------------------------------------------------------- §6 log
+RESULT_CATEGORIES = [
+    "未发现问题", "正常经营", "未按规定公示应当公示的信息", "公示信息隐瞒真实情况、弄虚作假",
+    "通过登记的住所（经营场所）无法联系", "不配合检查情节严重", "发现问题已责令改正", "发现问题待后续处理",
+    "未发现开展本次抽查涉及的经营活动", "已注销或被吊销营业执照", "已迁出"]
+
+def result_event(o, state, plan, line):
+    """§11.1: a result or publication after the footer, checked against the drawn visits and
+    the lines before it; returns the event as it must be written (members fixed)."""
+    kind = o.get("event")
+
+    def fail(msg):
+        raise Failed(CHECK_NAMES[kind], line, msg)
+
+    def date_of(v, what):
+        if not (isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)):
+            fail(f"the {what} date {v!r} is not YYYY-MM-DD")
+        try:
+            if parse_date(v) != v:
+                raise ValueError
+        except ValueError:
+            fail(f"the {what} date {v!r} is not a date")
+        if v < plan["date"]:
+            fail(f"the {what} date {v} is before the inspection date {plan['date']}")
+        return v
+
+    def text_ok(t):
+        return isinstance(t, str) and trim(t) != "" and not any(
+            ord(c) < 0x20 and c != "\n" or 0x7f <= ord(c) <= 0x9f for c in t)
+    if kind == "result":
+        keys = ("task", "enterprise", "category", "date", "findings", "follow_up", "corrects")
+        if any(k not in o for k in keys) or not all(
+                isinstance(o[k], str) for k in keys[:4]):
+            fail("not a result event (task, enterprise, category, date, findings, follow_up, "
+                 "corrects)")
+        visit = (o["task"], o["enterprise"])
+        if visit not in state["visits"]:
+            fail(f"task {o['task']!r}, enterprise {o['enterprise']} is not a drawn visit")
+        if o["category"] not in plan["categories"]:
+            fail(f"unknown result category {o['category']!r}")
+        date_of(o["date"], "inspection")
+        for k in ("findings", "follow_up"):
+            if o[k] is not None and not text_ok(o[k]):
+                fail(f"{k} must be null or text without control characters but LF")
+        cur = state["visits"][visit]
+        c = o["corrects"]
+        if c is None:
+            if cur is not None:
+                fail(f"the visit already has a result (line {cur[0]}); only a correction may "
+                     "follow")
+            corrects = None
+        else:
+            if not (isinstance(c, dict) and set(c) == {"line", "reason"}
+                    and isinstance(c["line"], int) and text_ok(c["reason"])
+                    and "\n" not in c["reason"]):
+                fail("corrects must be null or {line, reason} with a one-line reason")
+            if cur is None or cur[0] != c["line"]:
+                fail(f"corrects names line {c['line']}, not the visit's current result")
+            corrects = {"line": c["line"], "reason": c["reason"]}
+        state["visits"][visit] = (line, o["date"])
+        state["results"] += 1
+        return {"event": "result", "task": o["task"], "enterprise": o["enterprise"],
+                "category": o["category"], "date": o["date"], "findings": o["findings"],
+                "follow_up": o["follow_up"], "corrects": corrects}
+    if any(k not in o for k in ("date", "results", "findings_public")):
+        fail("not a publication event (date, results, findings_public)")
+    d = date_of(o["date"], "publication")
+    if state["last_publication"] and d < state["last_publication"]:
+        fail(f"the publication date {d} is before the previous one")
+    if o["findings_public"] is not plan["publish_findings"]:
+        fail("findings_public differs from the plan's results.publish_findings")
+    res = o["results"]
+    if not isinstance(res, list) or not all(isinstance(x, int) and not isinstance(x, bool)
+                                            for x in res):
+        fail("results must be a list of line numbers")
+    if any(a >= b for a, b in zip(res, res[1:])):
+        fail("the published result lines are not ascending")
+    current = {cur[0]: cur[1] for cur in state["visits"].values() if cur is not None}
+    for x in res:
+        if x not in current:
+            fail(f"line {x} is not the current result of a visit")
+        if current[x] > d:
+            fail(f"the result at line {x} is dated after the publication")
+    state["last_publication"] = d
+    return {"event": "publication", "date": d, "results": res,
+            "findings_public": o["findings_public"]}
+
 def canonical_json(v):
     """§6.1 canonical JSON (the spec's own Python equivalent)."""
     return json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -1149,7 +1243,8 @@ CHECK_NAMES = {"header": "header (§6.2)", "warning": "warnings (§3, §6.2)",
                "footer": "footer (§6.2)", "reveal": "reveal (§9.2)",
                "replacement": "replacement (§9.3)", "history": "history (§11.2)",
                "rotation": "rotation (§11.2, §11.4)", "recusal": "recusal (§11.2)",
-               "merge": "merge (§5.5, §11.2)"}
+               "merge": "merge (§5.5, §11.2)", "result": "result (§11.1)",
+               "publication": "publication (§11.1)"}
 
 def converted_by(data):
     """§7 inputs: CRLF at the end of every line, or a byte-order mark in front (an input
@@ -1245,9 +1340,14 @@ def verify(log_path, plan_path, head_arg=None):
             raise Failed("re-run of the team draw (§5.5)", 1, str(e)) from None
         events += more
     prev = ZERO64                                                          # step 8
+    state = {"visits": {k: None for k in teams} if seed is not None else {}, "results": 0,
+             "last_publication": None}
     for i in range(max(len(lines), len(events))):
-        if i >= len(events) and seed is not None:  # §9.3 replacement requests after the footer
-            events.append(replacement_event(objs[i], teams, i + 1, cap, depts))
+        if i >= len(events) and seed is not None:  # §9.3, §11.1: the lines after the footer
+            if objs[i].get("event") in ("result", "publication"):
+                events.append(result_event(objs[i], state, plan, i + 1))
+            else:
+                events.append(replacement_event(objs[i], teams, i + 1, cap, depts))
         if i >= len(lines) or i >= len(events):
             raise Failed("regenerated log (§7.8)", i + 1, f"log has {len(lines)} lines, the "
                          f"inputs give {len(events)}")
@@ -1260,8 +1360,10 @@ def verify(log_path, plan_path, head_arg=None):
                          why)
         prev = leaf_hash(want_line).hex()
     n_rep = sum(e["event"] == "replacement" for e in events)
-    what = (f"{len(plan['tasks'])} tasks, {events[-1 - n_rep]['targets']} targets, "
-            f"{n_rep} replacements, seed {seed!r}" if seed is not None
+    footer = next(e for e in reversed(events) if e["event"] in ("footer", "header"))
+    what = (f"{len(plan['tasks'])} tasks, {footer.get('targets')} targets, "
+            f"{n_rep} replacements, {state['results']} results, seed {seed!r}"
+            if seed is not None
             else "a commitment not yet drawn")
     return (f"verified ({mode}): {len(lines)} lines, {what}, head {root.hex()}"
             + ("" if head else " (no published head: truncation is not excluded)"))
