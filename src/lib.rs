@@ -99,6 +99,7 @@ mod pool;
 pub mod proof;
 pub mod publish;
 pub mod seed;
+pub mod site;
 #[cfg(feature = "fs")]
 pub mod sort;
 pub mod synth;

@@ -51,6 +51,8 @@ enum Command {
         /// New folder to write.
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        site: commands::SiteOptions,
     },
     /// Write a drawn log's head and tables again from the verified log (after a crash).
     Render {
@@ -244,8 +246,8 @@ fn run(command: Command) -> Result<String, Failure> {
             commands::replace(&a.at.log, &a.at.plan, request)
                 .map(|(r, head)| format!("{r}\nhead {}", hex::encode(head)))
         }
-        Command::Publish { at, out } => {
-            commands::publish(&at.log, &at.plan, &out).map(|s| s.to_string())
+        Command::Publish { at, out, site } => {
+            commands::publish_with(&at.log, &at.plan, &out, &site).map(|s| s.to_string())
         }
         Command::Sort(a) => {
             let opts = dualdraw::sort::SortOptions {

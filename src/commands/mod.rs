@@ -576,10 +576,12 @@ pub fn gen_targets(rows: u64, seed: u64, output: &Path) -> Result<()> {
 mod proof;
 pub use proof::{check_proof_command, prove_command};
 mod reveal;
+mod site;
+pub use site::{SiteOptions, VERIFIER_ENV};
 
 #[cfg(feature = "os-rng")]
 pub use reveal::commit;
 pub use reveal::{
-    CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, publish, render,
-    replace,
+    CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, publish,
+    publish_with, render, replace,
 };

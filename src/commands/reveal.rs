@@ -329,6 +329,20 @@ impl fmt::Display for PublishSummary {
 /// [`ErrorKind::Verify`](crate::ErrorKind::Verify) when the log does not verify,
 /// [`ErrorKind::Commit`](crate::ErrorKind::Commit) for a commitment not yet drawn.
 pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishSummary> {
+    publish_with(log_path, plan_path, out, &super::SiteOptions::default())
+}
+
+/// [`publish`] with the options of its web page (`index.html` and `site/`, [`crate::site`]).
+///
+/// # Errors
+///
+/// Those of [`publish`], and those of reading the verifier module and the directories.
+pub fn publish_with(
+    log_path: &Path,
+    plan_path: &Path,
+    out: &Path,
+    site: &super::SiteOptions,
+) -> Result<PublishSummary> {
     let inputs = io::load_inputs(plan_path)?;
     let bytes = io::read(log_path)?;
     io::check_new_dir(out)?;
@@ -340,15 +354,17 @@ pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishS
         &inputs.targets,
         &inputs.officers,
     )?;
+    let site_files = super::site::files(&p, &inputs, site)?;
     let files: Vec<(&str, Vec<u8>)> = p
         .files
         .iter()
+        .chain(&site_files)
         .map(|(n, b)| (n.as_str(), b.clone()))
         .collect();
     io::write_new_dir(out, &files)?;
     Ok(PublishSummary {
         out: out.to_path_buf(),
-        files: p.files.into_iter().map(|(n, _)| n).collect(),
+        files: files.into_iter().map(|(n, _)| n.to_string()).collect(),
         head: p.head,
     })
 }
