@@ -23,12 +23,11 @@
 #![forbid(unsafe_code)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use dualdraw::directory::{self, Officers, Targets};
 use dualdraw::merkle::Hash;
-use dualdraw::{Error, ErrorKind, Plan};
+use dualdraw::{Error, ErrorKind};
 
 #[allow(dead_code)]
 #[path = "verify_folder.rs"]
@@ -90,16 +89,18 @@ impl From<dualdraw::proof::ProofError> for Failure {
 /// verify_folder's report, then what `publish` derives from the verified log, for the page to
 /// compare with the files and the tables it shows.
 fn verify(plan_path: &Path, log: &Path) -> Result<Vec<u8>, Failure> {
-    let mut out = verify_folder::run(
-        plan_path,
-        verify_folder::Job::Verify {
-            log: log.to_path_buf(),
-            head: None,
-        },
-    )?;
-    let (plan, targets, officers) = load(plan_path)?;
+    // As verify_folder's `run`, with the inputs loaded once for both steps.
+    let (plan, targets, officers) = verify_folder::load(plan_path)?;
+    let (head, head_source) = verify_folder::published_head(log, None)?;
+    let bytes = read(log)?;
+    let mut check = dualdraw::Verify::new(&plan);
+    if let Some(h) = head {
+        check = check.head(h);
+    }
+    let report = check.run(&bytes, &targets, &officers)?;
+    let mut out = verify_folder::report_text(&report, head_source).into_bytes();
     let published =
-        dualdraw::publish::publish(&read(log)?, &read(plan_path)?, &plan, &targets, &officers)?;
+        dualdraw::publish::publish(&bytes, &read(plan_path)?, &plan, &targets, &officers)?;
     for (name, bytes) in published.files {
         out.extend_from_slice(format!("=== file {name} {}\n", bytes.len()).as_bytes());
         out.extend_from_slice(&bytes);
@@ -148,7 +149,7 @@ fn chain(plan_path: &Path, log: &Path) -> Result<Vec<u8>, Failure> {
 
 /// One enterprise's proof, built and checked here.
 fn lookup(plan_path: &Path, log: &Path, code: &str) -> Result<Vec<u8>, Failure> {
-    let (_, targets, officers) = load(plan_path)?;
+    let (_, targets, officers) = verify_folder::load(plan_path)?;
     let head_file = log.with_file_name("draw.head");
     let head = parse_head(&String::from_utf8_lossy(&read(&head_file)?), &head_file)?;
     let prover = dualdraw::proof::Prover::new(
@@ -196,20 +197,6 @@ fn verification(message: String) -> Failure {
         code: 1,
         message: format!("verification failed: {message}"),
     }
-}
-
-fn load(plan_path: &Path) -> Result<(Plan, Targets, Officers), Error> {
-    let plan = Plan::parse(&read(plan_path)?, plan_path)?;
-    let base = plan_path.parent().unwrap_or(Path::new(""));
-    let targets_path: PathBuf = base.join(&plan.targets);
-    let targets = Targets::read_for(
-        read(&targets_path)?.as_slice(),
-        &targets_path,
-        plan.inspection_date,
-    )?;
-    let officers_path = base.join(&plan.officers);
-    let officers = directory::read_officers(read(&officers_path)?.as_slice(), &officers_path)?;
-    Ok((plan, targets, officers))
 }
 
 fn parse_head(text: &str, from: &Path) -> Result<Hash, Error> {
