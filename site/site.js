@@ -137,6 +137,7 @@
       const t1 = performance.now();
       const r = DualdrawWasi.run(module, [data.directories ? 'verify' : 'chain', data.plan, data.log], files);
       document.body.dataset.runMs = String(Math.round(performance.now() - t1));
+      document.body.dataset.wasmMemory = String(r.memory);
       const out = new TextDecoder().decode(r.stdout);
       if (r.code !== 0) {
         show(box, false, say('未通过验证', 'NOT verified'), r.stderr.replace(/^error: /, ''));

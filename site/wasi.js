@@ -3,7 +3,7 @@
 // clock, randomness or network is reached: the module sees the published files and nothing else.
 //
 //   const r = DualdrawWasi.run(module, ['verify', '/pub/plan.toml', '/pub/draw.log'], files);
-//   r.code, r.stdout (Uint8Array), r.stderr (string)
+//   r.code, r.stdout (Uint8Array), r.stderr (string), r.memory (the module's memory in bytes)
 //
 // `files` maps absolute paths ('/pub/plan.toml') to Uint8Array.
 'use strict';
@@ -168,7 +168,8 @@
       for (const p of parts) { out.set(p, at); at += p.length; }
       return out;
     };
-    return { code, stdout: join(stdout), stderr: new TextDecoder().decode(join(stderr)) };
+    const memory = instance.exports.memory.buffer.byteLength;
+    return { code, stdout: join(stdout), stderr: new TextDecoder().decode(join(stderr)), memory };
   }
 
   global.DualdrawWasi = { run, normalize };

@@ -206,3 +206,60 @@ fn dir_size(p: &Path) -> Option<u64> {
             .sum(),
     )
 }
+
+/// A 10^5-row target directory, published with the directories, verifies in the page without
+/// the tab running out of memory. Long (a minute with the build): `cargo test --release --test
+/// browser -- --ignored`.
+#[test]
+#[ignore]
+fn large_directory_verifies_in_the_page() {
+    let wasm = verifier();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let bin = env!("CARGO_BIN_EXE_dualdraw");
+    run(Command::new(bin)
+        .args(["gen-targets", "--rows", "100000", "--seed", "1", "-o"])
+        .arg(dir.join("targets.csv")));
+    let fx = manifest().join("fixtures/tianjin-2020");
+    std::fs::copy(fx.join("officers.csv"), dir.join("officers.csv")).unwrap();
+    let plan = std::fs::read_to_string(fx.join("plan.toml"))
+        .unwrap()
+        .replacen(
+            "\n[[task]]",
+            "\n[publish]\nofficer_fields = [\"name\", \"department\", \"region\"]\n\n[[task]]",
+            1,
+        );
+    std::fs::write(dir.join("plan.toml"), plan).unwrap();
+    run(Command::new(bin)
+        .arg("draw")
+        .arg(dir.join("plan.toml"))
+        .arg("--out")
+        .arg(dir.join("draw")));
+    run(Command::new(bin)
+        .arg("publish")
+        .arg(dir.join("draw/draw.log"))
+        .arg("--plan")
+        .arg(dir.join("plan.toml"))
+        .arg("--out")
+        .arg(dir.join("pub"))
+        .arg("--verifier")
+        .arg(&wasm)
+        .arg("--directories"));
+    let t = Instant::now();
+    run(Command::new(bin).current_dir(dir.join("pub")).args([
+        "verify",
+        "draw.log",
+        "--plan",
+        "plan.toml",
+    ]));
+    let native = t.elapsed();
+    let out = run(
+        Command::new(std::env::var_os("NODE").unwrap_or_else(|| "node".into()))
+            .arg(manifest().join("tests/browser/scale.mjs"))
+            .arg(dir.join("pub")),
+    );
+    println!(
+        "{out}native `dualdraw verify`: {:.0} ms",
+        native.as_secs_f64() * 1e3
+    );
+}
