@@ -74,11 +74,11 @@ pub(super) fn index(site: &Site) -> String {
         title = esc(&plan.title)
     );
     // Heading.
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<header><p class=\"kind\">{kind}</p><h1>{title}</h1>\
          <dl class=\"facts\"><dt>{l_id}</dt><dd><code>{id}</code></dd><dt>{l_date}</dt><dd>{date}</dd>\
-         <dt>{l_head}</dt><dd><code class=\"hash\" id=\"head\">{head}</code></dd><dt>{l_mode}</dt><dd>{mode}</dd></dl></header>\n",
+         <dt>{l_head}</dt><dd><code class=\"hash\" id=\"head\">{head}</code></dd><dt>{l_mode}</dt><dd>{mode}</dd></dl></header>",
         kind = t(
             "“双随机、一公开”抽查结果公示",
             "Public notice of a double-random inspection draw"
@@ -111,10 +111,10 @@ pub(super) fn index(site: &Site) -> String {
     charts(&mut h, site, targets, teams);
     lookup(&mut h, site);
     files(&mut h, site);
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<footer><p>{}</p><pre class=\"cmd\">dualdraw verify draw.log --plan plan.toml --head {head}\npython3 verify.py draw.log --plan plan.toml --head {head}</pre></footer>\n\
-         </main>\n<script src=\"site/data.js\"></script>{verifier}<script src=\"site/wasi.js\"></script><script src=\"site/site.js\"></script>\n</body></html>\n",
+         </main>\n<script src=\"site/data.js\"></script>{verifier}<script src=\"site/wasi.js\"></script><script src=\"site/site.js\"></script>\n</body></html>",
         t(
             "离线核验：下载本文件夹，以及计划所列的两个名录，运行",
             "To verify offline: download this folder and the two directories the plan names, and run"
@@ -145,13 +145,13 @@ fn verify_box(h: &mut String, site: &Site) {
             "The directories are not public: this browser can check the hash chain, the head and the plan digest, but not the directory digests or a re-run of the draw (they need the directories).",
         )
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<section id=\"verify\" class=\"verify\"><h2>{title}</h2><p>{can}</p>\
          <noscript><p class=\"warn\">{nojs}</p></noscript>\
          <p class=\"noprint\"><button id=\"verify-button\" type=\"button\"{disabled}>{button}</button> \
          <progress id=\"verify-progress\" max=\"4\" value=\"0\" hidden></progress> <span id=\"verify-step\"></span></p>\
-         <div id=\"verify-result\" role=\"status\" aria-live=\"polite\"></div></section>\n",
+         <div id=\"verify-result\" role=\"status\" aria-live=\"polite\"></div></section>",
         title = t("验证", "Verify"),
         nojs = t(
             "浏览器内验证需要启用 JavaScript；下列公示内容无需 JavaScript 即可阅读。",
@@ -255,9 +255,9 @@ fn ceremony(h: &mut String, seed: &Value, inputs: &Value, head: &str) {
             s(&seed["reveal"]["secret"]),
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<li>{}<br><code class=\"hash\">{}</code><br><small>{}</small></li><li>{}<br><code class=\"hash\">{head}</code></li></ol></section>\n",
+        "<li>{}<br><code class=\"hash\">{}</code><br><small>{}</small></li><li>{}<br><code class=\"hash\">{head}</code></li></ol></section>",
         t("随机种子", "The seed"),
         s(&seed["seed"]),
         s(&seed["derivation"]),
@@ -472,9 +472,9 @@ fn charts(h: &mut String, site: &Site, targets: &[Value], teams: &[Value]) {
         }
     }
     let rows: Vec<(String, u64)> = load.into_iter().collect();
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<h3>{}</h3>{}</section>\n",
+        "<h3>{}</h3>{}</section>",
         t("执法人员工作量", "Officers' workload"),
         chart::bars(
             &t(
@@ -504,10 +504,10 @@ fn lookup(h: &mut String, site: &Site) {
     } else {
         "<input id=\"lookup-file\" type=\"file\" accept=\".json\" aria-label=\"proof\">"
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<section id=\"lookup\" class=\"noprint\"><h2>{}</h2><p>{how}</p><noscript><p class=\"warn\">{}</p></noscript>\
-         <p>{input} <button id=\"lookup-button\" type=\"button\"{}>{}</button></p><div id=\"lookup-result\" role=\"status\" aria-live=\"polite\"></div></section>\n",
+         <p>{input} <button id=\"lookup-button\" type=\"button\"{}>{}</button></p><div id=\"lookup-result\" role=\"status\" aria-live=\"polite\"></div></section>",
         t("企业查询", "Enterprise lookup"),
         t("查询需要 JavaScript。", "The lookup needs JavaScript."),
         if site.verifier.is_none() {
