@@ -174,6 +174,7 @@
     } catch (e) {
       show(box, false, say('验证程序无法运行', 'The verifier could not run'), String(e && e.stack || e));
     } finally {
+      step(4, '完成', 'Done');
       $('verify-button').disabled = false;
       document.body.dataset.verified = box.className;
     }
