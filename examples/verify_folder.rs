@@ -112,7 +112,7 @@ pub fn run(plan_path: &Path, job: Job) -> Result<Vec<u8>, Error> {
 
 /// The plan (whose digest is the SHA-256 of its file, as a log header records) and both
 /// directories.
-fn load(plan_path: &Path) -> Result<(Plan, Targets, Officers), Error> {
+pub fn load(plan_path: &Path) -> Result<(Plan, Targets, Officers), Error> {
     let plan = Plan::parse(&read(plan_path)?, plan_path)?;
     let base = plan_path.parent().unwrap_or(Path::new(""));
     // The warnings a log records are those of the plan's inspection date, so the target
@@ -125,7 +125,7 @@ fn load(plan_path: &Path) -> Result<(Plan, Targets, Officers), Error> {
 }
 
 /// The head to check the log against, and where it came from.
-fn published_head(log: &Path, given: Option<&str>) -> Result<(Option<Hash>, String), Error> {
+pub fn published_head(log: &Path, given: Option<&str>) -> Result<(Option<Hash>, String), Error> {
     if let Some(h) = given {
         return Ok((
             Some(parse_head(h, Path::new("the published head"))?),
@@ -163,8 +163,9 @@ fn parse_head(text: &str, from: &Path) -> Result<Hash, Error> {
         })
 }
 
-/// The report, one fact per line (the `wasm` test compares it byte for byte across targets).
-fn report_text(r: &Report, head_source: String) -> String {
+/// The report, one fact per line (the `wasm` test compares it byte for byte across targets;
+/// `site_verifier` prints it too).
+pub fn report_text(r: &Report, head_source: String) -> String {
     let head_check = if head_source.is_empty() {
         "no published head given: truncation after the last line cannot be excluded".to_string()
     } else {

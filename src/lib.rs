@@ -101,6 +101,7 @@ pub mod proof;
 pub mod publish;
 pub mod results;
 pub mod seed;
+pub mod site;
 #[cfg(feature = "fs")]
 pub mod sort;
 pub mod synth;

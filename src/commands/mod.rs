@@ -565,6 +565,8 @@ pub use checkpoint::{
 mod proof;
 pub use proof::{check_proof_command, prove_command};
 mod reveal;
+mod site;
+pub use site::{SiteOptions, VERIFIER_ENV};
 
 #[cfg(feature = "os-rng")]
 pub use reveal::commit;

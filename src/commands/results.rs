@@ -86,6 +86,9 @@ pub struct PublishArgs {
     /// The publication date recorded in the log (YYYY-MM-DD); default today in China (UTC+8).
     #[cfg_attr(feature = "cli", arg(long, value_name = "YYYY-MM-DD"))]
     pub date: Option<String>,
+    /// The web page (`index.html` and `site/`).
+    #[cfg_attr(feature = "cli", command(flatten))]
+    pub site: super::SiteOptions,
 }
 
 /// Today in China (UTC+8, no daylight saving), from the system clock.
@@ -240,6 +243,7 @@ pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishS
         plan: plan_path.to_path_buf(),
         out: out.to_path_buf(),
         date: None,
+        site: super::SiteOptions::default(),
     })
 }
 
@@ -278,6 +282,8 @@ pub fn publish_on(a: &PublishArgs) -> Result<PublishSummary> {
         &inputs.officers,
         date,
     )?;
+    // The page too is made before the log is touched: a missing verifier refuses the run.
+    let site_files = super::site::files(&p, &inputs, &a.site)?;
     let new = p.log.to_bytes();
     if new != old {
         store.append(&mut lock, &old, &new)?;
@@ -286,12 +292,13 @@ pub fn publish_on(a: &PublishArgs) -> Result<PublishSummary> {
     let files: Vec<(&str, Vec<u8>)> = p
         .files
         .iter()
+        .chain(&site_files)
         .map(|(n, b)| (n.as_str(), b.clone()))
         .collect();
     io::write_new_dir(&a.out, &files)?;
     Ok(PublishSummary {
         out: a.out.clone(),
-        files: p.files.into_iter().map(|(n, _)| n).collect(),
+        files: files.into_iter().map(|(n, _)| n.to_string()).collect(),
         head: p.head,
     })
 }

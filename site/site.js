@@ -1,0 +1,247 @@
+// The notice's buttons: 验证 / Verify runs the verifier (the dualdraw library built for
+// wasm32-wasip1) on the published bytes in site/data.js, then compares the tables on this page
+// with what the verified log implies; the lookup proves one enterprise against the head.
+// Everything runs here: no request leaves the page.
+'use strict';
+(function () {
+  const data = window.DUALDRAW_DATA;
+  const $ = (id) => document.getElementById(id);
+  const en = () => $('lang-en') && $('lang-en').checked;
+  const say = (zh, english) => (en() ? english : zh);
+
+  // The published files as bytes (text was embedded as a JSON string, the rest as base64).
+  const enc = new TextEncoder();
+  function decodeB64(s) {
+    const bin = atob(s);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  const files = {};
+  for (const [path, f] of Object.entries(data.files)) {
+    files[path] = 't' in f ? enc.encode(f.t) : decodeB64(f.b);
+  }
+
+  let modulePromise = null;
+  function verifierModule() {
+    if (!modulePromise) {
+      modulePromise = (async () => {
+        const v = window.DUALDRAW_VERIFIER;
+        let bytes = decodeB64(v.base64);
+        if (v.gzip) {
+          const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+          bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+        }
+        return WebAssembly.compile(bytes);
+      })();
+    }
+    return modulePromise;
+  }
+
+  // Lets the browser paint the progress before the next (blocking) step.
+  const paint = () => new Promise((r) => setTimeout(r, 20));
+
+  function show(box, ok, headline, detail) {
+    box.className = ok ? 'ok' : 'bad';
+    box.textContent = '';
+    const p = document.createElement('p');
+    p.className = 'headline';
+    p.textContent = headline;
+    box.appendChild(p);
+    if (detail) {
+      const pre = document.createElement('pre');
+      pre.textContent = detail;
+      box.appendChild(pre);
+    }
+  }
+
+  // Splits the verifier's output: the report, then `=== file NAME BYTES` sections.
+  function parseVerified(out) {
+    const text = new TextDecoder().decode(out);
+    const first = text.indexOf('=== file ');
+    const report = first < 0 ? text : text.slice(0, first);
+    const derived = {};
+    let at = first < 0 ? out.length : enc.encode(text.slice(0, first)).length;
+    const dec = new TextDecoder();
+    while (at < out.length) {
+      let nl = at;
+      while (out[nl] !== 10) nl++;
+      const m = /^=== file (\S+) (\d+)$/.exec(dec.decode(out.subarray(at, nl)));
+      if (!m) break;
+      const len = Number(m[2]);
+      derived[m[1]] = out.subarray(nl + 1, nl + 1 + len);
+      at = nl + 1 + len;
+    }
+    return { report, derived };
+  }
+
+  const same = (a, b) => a && b && a.length === b.length && a.every((x, i) => x === b[i]);
+
+  // The tables on this page against the verified results: every row, every cell.
+  function checkTables(targets, teams) {
+    const problems = [];
+    const seen = new Set();
+    for (const table of document.querySelectorAll('table.results')) {
+      const task = table.dataset.task;
+      const want = targets.filter((t) => t.task === task);
+      const rows = [...table.tBodies[0].rows];
+      if (rows.length !== want.length) {
+        problems.push(`${task}: ${rows.length} rows on the page, ${want.length} in the verified log`);
+      }
+      rows.forEach((row, i) => {
+        const w = want[i];
+        const cell = (k) => row.querySelector(`[data-k="${k}"]`);
+        const text = (k) => (cell(k) ? cell(k).textContent.trim() : '');
+        if (!w) return;
+        for (const k of ['rank', 'id', 'name', 'region', 'credit_class']) {
+          const expected = w[k] === null || w[k] === undefined ? '' : String(w[k]);
+          if (text(k) !== expected) {
+            problems.push(`${task} row ${i + 1} (${w.id}): ${k} is “${text(k)}” on the page but “${expected}” in the verified log`);
+          }
+        }
+        const team = teams.find((t) => t.task === task && t.enterprise === w.id);
+        const shown = [...(cell('team') ? cell('team').querySelectorAll('.m') : [])].map((m) => `${m.dataset.id}/${m.dataset.cert}`);
+        const expected = team ? team.members.map((m) => `${m.id}/${m.cert_no}`) : [];
+        if (shown.join(' ') !== expected.join(' ')) {
+          problems.push(`${task} row ${i + 1} (${w.id}): team ${shown.join(', ')} on the page but ${expected.join(', ')} in the verified log`);
+        }
+        seen.add(`${task} ${w.id}`);
+      });
+    }
+    for (const t of targets) {
+      if (!seen.has(`${t.task} ${t.id}`) && !document.querySelector(`table.results[data-task="${t.task}"]`)) {
+        problems.push(`${t.task}: no table on the page`);
+      }
+    }
+    return problems;
+  }
+
+  async function verify() {
+    const box = $('verify-result');
+    const bar = $('verify-progress');
+    const step = (n, zh, english) => {
+      bar.hidden = false;
+      bar.value = n;
+      $('verify-step').textContent = say(zh, english);
+    };
+    $('verify-button').disabled = true;
+    box.className = '';
+    box.textContent = '';
+    const t0 = performance.now();
+    try {
+      step(1, '正在载入验证程序…', 'Loading the verifier…');
+      await paint();
+      const module = await verifierModule();
+      step(2, '正在核验日志并重新抽取…', 'Checking the log and re-running the draw…');
+      await paint();
+      const t1 = performance.now();
+      const r = DualdrawWasi.run(module, [data.directories ? 'verify' : 'chain', data.plan, data.log], files);
+      document.body.dataset.runMs = String(Math.round(performance.now() - t1));
+      document.body.dataset.wasmMemory = String(r.memory);
+      const out = new TextDecoder().decode(r.stdout);
+      if (r.code !== 0) {
+        show(box, false, say('未通过验证', 'NOT verified'), r.stderr.replace(/^error: /, ''));
+        return;
+      }
+      if (!data.directories) {
+        step(4, '完成', 'Done');
+        show(box, true, say('已核验（部分）：名录未公开', 'Checked in part: the directories are not public'), out);
+        return;
+      }
+      step(3, '正在核对公开文件与本页表格…', 'Comparing the published files and this page…');
+      await paint();
+      const { report, derived } = parseVerified(r.stdout);
+      const problems = [];
+      for (const [name, bytes] of Object.entries(derived)) {
+        if (!same(files['/pub/' + name], bytes)) {
+          problems.push(`${name}: the published file differs from what the verified log implies`);
+        }
+      }
+      const dec = new TextDecoder();
+      const targets = JSON.parse(dec.decode(derived['results/targets.json']));
+      const teams = JSON.parse(dec.decode(derived['results/teams.json']));
+      problems.push(...checkTables(targets, teams));
+      const head = $('head') ? $('head').textContent.trim() : '';
+      if (!report.includes(`\nhead ${head}\n`)) problems.push(`the head shown on this page (${head}) is not the verified head`);
+      step(4, '完成', 'Done');
+      const ms = Math.round(performance.now() - t0);
+      document.body.dataset.verifyMs = String(ms);
+      if (problems.length) {
+        show(box, false, say('未通过验证：本页内容与已验证的日志不符', 'NOT verified: this page differs from the verified log'), problems.join('\n') + '\n\n' + report);
+      } else {
+        show(box, true, say(`已验证（${ms} 毫秒）`, `Verified (${ms} ms)`), report);
+      }
+    } catch (e) {
+      show(box, false, say('验证程序无法运行', 'The verifier could not run'), String(e && e.stack || e));
+    } finally {
+      step(4, '完成', 'Done');
+      $('verify-button').disabled = false;
+      document.body.dataset.verified = box.className;
+    }
+  }
+
+  function lookupResult(r) {
+    const box = $('lookup-result');
+    if (r.code !== 0) {
+      show(box, false, say('核验失败', 'Check failed'), r.stderr.replace(/^error: /, ''));
+      return;
+    }
+    const text = new TextDecoder().decode(r.stdout);
+    const verdicts = text.split('\n').filter((l) => l.startsWith('@ ')).map((l) => l.slice(2).split(' '));
+    const lines = verdicts.map(([task, verdict, ticket, cutoff]) => {
+      const v = {
+        drawn: say('抽中', 'DRAWN'),
+        'not-drawn': say('未抽中', 'not drawn'),
+        'not-eligible': say('不在名录范围内', 'not in the pool'),
+      }[verdict];
+      return verdict === 'not-eligible' ? `${task}: ${v}` : `${task}: ${v} — ticket ${ticket} ${verdict === 'drawn' ? '≤' : '>'} cutoff ${cutoff}`;
+    });
+    const drawn = verdicts.some((v) => v[1] === 'drawn');
+    show(box, true, (drawn ? say('抽中', 'Drawn') : say('未抽中', 'Not drawn')) + '\n' + lines.join('\n'), text.split('\n').filter((l) => !l.startsWith('@ ')).join('\n'));
+    box.dataset.drawn = String(drawn);
+  }
+
+  async function lookup() {
+    const box = $('lookup-result');
+    box.className = '';
+    box.textContent = say('正在核验…', 'Checking…');
+    await paint();
+    try {
+      const module = await verifierModule();
+      if (data.directories) {
+        const code = $('lookup-code').value.trim().toUpperCase();
+        lookupResult(DualdrawWasi.run(module, ['lookup', data.plan, data.log, code], files));
+      } else {
+        const f = $('lookup-file').files[0];
+        if (!f) { box.textContent = say('请选择证明文件', 'Choose a proof file'); return; }
+        const withProof = Object.assign({}, files, { '/proof.json': new Uint8Array(await f.arrayBuffer()) });
+        lookupResult(DualdrawWasi.run(module, ['check-proof', '/proof.json', '/pub/draw.head'], withProof));
+      }
+    } catch (e) {
+      show(box, false, say('验证程序无法运行', 'The verifier could not run'), String(e && e.stack || e));
+    }
+  }
+
+  // While the notice is read, compile the verifier and run it once on these files, so that the
+  // browser has its optimised code ready for the click (its first run executes baseline code).
+  // Only for a folder small enough that this costs well under a second.
+  async function warmUp() {
+    try {
+      const module = await verifierModule();
+      const size = Object.values(files).reduce((n, f) => n + f.length, 0);
+      if (size < 4 << 20) DualdrawWasi.run(module, [data.directories ? 'verify' : 'chain', data.plan, data.log], files);
+    } catch (e) {
+      // The click reports any failure.
+    }
+    document.body.dataset.warm = 'done';
+  }
+
+  if (window.DUALDRAW_VERIFIER) {
+    setTimeout(warmUp, 50);
+    $('verify-button').addEventListener('click', verify);
+    $('lookup-button').addEventListener('click', lookup);
+    const code = $('lookup-code');
+    if (code) code.addEventListener('keydown', (e) => { if (e.key === 'Enter') lookup(); });
+  }
+  document.documentElement.classList.add('js');
+})();
