@@ -275,6 +275,43 @@ pub enum ErrorKind {
         /// The second cell as written.
         second_header: String,
     },
+    /// A directory file is not in a form a directory can be read from (empty, header only, a
+    /// title row above the header, binary, an encoding that cannot be told, ...).
+    #[error("{}: {message}", file.display())]
+    Input {
+        /// The file.
+        file: PathBuf,
+        /// What it is, and what would be right.
+        message: String,
+    },
+    /// A header cell that names no field but resembles one: a misspelt column would otherwise
+    /// be lost silently.
+    #[error(
+        "{}, line 1, column {column}: header `{}` is not a known column but resembles `{known}` ({english}): rename it to `{known}`, or declare it under `[input] extra_columns` in the plan if it is something else",
+        file.display(), quoted(header)
+    )]
+    UnknownColumn {
+        /// The file.
+        file: PathBuf,
+        /// 1-based position of the cell.
+        column: usize,
+        /// The cell as written.
+        header: String,
+        /// The column it resembles, as usually written.
+        known: &'static str,
+        /// Its English name.
+        english: &'static str,
+    },
+    /// Several cells of a directory are invalid: every one, grouped by field (SPEC.md §3).
+    #[error("{}: {total} invalid cells, nothing was drawn:{summary}", file.display())]
+    BadCells {
+        /// The file.
+        file: PathBuf,
+        /// How many cells are invalid.
+        total: u64,
+        /// One line per field: the count, what was expected, the first lines and values.
+        summary: String,
+    },
     /// A value does not have the expected form.
     #[error("{pos}: found {}, expected {expected}", quoted_debug(found))]
     InvalidField {

@@ -221,7 +221,29 @@ fn load_officers(plan_path: &Path, plan: &Plan) -> Result<Officers> {
         .parent()
         .unwrap_or(Path::new(""))
         .join(&plan.officers);
-    directory::read_officers(open_input(&path)?, &path)
+    let (input, _) = io::open_directory(&path, directory::Which::Officers, &plan.input)?;
+    directory::read_officers(input, &path)
+}
+
+/// A streamed pass stops at the first invalid cell of the target directory: read it again to
+/// report every one (SPEC.md §3), if it is a file.
+fn every_error(e: crate::Error, path: &Path, plan: &Plan) -> crate::Error {
+    let in_targets = match e.kind() {
+        ErrorKind::InvalidField { pos, .. } | ErrorKind::Csv { pos, .. } => pos.file == path,
+        _ => false,
+    };
+    if !in_targets || path == Path::new("-") {
+        return e;
+    }
+    match open_targets(path, plan) {
+        Ok(r) => directory::all_target_errors(r, path).unwrap_or(e),
+        Err(_) => e,
+    }
+}
+
+/// A target directory opened as the plan says it is to be read (SPEC.md §3.4).
+fn open_targets(path: &Path, plan: &Plan) -> Result<Box<dyn Read + Send>> {
+    Ok(io::open_directory(path, directory::Which::Targets, &plan.input)?.0)
 }
 
 /// `dualdraw draw`: load, draw, and write `draw.log`, `draw.head`, `targets.csv` and
@@ -268,7 +290,7 @@ pub fn draw(
     let drawn = match &opts.targets.source() {
         TargetSource::Plan => {
             let path = targets_path(plan_path, &plan);
-            let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+            let input = open_targets(&path, &plan).map_err(io::named_by("targets", plan_path))?;
             builder.run(
                 &Targets::read_for(input, &path, plan.inspection_date)?,
                 &officers,
@@ -276,7 +298,9 @@ pub fn draw(
         }
         source => {
             let (input, path) = streamed_input(plan_path, &plan, source)?;
-            builder.run_stream(input, &path, &officers, progress)?
+            builder
+                .run_stream(input, &path, &officers, progress)
+                .map_err(|e| every_error(e, &path, &plan))?
         }
     };
     let files = [
@@ -335,7 +359,7 @@ fn streamed_input(
         TargetSource::Streamed(p) => p.clone(),
         _ => targets_path(plan_path, plan),
     };
-    let mut input = open_input(&path);
+    let mut input = open_targets(&path, plan);
     if *source == TargetSource::PlanStreamed {
         input = input.map_err(io::named_by("targets", plan_path));
     }
@@ -477,14 +501,16 @@ pub fn verify(
         // (exit 2) even when the log is broken too (SPEC.md §7).
         TargetSource::Plan => {
             let path = targets_path(plan_path, &plan);
-            let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+            let input = open_targets(&path, &plan).map_err(io::named_by("targets", plan_path))?;
             let t = Targets::read_for(input, &path, plan.inspection_date)?;
             check.run(&bytes, &t, &officers)?
         }
         // A streamed directory is read once, while the targets are drawn (SPEC.md §7 step 6).
         source => {
             let (input, path) = streamed_input(plan_path, &plan, source)?;
-            check.run_stream(&bytes, input, &path, &officers, progress)?
+            check
+                .run_stream(&bytes, input, &path, &officers, progress)
+                .map_err(|e| every_error(e, &path, &plan))?
         }
     };
     Ok((report, head_source))

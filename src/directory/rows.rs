@@ -234,6 +234,12 @@ impl Records {
 }
 
 impl<'a> Record<'a> {
+    /// True for a row of empty cells (`,,,,,,`, as Excel writes after the last record): it
+    /// is skipped, as a blank line is (SPEC.md §3).
+    pub(crate) fn is_blank(&self) -> bool {
+        (0..self.len()).all(|i| self.field(i).iter().all(|b| matches!(b, b' ' | b'\t')))
+    }
+
     /// Number of fields.
     pub(crate) fn len(&self) -> usize {
         self.ends.len()

@@ -4,6 +4,8 @@
 
 mod fault;
 mod stale;
+#[cfg(feature = "xlsx")]
+mod xlsx;
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -144,6 +146,10 @@ pub struct Inputs {
     pub officers_path: PathBuf,
     /// The officer directory.
     pub officers: Officers,
+    /// What the target directory's header supplied, and the form it came in.
+    pub targets_audit: directory::Audit,
+    /// What the officer directory's header supplied, and the form it came in.
+    pub officers_audit: directory::Audit,
 }
 
 /// Loads and validates a plan file: returns the plan and the SHA-256 of its bytes.
@@ -179,6 +185,33 @@ fn read_plan(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Opens a directory file for reading (SPEC.md §3.4): a workbook is read with its sheet (the
+/// plan's `[input] sheet`, or the first), any other file is decoded and its delimiter
+/// detected; the header is accounted for ([`directory::prepare`]). `-` is standard input.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the file cannot be opened; those of [`directory::prepare`];
+/// [`ErrorKind::Input`] for a workbook that cannot be read.
+pub fn open_directory(
+    path: &Path,
+    which: directory::Which,
+    rule: &directory::InputRule,
+) -> Result<(Box<dyn std::io::Read + Send>, directory::Audit)> {
+    if path == Path::new("-") {
+        let stdin = std::io::BufReader::with_capacity(1 << 20, std::io::stdin());
+        return directory::prepare(stdin, path, which, rule);
+    }
+    let f = open_regular(path)?;
+    #[cfg(feature = "xlsx")]
+    if xlsx::is_workbook(path) {
+        drop(f);
+        let csv = xlsx::workbook_csv(path, rule.sheet.as_deref())?;
+        return directory::prepare(std::io::Cursor::new(csv), path, which, rule);
+    }
+    directory::prepare(std::io::BufReader::with_capacity(1 << 20, f), path, which, rule)
+}
+
 /// Loads a plan and both directories it names (paths relative to the plan's folder).
 ///
 /// # Errors
@@ -193,15 +226,16 @@ pub fn load_inputs(plan_path: &Path) -> Result<Inputs> {
     let base = plan_path.parent().unwrap_or(Path::new(""));
     let targets_path = base.join(&plan.targets);
     let officers_path = base.join(&plan.officers);
-    let f = open_regular(&targets_path).map_err(named_by("targets", plan_path))?;
-    let targets = Targets::read_for(
-        std::io::BufReader::new(f),
-        &targets_path,
-        plan.inspection_date,
-    )?;
-    let f = open_regular(&officers_path).map_err(named_by("officers", plan_path))?;
-    let officers = directory::read_officers(std::io::BufReader::new(f), &officers_path)?;
+    let (f, targets_audit) = open_directory(&targets_path, directory::Which::Targets, &plan.input)
+        .map_err(named_by("targets", plan_path))?;
+    let targets = Targets::read_for(f, &targets_path, plan.inspection_date)?;
+    let (f, officers_audit) =
+        open_directory(&officers_path, directory::Which::Officers, &plan.input)
+            .map_err(named_by("officers", plan_path))?;
+    let officers = directory::read_officers(f, &officers_path)?;
     Ok(Inputs {
+        targets_audit,
+        officers_audit,
         plan_path: plan_path.to_path_buf(),
         plan,
         plan_digest,

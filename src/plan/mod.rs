@@ -68,6 +68,8 @@ pub struct Plan {
     /// SHA-256 of the plan file's bytes as given to [`Plan::parse`] (of the text, for
     /// [`Plan::from_toml`]): the plan digest every log header binds.
     pub digest: Hash,
+    /// How the directories' files are read (`[input]`, SPEC.md §3.4).
+    pub input: crate::directory::InputRule,
 }
 
 /// The workload cap rule (SPEC.md §5.5).
@@ -300,6 +302,21 @@ struct RawPlan {
     assignment: RawAssignment,
     #[serde(default)]
     recusal: Vec<Recusal>,
+    #[serde(default)]
+    input: RawInput,
+}
+
+/// `[input]`: how the directories' files are read (SPEC.md §3.4).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    encoding: Option<Spanned<String>>,
+    delimiter: Option<Spanned<String>>,
+    sheet: Option<String>,
+    #[serde(default)]
+    extra_columns: Vec<String>,
+    #[serde(default)]
+    require: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -786,7 +803,51 @@ impl Plan {
                 ));
             }
         }
+        let input = {
+            let ri = &raw.input;
+            let encoding = match &ri.encoding {
+                None => None,
+                Some(e) => Some(
+                    crate::directory::encoding_named(e.get_ref())
+                        .map_err(|x| bad(at(e.span(), "input.encoding"), e.get_ref(), x))?,
+                ),
+            };
+            let delimiter = match &ri.delimiter {
+                None => None,
+                Some(d) => Some(match d.get_ref().as_str() {
+                    "," => b',',
+                    "\t" | "tab" => b'\t',
+                    ";" => b';',
+                    other => {
+                        return Err(bad(
+                            at(d.span(), "input.delimiter"),
+                            other,
+                            "\",\", \";\" or \"tab\"",
+                        ));
+                    }
+                }),
+            };
+            let mut require = Vec::new();
+            for r in &ri.require {
+                let name = crate::directory::optional_field(r.get_ref()).ok_or_else(|| {
+                    bad(
+                        at(r.span(), "input.require"),
+                        r.get_ref(),
+                        "an optional directory field: credit_class, last_inspected, expert or conflicts",
+                    )
+                })?;
+                require.push(name);
+            }
+            crate::directory::InputRule {
+                encoding,
+                delimiter,
+                sheet: ri.sheet.clone(),
+                extra_columns: ri.extra_columns.clone(),
+                require,
+            }
+        };
         Ok(Plan {
+            input,
             max_per_officer,
             recusals: raw.recusal,
             public_officer_fields,
