@@ -475,7 +475,7 @@ pub fn verify(
     history: &[PathBuf],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Report, Option<String>)> {
-    let bytes = io::read(log_path)?;
+    let bytes = io::read_log(log_path)?;
     let (head, head_source) = match head {
         Some(h) => (Some(parse_head(h, "the published head")?), None),
         None => match head_beside(log_path)? {

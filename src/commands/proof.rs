@@ -26,7 +26,7 @@ pub fn prove_command(
     enterprise: &str,
     out: Option<&Path>,
 ) -> Result<String> {
-    let bytes = io::read(log_path)?;
+    let bytes = io::read_log(log_path)?;
     let head = super::head_beside(log_path)?.map(|(h, _)| h);
     let inputs = io::load_inputs(plan_path)?;
     let prover = Prover::from_inputs(&bytes, head.as_ref(), &inputs)?;
@@ -61,5 +61,10 @@ pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Check
         .map_err(|e| ProofError::Unreadable(e.to_string()))?;
     let bytes = std::fs::read(path)
         .map_err(|e| ProofError::Unreadable(format!("{}: {e}", path.display())))?;
+    if let Some(how) = io::converted(&bytes) {
+        return Err(ProofError::Unreadable(
+            io::converted_error(path, "proof", how).to_string(),
+        ));
+    }
     check(&bytes, &head)
 }

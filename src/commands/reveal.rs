@@ -330,7 +330,7 @@ impl fmt::Display for PublishSummary {
 /// [`ErrorKind::Commit`](crate::ErrorKind::Commit) for a commitment not yet drawn.
 pub fn publish(log_path: &Path, plan_path: &Path, out: &Path) -> Result<PublishSummary> {
     let inputs = io::load_inputs(plan_path)?;
-    let bytes = io::read(log_path)?;
+    let bytes = io::read_log(log_path)?;
     io::check_new_dir(out)?;
     let plan_bytes = io::read(plan_path)?;
     let p = crate::publish::publish(

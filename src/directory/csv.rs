@@ -511,6 +511,18 @@ impl<'a> Row<'_, 'a> {
         let s = self.cell(idx);
         if s.is_empty() {
             Err(self.invalid(field, idx, s, "a non-empty value"))
+        } else if s.contains('\n') {
+            let end = self.line + s.bytes().filter(|&b| b == b'\n').count() as u64;
+            Err(self.invalid(
+                field,
+                idx,
+                s,
+                format!(
+                    "text on one line: a quote opened on line {} is closed only on line {end}; \
+                     close it on line {}, or double it (\"\") where it is part of the text",
+                    self.line, self.line
+                ),
+            ))
         } else if fields::has_control(s) {
             Err(self.invalid(field, idx, s, "text without control characters"))
         } else {
@@ -572,7 +584,7 @@ fn read_rows<T, const N: usize>(
             continue;
         }
         if rec.len() != header.len() {
-            bad.push(rows::length_error(file, line, rec.len(), header.len()));
+            bad.push(rows::record_length_error(file, &rec, header.len()));
             continue;
         }
         let text = match rec.text() {
@@ -795,12 +807,7 @@ impl TargetFormat {
     ) -> Result<TargetView<'a>> {
         let line = rec.mark.line;
         if rec.len() != self.header.len() {
-            return Err(rows::length_error(
-                &self.file,
-                line,
-                rec.len(),
-                self.header.len(),
-            ));
+            return Err(rows::record_length_error(&self.file, rec, self.header.len()));
         }
         let text = match whole.and_then(|w| rec.text_in(w)) {
             Some(t) => t,

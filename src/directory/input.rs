@@ -202,6 +202,25 @@ fn detect(p: &[u8], eof: bool, file: &Path) -> Result<&'static Encoding> {
         };
         return Err(input_error(file, msg));
     }
+    let controls = p
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'))
+        .count();
+    if controls * 100 > p.len() {
+        let at = p
+            .iter()
+            .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'))
+            .unwrap_or(0);
+        return Err(input_error(
+            file,
+            format!(
+                "a binary file (control byte 0x{:02X} at byte {}), not a CSV or Excel export \
+                 of a directory",
+                p[at],
+                at + 1
+            ),
+        ));
+    }
     match std::str::from_utf8(p) {
         Ok(_) => return Ok(encoding_rs::UTF_8),
         Err(e) if e.error_len().is_none() && !eof => return Ok(encoding_rs::UTF_8),
@@ -303,7 +322,14 @@ impl<R: Read> Redelimit<R> {
             self.done = true;
             return Ok(());
         }
-        let start = self.rec.position().map_or(self.line, |p| p.line());
+        // The reader's line after the record, less the record's own line breaks: where it
+        // started (its position before reading would not count the blank lines skipped).
+        let inner: u64 = self
+            .rec
+            .iter()
+            .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+            .sum();
+        let start = self.rdr.position().line().saturating_sub(1 + inner);
         while self.line < start {
             self.out.push(b'\n');
             self.line += 1;

@@ -12,6 +12,7 @@ const MAX_GROUPS: usize = 64;
 
 struct Group {
     key: String,
+    expected: String,
     count: u64,
     examples: Vec<String>,
 }
@@ -37,7 +38,7 @@ impl BadCells {
     /// Adds an error of one row.
     pub(crate) fn push(&mut self, e: crate::Error) {
         self.total += 1;
-        let (key, example) = match e.kind() {
+        let (key, example, expected) = match e.kind() {
             ErrorKind::InvalidField {
                 pos,
                 found,
@@ -49,27 +50,29 @@ impl BadCells {
                     Some((None, Some(en))) => format!("`{en}`"),
                     _ => "a field".to_string(),
                 };
-                // The kind of error: what was expected, up to its details.
+                // Grouped by field; the group says what the first of them expected, up to
+                // its details.
                 let kind = expected
                     .split([';', '('])
                     .next()
                     .unwrap_or(expected)
                     .trim();
                 (
-                    format!("in {field} are invalid, expected {kind}"),
+                    format!("in {field}"),
                     format!(
                         "line {} {}",
                         pos.line.unwrap_or(0),
                         quoted_debug(found)
                     ),
+                    format!(", expected {kind}"),
                 )
             }
             ErrorKind::Csv { pos, .. } => (
-                "are malformed rows (a number of fields other than the header's, or invalid text)"
-                    .to_string(),
+                "are malformed rows".to_string(),
                 format!("line {}", pos.line.unwrap_or(0)),
+                " (a number of fields other than the header's, or invalid text)".to_string(),
             ),
-            _ => ("are other errors".to_string(), e.to_string()),
+            _ => ("other".to_string(), e.to_string(), String::new()),
         };
         if self.first.is_none() {
             self.first = Some(e);
@@ -84,6 +87,7 @@ impl BadCells {
             }
             None if n < MAX_GROUPS => self.groups.push(Group {
                 key,
+                expected,
                 count: 1,
                 examples: vec![example],
             }),
@@ -106,18 +110,17 @@ impl BadCells {
         }
         let mut summary = String::new();
         for g in &self.groups {
-            let cells = if g.count == 1 { "cell" } else { "cells" };
-            summary.push_str(&format!(
-                "\n  {} {cells} {}, e.g. {}",
-                g.count,
-                g.key,
-                g.examples.join(", ")
-            ));
+            let what = match (g.key.as_str(), g.count) {
+                ("other", _) => "other errors:".to_string(),
+                (k, 1) if k.starts_with("in ") => format!("invalid cell {k}{}:", g.expected),
+                (k, _) if k.starts_with("in ") => format!("invalid cells {k}{}:", g.expected),
+                (k, _) => format!("{k}{}:", g.expected),
+            };
+            summary.push_str(&format!("\n  {} {what} {}", g.count, g.examples.join(", ")));
             if g.count > g.examples.len() as u64 {
                 summary.push_str(&format!(" and {} more", g.count - g.examples.len() as u64));
             }
         }
-        summary.push_str(&format!("\n  the first: {first}"));
         Err(ErrorKind::BadCells {
             file: self.file,
             total: self.total,

@@ -61,6 +61,48 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).map_err(io_err(path))
 }
 
+/// Whether a published file (a log, a proof) was converted on its way to the reader: a
+/// byte-order mark added, or every line end made CRLF (a Windows download, git's autocrlf).
+/// The hashes are over the bytes as published (SPEC.md §6), so such a copy cannot be checked
+/// — but it is no evidence of tampering either.
+pub fn converted(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Some("a byte-order mark was added at its start");
+    }
+    let lfs = bytes.iter().filter(|&&b| b == b'\n').count();
+    let crlfs = bytes.windows(2).filter(|w| w == b"\r\n").count();
+    (lfs > 0 && crlfs == lfs).then_some("every line ends in CRLF instead of LF")
+}
+
+/// The error for a published file that [`converted`] recognises.
+pub fn converted_error(path: &Path, what: &str, how: &str) -> crate::Error {
+    ErrorKind::Input {
+        file: path.to_path_buf(),
+        message: format!(
+            "this {what} was converted (CRLF/BOM: {how}), as a Windows download or git's \
+             autocrlf does; that is not a sign of tampering, but it can only be checked as \
+             published: re-download it, or convert it back with `dos2unix {}` (removes the \
+             CRs and the byte-order mark)",
+            path.display()
+        ),
+    }
+    .into()
+}
+
+/// Reads a published log, refusing a converted copy ([`converted`]) with an input error
+/// rather than reporting its hash chain as broken.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when it cannot be read; [`ErrorKind::Input`] for a converted copy.
+pub fn read_log(path: &Path) -> Result<Vec<u8>> {
+    let bytes = read(path)?;
+    match converted(&bytes) {
+        Some(how) => Err(converted_error(path, "log", how)),
+        None => Ok(bytes),
+    }
+}
+
 /// The largest plan file read, in bytes.
 pub const MAX_PLAN_BYTES: u64 = 16 << 20;
 
