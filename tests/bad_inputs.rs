@@ -248,6 +248,9 @@ bad_inputs! {
     required_column_absent => [
         "fixtures/bad/required_column_absent/officers.csv: line 1: the header has no column `回避企业` (conflicts), which the plan requires",
     ],
+    xlsx_unknown_sheet => [
+        "fixtures/bad/xlsx_unknown_sheet/targets.xlsx: the workbook has no sheet `名录` (named by `[input] targets_sheet` in the plan); its sheets: 检查对象名录",
+    ],
     bad_status_text => [
         "fixtures/bad/bad_status_text/targets.csv, line 7, field `登记状态` (status)",
         "found \"存续（在营）\"",

@@ -2,7 +2,7 @@
 //! and writes its outputs, returning a summary the binary prints.
 
 use std::fmt;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::directory::{self, Digest, Officers, Targets, Warning};
@@ -202,18 +202,6 @@ pub fn staff_and_log_with(
     };
     let log = log::chain(log::events(&header, warnings, &outcome));
     Ok((outcome, log))
-}
-
-fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
-    if path == Path::new("-") {
-        Ok(Box::new(BufReader::with_capacity(
-            1 << 20,
-            std::io::stdin(),
-        )))
-    } else {
-        let f = io::open_regular(path)?;
-        Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
-    }
 }
 
 fn load_officers(plan_path: &Path, plan: &Plan) -> Result<Officers> {
@@ -571,7 +559,12 @@ pub fn sort(
     output: &Path,
     opts: &crate::sort::SortOptions,
 ) -> Result<crate::sort::SortStats> {
-    let reader = open_input(input)?;
+    // Decoded and re-delimited as a draw reads it (SPEC.md §3.4): the sorted file is UTF-8 CSV.
+    let (reader, _) = io::open_directory(
+        input,
+        directory::Which::Targets,
+        &directory::InputRule::default(),
+    )?;
     if output == Path::new("-") {
         let stdout = std::io::stdout().lock();
         return crate::sort::sort_targets(reader, input, std::io::BufWriter::new(stdout), opts);

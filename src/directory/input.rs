@@ -21,8 +21,10 @@ pub struct InputRule {
     pub encoding: Option<&'static Encoding>,
     /// The field delimiter (`,`, `;` or a tab), when not detected.
     pub delimiter: Option<u8>,
-    /// The sheet of a workbook, by name; the first sheet when not set.
-    pub sheet: Option<String>,
+    /// The sheet of a target directory kept as a workbook, by name; the first when not set.
+    pub targets_sheet: Option<String>,
+    /// The sheet of an officer directory kept as a workbook, by name; the first when not set.
+    pub officers_sheet: Option<String>,
     /// Header cells that are not directory fields but belong to the export (a remark column).
     pub extra_columns: Vec<String>,
     /// Optional fields that must be present (`credit_class`, `last_inspected`, `expert`,

@@ -228,7 +228,7 @@ fn read_plan(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Opens a directory file for reading (SPEC.md §3.4): a workbook is read with its sheet (the
-/// plan's `[input] sheet`, or the first), any other file is decoded and its delimiter
+/// plan's `[input] targets_sheet` or `officers_sheet`, or the first), any other file is decoded and its delimiter
 /// detected; the header is accounted for ([`directory::prepare`]). `-` is standard input.
 ///
 /// # Errors
@@ -248,7 +248,11 @@ pub fn open_directory(
     #[cfg(feature = "xlsx")]
     if xlsx::is_workbook(path) {
         drop(f);
-        let csv = xlsx::workbook_csv(path, rule.sheet.as_deref())?;
+        let (sheet, key) = match which {
+            directory::Which::Targets => (&rule.targets_sheet, "targets_sheet"),
+            directory::Which::Officers => (&rule.officers_sheet, "officers_sheet"),
+        };
+        let csv = xlsx::workbook_csv(path, sheet.as_deref(), key)?;
         return directory::prepare(std::io::Cursor::new(csv), path, which, rule);
     }
     directory::prepare(std::io::BufReader::with_capacity(1 << 20, f), path, which, rule)

@@ -66,7 +66,7 @@ fn cell_text(c: &Data, file: &Path, row: usize, col: usize) -> Result<String> {
 ///
 /// [`ErrorKind::Input`] for a workbook calamine cannot open, a sheet that does not exist, or a
 /// cell holding an Excel error.
-pub(crate) fn workbook_csv(path: &Path, sheet: Option<&str>) -> Result<Vec<u8>> {
+pub(crate) fn workbook_csv(path: &Path, sheet: Option<&str>, key: &str) -> Result<Vec<u8>> {
     let mut wb = open_workbook_auto(path)
         .map_err(|e| input_error(path, format!("cannot be read as an Excel workbook: {e}")))?;
     let names = wb.sheet_names();
@@ -76,7 +76,7 @@ pub(crate) fn workbook_csv(path: &Path, sheet: Option<&str>) -> Result<Vec<u8>> 
             return Err(input_error(
                 path,
                 format!(
-                    "the workbook has no sheet `{s}` (named by `[input] sheet` in the plan); its sheets: {}",
+                    "the workbook has no sheet `{s}` (named by `[input] {key}` in the plan); its sheets: {}",
                     names.join(", ")
                 ),
             ));

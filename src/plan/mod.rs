@@ -312,7 +312,8 @@ struct RawPlan {
 struct RawInput {
     encoding: Option<Spanned<String>>,
     delimiter: Option<Spanned<String>>,
-    sheet: Option<String>,
+    targets_sheet: Option<String>,
+    officers_sheet: Option<String>,
     #[serde(default)]
     extra_columns: Vec<String>,
     #[serde(default)]
@@ -841,7 +842,8 @@ impl Plan {
             crate::directory::InputRule {
                 encoding,
                 delimiter,
-                sheet: ri.sheet.clone(),
+                targets_sheet: ri.targets_sheet.clone(),
+                officers_sheet: ri.officers_sheet.clone(),
                 extra_columns: ri.extra_columns.clone(),
                 require,
             }
