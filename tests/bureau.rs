@@ -197,3 +197,39 @@ fn converted_logs_and_proofs_are_not_forged() {
         assert!(stderr.contains("this proof was converted (CRLF/BOM"), "{how}: {stderr}");
     }
 }
+
+/// `draw --excel` also writes the printable assignment sheet (抽查任务分配表) as a workbook:
+/// one row per team, the leader and members with their certificate numbers.
+#[test]
+fn excel_draws_write_the_assignment_sheet() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let tmp = common::tmp();
+    let out = tmp.path().join("out");
+    ok(
+        "draw --excel",
+        &draw(&form("xlsx").join("plan.toml"), &out, &["--excel"]),
+    );
+    let mut wb: Xlsx<_> = open_workbook(out.join("teams.xlsx")).expect("a workbook");
+    assert_eq!(wb.sheet_names(), ["抽查任务分配表"]);
+    let range = wb.worksheet_range("抽查任务分配表").unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows[0][..4], ["任务", "抽查事项", "统一社会信用代码", "企业名称"]);
+    let teams = std::fs::read_to_string(out.join("teams.csv")).unwrap();
+    // One row per team: as many as leaders in teams.csv.
+    assert_eq!(rows.len() - 1, teams.matches(",leader,").count());
+    assert!(rows[1][7].starts_with('津'), "leader's certificate: {:?}", rows[1]);
+    // Without --excel, no workbook.
+    let plain = tmp.path().join("plain");
+    ok("draw", &draw(&form("xlsx").join("plan.toml"), &plain, &[]));
+    assert!(!plain.join("teams.xlsx").exists());
+}

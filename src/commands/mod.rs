@@ -67,7 +67,7 @@ pub struct DrawOptions {
     /// Output directory (must not exist or be empty); default `draw-<plan id>`.
     #[cfg_attr(feature = "cli", arg(long))]
     pub out: Option<PathBuf>,
-    /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
+    /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese, and teams.xlsx (抽查任务分配表)
     #[cfg_attr(feature = "cli", arg(long))]
     pub excel: bool,
     /// Where the targets come from.
@@ -300,6 +300,18 @@ pub fn draw(
         ("targets.csv", drawn.targets_csv(opts.excel)),
         ("teams.csv", drawn.teams_csv(&officers, opts.excel)),
     ];
+    // With --excel, also the printable assignment sheet (抽查任务分配表) as a workbook.
+    #[cfg(feature = "xlsx")]
+    let files = {
+        let mut v = files.to_vec();
+        if opts.excel {
+            v.push((
+                "teams.xlsx",
+                io::assignment_sheet(&plan, &drawn.enterprises, &officers, &drawn.outcome)?,
+            ));
+        }
+        v
+    };
     io::write_new_dir(&out, &files)?;
     Ok(DrawSummary {
         plan: plan.clone(),

@@ -7,6 +7,9 @@ mod stale;
 #[cfg(feature = "xlsx")]
 mod xlsx;
 
+#[cfg(feature = "xlsx")]
+pub use xlsx::assignment_sheet;
+
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -114,3 +114,125 @@ pub(crate) fn workbook_csv(path: &Path, sheet: Option<&str>, key: &str) -> Resul
     }
     Ok(out)
 }
+
+/// The team assignment sheet (抽查任务分配表) as an `.xlsx` workbook, printable: one row per
+/// drawn enterprise with its task and check item, the enterprise's fields the directory has,
+/// the team leader, members and experts with their certificate numbers. A frozen header row
+/// repeated on every printed page, landscape, one page wide. The bureau's own document: it
+/// holds officers' names (the published tables follow the plan's `[publish]`).
+///
+/// # Errors
+///
+/// [`ErrorKind::Input`] if the workbook cannot be written (it is written in memory).
+pub fn assignment_sheet(
+    plan: &crate::plan::Plan,
+    enterprises: &[crate::directory::Enterprise],
+    officers: &crate::directory::Officers,
+    outcome: &crate::draw::outcome::Outcome,
+) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{DocProperties, Format, FormatBorder, Workbook, XlsxError};
+    let build = || -> std::result::Result<Vec<u8>, XlsxError> {
+        let mut wb = Workbook::new();
+        // No creation time from the clock: the same draw gives the same bytes.
+        let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1)?;
+        wb.set_properties(
+            &DocProperties::new()
+                .set_title(format!("{} 抽查任务分配表", plan.title))
+                .set_creation_datetime(&created),
+        );
+        let ws = wb.add_worksheet();
+        ws.set_name("抽查任务分配表")?;
+        let head = Format::new()
+            .set_bold()
+            .set_text_wrap()
+            .set_border(FormatBorder::Thin);
+        let cell = Format::new().set_text_wrap().set_border(FormatBorder::Thin);
+        let columns: [(&str, f64); 11] = [
+            ("任务", 10.0),
+            ("抽查事项", 24.0),
+            ("统一社会信用代码", 21.0),
+            ("企业名称", 30.0),
+            ("行政区划代码", 12.0),
+            ("信用等级", 8.0),
+            ("组长", 10.0),
+            ("组长执法证号", 18.0),
+            ("组员（执法证号）", 28.0),
+            ("专家", 18.0),
+            ("序号", 6.0),
+        ];
+        for (c, (name, width)) in columns.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *name, &head)?;
+            ws.set_column_width(c as u16, *width)?;
+        }
+        let who = |id: &str| -> (String, String) {
+            officers
+                .get(id)
+                .map_or((id.to_string(), String::new()), |o| {
+                    (o.name.clone(), o.cert_no.clone())
+                })
+        };
+        let mut row = 1u32;
+        for t in &outcome.tasks {
+            let item = plan
+                .tasks
+                .iter()
+                .find(|x| x.id == t.task)
+                .map_or("", |x| x.item.name.as_str());
+            for (n, team) in t.teams.iter().enumerate() {
+                let e = enterprises
+                    .binary_search_by(|e| e.id.as_str().cmp(&team.enterprise))
+                    .ok()
+                    .map(|i| &enterprises[i]);
+                let (leader, leader_cert) = team
+                    .officers
+                    .first()
+                    .map(|id| who(id))
+                    .unwrap_or_default();
+                let members: Vec<String> = team
+                    .officers
+                    .iter()
+                    .skip(1)
+                    .map(|id| {
+                        let (name, cert) = who(id);
+                        format!("{name}（{cert}）")
+                    })
+                    .collect();
+                let experts: Vec<String> = team.experts.iter().map(|id| who(id).0).collect();
+                let values = [
+                    t.task.clone(),
+                    item.to_string(),
+                    team.enterprise.clone(),
+                    e.map_or(String::new(), |e| e.name.clone()),
+                    e.map_or(String::new(), |e| e.region.clone()),
+                    e.and_then(|e| e.credit_class)
+                        .map_or(String::new(), |c| c.as_str().to_string()),
+                    leader,
+                    leader_cert,
+                    members.join("\n"),
+                    experts.join("、"),
+                    (n + 1).to_string(),
+                ];
+                for (c, v) in values.iter().enumerate() {
+                    // Text cells: a value is never read as a formula.
+                    ws.write_string_with_format(row, c as u16, v.as_str(), &cell)?;
+                }
+                row += 1;
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.set_repeat_rows(0, 0)?;
+        ws.set_landscape();
+        ws.set_paper_size(9); // A4
+        ws.set_print_fit_to_pages(1, 0);
+        ws.set_header(format!("&C{} 抽查任务分配表", plan.title.replace('&', "&&")));
+        ws.set_footer("&C第 &P 页，共 &N 页");
+        wb.save_to_buffer()
+    };
+    build().map_err(|e| {
+        ErrorKind::Input {
+            file: "teams.xlsx".into(),
+            message: format!("the assignment sheet cannot be written: {e}"),
+        }
+        .into()
+    })
+}
