@@ -118,12 +118,15 @@ fn sheet(
     Ok(())
 }
 
+/// Writes rows in one form.
+type Encode = Box<dyn Fn(&[Vec<String>]) -> Vec<u8>>;
+
 fn main() -> Result<(), Box<dyn Error>> {
     let base = Path::new("fixtures/bad/base");
     let out = Path::new("fixtures/bureau");
     let t = rows(&base.join("targets.csv"))?;
     let o = rows(&base.join("officers.csv"))?;
-    let forms: [(&str, Box<dyn Fn(&[Vec<String>]) -> Vec<u8>>); 5] = [
+    let forms: [(&str, Encode); 5] = [
         (
             "utf8",
             Box::new(|r| {
@@ -177,8 +180,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     wb.save(bad.join("targets.xlsx"))?;
     let plan = fs::read_to_string(base.join("plan.toml"))?
         .replace("targets = \"targets.csv\"", "targets = \"targets.xlsx\"")
-        .replace("officers = \"officers.csv\"", "officers = \"../base/officers.csv\"")
-        .replacen("\n[[task]]", "\n[input]\ntargets_sheet = \"名录\"\n\n[[task]]", 1);
+        .replace(
+            "officers = \"officers.csv\"",
+            "officers = \"../base/officers.csv\"",
+        )
+        .replacen(
+            "\n[[task]]",
+            "\n[input]\ntargets_sheet = \"名录\"\n\n[[task]]",
+            1,
+        );
     fs::write(bad.join("plan.toml"), plan)?;
     Ok(())
 }

@@ -38,7 +38,10 @@ fn ok(what: &str, out: &std::process::Output) {
 fn every_form_gives_the_same_log() {
     let tmp = common::tmp();
     let reference = tmp.path().join("utf8");
-    ok("utf8", &draw(&form("utf8").join("plan.toml"), &reference, &[]));
+    ok(
+        "utf8",
+        &draw(&form("utf8").join("plan.toml"), &reference, &[]),
+    );
     let log = std::fs::read(reference.join("draw.log")).unwrap();
     for f in FORMS {
         // The plans are the same bytes, so the logs must be too.
@@ -75,7 +78,10 @@ fn every_form_gives_the_same_log() {
         .replace("officers = \"officers\"", &format!("officers = {:?}", form("xlsx").join("officers")))
         .replacen("\n[[task]]", "\n[input]\ntargets_sheet = \"检查对象名录\"\nofficers_sheet = \"执法检查人员名录\"\n\n[[task]]", 1);
     std::fs::write(dir.join("plan.toml"), plan).unwrap();
-    ok("named sheet", &draw(&dir.join("plan.toml"), &dir.join("out"), &[]));
+    ok(
+        "named sheet",
+        &draw(&dir.join("plan.toml"), &dir.join("out"), &[]),
+    );
 }
 
 /// A GBK directory streams (after `dualdraw sort`, which writes UTF-8) to the same log.
@@ -93,7 +99,10 @@ fn a_gbk_directory_sorts_and_streams() {
         ]),
     );
     let reference = tmp.path().join("ref");
-    ok("utf8", &draw(&form("utf8").join("plan.toml"), &reference, &[]));
+    ok(
+        "utf8",
+        &draw(&form("utf8").join("plan.toml"), &reference, &[]),
+    );
     let out_dir = tmp.path().join("streamed");
     ok(
         "stream",
@@ -115,7 +124,10 @@ fn a_gbk_directory_sorts_and_streams() {
 fn real_export_values_are_their_mappings() {
     let tmp = common::tmp();
     let reference = tmp.path().join("ref");
-    ok("utf8", &draw(&form("utf8").join("plan.toml"), &reference, &[]));
+    ok(
+        "utf8",
+        &draw(&form("utf8").join("plan.toml"), &reference, &[]),
+    );
     let dir = tmp.path().join("real");
     std::fs::create_dir(&dir).unwrap();
     std::fs::copy(form("utf8").join("plan.toml"), dir.join("plan.toml")).unwrap();
@@ -167,7 +179,10 @@ fn converted_logs_and_proofs_are_not_forged() {
     let proof_text = std::fs::read_to_string(&proof).unwrap();
     let head = std::fs::read_to_string(out.join("draw.head")).unwrap();
     for (how, conv) in [
-        ("crlf", Box::new(|s: &str| s.replace('\n', "\r\n")) as Box<dyn Fn(&str) -> String>),
+        (
+            "crlf",
+            Box::new(|s: &str| s.replace('\n', "\r\n")) as Box<dyn Fn(&str) -> String>,
+        ),
         ("bom", Box::new(|s: &str| format!("\u{feff}{s}"))),
     ] {
         let dir = tmp.path().join(how);
@@ -182,8 +197,14 @@ fn converted_logs_and_proofs_are_not_forged() {
         ]);
         let stderr = String::from_utf8_lossy(&v.stderr);
         assert_eq!(v.status.code(), Some(2), "{how}: {stderr}");
-        assert!(stderr.contains("this log was converted (CRLF/BOM"), "{how}: {stderr}");
-        assert!(stderr.contains("re-download it, or convert it back with `dos2unix"), "{stderr}");
+        assert!(
+            stderr.contains("this log was converted (CRLF/BOM"),
+            "{how}: {stderr}"
+        );
+        assert!(
+            stderr.contains("re-download it, or convert it back with `dos2unix"),
+            "{stderr}"
+        );
         assert!(!stderr.contains("hash chain"), "{how}: {stderr}");
         std::fs::write(dir.join("proof.json"), conv(&proof_text)).unwrap();
         let p = common::cli::run([
@@ -194,7 +215,10 @@ fn converted_logs_and_proofs_are_not_forged() {
         ]);
         let stderr = String::from_utf8_lossy(&p.stderr);
         assert_eq!(p.status.code(), Some(2), "proof {how}: {stderr}");
-        assert!(stderr.contains("this proof was converted (CRLF/BOM"), "{how}: {stderr}");
+        assert!(
+            stderr.contains("this proof was converted (CRLF/BOM"),
+            "{how}: {stderr}"
+        );
     }
 }
 
@@ -223,11 +247,18 @@ fn excel_draws_write_the_assignment_sheet() {
                 .collect()
         })
         .collect();
-    assert_eq!(rows[0][..4], ["任务", "抽查事项", "统一社会信用代码", "企业名称"]);
+    assert_eq!(
+        rows[0][..4],
+        ["任务", "抽查事项", "统一社会信用代码", "企业名称"]
+    );
     let teams = std::fs::read_to_string(out.join("teams.csv")).unwrap();
     // One row per team: as many as leaders in teams.csv.
     assert_eq!(rows.len() - 1, teams.matches(",leader,").count());
-    assert!(rows[1][7].starts_with('津'), "leader's certificate: {:?}", rows[1]);
+    assert!(
+        rows[1][7].starts_with('津'),
+        "leader's certificate: {:?}",
+        rows[1]
+    );
     // Without --excel, no workbook.
     let plain = tmp.path().join("plain");
     ok("draw", &draw(&form("xlsx").join("plan.toml"), &plain, &[]));

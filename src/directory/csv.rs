@@ -186,7 +186,9 @@ fn resembles(cols: &'static [Col], cell: &str) -> Option<&'static Col> {
         names.into_iter().any(|n| {
             let len = n.chars().count();
             let limit = if len >= 6 { 2 } else { 1 };
-            (len >= 2 && !clean.is_empty() && (clean.contains(n) || (n.contains(clean) && clean.chars().count() >= 2)))
+            (len >= 2
+                && !clean.is_empty()
+                && (clean.contains(n) || (n.contains(clean) && clean.chars().count() >= 2)))
                 || (len >= 3 && distance(&clean.to_lowercase(), &n.to_lowercase()) <= limit)
         })
     })
@@ -220,7 +222,11 @@ pub fn audit_header(
         && let Some(next) = second
         && next.iter().filter(|c| known(c)).count() >= 2
     {
-        let title: Vec<&str> = header.iter().map(header_name).filter(|c| !c.is_empty()).collect();
+        let title: Vec<&str> = header
+            .iter()
+            .map(header_name)
+            .filter(|c| !c.is_empty())
+            .collect();
         return Err(ErrorKind::Input {
             file: file.to_path_buf(),
             message: format!(
@@ -311,21 +317,14 @@ pub fn prepare<'r>(
     if let Ok((mut seq, header)) = SeqReader::new(prefix.as_slice(), file) {
         let mut second = None;
         let mut any_record = false;
-        loop {
-            match seq.next_record() {
-                Ok(Some(rec)) => {
-                    let cells: Vec<&[u8]> = (0..rec.len()).map(|i| rec.field(i)).collect();
-                    if cells.iter().any(|c| !c.iter().all(u8::is_ascii_whitespace)) {
-                        any_record = true;
-                        if second.is_none() {
-                            second = Some(StringRecord::from_byte_record_lossy(
-                                csv::ByteRecord::from(cells),
-                            ));
-                        }
-                        break;
-                    }
-                }
-                Ok(None) | Err(_) => break,
+        while let Ok(Some(rec)) = seq.next_record() {
+            let cells: Vec<&[u8]> = (0..rec.len()).map(|i| rec.field(i)).collect();
+            if cells.iter().any(|c| !c.iter().all(u8::is_ascii_whitespace)) {
+                any_record = true;
+                second = Some(StringRecord::from_byte_record_lossy(csv::ByteRecord::from(
+                    cells,
+                )));
+                break;
             }
         }
         let mut audit = audit_header(file, &header, second.as_ref(), which, rule)?;
@@ -807,7 +806,11 @@ impl TargetFormat {
     ) -> Result<TargetView<'a>> {
         let line = rec.mark.line;
         if rec.len() != self.header.len() {
-            return Err(rows::record_length_error(&self.file, rec, self.header.len()));
+            return Err(rows::record_length_error(
+                &self.file,
+                rec,
+                self.header.len(),
+            ));
         }
         let text = match whole.and_then(|w| rec.text_in(w)) {
             Some(t) => t,

@@ -467,7 +467,10 @@ mod tests {
             parse_enterprise_status("吊销，未注销"),
             Ok(EnterpriseStatus::Closed)
         );
-        assert_eq!(parse_enterprise_status("迁出"), Ok(EnterpriseStatus::Closed));
+        assert_eq!(
+            parse_enterprise_status("迁出"),
+            Ok(EnterpriseStatus::Closed)
+        );
         assert_eq!(parse_officer_status("停职"), Ok(OfficerStatus::Leave));
         assert_eq!(parse_officer_status("病假"), Ok(OfficerStatus::Leave));
         assert_eq!(parse_bool("√"), Ok(true));

@@ -153,7 +153,9 @@ pub fn normalize<'r>(
         .split(['\n', '\r'])
         .next()
         .unwrap_or("");
-    let delimiter = rule.delimiter.unwrap_or_else(|| detect_delimiter(first_line));
+    let delimiter = rule
+        .delimiter
+        .unwrap_or_else(|| detect_delimiter(first_line));
     let form = Form {
         encoding: encoding.name(),
         delimiter,
@@ -184,7 +186,11 @@ fn detect(p: &[u8], eof: bool, file: &Path) -> Result<&'static Encoding> {
     // A NUL or two in text (after a header cell, say) is the header's or a cell's error; a
     // file with many is UTF-16 or binary.
     let nuls = p.iter().filter(|&&b| b == 0).count();
-    if let Some(at) = p.iter().position(|&b| b == 0).filter(|_| nuls * 50 > p.len()) {
+    if let Some(at) = p
+        .iter()
+        .position(|&b| b == 0)
+        .filter(|_| nuls * 50 > p.len())
+    {
         let odd_nuls = p.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
         let even_nuls = p.iter().step_by(2).filter(|&&b| b == 0).count();
         let half = p.len() / 2;

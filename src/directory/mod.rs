@@ -9,8 +9,8 @@
 mod csv;
 pub(crate) mod fields;
 mod input;
-mod report;
 mod records;
+mod report;
 pub(crate) mod rows;
 pub mod uscc;
 
@@ -21,7 +21,8 @@ use serde::Serialize;
 
 pub(crate) use self::csv::TargetFormat;
 pub use self::csv::{
-    Audit, TargetRows, Which, all_target_errors, audit_header, prepare, read_officers, read_targets, target_id_column,
+    Audit, TargetRows, Which, all_target_errors, audit_header, prepare, read_officers,
+    read_targets, target_id_column,
 };
 pub use fields::{CreditClass, EnterpriseStatus, OfficerStatus};
 pub use input::{Form, InputRule, encoding_named, normalize, optional_field};

@@ -52,18 +52,10 @@ impl BadCells {
                 };
                 // Grouped by field; the group says what the first of them expected, up to
                 // its details.
-                let kind = expected
-                    .split([';', '('])
-                    .next()
-                    .unwrap_or(expected)
-                    .trim();
+                let kind = expected.split([';', '(']).next().unwrap_or(expected).trim();
                 (
                     format!("in {field}"),
-                    format!(
-                        "line {} {}",
-                        pos.line.unwrap_or(0),
-                        quoted_debug(found)
-                    ),
+                    format!("line {} {}", pos.line.unwrap_or(0), quoted_debug(found)),
                     format!(", expected {kind}"),
                 )
             }

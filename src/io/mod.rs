@@ -258,7 +258,12 @@ pub fn open_directory(
         let csv = xlsx::workbook_csv(path, sheet.as_deref(), key)?;
         return directory::prepare(std::io::Cursor::new(csv), path, which, rule);
     }
-    directory::prepare(std::io::BufReader::with_capacity(1 << 20, f), path, which, rule)
+    directory::prepare(
+        std::io::BufReader::with_capacity(1 << 20, f),
+        path,
+        which,
+        rule,
+    )
 }
 
 /// Loads a plan and both directories it names (paths relative to the plan's folder).

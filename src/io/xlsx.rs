@@ -183,11 +183,8 @@ pub fn assignment_sheet(
                     .binary_search_by(|e| e.id.as_str().cmp(&team.enterprise))
                     .ok()
                     .map(|i| &enterprises[i]);
-                let (leader, leader_cert) = team
-                    .officers
-                    .first()
-                    .map(|id| who(id))
-                    .unwrap_or_default();
+                let (leader, leader_cert) =
+                    team.officers.first().map(|id| who(id)).unwrap_or_default();
                 let members: Vec<String> = team
                     .officers
                     .iter()
@@ -224,7 +221,10 @@ pub fn assignment_sheet(
         ws.set_landscape();
         ws.set_paper_size(9); // A4
         ws.set_print_fit_to_pages(1, 0);
-        ws.set_header(format!("&C{} 抽查任务分配表", plan.title.replace('&', "&&")));
+        ws.set_header(format!(
+            "&C{} 抽查任务分配表",
+            plan.title.replace('&', "&&")
+        ));
         ws.set_footer("&C第 &P 页，共 &N 页");
         wb.save_to_buffer()
     };
