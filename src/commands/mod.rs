@@ -552,10 +552,44 @@ pub fn check(plan: &Path) -> Result<String> {
     let inputs = io::load_inputs(plan)?;
     let report = crate::check::check(&inputs.plan, &inputs.targets, &inputs.officers)?;
     Ok(format!(
-        "{report}\ntargets from {}, officers from {}\n",
+        "{report}\ntargets from {} ({})\nofficers from {} ({})\n",
         inputs.targets_path.display(),
-        inputs.officers_path.display()
+        describe(&inputs.targets_audit),
+        inputs.officers_path.display(),
+        describe(&inputs.officers_audit),
     ))
+}
+
+/// How a directory file was read and what its header supplied (SPEC.md §3.4), so that an
+/// absent optional column is said, never silent.
+fn describe(a: &directory::Audit) -> String {
+    let mut parts = Vec::new();
+    if let Some(f) = a.form {
+        let sep = match f.delimiter {
+            b'\t' => "tab".to_string(),
+            d => format!("'{}'", d as char),
+        };
+        parts.push(format!("{}, {sep}-separated", f.encoding));
+    }
+    if !a.supplied.is_empty() {
+        parts.push(format!("optional fields supplied: {}", a.supplied.join(", ")));
+    }
+    for f in &a.absent {
+        parts.push(match *f {
+            "conflicts" => "no conflict declarations (回避企业) were supplied".to_string(),
+            "expert" => "no expert flags (是否专家) were supplied: nobody is an expert".to_string(),
+            "last_inspected" => {
+                "no last-inspection dates (上次检查日期) were supplied: no recency exclusion"
+                    .to_string()
+            }
+            "credit_class" => "no credit classes (信用等级) were supplied".to_string(),
+            other => format!("no {other} column"),
+        });
+    }
+    if !a.ignored.is_empty() {
+        parts.push(format!("ignored columns: {}", a.ignored.join(", ")));
+    }
+    parts.join("; ")
 }
 
 /// `dualdraw sort`: sort a target directory by id in bounded memory. `input` and `output` may
