@@ -65,6 +65,26 @@ fn every_form_gives_the_same_log() {
             form(f).join("plan.toml").as_os_str(),
         ]);
         ok(&format!("verify against {f}"), &v);
+        // The independent Python verifier reads the CSV forms too (not workbooks).
+        if f != "xlsx"
+            && std::process::Command::new("python3")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        {
+            let py = std::process::Command::new("python3")
+                .arg(common::root().join("verifiers/python/verify.py"))
+                .arg(reference.join("draw.log"))
+                .arg("--plan")
+                .arg(form(f).join("plan.toml"))
+                .output()
+                .expect("run verify.py");
+            assert!(
+                py.status.success(),
+                "verify.py against {f}: {}",
+                String::from_utf8_lossy(&py.stderr)
+            );
+        }
         // `check` names the form it read.
         let c = common::cli::run(["check".as_ref(), form(f).join("plan.toml").as_os_str()]);
         ok(&format!("check {f}"), &c);

@@ -572,7 +572,10 @@ fn describe(a: &directory::Audit) -> String {
         parts.push(format!("{}, {sep}-separated", f.encoding));
     }
     if !a.supplied.is_empty() {
-        parts.push(format!("optional fields supplied: {}", a.supplied.join(", ")));
+        parts.push(format!(
+            "optional fields supplied: {}",
+            a.supplied.join(", ")
+        ));
     }
     for f in &a.absent {
         parts.push(match *f {

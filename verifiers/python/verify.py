@@ -222,7 +222,10 @@ OFFICER_COLUMNS = [
 ]
 
 def decode_directory(data):
-    """§3 encodings: UTF-8 (BOM optional), UTF-16 by its BOM, else GB18030."""
+    """§3.4 encodings: UTF-8 (BOM optional), UTF-16 by its BOM, else GB18030."""
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnicodeDecodeError("workbook", data[:4], 0, 4,
+                                 "an Excel workbook: this verifier reads CSV; save the sheet as CSV UTF-8")
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
         return data.decode("utf-16")
     data = data.removeprefix(b"\xef\xbb\xbf")
