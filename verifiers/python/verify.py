@@ -1066,6 +1066,10 @@ def verify(log_path, plan_path, head_arg=None):
         data = Path(log_path).read_bytes()
     except OSError as e:
         raise BadInput(f"{log_path}: {e}") from None
+    # A copy converted on download (a BOM, every line CRLF) is an input error, not a forgery.
+    if data.startswith(b"\xef\xbb\xbf") or (b"\n" in data and data.count(b"\r\n") == data.count(b"\n")):
+        raise BadInput(f"{log_path}: this log was converted (CRLF/BOM): re-download it, "
+                       f"or convert it back with `dos2unix {log_path}`")
     head = read_head(log_path, head_arg)
     plan, raw = load_plan(plan_path)
     officers = read_directory(plan["officers"], OFFICER_COLUMNS)
