@@ -111,14 +111,8 @@ fn verify(plan_path: &Path, log: &Path) -> Result<Vec<u8>, Failure> {
         })
         .next_back()
         .unwrap_or(plan.inspection_date);
-    let published = dualdraw::publish::publish(
-        &bytes,
-        &read(plan_path)?,
-        &plan,
-        &targets,
-        &officers,
-        date,
-    )?;
+    let published =
+        dualdraw::publish::publish(&bytes, &read(plan_path)?, &plan, &targets, &officers, date)?;
     for (name, bytes) in published.files {
         out.extend_from_slice(format!("=== file {name} {}\n", bytes.len()).as_bytes());
         out.extend_from_slice(&bytes);

@@ -275,6 +275,43 @@ pub enum ErrorKind {
         /// The second cell as written.
         second_header: String,
     },
+    /// A directory file is not in a form a directory can be read from (empty, header only, a
+    /// title row above the header, binary, an encoding that cannot be told, ...).
+    #[error("{}: {message}", file.display())]
+    Input {
+        /// The file.
+        file: PathBuf,
+        /// What it is, and what would be right.
+        message: String,
+    },
+    /// A header cell that names no field but resembles one: a misspelt column would otherwise
+    /// be lost silently.
+    #[error(
+        "{}, line 1, column {column}: header `{}` is not a known column but resembles `{known}` ({english}): rename it to `{known}`, or declare it under `[input] extra_columns` in the plan if it is something else",
+        file.display(), quoted(header)
+    )]
+    UnknownColumn {
+        /// The file.
+        file: PathBuf,
+        /// 1-based position of the cell.
+        column: usize,
+        /// The cell as written.
+        header: String,
+        /// The column it resembles, as usually written.
+        known: &'static str,
+        /// Its English name.
+        english: &'static str,
+    },
+    /// Several cells of a directory are invalid: every one, grouped by field (SPEC.md §3).
+    #[error("{}: {total} invalid cells, nothing was drawn:{summary}", file.display())]
+    BadCells {
+        /// The file.
+        file: PathBuf,
+        /// How many cells are invalid.
+        total: u64,
+        /// One line per field: the count, what was expected, the first lines and values.
+        summary: String,
+    },
     /// A value does not have the expected form.
     #[error("{pos}: found {}, expected {expected}", quoted_debug(found))]
     InvalidField {
@@ -445,10 +482,9 @@ pub enum ErrorKind {
     /// A log or proof converted on its way to the reader (CRLF line ends, a byte-order mark):
     /// not forged, but not the published bytes either.
     #[error(
-        "the {what} was converted ({how}), e.g. by a Windows download or git's autocrlf: it is not \
-         the published file, and its hashes cannot match. Download it again as a file (not \
-         copied as text), or convert it back with `dos2unix FILE` (or `sed -i -e 's/\\r$//' -e \
-         '1s/^\\xEF\\xBB\\xBF//' FILE`), then check again"
+        "this {what} was converted ({how}), as a Windows download or git's autocrlf does; that \
+         is not a sign of tampering, but it can only be checked as published: re-download it, or \
+         convert it back with `dos2unix` (removes the CRs and the byte-order mark)"
     )]
     Converted {
         /// `log` or `proof`.

@@ -153,14 +153,107 @@ bad_inputs! {
     ],
     bad_last_inspected => [
         "fixtures/bad/bad_last_inspected/targets.csv, line 9, field `上次检查日期` (last_inspected)",
-        "found \"2019.5.12\"",
+        "found \"12/5/2019\"",
         "a date such as 2020-09-30",
     ],
-    gbk_encoding => [
-        "fixtures/bad/gbk_encoding/targets.csv, line 1",
-        "invalid utf-8",
-        "must be UTF-8",
-        "GB18030",
+    // ---- what bureaus really export (issue 14; fixtures/bad/make_bureau.py) ----
+    misnamed_conflicts => [
+        "fixtures/bad/misnamed_conflicts/officers.csv, line 1, column 10",
+        "header `回避企业名单` is not a known column but resembles `回避企业` (conflicts)",
+        "extra_columns",
+    ],
+    misnamed_expert => [
+        "fixtures/bad/misnamed_expert/officers.csv, line 1, column 8",
+        "`是否为专家` is not a known column but resembles `是否专家` (expert)",
+    ],
+    misnamed_last_inspected => [
+        "fixtures/bad/misnamed_last_inspected/targets.csv, line 1, column 7",
+        "`上次检查时间` is not a known column but resembles `上次检查日期` (last_inspected)",
+    ],
+    misnamed_credit_class => [
+        "fixtures/bad/misnamed_credit_class/targets.csv, line 1, column 5",
+        "resembles `信用等级` (credit_class)",
+    ],
+    header_nul => [
+        "fixtures/bad/header_nul/targets.csv: line 1, column 7",
+        "holds the control character U+0000",
+    ],
+    area_excel_number => [
+        "fixtures/bad/area_excel_number/officers.csv, line 4, field `片区` (region)",
+        "found \"120114.0\"",
+        "write 120114",
+    ],
+    empty_file => [
+        "fixtures/bad/empty_file/targets.csv: the file is empty (0 bytes)",
+    ],
+    bom_only => [
+        "fixtures/bad/bom_only/targets.csv: the file holds only a byte-order mark",
+    ],
+    header_only => [
+        "fixtures/bad/header_only/targets.csv: the file has a header row (line 1) but no records",
+    ],
+    title_row => [
+        "fixtures/bad/title_row/targets.csv: line 1",
+        "is a title row above the header on line 2",
+        "delete line 1",
+    ],
+    unclosed_quote => [
+        "fixtures/bad/unclosed_quote/targets.csv, line 4",
+        "quote opened on line 4 never closed",
+    ],
+    quote_closed_later => [
+        "fixtures/bad/quote_closed_later/targets.csv, line 4, field `企业名称` (name)",
+        "a quote opened on line 4 is closed only on line 6",
+    ],
+    cr_only_lines => [
+        "fixtures/bad/cr_only_lines/targets.csv, line 6, field `行政区划代码` (region)",
+        "found \"12011\"",
+    ],
+    utf16_no_bom => [
+        "fixtures/bad/utf16_no_bom/targets.csv: UTF-16 (little-endian) text without a byte-order mark",
+        "encoding = \"utf-16le\"",
+    ],
+    binary_file => [
+        "fixtures/bad/binary_file/targets.csv: a binary file",
+    ],
+    not_utf8_nor_gb18030 => [
+        "fixtures/bad/not_utf8_nor_gb18030/targets.csv: line 10 is neither UTF-8 nor GB18030",
+    ],
+    excel_serial_in_csv => [
+        "fixtures/bad/excel_serial_in_csv/targets.csv, line 3, field `上次检查日期` (last_inspected)",
+        "43597 looks like an Excel date serial (2019-05-12): format the column as text",
+    ],
+    excel_serial_cert_date => [
+        "fixtures/bad/excel_serial_cert_date/officers.csv, line 5, field `执法证有效期至` (cert_expires)",
+        "45473 looks like an Excel date serial (2024-06-30)",
+    ],
+    date_with_time => [
+        "fixtures/bad/date_with_time/targets.csv, line 4, field `上次检查日期` (last_inspected)",
+        "found \"2018-03-01 08:30:00\"",
+        "2020.9.30, 20200930",
+    ],
+    plan_bad_encoding => [
+        "fixtures/bad/plan_bad_encoding/plan.toml, line 10, column 12, field `input.encoding`",
+        "found \"latin1\"",
+        "\"gb18030\"",
+    ],
+    plan_bad_delimiter => [
+        "fixtures/bad/plan_bad_delimiter/plan.toml, line 10, column 13, field `input.delimiter`",
+        "found \"|\"",
+    ],
+    plan_require_unknown => [
+        "fixtures/bad/plan_require_unknown/plan.toml, line 10, column 12, field `input.require`",
+        "found \"name\"",
+    ],
+    required_column_absent => [
+        "fixtures/bad/required_column_absent/officers.csv: line 1: the header has no column `回避企业` (conflicts), which the plan requires",
+    ],
+    xlsx_unknown_sheet => [
+        "fixtures/bad/xlsx_unknown_sheet/targets.xlsx: the workbook has no sheet `名录` (named by `[input] targets_sheet` in the plan); its sheets: 检查对象名录",
+    ],
+    bad_status_text => [
+        "fixtures/bad/bad_status_text/targets.csv, line 7, field `登记状态` (status)",
+        "found \"存续（在营）\"",
     ],
     credit_class_suffix_only => [
         "fixtures/bad/credit_class_suffix_only/targets.csv, line 6, field `信用等级` (credit_class)",
@@ -326,15 +419,22 @@ fn every_fixture_is_tested() {
         .filter(|n| n != "base")
         .collect();
     folders.sort();
-    let mut kinds: Vec<String> = KINDS.iter().map(|(k, _)| k.to_string()).collect();
+    let mut kinds: Vec<String> = KINDS
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .chain(GROUPED_KINDS.iter().map(|k| k.to_string()))
+        .collect();
     kinds.sort();
     assert_eq!(
         folders, kinds,
         "fixtures/bad/ folders and the KINDS table differ"
     );
-    assert!(kinds.len() >= 12, "at least 12 kinds of bad input");
+    assert!(kinds.len() >= 60, "at least 60 kinds of bad input");
     let readme =
         std::fs::read_to_string(bad_dir().join("README.md")).expect("fixtures/bad/README.md");
+    for kind in GROUPED_KINDS {
+        assert!(readme.contains(&format!("`{kind}`")), "README.md: `{kind}`");
+    }
     for (kind, fragments) in KINDS {
         assert!(
             readme.contains(&format!("`{kind}`")),
@@ -389,7 +489,9 @@ fn check_refuses_bad_inputs() {
     for kind in [
         "bad_cert_date",
         "uscc_wrong_length",
-        "gbk_encoding",
+        "not_utf8_nor_gb18030",
+        "misnamed_conflicts",
+        "header_only",
         "team_size_one",
         "unknown_plan_key",
         "count_exceeds_pool",
@@ -642,4 +744,50 @@ fn verify_reads_inputs_before_the_log() {
         &out,
         &[frag],
     );
+}
+
+/// The kinds whose error is several lines (every invalid cell, grouped): tested by
+/// [`every_bad_cell_in_one_pass`].
+const GROUPED_KINDS: &[&str] = &["many_bad_dates", "bad_cells_two_fields"];
+
+/// Every invalid cell in one pass, grouped by field with a count and the first lines: by
+/// `draw` and by `check` alike, still exit 2 with nothing written.
+#[test]
+fn every_bad_cell_in_one_pass() {
+    for (kind, frags) in [
+        (
+            "many_bad_dates",
+            &[
+                "error: fixtures/bad/many_bad_dates/targets.csv: 8 invalid cells, nothing was drawn:",
+                "  8 invalid cells in `上次检查日期` (last_inspected), expected an existing calendar date: line 2 \"2017.13.2\", line 3 \"2017.3.40\", line 4 \"2017.13.4\" and 5 more",
+            ][..],
+        ),
+        (
+            "bad_cells_two_fields",
+            &[
+                "bad_cells_two_fields/targets.csv: 3 invalid cells",
+                "  2 invalid cells in `登记状态` (status), expected active/存续, abnormal/经营异常 or closed/注销: line 2 \"营业中\", line 5 \"开张\"",
+                "  1 invalid cell in `行政区划代码` (region), expected a 6-digit GB/T 2260 division code such as 120116: line 3 \"1201\"",
+            ][..],
+        ),
+    ] {
+        for cmd in ["draw", "check"] {
+            let tmp = common::tmp();
+            let out_dir = tmp.path().join("out");
+            let plan = plan_of(kind);
+            let args: Vec<&str> = if cmd == "draw" {
+                vec!["draw", &plan, "--out", out_dir.to_str().expect("utf-8")]
+            } else {
+                vec!["check", &plan]
+            };
+            let out = dualdraw(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{kind} {cmd}: {stderr}");
+            assert!(out.stdout.is_empty(), "{kind} {cmd}");
+            assert!(!out_dir.exists(), "{kind} {cmd}: output written");
+            for f in frags {
+                assert!(stderr.contains(f), "{kind} {cmd}: lacks {f:?}:\n{stderr}");
+            }
+        }
+    }
 }

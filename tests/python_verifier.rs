@@ -362,7 +362,11 @@ fn check_case(
         std::fs::write(&path, &bytes).unwrap();
         let h = with_head.then_some(head.as_str());
         // A CRLF conversion is reported as converted (exit 2, SPEC §7), not as forged.
-        let want = if TAMPERS[k] == "convert to CRLF" { 2 } else { 1 };
+        let want = if TAMPERS[k] == "convert to CRLF" {
+            2
+        } else {
+            1
+        };
         if let Err(e) = both(
             py,
             &path,

@@ -1296,6 +1296,8 @@ proptest! {
                     targets,
                     officers_path: "officers.csv".into(),
                     officers,
+                    targets_audit: Default::default(),
+                    officers_audit: Default::default(),
                 };
                 let (_, la) = draw_inputs(&inputs(targets.clone(), officers.clone()), &s).unwrap();
                 let (_, lb) = draw_inputs(&inputs(targets_r, officers_r), &s).unwrap();

@@ -54,7 +54,7 @@ enum Command {
     Render {
         #[command(flatten)]
         at: LogAndPlan,
-        /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese.
+        /// Write the CSV results with a UTF-8 BOM so Excel shows Chinese, and teams.xlsx (抽查任务分配表)
         #[arg(long)]
         excel: bool,
     },

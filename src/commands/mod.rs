@@ -2,14 +2,12 @@
 //! and writes its outputs, returning a summary the binary prints.
 
 use std::fmt;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::directory::{self, Digest, Officers, Targets, Warning};
 use crate::draw::outcome::Outcome;
-#[cfg(doc)]
-use crate::error::ErrorKind;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::io::{self, Inputs};
 use crate::log::{self, Header, Log};
 use crate::merkle::Hash;
@@ -207,24 +205,34 @@ pub fn staff_and_log_with(
     Ok((outcome, log))
 }
 
-fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
-    if path == Path::new("-") {
-        Ok(Box::new(BufReader::with_capacity(
-            1 << 20,
-            std::io::stdin(),
-        )))
-    } else {
-        let f = io::open_regular(path)?;
-        Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
-    }
-}
-
 fn load_officers(plan_path: &Path, plan: &Plan) -> Result<Officers> {
     let path = plan_path
         .parent()
         .unwrap_or(Path::new(""))
         .join(&plan.officers);
-    directory::read_officers(open_input(&path)?, &path)
+    let (input, _) = io::open_directory(&path, directory::Which::Officers, &plan.input)?;
+    directory::read_officers(input, &path)
+}
+
+/// A streamed pass stops at the first invalid cell of the target directory: read it again to
+/// report every one (SPEC.md §3), if it is a file.
+fn every_error(e: crate::Error, path: &Path, plan: &Plan) -> crate::Error {
+    let in_targets = match e.kind() {
+        ErrorKind::InvalidField { pos, .. } | ErrorKind::Csv { pos, .. } => pos.file == path,
+        _ => false,
+    };
+    if !in_targets || path == Path::new("-") {
+        return e;
+    }
+    match open_targets(path, plan) {
+        Ok(r) => directory::all_target_errors(r, path).unwrap_or(e),
+        Err(_) => e,
+    }
+}
+
+/// A target directory opened as the plan says it is to be read (SPEC.md §3.4).
+fn open_targets(path: &Path, plan: &Plan) -> Result<Box<dyn Read + Send>> {
+    Ok(io::open_directory(path, directory::Which::Targets, &plan.input)?.0)
 }
 
 /// `dualdraw draw`: load, draw, and write `draw.log`, `draw.head`, `targets.csv` and
@@ -271,7 +279,7 @@ pub fn draw(
     let drawn = match &opts.targets.source() {
         TargetSource::Plan => {
             let path = targets_path(plan_path, &plan);
-            let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+            let input = open_targets(&path, &plan).map_err(io::named_by("targets", plan_path))?;
             builder.run(
                 &Targets::read_for(input, &path, plan.inspection_date)?,
                 &officers,
@@ -279,7 +287,9 @@ pub fn draw(
         }
         source => {
             let (input, path) = streamed_input(plan_path, &plan, source)?;
-            builder.run_stream(input, &path, &officers, progress)?
+            builder
+                .run_stream(input, &path, &officers, progress)
+                .map_err(|e| every_error(e, &path, &plan))?
         }
     };
     #[allow(unused_mut)] // without the `xlsx` feature nothing is added
@@ -340,7 +350,7 @@ fn streamed_input(
         TargetSource::Streamed(p) => p.clone(),
         _ => targets_path(plan_path, plan),
     };
-    let mut input = open_input(&path);
+    let mut input = open_targets(&path, plan);
     if *source == TargetSource::PlanStreamed {
         input = input.map_err(io::named_by("targets", plan_path));
     }
@@ -460,7 +470,7 @@ pub fn verify(
     history: &[PathBuf],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Report, Option<String>)> {
-    let bytes = io::read(log_path)?;
+    let bytes = io::read_log(log_path)?;
     let (head, head_source) = match head {
         Some(h) => (Some(head_argument(h)?), None),
         None => match head_beside(log_path)? {
@@ -488,14 +498,16 @@ pub fn verify(
         // (exit 2) even when the log is broken too (SPEC.md §7).
         TargetSource::Plan => {
             let path = targets_path(plan_path, &plan);
-            let input = open_input(&path).map_err(io::named_by("targets", plan_path))?;
+            let input = open_targets(&path, &plan).map_err(io::named_by("targets", plan_path))?;
             let t = Targets::read_for(input, &path, plan.inspection_date)?;
             check.run(&bytes, &t, &officers)?
         }
         // A streamed directory is read once, while the targets are drawn (SPEC.md §7 step 6).
         source => {
             let (input, path) = streamed_input(plan_path, &plan, source)?;
-            check.run_stream(&bytes, input, &path, &officers, progress)?
+            check
+                .run_stream(&bytes, input, &path, &officers, progress)
+                .map_err(|e| every_error(e, &path, &plan))?
         }
     };
     Ok((report, head_source))
@@ -511,10 +523,47 @@ pub fn check(plan: &Path) -> Result<String> {
     let inputs = io::load_inputs(plan)?;
     let report = crate::check::check(&inputs.plan, &inputs.targets, &inputs.officers)?;
     Ok(format!(
-        "{report}\ntargets from {}, officers from {}\n",
+        "{report}\ntargets from {} ({})\nofficers from {} ({})\n",
         inputs.targets_path.display(),
-        inputs.officers_path.display()
+        describe(&inputs.targets_audit),
+        inputs.officers_path.display(),
+        describe(&inputs.officers_audit),
     ))
+}
+
+/// How a directory file was read and what its header supplied (SPEC.md §3.4), so that an
+/// absent optional column is said, never silent.
+fn describe(a: &directory::Audit) -> String {
+    let mut parts = Vec::new();
+    if let Some(f) = a.form {
+        let sep = match f.delimiter {
+            b'\t' => "tab".to_string(),
+            d => format!("'{}'", d as char),
+        };
+        parts.push(format!("{}, {sep}-separated", f.encoding));
+    }
+    if !a.supplied.is_empty() {
+        parts.push(format!(
+            "optional fields supplied: {}",
+            a.supplied.join(", ")
+        ));
+    }
+    for f in &a.absent {
+        parts.push(match *f {
+            "conflicts" => "no conflict declarations (回避企业) were supplied".to_string(),
+            "expert" => "no expert flags (是否专家) were supplied: nobody is an expert".to_string(),
+            "last_inspected" => {
+                "no last-inspection dates (上次检查日期) were supplied: no recency exclusion"
+                    .to_string()
+            }
+            "credit_class" => "no credit classes (信用等级) were supplied".to_string(),
+            other => format!("no {other} column"),
+        });
+    }
+    if !a.ignored.is_empty() {
+        parts.push(format!("ignored columns: {}", a.ignored.join(", ")));
+    }
+    parts.join("; ")
 }
 
 /// `dualdraw sort`: sort a target directory by id in bounded memory. `input` and `output` may
@@ -530,7 +579,12 @@ pub fn sort(
     output: &Path,
     opts: &crate::sort::SortOptions,
 ) -> Result<crate::sort::SortStats> {
-    let reader = open_input(input)?;
+    // Decoded and re-delimited as a draw reads it (SPEC.md §3.4): the sorted file is UTF-8 CSV.
+    let (reader, _) = io::open_directory(
+        input,
+        directory::Which::Targets,
+        &directory::InputRule::default(),
+    )?;
     if output == Path::new("-") {
         let stdout = std::io::stdout().lock();
         return crate::sort::sort_targets(reader, input, std::io::BufWriter::new(stdout), opts);

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::{ErrorKind, Result};
+use crate::error::Result;
 use crate::io;
 use crate::proof::{Checked, ProofError, Prover, check};
 
@@ -72,12 +72,10 @@ pub fn check_proof_command(path: &Path, head: &str) -> std::result::Result<Check
         .map_err(|e| ProofError::Unreadable(format!("{}: {e}", path.display())))?;
     // A proof must be its canonical bytes (SPEC.md §10.3), so a converted one would be
     // rejected as if forged: say that it was converted instead.
-    if let Some(c) = crate::log::converted::detect(&bytes) {
-        let e = crate::Error::from(ErrorKind::Converted {
-            what: "proof",
-            how: c.describe(),
-        });
-        return Err(ProofError::Unreadable(format!("{}: {e}", path.display())));
+    if let Some(how) = io::converted(&bytes) {
+        return Err(ProofError::Unreadable(
+            io::converted_error(path, "proof", how).to_string(),
+        ));
     }
     check(&bytes, &checkpoint)
 }

@@ -86,11 +86,14 @@ pub(super) fn files(
         .filter_map(|v| {
             let cur = v.current()?;
             let detail = if inputs.plan.publish_findings {
-                [cur.event.findings.as_deref(), cur.event.follow_up.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("；")
+                [
+                    cur.event.findings.as_deref(),
+                    cur.event.follow_up.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("；")
             } else {
                 String::new()
             };

@@ -114,6 +114,240 @@ fn map_header<const N: usize>(
     Ok(idx)
 }
 
+/// Which directory a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// The target directory (检查对象名录库).
+    Targets,
+    /// The officer directory (执法检查人员名录库).
+    Officers,
+}
+
+impl Which {
+    fn cols(self) -> &'static [Col] {
+        match self {
+            Which::Targets => &TARGET_COLS,
+            Which::Officers => &OFFICER_COLS,
+        }
+    }
+}
+
+/// What a directory's header supplies, beyond its required fields (SPEC.md §3.4).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Audit {
+    /// The optional fields present, by English name, in the order of the field list.
+    pub supplied: Vec<&'static str>,
+    /// The optional fields absent: a verifier and a notice say none were supplied.
+    pub absent: Vec<&'static str>,
+    /// Header cells that name no field and were declared as extra columns (or resemble
+    /// nothing): shown by `check`.
+    pub ignored: Vec<String>,
+    /// The form the file came in.
+    pub form: Option<super::input::Form>,
+}
+
+/// Known misspellings and longer forms of column names, and the column each means.
+const VARIANTS: [(&str, &str); 8] = [
+    ("回避企业名单", "conflicts"),
+    ("回避单位", "conflicts"),
+    ("是否为专家", "expert"),
+    ("专家", "expert"),
+    ("上次检查时间", "last_inspected"),
+    ("最近检查日期", "last_inspected"),
+    ("信用风险等级", "credit_class"),
+    ("人员状况", "status"),
+];
+
+/// Levenshtein distance in characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The column a header cell that names none resembles, if any: a known variant, a name
+/// within edit distance 1 (2 for names of 6 or more characters), or a cell holding a name.
+fn resembles(cols: &'static [Col], cell: &str) -> Option<&'static Col> {
+    let clean: String = cell.chars().filter(|c| !c.is_control()).collect();
+    let clean = clean.trim();
+    if let Some((_, en)) = VARIANTS.iter().find(|(v, _)| *v == clean) {
+        return cols.iter().find(|c| c.en == *en);
+    }
+    cols.iter().find(|c| {
+        let names = c.zh.iter().copied().chain([c.en]);
+        names.into_iter().any(|n| {
+            let len = n.chars().count();
+            let limit = if len >= 6 { 2 } else { 1 };
+            (len >= 2
+                && !clean.is_empty()
+                && (clean.contains(n) || (n.contains(clean) && clean.chars().count() >= 2)))
+                || (len >= 3 && distance(&clean.to_lowercase(), &n.to_lowercase()) <= limit)
+        })
+    })
+}
+
+/// Accounts for every header cell (SPEC.md §3.4): mapped to a field, declared as extra in
+/// the plan, or refused when it resembles a field (a misspelt optional column would
+/// otherwise be lost silently). `second`: the next row, to recognise a title row above the
+/// header.
+///
+/// # Errors
+///
+/// [`ErrorKind::UnknownColumn`] for a cell that resembles a field; [`ErrorKind::Input`] for a
+/// header cell with a control character, a title row above the header, or a field the plan
+/// requires that is absent; those of the column mapping (a missing or repeated column).
+pub fn audit_header(
+    file: &Path,
+    header: &StringRecord,
+    second: Option<&StringRecord>,
+    which: Which,
+    rule: &super::InputRule,
+) -> Result<Audit> {
+    let cols = which.cols();
+    let known = |cell: &str| {
+        let cell = header_name(cell);
+        cols.iter()
+            .any(|c| c.en.eq_ignore_ascii_case(cell) || c.zh.contains(&cell))
+    };
+    let known_count = header.iter().filter(|c| known(c)).count();
+    if known_count == 0
+        && let Some(next) = second
+        && next.iter().filter(|c| known(c)).count() >= 2
+    {
+        let title: Vec<&str> = header
+            .iter()
+            .map(header_name)
+            .filter(|c| !c.is_empty())
+            .collect();
+        return Err(ErrorKind::Input {
+            file: file.to_path_buf(),
+            message: format!(
+                "line 1 (`{}`) is a title row above the header on line 2: delete line 1, so that the file starts with its header row",
+                crate::error::quoted(&title.join(","))
+            ),
+        }
+        .into());
+    }
+    let mut audit = Audit::default();
+    for (i, cell) in header.iter().enumerate() {
+        if known(cell) {
+            continue;
+        }
+        let name = header_name(cell);
+        if rule.extra_columns.iter().any(|x| x.trim() == name) {
+            audit.ignored.push(name.to_string());
+            continue;
+        }
+        if let Some(ch) = name.chars().find(|c| c.is_control()) {
+            return Err(ErrorKind::Input {
+                file: file.to_path_buf(),
+                message: format!(
+                    "line 1, column {}: header `{}` holds the control character U+{:04X}; remove it (the column would not be recognised)",
+                    i + 1,
+                    crate::error::quoted(name),
+                    u32::from(ch)
+                ),
+            }
+            .into());
+        }
+        if let Some(c) = resembles(cols, name) {
+            return Err(ErrorKind::UnknownColumn {
+                file: file.to_path_buf(),
+                column: i + 1,
+                header: name.to_string(),
+                known: c.zh[0],
+                english: c.en,
+            }
+            .into());
+        }
+        audit.ignored.push(name.to_string());
+    }
+    for c in cols.iter().filter(|c| !c.required) {
+        let present = header.iter().any(|h| {
+            let h = header_name(h);
+            c.en.eq_ignore_ascii_case(h) || c.zh.contains(&h)
+        });
+        if present {
+            audit.supplied.push(c.en);
+        } else if rule.require.contains(&c.en) {
+            return Err(ErrorKind::Input {
+                file: file.to_path_buf(),
+                message: format!(
+                    "line 1: the header has no column `{}` ({}), which the plan requires (`[input] require`); found columns: {}",
+                    c.zh[0],
+                    c.en,
+                    header.iter().map(header_name).collect::<Vec<_>>().join(",")
+                ),
+            }
+            .into());
+        } else {
+            audit.absent.push(c.en);
+        }
+    }
+    Ok(audit)
+}
+
+/// Opens a directory for reading (SPEC.md §3.4): [`normalize`](super::normalize)s its form,
+/// accounts for every header cell ([`audit_header`]) and refuses a file with a header but no
+/// records. Returns the UTF-8 comma-separated stream the readers take, from its first byte.
+///
+/// # Errors
+///
+/// Those of [`normalize`](super::normalize) and [`audit_header`]; [`ErrorKind::Input`] for a
+/// header without records.
+pub fn prepare<'r>(
+    reader: impl Read + Send + 'r,
+    file: &Path,
+    which: Which,
+    rule: &super::InputRule,
+) -> Result<(Box<dyn Read + Send + 'r>, Audit)> {
+    let (mut r, form) = super::normalize(reader, file, rule)?;
+    let mut prefix = Vec::new();
+    let more = rows::fill(&mut r, &mut prefix, 256 * 1024).map_err(|e| rows::io_error(file, e))?;
+    // The header and the next row, from the prefix; a parse error here is left for the
+    // readers, which report it with its line.
+    if let Ok((mut seq, header)) = SeqReader::new(prefix.as_slice(), file) {
+        let mut second = None;
+        let mut any_record = false;
+        while let Ok(Some(rec)) = seq.next_record() {
+            let cells: Vec<&[u8]> = (0..rec.len()).map(|i| rec.field(i)).collect();
+            if cells.iter().any(|c| !c.iter().all(u8::is_ascii_whitespace)) {
+                any_record = true;
+                second = Some(StringRecord::from_byte_record_lossy(csv::ByteRecord::from(
+                    cells,
+                )));
+                break;
+            }
+        }
+        let mut audit = audit_header(file, &header, second.as_ref(), which, rule)?;
+        audit.form = Some(form);
+        if !more && !any_record && second.is_none() && !header.is_empty() {
+            return Err(ErrorKind::Input {
+                file: file.to_path_buf(),
+                message: "the file has a header row (line 1) but no records: the export is empty; export the directory again with its rows"
+                    .to_string(),
+            }
+            .into());
+        }
+        return Ok((Box::new(std::io::Cursor::new(prefix).chain(r)), audit));
+    }
+    Ok((
+        Box::new(std::io::Cursor::new(prefix).chain(r)),
+        Audit {
+            form: Some(form),
+            ..Audit::default()
+        },
+    ))
+}
+
 /// The index of the id column of a target directory's header (for sorting raw rows).
 ///
 /// # Errors
@@ -195,6 +429,48 @@ impl<'a> Row<'_, 'a> {
         parse(s).map_err(|e| self.invalid(field, idx, s, e))
     }
 
+    /// A date cell; a number that is an Excel date serial is named as one (CSV cannot tell a
+    /// serial from a number, so it is never read as a date).
+    fn date(&self, field: &'static str, idx: Option<usize>) -> Result<NaiveDate> {
+        let s = self.cell(idx);
+        fields::parse_date(s).map_err(|e| match fields::excel_serial(s) {
+            Some(d) => self.invalid(
+                field,
+                idx,
+                s,
+                format!(
+                    "a date; {s} looks like an Excel date serial ({}): format the column as \
+                     text (or as a date such as 2020-09-30) before exporting",
+                    d.format("%Y-%m-%d")
+                ),
+            ),
+            None => self.invalid(field, idx, s, e),
+        })
+    }
+
+    /// An officer's area (片区): text, but not a number as Excel exports it (`120105.0`),
+    /// which would never equal the enterprise's code under `area = "different"`.
+    fn area(&self, field: &'static str, idx: Option<usize>) -> Result<String> {
+        let s = self.text_borrowed(field, idx)?;
+        if let Some((int, frac)) = s.split_once('.')
+            && !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && !frac.is_empty()
+            && frac.bytes().all(|b| b == b'0')
+        {
+            return Err(self.invalid(
+                field,
+                idx,
+                s,
+                format!(
+                    "an area code as text: {s} is a number as Excel writes it; write {int} \
+                     (format the column as text before exporting)"
+                ),
+            ));
+        }
+        Ok(s.to_string())
+    }
+
     /// A list cell (SPEC.md §3): split, trimmed, sorted; an item with a control character is an
     /// error. `required`: at least one item.
     fn list(&self, field: &'static str, idx: Option<usize>, required: bool) -> Result<Vec<String>> {
@@ -234,6 +510,18 @@ impl<'a> Row<'_, 'a> {
         let s = self.cell(idx);
         if s.is_empty() {
             Err(self.invalid(field, idx, s, "a non-empty value"))
+        } else if s.contains('\n') {
+            let end = self.line + s.bytes().filter(|&b| b == b'\n').count() as u64;
+            Err(self.invalid(
+                field,
+                idx,
+                s,
+                format!(
+                    "text on one line: a quote opened on line {} is closed only on line {end}; \
+                     close it on line {}, or double it (\"\") where it is part of the text",
+                    self.line, self.line
+                ),
+            ))
         } else if fields::has_control(s) {
             Err(self.invalid(field, idx, s, "text without control characters"))
         } else {
@@ -278,22 +566,45 @@ fn read_rows<T, const N: usize>(
     let (mut rows, header) = SeqReader::new(reader, file)?;
     let idx = map_header(file, &header, cols)?;
     let mut out: Vec<(T, u64)> = Vec::new();
-    while let Some(rec) = rows.next_record()? {
+    let mut bad = super::report::BadCells::new(file);
+    loop {
+        let rec = match rows.next_record() {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break,
+            // The parse cannot go on (a quote never closed, a record too long).
+            Err(e) if bad.is_empty() => return Err(e),
+            Err(e) => {
+                bad.push(e);
+                break;
+            }
+        };
         let line = rec.mark.line;
-        if rec.len() != header.len() {
-            return Err(rows::length_error(file, line, rec.len(), header.len()));
+        if rec.is_blank() {
+            continue;
         }
-        let text = rec
-            .text()
-            .map_err(|(field, at)| rows::utf8_error(file, line, field, at))?;
+        if rec.len() != header.len() {
+            bad.push(rows::record_length_error(file, &rec, header.len()));
+            continue;
+        }
+        let text = match rec.text() {
+            Ok(t) => t,
+            Err((field, at)) => {
+                bad.push(rows::utf8_error(file, line, field, at));
+                continue;
+            }
+        };
         let row = Row {
             file,
             line,
             header: &header,
             rec: &text,
         };
-        out.push((f(&row, &idx)?, line));
+        match f(&row, &idx) {
+            Ok(t) => out.push((t, line)),
+            Err(e) => bad.push(e),
+        }
     }
+    bad.finish()?;
     sort_unique(out, file, id)
 }
 
@@ -408,7 +719,7 @@ pub(crate) fn parse_target_view<'a>(
     let last_inspected = if last.is_empty() {
         None
     } else {
-        Some(row.parse("last_inspected", c[6], fields::parse_date)?)
+        Some(row.date("last_inspected", c[6])?)
     };
     warnings
         .extend(date.and_then(|d| future_warning_of(id, last_inspected, d, row.file, row.line)));
@@ -495,10 +806,9 @@ impl TargetFormat {
     ) -> Result<TargetView<'a>> {
         let line = rec.mark.line;
         if rec.len() != self.header.len() {
-            return Err(rows::length_error(
+            return Err(rows::record_length_error(
                 &self.file,
-                line,
-                rec.len(),
+                rec,
                 self.header.len(),
             ));
         }
@@ -570,12 +880,54 @@ impl<R: Read> TargetRows<R> {
         &mut self,
         warnings: &mut Vec<Warning>,
     ) -> Result<Option<(u64, Enterprise)>> {
-        let Some(rec) = self.rows.next_record()? else {
-            return Ok(None);
-        };
-        let view = self.format.view(&rec, warnings)?;
-        Ok(Some((rec.mark.line, view.to_enterprise())))
+        match self.next_checked(warnings)? {
+            None => Ok(None),
+            Some((line, r)) => Ok(Some((line, r?))),
+        }
     }
+
+    /// [`next_record`](Self::next_record) with the errors of one record (an invalid cell, a
+    /// wrong number of fields) inside: the reading can go on past them. The outer error
+    /// ends the reading.
+    pub(crate) fn next_checked(
+        &mut self,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Option<(u64, Result<Enterprise>)>> {
+        let rec = loop {
+            match self.rows.next_record()? {
+                None => return Ok(None),
+                Some(rec) if rec.is_blank() => {}
+                Some(rec) => break rec,
+            }
+        };
+        let r = self.format.view(&rec, warnings).map(|v| v.to_enterprise());
+        Ok(Some((rec.mark.line, r)))
+    }
+}
+
+/// Every invalid cell of a target directory, grouped (SPEC.md §3), without keeping its
+/// records: what a streamed draw refused at its first invalid cell reports. `None` when the
+/// directory reads without error.
+pub fn all_target_errors(reader: impl Read, file: &Path) -> Option<crate::Error> {
+    let mut rows = match TargetRows::new(reader, file) {
+        Ok(r) => r,
+        Err(e) => return Some(e),
+    };
+    let mut bad = super::report::BadCells::new(file);
+    let mut scratch = Vec::new();
+    loop {
+        scratch.clear();
+        match rows.next_checked(&mut scratch) {
+            Ok(None) => break,
+            Ok(Some((_, Ok(_)))) => {}
+            Ok(Some((_, Err(e)))) => bad.push(e),
+            Err(e) => {
+                bad.push(e);
+                break;
+            }
+        }
+    }
+    bad.finish().err()
 }
 
 /// Reads a target directory from CSV. `file` names the source in errors.
@@ -625,9 +977,20 @@ impl Targets {
 fn read<R: Read>(mut rows: TargetRows<R>, file: &Path) -> Result<Targets> {
     let mut warnings = Vec::new();
     let mut out = Vec::new();
-    while let Some((line, e)) = rows.next_record(&mut warnings)? {
-        out.push((e, line));
+    let mut bad = super::report::BadCells::new(file);
+    loop {
+        match rows.next_checked(&mut warnings) {
+            Ok(None) => break,
+            Ok(Some((line, Ok(e)))) => out.push((e, line)),
+            Ok(Some((_, Err(e)))) => bad.push(e),
+            Err(e) if bad.is_empty() => return Err(e),
+            Err(e) => {
+                bad.push(e);
+                break;
+            }
+        }
     }
+    bad.finish()?;
     let records = sort_unique(out, file, |e: &Enterprise| &e.id)?;
     // Stable: the warnings of one row are already in code order.
     warnings.sort_by(|a, b| a.id.cmp(&b.id));
@@ -670,9 +1033,9 @@ pub fn read_officers(reader: impl Read, file: &Path) -> Result<Officers> {
                 id,
                 name: row.text("name", c[1])?,
                 department: row.text("department", c[2])?,
-                region: row.text("region", c[3])?,
+                region: row.area("region", c[3])?,
                 cert_no: row.text("cert_no", c[4])?,
-                cert_expires: row.parse("cert_expires", c[5], fields::parse_date)?,
+                cert_expires: row.date("cert_expires", c[5])?,
                 domains,
                 expert: row.parse("expert", c[7], fields::parse_bool)?,
                 status: row.parse("status", c[8], fields::parse_officer_status)?,

@@ -29,13 +29,34 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
 }
 
 /// [`parse_date`] without its fast path: the definition.
+///
+/// The forms real exports hold (SPEC.md §3.3): `2020-09-30`, `2020/9/30`, `2020.9.30`,
+/// `2020年9月30日`, `20200930` (eight digits), and any of the first three followed by a
+/// midnight time ` 00:00:00` (a date cell exported with its time).
 fn parse_date_general(s: &str) -> Result<NaiveDate, &'static str> {
-    const EXPECTED: &str = "a date such as 2020-09-30, 2020/9/30 or 2020年9月30日";
+    const EXPECTED: &str =
+        "a date such as 2020-09-30, 2020/9/30, 2020.9.30, 20200930 or 2020年9月30日";
+    let s = s
+        .strip_suffix(" 00:00:00")
+        .or_else(|| s.strip_suffix(" 0:00:00"))
+        .or_else(|| s.strip_suffix(" 00:00"))
+        .unwrap_or(s);
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let (y, m, d) = (&s[..4], &s[4..6], &s[6..]);
+        let n = |p: &str| p.parse::<u32>().unwrap_or(0);
+        return if n(y) == 0 {
+            Err("a date in the years 0001 to 9999")
+        } else {
+            NaiveDate::from_ymd_opt(n(y) as i32, n(m), n(d)).ok_or("an existing calendar date")
+        };
+    }
     // Exactly three parts, split without allocating: this runs once per directory row.
     let parts = if let Some(rest) = s.strip_suffix('日') {
         three(rest.split(['年', '月']))
     } else if s.contains('-') {
         three(s.split('-'))
+    } else if s.contains('.') {
+        three(s.split('.'))
     } else {
         three(s.split('/'))
     };
@@ -60,6 +81,21 @@ fn parse_date_general(s: &str) -> Result<NaiveDate, &'static str> {
     }
 }
 
+/// The date an Excel serial number names (1900 date system, serials from 61 = 1900-03-01),
+/// when `s` is one (4 or 5 digits, 1901 to 2173): for the message that a CSV column holding
+/// them should be formatted as text. A serial is never read as a date from CSV: it is
+/// indistinguishable from a number.
+pub fn excel_serial(s: &str) -> Option<NaiveDate> {
+    if !(4..=5).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = s.parse().ok()?;
+    if n < 367 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_signed(chrono::TimeDelta::try_days(n)?)
+}
+
 /// The items of a split when there are exactly three.
 fn three<'a>(mut it: impl Iterator<Item = &'a str>) -> Option<[&'a str; 3]> {
     let parts = [it.next()?, it.next()?, it.next()?];
@@ -73,9 +109,9 @@ fn three<'a>(mut it: impl Iterator<Item = &'a str>) -> Option<[&'a str; 3]> {
 /// A description of the accepted values (a `&'static str`) for any other cell.
 pub fn parse_bool(s: &str) -> Result<bool, &'static str> {
     match s.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "y" | "1" | "是" => Ok(true),
-        "false" | "no" | "n" | "0" | "否" | "" => Ok(false),
-        _ => Err("true/false, yes/no, 1/0 or 是/否"),
+        "true" | "yes" | "y" | "1" | "是" | "√" | "✓" | "✔" => Ok(true),
+        "false" | "no" | "n" | "0" | "否" | "×" | "✗" | "" => Ok(false),
+        _ => Err("true/false, yes/no, 1/0, 是/否 or √/×"),
     }
 }
 
@@ -277,12 +313,37 @@ impl EnterpriseStatus {
 /// or Chinese words.
 pub fn parse_enterprise_status(s: &str) -> Result<EnterpriseStatus, &'static str> {
     // English words in any ASCII case, Chinese exactly (ASCII case folding leaves it as is).
+    // The texts of the National Enterprise Credit Information Publicity System are listed as
+    // written there (SPEC.md §3.3): they decide eligibility, so no rule guesses at others.
     let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(s));
-    if is(&["active", "存续", "在业", "开业", "正常"]) {
+    if is(&[
+        "active",
+        "存续",
+        "在业",
+        "开业",
+        "正常",
+        "在营",
+        "在册",
+        "存续（在营、开业、在册）",
+        "存续(在营、开业、在册)",
+    ]) {
         Ok(EnterpriseStatus::Active)
     } else if is(&["abnormal", "经营异常", "异常", "严重违法失信"]) {
         Ok(EnterpriseStatus::Abnormal)
-    } else if is(&["closed", "注销", "吊销", "撤销", "停业"]) {
+    } else if is(&[
+        "closed",
+        "注销",
+        "吊销",
+        "撤销",
+        "停业",
+        "吊销，未注销",
+        "吊销,未注销",
+        "吊销，已注销",
+        "吊销,已注销",
+        "已注销",
+        "迁出",
+        "清算",
+    ]) {
         Ok(EnterpriseStatus::Closed)
     } else {
         Err("active/存续, abnormal/经营异常 or closed/注销")
@@ -321,7 +382,9 @@ impl OfficerStatus {
 pub fn parse_officer_status(s: &str) -> Result<OfficerStatus, &'static str> {
     match s.to_ascii_lowercase().as_str() {
         "active" | "在岗" | "在职" | "正常" => Ok(OfficerStatus::Active),
-        "leave" | "休假" | "请假" | "离岗" | "借调" => Ok(OfficerStatus::Leave),
+        "leave" | "休假" | "请假" | "离岗" | "借调" | "停职" | "病假" | "产假" | "事假" => {
+            Ok(OfficerStatus::Leave)
+        }
         "left" | "离职" | "调离" | "退休" => Ok(OfficerStatus::Left),
         _ => Err("active/在岗, leave/休假 or left/离职"),
     }
@@ -363,8 +426,11 @@ mod tests {
             "2020-13-01",
             "2020/9/31",
             "2020年9月",
-            "2020.9.30",
+            "2020.9.31",
             "2020-9-30-1",
+            "2020093",
+            "20201301",
+            "2020-10-01 08:00:00",
             "２０２０-9-30",
             "0000-01-01",
             "0000/1/1",
@@ -377,6 +443,37 @@ mod tests {
             parse_date("2019/5/2"),
             NaiveDate::from_ymd_opt(2019, 5, 2).ok_or("")
         );
+    }
+
+    #[test]
+    fn real_export_values() {
+        let d = NaiveDate::from_ymd_opt(2020, 10, 1).unwrap();
+        for ok in [
+            "2020.10.01",
+            "2020.10.1",
+            "20201001",
+            "2020-10-01 00:00:00",
+            "2020/10/1 0:00:00",
+        ] {
+            assert_eq!(parse_date(ok), Ok(d), "{ok}");
+        }
+        assert_eq!(excel_serial("44105"), Some(d));
+        assert_eq!(excel_serial("120"), None);
+        assert_eq!(
+            parse_enterprise_status("存续（在营、开业、在册）"),
+            Ok(EnterpriseStatus::Active)
+        );
+        assert_eq!(
+            parse_enterprise_status("吊销，未注销"),
+            Ok(EnterpriseStatus::Closed)
+        );
+        assert_eq!(
+            parse_enterprise_status("迁出"),
+            Ok(EnterpriseStatus::Closed)
+        );
+        assert_eq!(parse_officer_status("停职"), Ok(OfficerStatus::Leave));
+        assert_eq!(parse_officer_status("病假"), Ok(OfficerStatus::Leave));
+        assert_eq!(parse_bool("√"), Ok(true));
     }
 
     #[test]

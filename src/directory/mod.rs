@@ -8,7 +8,9 @@
 
 mod csv;
 pub(crate) mod fields;
+mod input;
 mod records;
+mod report;
 pub(crate) mod rows;
 pub mod uscc;
 
@@ -18,8 +20,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub(crate) use self::csv::TargetFormat;
-pub use self::csv::{TargetRows, read_officers, read_targets, target_id_column};
+pub use self::csv::{
+    Audit, TargetRows, Which, all_target_errors, audit_header, prepare, read_officers,
+    read_targets, target_id_column,
+};
 pub use fields::{CreditClass, EnterpriseStatus, OfficerStatus};
+pub use input::{Form, InputRule, encoding_named, normalize, optional_field};
 
 use crate::merkle::{Hash, TreeBuilder};
 

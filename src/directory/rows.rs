@@ -234,6 +234,12 @@ impl Records {
 }
 
 impl<'a> Record<'a> {
+    /// True for a row of empty cells (`,,,,,,`, as Excel writes after the last record): it
+    /// is skipped, as a blank line is (SPEC.md §3).
+    pub(crate) fn is_blank(&self) -> bool {
+        (0..self.len()).all(|i| self.field(i).iter().all(|b| matches!(b, b' ' | b'\t')))
+    }
+
     /// Number of fields.
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
@@ -613,6 +619,30 @@ pub(crate) fn length_error(file: &Path, line: u64, found: usize, header: usize) 
         pos: Position::file(file).at_line(Some(line)),
         message: format!(
             "found record with {found} fields, but the previous record has {header} fields"
+        ),
+    }
+    .into()
+}
+
+/// [`length_error`] for `rec`, naming a quote that was closed only lines later (the record
+/// then spans several lines and has too many fields) for what it is.
+pub(crate) fn record_length_error(file: &Path, rec: &Record<'_>, header: usize) -> crate::Error {
+    let line = rec.mark.line;
+    let breaks: usize = (0..rec.len())
+        .map(|i| rec.field(i).iter().filter(|&&b| b == b'\n').count())
+        .sum();
+    if breaks == 0 || rec.len() <= header {
+        return length_error(file, line, rec.len(), header);
+    }
+    ErrorKind::Csv {
+        pos: Position::file(file).at_line(Some(line)),
+        message: format!(
+            "a quote opened on line {line} is closed only on line {}, so the record runs over \
+             {} lines with {} fields where the header has {header}: close the quote on line \
+             {line}, or double it (\"\") where it is part of the text",
+            line + breaks as u64,
+            breaks + 1,
+            rec.len()
         ),
     }
     .into()

@@ -4,7 +4,10 @@
 
 mod fault;
 mod stale;
+#[cfg(feature = "xlsx")]
+mod xlsx;
 
+#[cfg(feature = "xlsx")]
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,6 +60,43 @@ pub fn named_by<'a>(
 /// [`ErrorKind::Io`], naming `path`, when the file cannot be read.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).map_err(io_err(path))
+}
+
+/// Whether a published file (a log, a proof) was converted on its way to the reader: a
+/// byte-order mark added, or every line end made CRLF (a Windows download, git's autocrlf).
+/// The hashes are over the bytes as published (SPEC.md §6), so such a copy cannot be checked
+/// — but it is no evidence of tampering either.
+pub fn converted(bytes: &[u8]) -> Option<&'static str> {
+    crate::log::converted::detect(bytes).map(|c| c.describe())
+}
+
+/// The error for a published file that [`converted`] recognises.
+pub fn converted_error(path: &Path, what: &str, how: &str) -> crate::Error {
+    ErrorKind::Input {
+        file: path.to_path_buf(),
+        message: format!(
+            "this {what} was converted ({how}), as a Windows download or git's autocrlf does; \
+             that is not a sign of tampering, but it can only be checked as published: \
+             re-download it, or convert it back with `dos2unix {}` (removes the CRs and the \
+             byte-order mark)",
+            path.display()
+        ),
+    }
+    .into()
+}
+
+/// Reads a published log, refusing a converted copy ([`converted`]) with an input error
+/// rather than reporting its hash chain as broken.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when it cannot be read; [`ErrorKind::Input`] for a converted copy.
+pub fn read_log(path: &Path) -> Result<Vec<u8>> {
+    let bytes = read(path)?;
+    match converted(&bytes) {
+        Some(how) => Err(converted_error(path, "log", how)),
+        None => Ok(bytes),
+    }
 }
 
 /// The largest plan file read, in bytes.
@@ -144,6 +184,10 @@ pub struct Inputs {
     pub officers_path: PathBuf,
     /// The officer directory.
     pub officers: Officers,
+    /// What the target directory's header supplied, and the form it came in.
+    pub targets_audit: directory::Audit,
+    /// What the officer directory's header supplied, and the form it came in.
+    pub officers_audit: directory::Audit,
 }
 
 /// Loads and validates a plan file: returns the plan and the SHA-256 of its bytes.
@@ -179,6 +223,42 @@ fn read_plan(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Opens a directory file for reading (SPEC.md §3.4): a workbook is read with its sheet (the
+/// plan's `[input] targets_sheet` or `officers_sheet`, or the first), any other file is decoded and its delimiter
+/// detected; the header is accounted for ([`directory::prepare`]). `-` is standard input.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the file cannot be opened; those of [`directory::prepare`];
+/// [`ErrorKind::Input`] for a workbook that cannot be read.
+pub fn open_directory(
+    path: &Path,
+    which: directory::Which,
+    rule: &directory::InputRule,
+) -> Result<(Box<dyn std::io::Read + Send>, directory::Audit)> {
+    if path == Path::new("-") {
+        let stdin = std::io::BufReader::with_capacity(1 << 20, std::io::stdin());
+        return directory::prepare(stdin, path, which, rule);
+    }
+    let f = open_regular(path)?;
+    #[cfg(feature = "xlsx")]
+    if xlsx::is_workbook(path) {
+        drop(f);
+        let (sheet, key) = match which {
+            directory::Which::Targets => (&rule.targets_sheet, "targets_sheet"),
+            directory::Which::Officers => (&rule.officers_sheet, "officers_sheet"),
+        };
+        let csv = xlsx::workbook_csv(path, sheet.as_deref(), key)?;
+        return directory::prepare(std::io::Cursor::new(csv), path, which, rule);
+    }
+    directory::prepare(
+        std::io::BufReader::with_capacity(1 << 20, f),
+        path,
+        which,
+        rule,
+    )
+}
+
 /// Loads a plan and both directories it names (paths relative to the plan's folder).
 ///
 /// # Errors
@@ -193,15 +273,16 @@ pub fn load_inputs(plan_path: &Path) -> Result<Inputs> {
     let base = plan_path.parent().unwrap_or(Path::new(""));
     let targets_path = base.join(&plan.targets);
     let officers_path = base.join(&plan.officers);
-    let f = open_regular(&targets_path).map_err(named_by("targets", plan_path))?;
-    let targets = Targets::read_for(
-        std::io::BufReader::new(f),
-        &targets_path,
-        plan.inspection_date,
-    )?;
-    let f = open_regular(&officers_path).map_err(named_by("officers", plan_path))?;
-    let officers = directory::read_officers(std::io::BufReader::new(f), &officers_path)?;
+    let (f, targets_audit) = open_directory(&targets_path, directory::Which::Targets, &plan.input)
+        .map_err(named_by("targets", plan_path))?;
+    let targets = Targets::read_for(f, &targets_path, plan.inspection_date)?;
+    let (f, officers_audit) =
+        open_directory(&officers_path, directory::Which::Officers, &plan.input)
+            .map_err(named_by("officers", plan_path))?;
+    let officers = directory::read_officers(f, &officers_path)?;
     Ok(Inputs {
+        targets_audit,
+        officers_audit,
         plan_path: plan_path.to_path_buf(),
         plan,
         plan_digest,

@@ -74,6 +74,8 @@ pub struct Plan {
     /// Whether `publish` shows findings and follow-up texts (`[results] publish_findings`,
     /// default false: withheld).
     pub publish_findings: bool,
+    /// How the directories' files are read (`[input]`, SPEC.md §3.4).
+    pub input: crate::directory::InputRule,
 }
 
 /// The result categories of the national enterprise credit publicity system (SPEC.md §11.2).
@@ -323,6 +325,8 @@ struct RawPlan {
     recusal: Vec<Recusal>,
     #[serde(default)]
     results: RawResults,
+    #[serde(default)]
+    input: RawInput,
 }
 
 #[derive(Deserialize, Default)]
@@ -331,6 +335,20 @@ struct RawResults {
     categories: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     publish_findings: bool,
+}
+
+/// `[input]`: how the directories' files are read (SPEC.md §3.4).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    encoding: Option<Spanned<String>>,
+    delimiter: Option<Spanned<String>>,
+    targets_sheet: Option<String>,
+    officers_sheet: Option<String>,
+    #[serde(default)]
+    extra_columns: Vec<String>,
+    #[serde(default)]
+    require: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -833,9 +851,54 @@ impl Plan {
                 c
             }
         };
+        let input = {
+            let ri = &raw.input;
+            let encoding = match &ri.encoding {
+                None => None,
+                Some(e) => Some(
+                    crate::directory::encoding_named(e.get_ref())
+                        .map_err(|x| bad(at(e.span(), "input.encoding"), e.get_ref(), x))?,
+                ),
+            };
+            let delimiter = match &ri.delimiter {
+                None => None,
+                Some(d) => Some(match d.get_ref().as_str() {
+                    "," => b',',
+                    "\t" | "tab" => b'\t',
+                    ";" => b';',
+                    other => {
+                        return Err(bad(
+                            at(d.span(), "input.delimiter"),
+                            other,
+                            "\",\", \";\" or \"tab\"",
+                        ));
+                    }
+                }),
+            };
+            let mut require = Vec::new();
+            for r in &ri.require {
+                let name = crate::directory::optional_field(r.get_ref()).ok_or_else(|| {
+                    bad(
+                        at(r.span(), "input.require"),
+                        r.get_ref(),
+                        "an optional directory field: credit_class, last_inspected, expert or conflicts",
+                    )
+                })?;
+                require.push(name);
+            }
+            crate::directory::InputRule {
+                encoding,
+                delimiter,
+                targets_sheet: ri.targets_sheet.clone(),
+                officers_sheet: ri.officers_sheet.clone(),
+                extra_columns: ri.extra_columns.clone(),
+                require,
+            }
+        };
         Ok(Plan {
             result_categories,
             publish_findings: raw.results.publish_findings,
+            input,
             max_per_officer,
             recusals: raw.recusal,
             public_officer_fields,

@@ -119,6 +119,9 @@ impl Ctx<'_> {
         let whole = recs.whole_text();
         for i in from..recs.len() {
             let rec = recs.get(i);
+            if rec.is_blank() {
+                continue;
+            }
             let v = match self.format.view_in(&rec, whole, &mut part.warnings) {
                 Ok(v) => v,
                 Err(e) => {

@@ -84,11 +84,15 @@ def byte_sorted(items):
 # ---------------------------------------------------------------- §3 directories: value rules
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-ENTERPRISE_STATUS = {"active": ["active", "存续", "在业", "开业", "正常"],
+ENTERPRISE_STATUS = {"active": ["active", "存续", "在业", "开业", "正常", "在营", "在册",
+                                "存续（在营、开业、在册）", "存续(在营、开业、在册)"],
                      "abnormal": ["abnormal", "经营异常", "异常", "严重违法失信"],
-                     "closed": ["closed", "注销", "吊销", "撤销", "停业"]}
+                     "closed": ["closed", "注销", "吊销", "撤销", "停业", "吊销，未注销",
+                                "吊销,未注销", "吊销，已注销", "吊销,已注销", "已注销", "迁出",
+                                "清算"]}
 OFFICER_STATUS = {"active": ["active", "在岗", "在职", "正常"],
-                  "leave": ["leave", "休假", "请假", "离岗", "借调"],
+                  "leave": ["leave", "休假", "请假", "离岗", "借调", "停职", "病假", "产假",
+                            "事假"],
                   "left": ["left", "离职", "调离", "退休"]}
 
 def parse_text(v):
@@ -118,10 +122,20 @@ def days_from_civil(y, m, d):
 
 def parse_date(v):
     """§3 date -> 'YYYY-MM-DD'."""
-    if v.endswith("日"):
+    for t in (" 00:00:00", " 0:00:00", " 00:00"):
+        if v.endswith(t):
+            v = v[: -len(t)]
+            break
+    if len(v) == 8 and all("0" <= c <= "9" for c in v):
+        parts = [v[:4], v[4:6], v[6:]]
+    elif v.endswith("日"):
         parts = re.split("[年月]", v[:-1])
+    elif "-" in v:
+        parts = v.split("-")
+    elif "." in v:
+        parts = v.split(".")
     else:
-        parts = v.split("-") if "-" in v else v.split("/")
+        parts = v.split("/")
     ok = len(parts) == 3 and all(p and all("0" <= c <= "9" for c in p) for p in parts)
     if not ok or len(parts[0]) != 4 or not (1 <= len(parts[1]) <= 2 and 1 <= len(parts[2]) <= 2):
         raise ValueError(f"not a date: {v!r}")
@@ -148,9 +162,9 @@ def parse_list(v):
 def parse_yesno(v):
     """§3 yes/no -> '1'/'0'."""
     low = ascii_lower(v)
-    if low in ("true", "yes", "y", "1") or v == "是":
+    if low in ("true", "yes", "y", "1") or v in ("是", "√", "✓", "✔"):
         return "1"
-    if low in ("false", "no", "n", "0", "") or v == "否":
+    if low in ("false", "no", "n", "0", "") or v in ("否", "×", "✗"):
         return "0"
     raise ValueError(f"not yes/no: {v!r}")
 
@@ -210,18 +224,35 @@ OFFICER_COLUMNS = [
     ("conflicts", ["回避企业"], False, lambda v: [uscc_form(c) for c in parse_list(v)]),
 ]
 
+def decode_directory(data):
+    """§3.4 encodings: UTF-8 (BOM optional), UTF-16 by its BOM, else GB18030."""
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnicodeDecodeError("workbook", data[:4], 0, 4,
+                                 "an Excel workbook: this verifier reads CSV; save the sheet as CSV UTF-8")
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        return data.decode("utf-16")
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
 def read_directory(path, columns):
     """§3: read a CSV directory into records (dicts of canonical values) sorted by id."""
     try:
-        text = Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        text = decode_directory(Path(path).read_bytes())
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput(f"{path}: {e}") from None
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")  # §3: a CR-only file's lines end in CR
+    first = text.split("\n", 1)[0]
+    delim = "," if "," in first else "\t" if "\t" in first else ";" if ";" in first else ","
     csv.field_size_limit(1 << 30)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     rows = []
     try:
         for rec in reader:
-            if rec:  # empty lines are skipped
+            if any(trim(f) for f in rec):  # empty lines, and rows of empty cells, are skipped
                 rows.append((reader.line_num, [trim(f) for f in rec]))
     except csv.Error as e:
         raise BadInput(f"{path}: CSV syntax: {e}") from None
@@ -1262,14 +1293,16 @@ def verify(log_path, plan_path, head_arg=None):
         data = Path(log_path).read_bytes()
     except OSError as e:
         raise BadInput(f"{log_path}: {e}") from None
+    # A copy converted on download (a BOM, every line CRLF) is an input error, not a forgery.
+    converted = converted_by(data)
+    if converted:
+        raise BadInput(f"{log_path}: this log was converted ({converted}), as a Windows download"
+                       f" or git's autocrlf does; re-download it, or convert it back with"
+                       f" `dos2unix {log_path}`")
     head = read_head(log_path, head_arg)
     plan, raw = load_plan(plan_path)
     officers = read_directory(plan["officers"], OFFICER_COLUMNS)
     enterprises = read_directory(plan["targets"], TARGET_COLUMNS)
-    converted = converted_by(data)                                         # §7 inputs
-    if converted:
-        raise BadInput(f"{log_path}: the log was converted ({converted}); it is not the"
-                       " published file: download it again, or convert it back (dos2unix)")
     lines, objs = check_chain(data)                                        # step 1
     root = merkle_head(lines)
     if head is not None and head["root"] != root:                           # step 2
