@@ -1,4 +1,4 @@
-//! Before any randomness: is the plan drawable on these directories? (SPEC.md §11.3)
+//! Before any randomness: is the plan drawable on these directories? (SPEC.md §5.6)
 //!
 //! [`check`] validates nothing the readers did not already validate; it computes, for every
 //! task, its pool and strata, whether every enterprise of the pool could be staffed if drawn,
@@ -69,7 +69,7 @@ impl CheckReport {
     }
 }
 
-/// Checks a plan on its directories without drawing (SPEC.md §11.3).
+/// Checks a plan on its directories without drawing (SPEC.md §5.6).
 ///
 /// # Errors
 ///
@@ -116,7 +116,7 @@ pub fn check(plan: &Plan, targets: &Targets, officers: &Officers) -> Result<Chec
     let mut tasks = Vec::new();
     for task in &plan.tasks {
         let pool = target::pool(plan, task, targets)?;
-        // §5.5 steps 2–3 for every enterprise of the pool, as if drawn alone (SPEC.md §11.3).
+        // §5.5 steps 2–3 for every enterprise of the pool, as if drawn alone (SPEC.md §5.6).
         let members: Vec<&Enterprise> = pool.members.iter().map(|(_, e)| *e).collect();
         let c = team::check_pool(task, plan.inspection_date, &members, officers, &apart);
         places += pool.strata.iter().map(|x| x.requested).sum::<u64>()

@@ -439,7 +439,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
             let merged = vs.iter().filter(|g| g.len() > 1).count();
             assert_eq!(out.merges.len(), merged, "seed {seed}: merges");
             counts.merged += merged as u64;
-            // A replacement (SPEC.md §11.4) keeps every rule, or is refused only when no officer
+            // A replacement (SPEC.md §9.3) keeps every rule, or is refused only when no officer
             // of the order after the start position is lawful.
             let mut tt: Vec<(usize, usize)> = Vec::new();
             for (ti, t) in out.tasks.iter().enumerate() {
@@ -865,7 +865,7 @@ fn rotation_from_history_logs() {
 }
 
 /// The independent Python verifier (written from SPEC.md) agrees with dualdraw on draws that
-/// use the rules of §5.5/§11: caps (binding ones included), joint tasks, area rules, experts,
+/// use the rules of §4.6/§5.5: caps (binding ones included), joint tasks, area rules, experts,
 /// recusals, merged visits, rotation from an earlier log, and replacements under these rules.
 #[test]
 fn python_verifier_agrees_on_assignment_rules() {
@@ -902,7 +902,7 @@ fn python_verifier_agrees_on_assignment_rules() {
             log.display()
         );
     };
-    // The joint demo plan (SPEC.md §11.6).
+    // The joint demo plan (SPEC.md §8.11).
     let joint = common::demo_path("plan-joint.toml");
     let out = dir.path().join("joint");
     commands::draw(
@@ -1057,7 +1057,7 @@ fn check_reports_infeasibility_before_the_draw() {
     assert!(report.contains("HALL'S CONDITION FAILS"), "{report}");
 }
 
-/// SPEC.md §11.6: the joint demo plan's known answers.
+/// SPEC.md §8.11: the joint demo plan's known answers.
 #[test]
 fn spec_vector_joint_demo() {
     let inputs = common::load(&common::demo_path("plan-joint.toml"));
@@ -1090,7 +1090,7 @@ fn spec_vector_joint_demo() {
     assert!(log.lines.iter().any(|l| l.contains(
         r#""team_rule":{"area":"different","experts":1,"joint":[{"department":"无线电管理处","domain":"无线电"},{"department":"电力处","domain":"电力"}],"size":2}"#
     )));
-    // The replacement of §11.6: position 0 is of 电力处, so TJGX0023 at position 1 comes in.
+    // The replacement of §8.11: position 0 is of 电力处, so TJGX0023 at position 1 comes in.
     let t = &outcome.tasks[3];
     let order = team::replacement_order(&t.key, &t.teams[0]);
     let dept = |id: &str| {

@@ -132,11 +132,12 @@ fn every_step(s: &Scenario, fault: &str) -> u64 {
     let before = files(reference.path());
     ok(&(s.command)(reference.path()).output().unwrap(), s.name);
     let after = files(reference.path());
-    // Trials of consecutive steps run two at a time (each is a few processes).
-    for batch in (1u64..).step_by(2) {
+    // Trials of consecutive steps run four at a time (each is a few processes, mostly waiting
+    // on fsync).
+    for batch in (1u64..).step_by(4) {
         let (before, after) = (&before, &after);
         let past: Vec<bool> = std::thread::scope(|scope| {
-            let trials: Vec<_> = (batch..batch + 2)
+            let trials: Vec<_> = (batch..batch + 4)
                 .map(|step| scope.spawn(move || trial(s, fault, step, before, after)))
                 .collect();
             trials.into_iter().map(|t| t.join().unwrap()).collect()

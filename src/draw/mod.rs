@@ -240,7 +240,7 @@ impl<'a> Draw<'a> {
     }
 
     /// An earlier draw's log (its bytes, and a name for errors): nobody inspects an enterprise
-    /// they inspected there (rotation, SPEC.md §11.4). Its hash chain is checked first.
+    /// they inspected there (rotation, SPEC.md §5.7). Its hash chain is checked first.
     pub fn history(mut self, name: &'a str, log: &'a [u8]) -> Self {
         self.history.push((name, log));
         self

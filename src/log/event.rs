@@ -1,4 +1,4 @@
-//! The events of a log as types (SPEC.md §6.2, §9, §11.2): every line is one [`Event`],
+//! The events of a log as types (SPEC.md §6.2, §9, §4.6): every line is one [`Event`],
 //! tagged by its `event` member. Writing goes through these types and then the canonical
 //! writer ([`super::canonical`]), so a field cannot be spelled two ways; reading goes through
 //! them too ([`super::read`]).
@@ -94,11 +94,11 @@ pub enum Event {
     Reveal(RevealEvent),
     /// A suspicious directory record (SPEC.md §6.2).
     Warning(WarningEvent),
-    /// An earlier draw used for rotation, by its head (SPEC.md §11.2).
+    /// An earlier draw used for rotation, by its head (SPEC.md §6.2).
     History(HistoryEvent),
-    /// Officers an enterprise had in earlier draws (SPEC.md §11.2).
+    /// Officers an enterprise had in earlier draws (SPEC.md §6.2).
     Rotation(RotationEvent),
-    /// An enterprise's recusal request (SPEC.md §11.2).
+    /// An enterprise's recusal request (SPEC.md §6.2).
     Recusal(RecusalEvent),
     /// A task's rules and strata (SPEC.md §6.2).
     Task(TaskEvent),

@@ -181,7 +181,7 @@ impl ReplacementEvent {
 }
 
 /// The pairs a logged draw kept apart: the plan's recusals and the `history` and `rotation`
-/// events of the log (SPEC.md §11.2), for re-running it.
+/// events of the log (SPEC.md §6.2), for re-running it.
 pub fn apart_from_log(plan: &Plan, entries: &[Entry<'_>]) -> Apart {
     let mut apart = Apart::from_plan(plan);
     for e in entries {
@@ -206,7 +206,7 @@ pub fn apart_from_log(plan: &Plan, entries: &[Entry<'_>]) -> Apart {
     apart
 }
 
-/// Adds the rotation pairs of earlier draw logs to `apart` (SPEC.md §11.4): each log's hash
+/// Adds the rotation pairs of earlier draw logs to `apart` (SPEC.md §5.7): each log's hash
 /// chain is checked first; every `team` event gives (enterprise, each officer and expert) and
 /// every `replacement` event (enterprise, `in`). The logs' heads are recorded in order.
 ///

@@ -1,4 +1,4 @@
-//! Feasibility-checked sequential assignment (SPEC.md §5.5, §11).
+//! Feasibility-checked sequential assignment (SPEC.md §5.5–§5.8).
 //!
 //! The places of every drawn team (officer places, one place per department of a joint
 //! inspection, expert places) and every person's workload cap form one flow network:

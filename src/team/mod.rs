@@ -1,4 +1,4 @@
-//! The team draw (SPEC.md §5.5, §9.3, §11): who may inspect which enterprise, the staffing of
+//! The team draw (SPEC.md §4.6, §5.5–§5.8, §9.3): who may inspect which enterprise, the staffing of
 //! every team of the plan under its caps and rules, and replacements after the draw.
 
 pub(crate) mod assign;

@@ -1,4 +1,4 @@
-//! Staffing every drawn enterprise's team for the whole plan (SPEC.md §5.5, §11): the officer
+//! Staffing every drawn enterprise's team for the whole plan (SPEC.md §4.6, §5.5–§5.8): the officer
 //! pools of each visit, feasibility-checked assignment, and the reasons when no lawful
 //! assignment exists.
 
@@ -586,7 +586,7 @@ pub fn staff_with(
     })
 }
 
-/// What `dualdraw check` says about one task before any randomness (SPEC.md §11.3): the pool
+/// What `dualdraw check` says about one task before any randomness (SPEC.md §5.6): the pool
 /// enterprises whose team could not be staffed if drawn (first error, and how many), and the
 /// fewest eligible officers of any pool enterprise.
 pub struct StaffingCheck {

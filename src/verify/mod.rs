@@ -52,7 +52,7 @@ pub struct Report {
     pub history: Option<HistoryReport>,
 }
 
-/// What checking a log's rotation against earlier draws established (SPEC.md §11.4).
+/// What checking a log's rotation against earlier draws established (SPEC.md §5.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryReport {
     /// Earlier logs whose chains were checked.
@@ -307,7 +307,7 @@ impl<'a> Verify<'a> {
         self.with_history(log, report)
     }
 
-    /// Checks the log's rotation against the earlier draws given, if any (SPEC.md §11.4).
+    /// Checks the log's rotation against the earlier draws given, if any (SPEC.md §5.7).
     fn with_history(&self, log_bytes: &[u8], mut report: Report) -> Result<Report> {
         let Some(history) = &self.history else {
             return Ok(report);
@@ -482,7 +482,7 @@ pub fn verify_with(
             }
             let selections = drawn.selections.map_err(replay::rerun)?;
             // A committed draw cannot use history (its pairs would not be bound by the
-            // commit), so only a rehearsal's log may bring rotation pairs (SPEC.md §11.4).
+            // commit), so only a rehearsal's log may bring rotation pairs (SPEC.md §5.7).
             let apart = match h.mode {
                 Mode::OperatorSeed => log::apart_from_log(plan, &entries),
                 Mode::CommitReveal => crate::team::Apart::from_plan(plan),

@@ -548,7 +548,7 @@ def parse_task(t, i):
     experts = want(t["team"].get("experts", 0), int, w + ".team.experts")
     if size < 2 or experts < 0:
         raise BadInput(f"{w}.team: size must be >= 2 and experts >= 0")
-    area = t.get("area", "any")                                                   # §11.1
+    area = t.get("area", "any")                                                   # §4.6
     if area not in ("any", "same", "different"):
         raise BadInput(f"{w}.area must be any, same or different")
     joint = []
@@ -598,7 +598,7 @@ def load_plan(path):
         raise BadInput("plan: needs at least one task, with unique ids")
     check_keys(want(doc.get("assignment", {}), dict, "plan.assignment"), ("max_per_officer",),
                "plan.assignment")
-    cap = doc.get("assignment", {}).get("max_per_officer", "balanced")            # §11.1
+    cap = doc.get("assignment", {}).get("max_per_officer", "balanced")            # §4.6
     if not (cap in ("balanced", "strict", "none") or (
             isinstance(cap, int) and not isinstance(cap, bool) and 1 <= cap <= 4294967295)):
         raise BadInput("assignment.max_per_officer: balanced, strict, none or an integer >= 1")
@@ -740,7 +740,7 @@ def partial_fisher_yates(stream, pool, k):
         pool[i], pool[j] = pool[j], pool[i]
     return pool[:k]
 
-# ---------------------------------------------------------------- §5.5, §11 team draw
+# ---------------------------------------------------------------- §5.5-5.8 team draw
 INF = 1 << 30
 
 class Net:
@@ -870,7 +870,7 @@ def eligible(o, e, task, date, expert, apart):
     return None if expert else dept
 
 def staff(plan, drawn, records, officers, apart):
-    """§5.5 all teams -> (team events per task in target order, merges, team states for §11.4,
+    """§5.5 all teams -> (team events per task in target order, merges, team states for §9.3,
     cap)."""
     date = plan["date"]
     visits, where, order = [], {}, []
@@ -962,7 +962,7 @@ def staff(plan, drawn, records, officers, apart):
     return teams, merge_of, states, cap
 
 def replacement_event(req, teams, line, cap, depts):
-    """§9.3 and §11.4: one replacement, recomputed from the request (task, enterprise, out,
+    """§9.3 (with the assignment rules): one replacement, recomputed from the request (task, enterprise, out,
     reason): the first lawful officer of the team's replacement order after the position the
     previous replacement in that team took."""
     def fail(msg):
@@ -1181,7 +1181,7 @@ def draw_targets(plan, enterprises, seed):
     return out
 
 def team_rule(task):
-    """§6.2, §11.2 a task's team_rule."""
+    """§6.2, §4.6 a task's team_rule."""
     r = {"size": task["size"], "experts": task["experts"]}
     if task["area"] != "any":
         r["area"] = task["area"]
@@ -1191,7 +1191,7 @@ def team_rule(task):
     return r
 
 def draw_events(enterprises, officers, plan, drawn, apart=None):
-    """§6.2 the events after the header (and reveal); §5.3-5.5 and §11 teams drawn here (§7
+    """§6.2 the events after the header (and reveal); §5.3-5.5 and §4.6 teams drawn here (§7
     step 7). Returns (events, team states for §9.3, cap)."""
     apart = apart or {"history": [], "rotation": {}, "recusal": {
         (r["enterprise"], r["officer"]) for r in plan["recusals"]}}
@@ -1272,9 +1272,9 @@ CHECK_NAMES = {"header": "header (§6.2)", "warning": "warnings (§3, §6.2)",
                "task": "task key, pool and strata (§4.3-4.4, §5.1)",
                "target": "tickets and bottom-k (§5.2)", "team": "team draw (§5.3-5.5)",
                "footer": "footer (§6.2)", "reveal": "reveal (§9.2)",
-               "replacement": "replacement (§9.3)", "history": "history (§11.2)",
-               "rotation": "rotation (§11.2, §11.4)", "recusal": "recusal (§11.2)",
-               "merge": "merge (§5.5, §11.2)", "result": "result (§11.1)",
+               "replacement": "replacement (§9.3)", "history": "history (§6.2, §5.7)",
+               "rotation": "rotation (§6.2, §5.7)", "recusal": "recusal (§6.2, §4.6)",
+               "merge": "merge (§5.5, §6.2)", "result": "result (§11.1)",
                "publication": "publication (§11.1)"}
 
 def converted_by(data):
@@ -1357,10 +1357,10 @@ def verify(log_path, plan_path, head_arg=None):
     teams, cap = {}, 0
     depts = {o["id"]: o["department"] for o in officers}
     if drawn is not None:
-        # Rotation pairs and their sources as the log records them (§11.2, §11.4).
+        # Rotation pairs and their sources as the log records them (§6.2, §5.7).
         apart = {"history": [], "rotation": {}, "recusal": {(r["enterprise"], r["officer"])
                                                            for r in plan["recusals"]}}
-        for o in (objs if mode == "operator-seed" else []):  # §11.4: rehearsals only
+        for o in (objs if mode == "operator-seed" else []):  # §5.7: rehearsals only
             if o.get("event") == "history" and isinstance(o.get("head"), str):
                 apart["history"].append(o["head"])
             elif o.get("event") == "rotation" and isinstance(o.get("enterprise"), str) \
