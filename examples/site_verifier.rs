@@ -5,8 +5,9 @@
 //! ```text
 //! site_verifier verify PLAN LOG        the full check, exactly as verify_folder (and `dualdraw
 //!                                      verify`): chain, head (draw.head beside the log), plan and
-//!                                      directory digests, a re-run of the draw; then the files the
-//!                                      log implies (results/…), each as `=== file NAME BYTES`
+//!                                      directory digests, a re-run of the draw; then whether each
+//!                                      file the log implies (results/…) is published as it is:
+//!                                      `=== same NAME` or `=== differs NAME`
 //! site_verifier chain PLAN LOG         without the directories: the chain, the head and the plan
 //!                                      digest, and what could not be checked
 //! site_verifier lookup PLAN LOG CODE   one enterprise: its proof built from the verified folder
@@ -85,19 +86,14 @@ impl From<dualdraw::proof::ProofError> for Failure {
     }
 }
 
-/// verify_folder's report, then what `publish` derives from the verified log, for the page to
-/// compare with the files and the tables it shows.
+/// verify_folder's report, then, for each file `publish` derives from the verified log, whether
+/// the published copy beside the log is byte for byte that file: `=== same NAME` or `=== differs
+/// NAME`. One verification and one re-run of the draw give both; the page then reads the tables
+/// it checks from the published copies it found the same.
 fn verify(plan_path: &Path, log: &Path) -> Result<Vec<u8>, Failure> {
-    // As verify_folder's `run`, with the inputs loaded once for both steps.
     let (plan, targets, officers) = verify_folder::load(plan_path)?;
     let (head, head_source) = verify_folder::published_head(log, None)?;
     let bytes = read(log)?;
-    let mut check = dualdraw::Verify::new(&plan);
-    if let Some(h) = head {
-        check = check.head(h);
-    }
-    let report = check.run(&bytes, &targets, &officers)?;
-    let mut out = verify_folder::report_text(&report, head_source).into_bytes();
     // The folder was published on the date its last `publication` line records; publishing
     // the verified log again on that date adds no line and derives the same files.
     let date = dualdraw::log::read(&bytes)
@@ -111,11 +107,22 @@ fn verify(plan_path: &Path, log: &Path) -> Result<Vec<u8>, Failure> {
         })
         .next_back()
         .unwrap_or(plan.inspection_date);
-    let published =
-        dualdraw::publish::publish(&bytes, &read(plan_path)?, &plan, &targets, &officers, date)?;
-    for (name, bytes) in published.files {
-        out.extend_from_slice(format!("=== file {name} {}\n", bytes.len()).as_bytes());
-        out.extend_from_slice(&bytes);
+    let (report, published) = dualdraw::publish::publish_verified(
+        &bytes,
+        head.as_ref(),
+        &read(plan_path)?,
+        &plan,
+        &targets,
+        &officers,
+        date,
+    )?;
+    let mut out = verify_folder::report_text(&report, head_source).into_bytes();
+    let folder = log.parent().unwrap_or(Path::new(""));
+    for (name, derived) in published.files {
+        // A missing or unreadable copy differs as much as an edited one.
+        let same = std::fs::read(folder.join(&name)).is_ok_and(|b| b == derived);
+        let verdict = if same { "same" } else { "differs" };
+        out.extend_from_slice(format!("=== {verdict} {name}\n").as_bytes());
     }
     Ok(out)
 }

@@ -10,7 +10,7 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use crate::ceremony::rebuild;
+use crate::ceremony::rebuild_against;
 use crate::directory::{Officers, Targets};
 use crate::error::Result;
 use crate::log::{self, Log, Mode};
@@ -73,7 +73,26 @@ pub fn publish(
     officers: &Officers,
     date: NaiveDate,
 ) -> Result<Publication> {
-    let rb = rebuild(log_bytes, plan, targets, officers)?;
+    publish_verified(log_bytes, None, plan_bytes, plan, targets, officers, date).map(|(_, p)| p)
+}
+
+/// [`publish`], the log's head also checked against `published_head`, with the verification's
+/// report: one verification and one re-run of the draw give both (the page's verifier).
+///
+/// # Errors
+///
+/// Those of [`publish`], and a head mismatch as [`crate::Verify::head`] reports it.
+#[doc(hidden)]
+pub fn publish_verified(
+    log_bytes: &[u8],
+    published_head: Option<&Hash>,
+    plan_bytes: &[u8],
+    plan: &Plan,
+    targets: &Targets,
+    officers: &Officers,
+    date: NaiveDate,
+) -> Result<(crate::verify::Report, Publication)> {
+    let rb = rebuild_against(log_bytes, published_head, plan, targets, officers)?;
     let mut results = crate::results::results_of(plan, &rb, officers)?;
     let mut new_log = Log {
         lines: rb.lines.clone(),
@@ -219,12 +238,13 @@ pub fn publish(
             commit_consistency(&new_log.lines)?.into_bytes(),
         ));
     }
-    Ok(Publication {
+    let publication = Publication {
         files: files.into_iter().map(|(n, b)| (n.to_string(), b)).collect(),
         head,
         log: new_log,
         results,
-    })
+    };
+    Ok((rb.report, publication))
 }
 
 /// Each visit's outcome as JSON: its current result (findings and follow-up only when

@@ -8,5 +8,5 @@ mod commit;
 mod replace;
 
 pub use commit::{Changed, CommitLog, Committed, commit};
-pub(crate) use replace::{Rebuilt, rebuild};
+pub(crate) use replace::{Rebuilt, rebuild, rebuild_against};
 pub use replace::{Rendered, Replaced, render, replace};

@@ -7,9 +7,8 @@ use crate::directory::{Enterprise, Officers, Targets};
 use crate::draw::outcome::Outcome;
 use crate::error::{ErrorKind, Result};
 use crate::log::event::{HeaderEvent, RevealEvent};
-use crate::log::{self, Event, Log, Mode};
+use crate::log::{self, Event, Log};
 use crate::plan::Plan;
-use crate::target;
 use crate::team;
 use crate::team::{Replacement, ReplacementRequest};
 use crate::verify;
@@ -36,26 +35,32 @@ pub(crate) fn rebuild(
     targets: &Targets,
     officers: &Officers,
 ) -> Result<Rebuilt> {
-    let report = verify::verify(bytes, None, plan, &plan.digest, targets, officers)?;
-    if !report.drawn {
+    rebuild_against(bytes, None, plan, targets, officers)
+}
+
+/// [`rebuild`], the log's head checked against `published_head` as [`crate::Verify::head`]
+/// does. The outcome is the verification's own re-run, not drawn a second time.
+pub(crate) fn rebuild_against(
+    bytes: &[u8],
+    published_head: Option<&crate::merkle::Hash>,
+    plan: &Plan,
+    targets: &Targets,
+    officers: &Officers,
+) -> Result<Rebuilt> {
+    let (report, rerun) =
+        verify::verify_rerun(bytes, published_head, plan, &plan.digest, targets, officers)?;
+    let Some(verify::Rerun { outcome, records }) = rerun.filter(|_| report.drawn) else {
         return Err(ErrorKind::Commit(
             "the log holds a commitment that has not been drawn yet".into(),
         )
         .into());
-    }
+    };
     let entries = log::read(bytes)?;
     let header = entries[0].header()?;
     let reveal = match entries.get(1).and_then(|e| e.try_event()) {
         Some(Event::Reveal(r)) => Some(r),
         _ => None,
     };
-    let selections = target::select(plan, targets, &report.seed)?;
-    let records = target::records_of(&selections);
-    let apart = match header.mode {
-        Mode::OperatorSeed => log::apart_from_log(plan, &entries),
-        Mode::CommitReveal => crate::team::Apart::from_plan(plan),
-    };
-    let outcome = team::staff_with(plan, selections, officers, &apart)?;
     let requests: Vec<ReplacementRequest> = entries
         .iter()
         .filter_map(|e| match e.try_event() {

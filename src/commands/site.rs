@@ -20,8 +20,8 @@ pub struct SiteOptions {
     /// $DUALDRAW_SITE_VERIFIER. Without it the page is a notice that cannot check itself.
     #[cfg_attr(feature = "cli", arg(long, value_name = "WASM"))]
     pub verifier: Option<PathBuf>,
-    /// Publish both directories, so that the page re-runs the draw; the plan must mark every
-    /// officer field public ([publish] officer_fields), since the officer directory holds them.
+    /// Require that the folder carries both directories: refused unless the plan says
+    /// `[publish] directories = true`, which alone decides it.
     #[cfg_attr(feature = "cli", arg(long))]
     pub directories: bool,
 }
@@ -31,8 +31,8 @@ pub struct SiteOptions {
 /// # Errors
 ///
 /// [`ErrorKind::Io`] when the verifier or a directory cannot be read;
-/// [`ErrorKind::InvalidField`] when the verifier is not a WebAssembly module, or when the
-/// directories are asked for and the plan keeps an officer field private.
+/// [`ErrorKind::InvalidField`] when the verifier is not a WebAssembly module, or when
+/// `--directories` is given and the plan does not publish the directories.
 pub(super) fn files(
     p: &Publication,
     inputs: &Inputs,
@@ -57,20 +57,17 @@ pub(super) fn files(
         }
         None => None,
     };
-    let dirs = if opts.directories {
-        let private: Vec<&str> = crate::plan::PUBLIC_OFFICER_FIELDS
-            .iter()
-            .copied()
-            .filter(|f| !inputs.plan.public_officer_fields.iter().any(|x| x == f))
-            .collect();
-        if !private.is_empty() {
-            return Err(ErrorKind::InvalidField {
-                pos: Position::file(&inputs.plan_path).in_field("publish.officer_fields"),
-                found: format!("{} kept private", private.join(", ")),
-                expected: "[publish] officer_fields = [\"name\", \"department\", \"region\"] to publish the officer directory (--directories), which holds them".into(),
-            }
-            .into());
+    // The plan decides (`[publish] directories`, validated with the plan); the flag only
+    // asserts it, for scripts written when it was the switch.
+    if opts.directories && !inputs.plan.publish_directories {
+        return Err(ErrorKind::InvalidField {
+            pos: Position::file(&inputs.plan_path).in_field("publish.directories"),
+            found: "--directories, but the plan does not publish the directories".into(),
+            expected: "[publish] directories = true in the plan (with officer_fields = [\"name\", \"department\", \"region\"]), or no --directories".into(),
         }
+        .into());
+    }
+    let dirs = if inputs.plan.publish_directories {
         Some((
             io::read(&inputs.targets_path)?,
             io::read(&inputs.officers_path)?,

@@ -61,6 +61,10 @@ pub struct Plan {
     /// Officer personal fields the plan marks public (`[publish] officer_fields`, from
     /// [`PUBLIC_OFFICER_FIELDS`]); officer ids and certificate numbers are always public.
     pub public_officer_fields: Vec<String>,
+    /// Whether the published folder carries both directories, so that anyone can re-run the
+    /// draw (`[publish] directories`, default false). Only with every officer field public,
+    /// since the officer directory holds them all.
+    pub publish_directories: bool,
     /// Workload cap per person over the whole plan (`[assignment] max_per_officer`).
     pub max_per_officer: CapRule,
     /// Enterprise recusal requests (`[[recusal]]`): pairs kept apart, with the reason.
@@ -362,6 +366,7 @@ struct RawAssignment {
 struct RawPublish {
     #[serde(default)]
     officer_fields: Vec<Spanned<String>>,
+    directories: Option<Spanned<bool>>,
 }
 
 /// Officer fields a plan may mark public (ids and certificate numbers always are).
@@ -808,6 +813,26 @@ impl Plan {
             }
             public_officer_fields.push(f);
         }
+        let publish_directories = match &raw.publish.directories {
+            Some(d) if *d.get_ref() => {
+                let private: Vec<&str> = PUBLIC_OFFICER_FIELDS
+                    .iter()
+                    .copied()
+                    .filter(|f| !public_officer_fields.iter().any(|x| x == f))
+                    .collect();
+                if !private.is_empty() {
+                    return Err(bad(
+                        at(d.span(), "publish.directories"),
+                        &format!("true while officer_fields keeps {} private", private.join(", ")),
+                        "[publish] officer_fields = [\"name\", \"department\", \"region\"] \
+                         before the officer directory (which holds them all) is published, \
+                         or directories = false",
+                    ));
+                }
+                true
+            }
+            _ => false,
+        };
         let max_per_officer = match &raw.assignment.max_per_officer {
             None => CapRule::Balanced,
             Some(v) => match v.get_ref() {
@@ -902,6 +927,7 @@ impl Plan {
             max_per_officer,
             recusals: raw.recusal,
             public_officer_fields,
+            publish_directories,
             id: raw.id.into_inner(),
             title: raw.title,
             inspection_date,

@@ -9,7 +9,9 @@ mod header;
 mod replay;
 
 use self::header::Seeding;
-use crate::directory::{Digest, Officers, Targets, Warning};
+use std::collections::BTreeMap;
+
+use crate::directory::{Digest, Enterprise, Officers, Targets, Warning};
 use crate::draw;
 use crate::error::{ErrorKind, Result, VerifyError};
 use crate::log::{self, Mode};
@@ -376,7 +378,27 @@ pub fn verify(
     targets: &Targets,
     officers: &Officers,
 ) -> Result<Report> {
-    verify_with(bytes, published_head, plan, plan_digest, officers, |seed| {
+    verify_rerun(bytes, published_head, plan, plan_digest, targets, officers).map(|(r, _)| r)
+}
+
+/// What a verification re-drew, for deriving more from a verified log without drawing it
+/// again (publishing, replacements, results): the outcome as drawn (before replacements) and
+/// the drawn enterprises' records.
+pub(crate) struct Rerun {
+    pub(crate) outcome: draw::Outcome,
+    pub(crate) records: BTreeMap<String, Enterprise>,
+}
+
+/// [`verify`], keeping what the re-run drew (`None` for a commitment not yet drawn).
+pub(crate) fn verify_rerun(
+    bytes: &[u8],
+    published_head: Option<&Hash>,
+    plan: &Plan,
+    plan_digest: &Hash,
+    targets: &Targets,
+    officers: &Officers,
+) -> Result<(Report, Option<Rerun>)> {
+    verify_inner(bytes, published_head, plan, plan_digest, officers, |seed| {
         Ok(Drawn {
             selections: match seed {
                 Some(seed) => target::select(plan, targets, seed),
@@ -424,6 +446,17 @@ pub fn verify_with(
     officers: &Officers,
     targets: impl FnOnce(Option<&str>) -> Result<Drawn>,
 ) -> Result<Report> {
+    verify_inner(bytes, published_head, plan, plan_digest, officers, targets).map(|(r, _)| r)
+}
+
+fn verify_inner(
+    bytes: &[u8],
+    published_head: Option<&Hash>,
+    plan: &Plan,
+    plan_digest: &Hash,
+    officers: &Officers,
+    targets: impl FnOnce(Option<&str>) -> Result<Drawn>,
+) -> Result<(Report, Option<Rerun>)> {
     // A log converted on the way (CRLF, BOM) is not forged: say so before any hash is checked.
     if let Some(c) = log::converted::detect(bytes) {
         return Err(ErrorKind::Converted {
@@ -496,7 +529,7 @@ pub fn verify_with(
             let (n, r) =
                 replay::after_footer(&mut expected, &entries, plan, &o, &records, officers)?;
             results = r;
-            (Some(o), n)
+            (Some((o, records)), n)
         }
     };
     if expected.lines.len() != entries.len() {
@@ -509,10 +542,10 @@ pub fn verify_with(
     let count = |f: fn(&draw::TaskOutcome) -> usize| {
         outcome
             .as_ref()
-            .map_or(0, |o| o.tasks.iter().map(|t| f(t) as u64).sum())
+            .map_or(0, |(o, _)| o.tasks.iter().map(|t| f(t) as u64).sum())
     };
     let drew = outcome.is_some();
-    Ok(Report {
+    let report = Report {
         lines: entries.len() as u64,
         head,
         checkpoint,
@@ -527,7 +560,11 @@ pub fn verify_with(
         warnings: if drew { warnings } else { 0 },
         replacements,
         results,
-    })
+    };
+    Ok((
+        report,
+        outcome.map(|(outcome, records)| Rerun { outcome, records }),
+    ))
 }
 
 /// An error in reading an input (exit code 2), as opposed to a draw that cannot be made.

@@ -588,11 +588,15 @@ def load_plan(path):
         raise BadInput(f"plan.inspection_date: {e}") from None
     if "seed" in doc:
         check_seed(want(doc["seed"], str, "plan.seed"))
-    check_keys(doc.get("publish", {}), ("officer_fields",), "plan.publish")
+    check_keys(doc.get("publish", {}), ("officer_fields", "directories"), "plan.publish")
     fields = want(doc.get("publish", {}).get("officer_fields", []), list, "publish.officer_fields")
     if any(f not in ("name", "department", "region") for f in fields) or len(set(fields)) != len(
             fields):
         raise BadInput("publish.officer_fields: distinct values from name, department, region")
+    # §4.2: the officer directory holds every officer field, so it is published only with all.
+    if want(doc.get("publish", {}).get("directories", False), bool, "publish.directories") and len(
+            fields) != 3:
+        raise BadInput("publish.directories = true needs officer_fields = name, department, region")
     tasks = [parse_task(t, i) for i, t in enumerate(want(doc["task"], list, "plan.task"))]
     if not tasks or len({t["id"] for t in tasks}) != len(tasks):
         raise BadInput("plan: needs at least one task, with unique ids")
