@@ -91,7 +91,11 @@ fn run(cmd: &mut Command) -> String {
 fn publish_keys(directories: bool) -> String {
     format!(
         "\n[publish]\nofficer_fields = [\"name\", \"department\", \"region\"]\n{}\n[[task]]",
-        if directories { "directories = true\n" } else { "" }
+        if directories {
+            "directories = true\n"
+        } else {
+            ""
+        }
     )
 }
 
@@ -106,12 +110,20 @@ fn publish_demo(dir: &Path, wasm: &Path) -> (PathBuf, PathBuf) {
     let bin = env!("CARGO_BIN_EXE_dualdraw");
     let (with, without) = (dir.join("pub"), dir.join("pub-no-directories"));
     for (out, dirs) in [(&with, true), (&without, false)] {
-        let name = if dirs { "plan.toml" } else { "plan-private.toml" };
+        let name = if dirs {
+            "plan.toml"
+        } else {
+            "plan-private.toml"
+        };
         let plan = dir.join(name);
         let text = std::fs::read_to_string(fx.join("plan.toml")).unwrap();
         std::fs::write(&plan, text.replacen("\n[[task]]", &publish_keys(dirs), 1)).unwrap();
         let draw = dir.join(format!("draw-{name}"));
-        run(Command::new(bin).arg("draw").arg(&plan).arg("--out").arg(&draw));
+        run(Command::new(bin)
+            .arg("draw")
+            .arg(&plan)
+            .arg("--out")
+            .arg(&draw));
         run(Command::new(bin)
             .arg("publish")
             .arg(draw.join("draw.log"))
@@ -212,7 +224,15 @@ fn published_notice_in_headless_chromium() {
             figure(when, "check"),
         ));
     }
-    text.push_str(&format!("screenshots in {}\n", artifacts.display()));
+    let ready = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("figure ready_ms "))
+        .unwrap_or("?");
+    text.push_str(&format!(
+        "page ready to verify (module compiled, warm-up runs done) {ready} ms after it began \
+         to load\nscreenshots in {}\n",
+        artifacts.display()
+    ));
     println!("figures:\n{text}");
     std::fs::write(artifacts.join("figures.txt"), &text).unwrap();
     assert!(

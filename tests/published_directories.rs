@@ -59,8 +59,14 @@ fn the_plan_key_defaults_to_false_and_needs_every_officer_field() {
             .unwrap()
             .publish_directories
     );
-    let e = parse("directories = \"yes\"").expect_err("not a boolean");
-    assert!(e.to_string().contains("directories"), "{e}");
+    let text = plan_with("directories = \"yes\"");
+    let line = text.lines().count();
+    let e = Plan::from_toml(&text, Path::new("plan.toml")).expect_err("not a boolean");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("line {line}")) && msg.contains("boolean"),
+        "{msg}"
+    );
 }
 
 /// Draws the demo under `plan` in `dir` and publishes it to `dir/pub`, with `flags`.
@@ -116,7 +122,11 @@ fn a_plan_that_publishes_them_puts_both_directories_in_the_folder() {
         assert_eq!(code(&py), 0, "{}", show(&py));
         // And refuses it as the library does, with an officer field private.
         let bad = folder.join("private.toml");
-        std::fs::write(&bad, plan_with("officer_fields = [\"name\"]\ndirectories = true")).unwrap();
+        std::fs::write(
+            &bad,
+            plan_with("officer_fields = [\"name\"]\ndirectories = true"),
+        )
+        .unwrap();
         let py = Command::new("python3")
             .arg(common::cli::verify_py())
             .args(["draw.log", "--plan", "private.toml"])
@@ -153,7 +163,10 @@ fn without_the_key_no_directory_is_published_and_the_flag_is_refused() {
         msg.contains("publish.directories") && msg.contains("[publish] directories = true"),
         "{msg}"
     );
-    assert!(!tmp2.path().join("pub").exists(), "a refused publish wrote its folder");
+    assert!(
+        !tmp2.path().join("pub").exists(),
+        "a refused publish wrote its folder"
+    );
     // The plan named in the message is the one given.
     assert!(msg.contains("plan.toml"), "{msg}");
 }

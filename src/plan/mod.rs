@@ -823,7 +823,10 @@ impl Plan {
                 if !private.is_empty() {
                     return Err(bad(
                         at(d.span(), "publish.directories"),
-                        &format!("true while officer_fields keeps {} private", private.join(", ")),
+                        &format!(
+                            "true while officer_fields keeps {} private",
+                            private.join(", ")
+                        ),
                         "[publish] officer_fields = [\"name\", \"department\", \"region\"] \
                          before the officer directory (which holds them all) is published, \
                          or directories = false",

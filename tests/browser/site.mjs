@@ -129,6 +129,7 @@ await check('honest folder verifies in the page', async () => {
   const r2 = await verify(second.page);
   assert(r2.ok === 'ok', r2.text);
   figures.first = await timings(second.page, 1);
+  figures.ready = Number(await second.page.getAttribute('body', 'data-ready-ms'));
   await second.context.close();
 });
 
@@ -233,5 +234,6 @@ for (const when of ['cold', 'first', 'warm']) {
   const parts = ['verify', 'module', 'paint', 'run', 'check'].map((k) => `${k}_ms=${t[k]}`);
   console.log(`figure ${when} ${parts.join(' ')} warm_up_before_click=${t.warmed}`);
 }
+console.log(`figure ready_ms ${figures.ready}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
