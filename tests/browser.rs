@@ -179,9 +179,9 @@ fn published_notice_in_headless_chromium() {
         "browser cases failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // `figure cold verify_ms=… module_ms=… paint_ms=… run_ms=… check_ms=…`, for cold (the
-    // first click as the page loads), first (the first click once the page is read) and warm
-    // (the median of five clicks more).
+    // `figure cold verify_ms=… module_ms=… paint_ms=… run_ms=… check_ms=…`, for cold (a click
+    // as soon as the document is parsed, before the module is compiled), first (the first
+    // click once the page is ready) and warm (the median of five clicks more).
     let figure = |when: &str, part: &str| -> f64 {
         stdout
             .lines()
