@@ -19,9 +19,11 @@
 
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 const SETUP: &str = "the browser test needs, beforehand:\n  apt-get install -y chromium chromium-driver fonts-wqy-microhei\n  \
      (cd tests/browser && npm ci)\n  \
@@ -41,35 +43,10 @@ fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-fn newest_mtime(p: &Path) -> Option<SystemTime> {
-    let meta = std::fs::metadata(p).ok()?;
-    if !meta.is_dir() {
-        return meta.modified().ok();
-    }
-    std::fs::read_dir(p)
-        .ok()?
-        .filter_map(|e| newest_mtime(&e.ok()?.path()))
-        .max()
-}
-
 /// The page's verifier, built no earlier than the sources it is built from.
 fn verifier() -> PathBuf {
     let wasm = target_dir().join("wasm32-wasip1/web/examples/site_verifier.wasm");
-    let built = match std::fs::metadata(&wasm).and_then(|m| m.modified()) {
-        Ok(t) => t,
-        Err(e) => panic!("no verifier module at {} ({e}):\n{SETUP}", wasm.display()),
-    };
-    let newest = ["src", "examples", "Cargo.toml", "Cargo.lock"]
-        .iter()
-        .filter_map(|p| newest_mtime(&manifest().join(p)))
-        .max();
-    if let Some(newest) = newest {
-        assert!(
-            built >= newest,
-            "{} is older than the sources, so it would test old code:\n{SETUP}",
-            wasm.display()
-        );
-    }
+    common::fresh::assert_fresh(&wasm, SETUP);
     wasm
 }
 

@@ -17,9 +17,10 @@
 
 #![forbid(unsafe_code)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
 
 use dualdraw::internals;
 use dualdraw::io;
@@ -51,37 +52,8 @@ fn module() -> PathBuf {
         .nth(3)
         .expect("the test runs from <target>/<profile>/deps");
     let wasm = target.join("wasm32-wasip1/release/examples/verify_folder.wasm");
-    let built = match std::fs::metadata(&wasm).and_then(|m| m.modified()) {
-        Ok(t) => t,
-        Err(e) => panic!(
-            "no WebAssembly module at {} ({e}):\n{BUILD}",
-            wasm.display()
-        ),
-    };
-    let newest = ["src", "examples", "Cargo.toml", "Cargo.lock"]
-        .iter()
-        .map(|p| newest_mtime(&manifest().join(p)))
-        .max()
-        .flatten();
-    if let Some(newest) = newest {
-        assert!(
-            built >= newest,
-            "{} is older than the sources, so it would test old code:\n{BUILD}",
-            wasm.display()
-        );
-    }
+    common::fresh::assert_fresh(&wasm, BUILD);
     wasm
-}
-
-fn newest_mtime(p: &Path) -> Option<SystemTime> {
-    let meta = std::fs::metadata(p).ok()?;
-    if !meta.is_dir() {
-        return meta.modified().ok();
-    }
-    std::fs::read_dir(p)
-        .ok()?
-        .filter_map(|e| newest_mtime(&e.ok()?.path()))
-        .max()
 }
 
 /// What a run printed and returned.

@@ -7,13 +7,15 @@
 //! - [`tamper`]: a log's lines, rejoined, flipped, deleted, swapped, duplicated, forged and
 //!   classified;
 //! - [`dirs`]: directory CSV headers, readers and writers;
-//! - [`rng`]: the tests' own fixed-seed generator.
+//! - [`rng`]: the tests' own fixed-seed generator;
+//! - [`fresh`]: whether a built WebAssembly module is newer than its sources.
 //!
 //! Every suite uses a subset of this, hence `dead_code` is allowed here.
 #![allow(dead_code)]
 
 pub mod cli;
 pub mod dirs;
+pub mod fresh;
 pub mod plans;
 pub mod rng;
 pub mod tamper;
