@@ -287,8 +287,8 @@ pub struct RecusalEvent {
     pub enterprise: String,
     /// Officer id.
     pub officer: String,
-    /// Why.
-    pub reason: String,
+    /// Why: the category, and a public text or a commitment (SPEC.md §9.5).
+    pub reason: crate::reason::Reason,
 }
 
 /// A task's rules and strata.
@@ -448,8 +448,8 @@ pub struct ReplacementEvent {
     /// The officer who took the place.
     #[serde(rename = "in")]
     pub incoming: String,
-    /// Why.
-    pub reason: String,
+    /// Why: the category, and a public text or a commitment (SPEC.md §9.5).
+    pub reason: crate::reason::Reason,
     /// The incoming officer's position in the replacement order (SPEC.md §9.3).
     pub order_position: u64,
 }
