@@ -163,7 +163,12 @@ fn replace_some(plan: &Path, log: &Path, n: usize, r: &mut Rng) -> Result<usize,
         }
         let (task, enterprise, officers) = &teams[r.below(teams.len())];
         let officer = &officers[r.below(officers.len())];
-        let reason = r.pick(&["病假：生病", "回避：亲属关系", "leave: on leave, \"urgent\"", "other"]);
+        let reason = r.pick(&[
+            "病假：生病",
+            "回避：亲属关系",
+            "leave: on leave, \"urgent\"",
+            "other",
+        ]);
         let mut cmd = bin();
         cmd.arg("replace").arg(log).arg("--plan").arg(plan);
         cmd.args([
