@@ -228,6 +228,10 @@ pub struct DigestRef {
     pub count: u64,
     /// Merkle head, as hex (text, as the plan digest is).
     pub head: String,
+    /// The optional fields at least one record fills, in byte order (SPEC.md §3.3). Read
+    /// leniently (absent: none); the regenerated header's bytes decide.
+    #[serde(default)]
+    pub supplied: Vec<String>,
 }
 
 /// The public entropy source of a committed draw.

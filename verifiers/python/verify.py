@@ -432,8 +432,16 @@ def check_consistency_file(old_path, proof_path):
     return (f"consistent: the log of tree size {new['size']} extends the checkpoint of tree size "
             f"{old['size']}; its checkpoint:\n{checkpoint_text(new)}").rstrip("\n")
 
-def directory_digest(records, canon):
-    return {"count": len(records), "head": merkle_head([canon(r) for r in records]).hex()}
+# §3.3: the optional fields a directory supplies (at least one record has a value), sorted.
+SUPPLIED = {"targets": {"credit_class": lambda r: r["credit_class"] != "",
+                        "last_inspected": lambda r: r["last_inspected"] != ""},
+            "officers": {"conflicts": lambda r: bool(r["conflicts"]),
+                         "expert": lambda r: r["expert"] == "1"}}
+
+def directory_digest(records, canon, which):
+    return {"count": len(records), "head": merkle_head([canon(r) for r in records]).hex(),
+            "supplied": sorted(f for f, has in SUPPLIED[which].items()
+                               if any(has(r) for r in records))}
 
 # ---------------------------------------------------------------- §4.1-4.2 plan
 def is_identifier(v):
@@ -1412,8 +1420,8 @@ def verify(log_path, plan_path, head_arg=None):
         raise Failed("plan digest (§4.5)", 1, f"log has {got!r}, plan file hashes to "
                      f"{sha256(raw).hex()}")
     dirs = h.get("directories") if isinstance(h.get("directories"), dict) else {}
-    digests = {"targets": directory_digest(enterprises, enterprise_record),
-               "officers": directory_digest(officers, officer_record)}
+    digests = {"targets": directory_digest(enterprises, enterprise_record, "targets"),
+               "officers": directory_digest(officers, officer_record, "officers")}
     if dirs.get("officers") != digests["officers"]:                        # step 5
         raise Failed("officer directory digest (§3.3)", 1, f"log has {dirs.get('officers')}, "
                      f"directory gives {digests['officers']}")
