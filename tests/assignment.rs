@@ -1066,7 +1066,7 @@ fn spec_vector_joint_demo() {
     assert_eq!(log.lines.len(), 36);
     assert_eq!(
         hex::encode(log.head()),
-        "fdf96ec547bd9901f3ca534f2a59b864ef8a7d19622ac2535df37f4051cd25f9"
+        "9d6d80da427d77d591bc960be4faf355605276a647491094e392246a8266ddfc"
     );
     let strip = |l: &str| {
         let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
