@@ -689,3 +689,23 @@ fn s8_9_replacement_order() {
     );
     assert!(SPEC.contains("replacement order begins TJGX0002, TJGX0005, TJGX0001"));
 }
+
+#[test]
+fn s9_5_reason_commitment() {
+    use dualdraw::reason::{Category, Reason, commitment};
+    let salt: [u8; 32] = std::array::from_fn(|i| 0x20 + i as u8);
+    let c = hex::encode(commitment(Category::Illness, &salt, "住院治疗"));
+    assert_eq!(
+        c,
+        "a4e233095d3429b4338b2c0834419bc6c3a047a5c9606f8b810bc1079fb80fba"
+    );
+    assert!(SPEC.contains(&c));
+    // The log's reason object, private and public, as SPEC.md §9.5 writes them.
+    let (private, entry) = Reason::parse("病假：住院治疗").unwrap().seal(false, salt);
+    let line = serde_json::to_string(&private).unwrap();
+    assert!(SPEC.contains(&format!("`{line}`")), "{line}");
+    assert_eq!(entry.unwrap().commitment, private.commitment.unwrap());
+    let (public, _) = Reason::parse("病假：住院治疗").unwrap().seal(true, salt);
+    let line = serde_json::to_string(&public).unwrap();
+    assert!(SPEC.contains(&format!("`{line}`")), "{line}");
+}
