@@ -267,3 +267,64 @@ fn a_recusal_takes_a_category_and_no_published_text_unless_reasons_are_public() 
     ));
     assert_eq!(code(&o), 0, "{}", show(&o));
 }
+
+/// Issue 14, item 2: the header records the optional fields each directory supplies; `check`
+/// and the public notice say what is missing; both verifiers check the record.
+#[test]
+fn the_header_records_which_optional_fields_were_supplied() {
+    let dir = common::tmp();
+    common::copy_demo(dir.path(), &["plan.toml", "targets.csv"]);
+    // The demo officers without the conflicts column (回避企业).
+    let officers = std::fs::read_to_string(common::demo_path("officers.csv")).unwrap();
+    let cut: String = officers
+        .lines()
+        .map(|l| l.rsplit_once(',').map_or(l, |(a, _)| a).to_string() + "\n")
+        .collect();
+    std::fs::write(dir.path().join("officers.csv"), cut).unwrap();
+    let plan = dir.path().join("plan.toml");
+    let o = bin().arg("check").arg(&plan).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(
+        show(&o).contains("no conflict declarations were supplied (未提供回避企业申报)"),
+        "{}",
+        show(&o)
+    );
+    let out = dir.path().join("draw");
+    let o = common::cli::draw(&plan, &out);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let log = out.join("draw.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.contains(r#""supplied":["expert"]"#),
+        "officers supply the expert flag only: {header}"
+    );
+    assert!(header.contains(r#""supplied":["credit_class","last_inspected"]"#));
+    let public = dir.path().join("public");
+    publish(&plan, &log, &public);
+    let page = std::fs::read_to_string(public.join("index.html")).unwrap();
+    assert!(page.contains("未提供回避企业申报"), "the notice says so");
+    // A header that claims conflicts were supplied fails both verifiers.
+    let mut lines = common::tamper::owned_lines(&std::fs::read(&log).unwrap());
+    let h = String::from_utf8(lines[0].clone()).unwrap().replace(
+        r#""supplied":["expert"]"#,
+        r#""supplied":["conflicts","expert"]"#,
+    );
+    lines[0] = h.into_bytes();
+    common::tamper::rechain(&mut lines);
+    std::fs::write(&log, common::tamper::join(&lines)).unwrap();
+    std::fs::remove_file(out.join("draw.head")).unwrap();
+    let o = verify(&log, &plan);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(show(&o).contains("optional fields"), "{}", show(&o));
+    if matches!(common::cli::python3_probe(), Ok(ref o) if o.status.success()) {
+        let o = std::process::Command::new("python3")
+            .arg(verify_py())
+            .arg(&log)
+            .arg("--plan")
+            .arg(&plan)
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 1, "{}", show(&o));
+    }
+}
