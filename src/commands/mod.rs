@@ -219,6 +219,7 @@ fn load_officers(plan_path: &Path, plan: &Plan) -> Result<Officers> {
 fn every_error(e: crate::Error, path: &Path, plan: &Plan) -> crate::Error {
     let in_targets = match e.kind() {
         ErrorKind::InvalidField { pos, .. } | ErrorKind::Csv { pos, .. } => pos.file == path,
+        ErrorKind::RowCells(_) => true,
         _ => false,
     };
     if !in_targets || path == Path::new("-") {

@@ -551,6 +551,7 @@ fn is_input_error(e: &crate::Error) -> bool {
             | K::MissingColumn { .. }
             | K::DuplicateColumn { .. }
             | K::InvalidField { .. }
+            | K::RowCells(_)
             | K::DuplicateId { .. }
             | K::Unsorted { .. }
             | K::PlanSyntax { .. }
