@@ -869,7 +869,7 @@ impl Plan {
             };
             if let Err(m) = reason.check_logged(public_reasons) {
                 return Err(bad(
-                    Position::file(file).in_field(&format!("recusal[{i}]")),
+                    Position::file(file).in_field(format!("recusal[{i}]")),
                     &format!("{} / {}", r.enterprise, r.officer),
                     &format!(
                         "a recusal with a category and, since the plan is published as it is, a text only when [publish] reasons = true (else keep the text private: a commitment, SPEC.md §9.5): {m}"
