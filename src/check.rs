@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::directory::{Digest, Enterprise, Officers, Targets, Warning};
+use crate::directory::{Digest, Enterprise, Officers, Supplied, Targets, Warning};
 use crate::error::Result;
 use crate::plan::{CapRule, Plan};
 use crate::target::{self, StratumPool};
@@ -155,13 +155,20 @@ impl fmt::Display for CheckReport {
             "plan {} — {} (inspection date {})",
             self.plan, self.title, self.inspection_date
         )?;
-        for (what, d) in [("targets", &self.targets), ("officers", &self.officers)] {
+        for (what, d, fields) in [
+            ("targets", &self.targets, &Supplied::TARGET_FIELDS),
+            ("officers", &self.officers, &Supplied::OFFICER_FIELDS),
+        ] {
             writeln!(
                 f,
                 "{what}: {} records, head {}",
                 d.count,
                 hex::encode(d.head)
             )?;
+            // Said, not left to silence: the log header records the same (SPEC.md §3.3).
+            for (en, zh) in d.supplied.absent_notes(fields) {
+                writeln!(f, "  {en} ({zh})")?;
+            }
         }
         for w in &self.warnings {
             writeln!(

@@ -312,6 +312,10 @@ pub enum ErrorKind {
         /// One line per field: the count, what was expected, the first lines and values.
         summary: String,
     },
+    /// Several cells of one row are invalid: each of them (a directory's report groups them
+    /// by field with the other rows' errors).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    RowCells(Vec<Error>),
     /// A value does not have the expected form.
     #[error("{pos}: found {}, expected {expected}", quoted_debug(found))]
     InvalidField {

@@ -99,6 +99,7 @@ pub mod plan;
 mod pool;
 pub mod proof;
 pub mod publish;
+pub mod reason;
 pub mod results;
 pub mod seed;
 pub mod site;

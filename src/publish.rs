@@ -173,7 +173,7 @@ pub fn publish_verified(
     let replacements: Vec<Value> = rb
         .replacements
         .iter()
-        .map(|r| json!({"task": r.task, "enterprise": r.enterprise, "out": r.out, "in": r.incoming, "reason": r.reason}))
+        .map(|r| json!({"task": r.task, "enterprise": r.enterprise, "out": r.out, "in": r.incoming, "reason": r.reason.shown(), "reason_category": r.reason.category}))
         .collect();
     let readme = format!(
         "双随机、一公开 draw {id} — {title}\n\n\

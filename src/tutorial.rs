@@ -283,7 +283,7 @@
 //!         task: "radio".into(),
 //!         enterprise: team.enterprise.clone(),
 //!         out: team.officers[0].clone(),
-//!         reason: "leave".into(),
+//!         reason: dualdraw::reason::Reason::of(dualdraw::reason::Category::Leave),
 //!     },
 //! )?;
 //! assert_eq!(replaced.log.lines.len(), drawn.log.lines.len() + 1);

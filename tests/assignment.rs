@@ -112,7 +112,7 @@ fn instance(r: &mut Rng) -> Instance {
     let mut recusals = String::new();
     for _ in 0..r.below(3) {
         recusals.push_str(&format!(
-            "[[recusal]]\nenterprise = \"E{}\"\nofficer = \"O{}\"\nreason = \"关联关系\"\n",
+            "[[recusal]]\nenterprise = \"E{}\"\nofficer = \"O{}\"\ncategory = \"conflict_of_interest\"\n",
             r.below(n_ent as u64),
             r.below(n_off as u64)
         ));
@@ -456,7 +456,7 @@ fn check_one(seed: u64, counts: &mut Counts) {
                     task: out.tasks[ti].task.clone(),
                     enterprise: team.enterprise.clone(),
                     out: o_out.clone(),
-                    reason: "病假".into(),
+                    reason: dualdraw::reason::Reason::of(dualdraw::reason::Category::Illness),
                 };
                 let order = team::replacement_order(&out.tasks[ti].key, &team);
                 let g = visits[&team.enterprise]
@@ -926,7 +926,7 @@ fn python_verifier_agrees_on_assignment_rules() {
         let mut recusals = String::new();
         for _ in 0..r.below(3) {
             recusals.push_str(&format!(
-                "[[recusal]]\nenterprise = \"x\"\nofficer = \"TJGX{:04}\"\nreason = \"申请回避\"\n",
+                "[[recusal]]\nenterprise = \"x\"\nofficer = \"TJGX{:04}\"\ncategory = \"回避\"\n",
                 1 + r.below(63)
             ));
         }
@@ -996,7 +996,7 @@ fn python_verifier_agrees_on_assignment_rules() {
                 task: t.task.clone(),
                 enterprise: team.enterprise.clone(),
                 out: team.officers[1].clone(),
-                reason: "病假".into(),
+                reason: dualdraw::reason::Reason::of(dualdraw::reason::Category::Illness),
             };
             if commands::replace(&log, &plan, req).is_ok() {
                 replaced += 1;
@@ -1066,7 +1066,7 @@ fn spec_vector_joint_demo() {
     assert_eq!(log.lines.len(), 36);
     assert_eq!(
         hex::encode(log.head()),
-        "fdf96ec547bd9901f3ca534f2a59b864ef8a7d19622ac2535df37f4051cd25f9"
+        "9d6d80da427d77d591bc960be4faf355605276a647491094e392246a8266ddfc"
     );
     let strip = |l: &str| {
         let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -1115,7 +1115,7 @@ fn spec_vector_joint_demo() {
             task: "radio-power-joint".into(),
             enterprise: "91120117366245889R".into(),
             out: "TJGX0061".into(),
-            reason: "病假".into(),
+            reason: dualdraw::reason::Reason::of(dualdraw::reason::Category::Illness),
         }],
     )
     .unwrap();

@@ -791,3 +791,57 @@ fn every_bad_cell_in_one_pass() {
         }
     }
 }
+
+/// Several bad cells in one row: every one is reported, grouped by field like the rest (issue
+/// 14), for targets and officers alike.
+#[test]
+fn every_bad_cell_of_one_row() {
+    let dir = common::tmp();
+    common::copy_demo(dir.path(), &["plan.toml", "targets.csv", "officers.csv"]);
+    let edit = |name: &str, row: usize, cells: &[(usize, &str)]| {
+        let p = dir.path().join(name);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut c: Vec<String> = lines[row].split(',').map(str::to_string).collect();
+        for (i, v) in cells {
+            c[*i] = v.to_string();
+        }
+        lines[row] = c.join(",");
+        std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    };
+    // Line 2 of the targets: region, status and last inspection all bad.
+    edit(
+        "targets.csv",
+        1,
+        &[(2, "1201"), (5, "营业中"), (6, "2017.13.2")],
+    );
+    let plan = dir.path().join("plan.toml");
+    let plan = plan.to_str().unwrap();
+    let out = dualdraw(&["check", plan]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for f in [
+        "targets.csv: 3 invalid cells, nothing was drawn:",
+        "1 invalid cell in `行政区划代码` (region)",
+        "1 invalid cell in `登记状态` (status)",
+        "1 invalid cell in `上次检查日期` (last_inspected)",
+        "line 2 \"2017.13.2\"",
+    ] {
+        assert!(stderr.contains(f), "lacks {f:?}:\n{stderr}");
+    }
+    // Officers: certificate date and expert flag of one row, and a status of another.
+    common::copy_demo(dir.path(), &["targets.csv"]);
+    edit("officers.csv", 1, &[(5, "2024/13/1"), (7, "maybe")]);
+    edit("officers.csv", 2, &[(8, "unknown")]);
+    let out = dualdraw(&["check", plan]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for f in [
+        "officers.csv: 3 invalid cells, nothing was drawn:",
+        "`执法证有效期至` (cert_expires)",
+        "`是否专家` (expert)",
+        "`人员状态` (status)",
+    ] {
+        assert!(stderr.contains(f), "lacks {f:?}:\n{stderr}");
+    }
+}

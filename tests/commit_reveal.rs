@@ -121,7 +121,7 @@ fn honest_commit_draw_replace_publish() {
         task: task.clone(),
         enterprise: ent.clone(),
         out: out.into(),
-        reason: "病假 sick leave".into(),
+        reason: dualdraw::reason::Reason::parse("病假：sick leave").unwrap(),
     };
     let (r1, _) = commands::replace(&d.log(), &d.plan(), req(&team.officers[0])).unwrap();
     let (r2, head) = commands::replace(&d.log(), &d.plan(), req(&r1.incoming)).unwrap();

@@ -140,7 +140,7 @@ fn concurrent_replacements_lose_nothing() {
                 task,
                 enterprise: team.enterprise.clone(),
                 out: team.officers[0].clone(),
-                reason: format!("round {round}: leave"),
+                reason: dualdraw::reason::Reason::parse(&format!("leave: round {round}")).unwrap(),
             })
             .collect();
         assert_eq!(requests.len(), THREADS);

@@ -527,7 +527,7 @@ fn committed_draw_with_a_replacement() {
             task: task.clone(),
             enterprise: id.clone(),
             out: out.clone(),
-            reason: "sick leave".into(),
+            reason: dualdraw::reason::Reason::of(dualdraw::reason::Category::Illness),
         }],
     )
     .unwrap();

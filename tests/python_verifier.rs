@@ -163,7 +163,12 @@ fn replace_some(plan: &Path, log: &Path, n: usize, r: &mut Rng) -> Result<usize,
         }
         let (task, enterprise, officers) = &teams[r.below(teams.len())];
         let officer = &officers[r.below(officers.len())];
-        let reason = r.pick(&["生病", "回避：亲属关系", "on leave, \"urgent\"", "x"]);
+        let reason = r.pick(&[
+            "病假：生病",
+            "回避：亲属关系",
+            "leave: on leave, \"urgent\"",
+            "other",
+        ]);
         let mut cmd = bin();
         cmd.arg("replace").arg(log).arg("--plan").arg(plan);
         cmd.args([
@@ -730,7 +735,7 @@ fn targeted_cases_agree() {
             "--officer",
             &officers[0],
         ]);
-        let r = run(cmd.args(["--reason", "生病"]));
+        let r = run(cmd.args(["--reason", "病假：生病"]));
         assert_eq!(r.code, 0, "{}", r.text);
     }
     std::fs::remove_file(out.join("draw.head")).unwrap();
@@ -774,6 +779,20 @@ fn targeted_cases_agree() {
     set_member(&mut lines[n - 1], "reason", "\" \"");
     write(&mut lines);
     check(&forged, 1, "blank replacement reason");
+    // A category outside SPEC §9.5's list.
+    let mut lines = genuine.clone();
+    set_member(&mut lines[n - 1], "reason", "{\"category\":\"sick\"}");
+    write(&mut lines);
+    check(&forged, 1, "unknown reason category");
+    // Private text in the clear under a plan that keeps reasons private.
+    let mut lines = genuine.clone();
+    set_member(
+        &mut lines[n - 1],
+        "reason",
+        "{\"category\":\"illness\",\"text\":\"生病\"}",
+    );
+    write(&mut lines);
+    check(&forged, 1, "private reason text in the clear");
 
     // Inputs SPEC §3-§4 refuse: exit 2 for both, whatever the log.
     let plan_text = std::fs::read_to_string(&plan).unwrap();

@@ -29,7 +29,7 @@ fn drawn() -> (tempfile::TempDir, PathBuf) {
             "--officer",
             "TJGX0016",
             "--reason",
-            "出差",
+            "其他：出差",
         ],
     ));
     assert_eq!(code(&o), 0, "{}", show(&o));

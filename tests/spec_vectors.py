@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent re-implementation of SPEC.md (dualdraw-spec/2) for its §8 known-answer vectors.
+"""Independent re-implementation of SPEC.md (dualdraw-spec/3) for its §8 known-answer vectors.
 
 Written from the text of SPEC.md alone, with the Python 3.11+ standard library only (hashlib,
 tomllib, decimal, csv); ChaCha20 is the pure-Python RFC 8439 block function below, checked
@@ -218,6 +218,21 @@ def officer_bytes(o) -> bytes:
             + str_(o["region"]) + str_(o["cert_no"]) + str_(iso(o["cert_expires"]))
             + list_(o["domains"]) + str_(o["expert"]) + str_(o["status"])
             + list_(o["conflicts"]))
+
+
+def supplied_targets(ts):
+    """§3.3: the targets' optional fields some record fills, sorted."""
+    return sorted(f for f, has in [("credit_class", lambda e: e["credit_class"] != ""),
+                                   ("last_inspected", lambda e: e["last_inspected"] is not None
+                                    and e["last_inspected"] != "")]
+                  if any(has(e) for e in ts))
+
+
+def supplied_officers(os_):
+    """§3.3: the officers' optional fields some record fills, sorted."""
+    return sorted(f for f, has in [("conflicts", lambda o: bool(o["conflicts"])),
+                                   ("expert", lambda o: o["expert"] == "1")]
+                  if any(has(o) for o in os_))
 
 
 def leaf_hash(b: bytes) -> bytes:
@@ -527,12 +542,14 @@ def run_log(plan_bytes: bytes, targets_csv: str, officers_csv: str, seed: str, c
     td = mth([enterprise_bytes(e) for e in targets])
     od = mth([officer_bytes(o) for o in officers])
     ev = [{
-        "event": "header", "spec": "dualdraw-spec/2", "crate_version": crate_version,
+        "event": "header", "spec": "dualdraw-spec/3", "crate_version": crate_version,
         "mode": "operator-seed", "notice": NOTICE,
         "plan": {"id": plan["id"], "title": plan["title"], "digest": hx(sha256(plan_bytes))},
         "inspection_date": date.isoformat(), "seed": seed,
-        "directories": {"targets": {"head": hx(td), "count": len(targets)},
-                        "officers": {"head": hx(od), "count": len(officers)}},
+        "directories": {"targets": {"head": hx(td), "count": len(targets),
+                                    "supplied": supplied_targets(targets)},
+                        "officers": {"head": hx(od), "count": len(officers),
+                                     "supplied": supplied_officers(officers)}},
     }]
     ev += warnings
     n_targets = n_teams = 0
@@ -792,15 +809,17 @@ def main():
     plan = tomllib.loads(PLAN_TOML)
     offs_recs = read_officers(OFFICERS_CSV)
     commit_event = {
-        "event": "header", "spec": "dualdraw-spec/2", "crate_version": CRATE_VERSION,
+        "event": "header", "spec": "dualdraw-spec/3", "crate_version": CRATE_VERSION,
         "mode": "commit-reveal",
         "plan": {"id": plan["id"], "title": plan["title"],
                  "digest": hx(sha256(PLAN_TOML.encode()))},
         "inspection_date": "2020-10-20",
         "directories": {"targets": {"head": hx(mth([enterprise_bytes(e) for e in targets])),
-                                    "count": len(targets)},
+                                    "count": len(targets),
+                                    "supplied": supplied_targets(targets)},
                         "officers": {"head": hx(mth([officer_bytes(o) for o in offs_recs])),
-                                     "count": len(offs_recs)}},
+                                     "count": len(offs_recs),
+                                     "supplied": supplied_officers(offs_recs)}},
         "entropy_source": {"kind": "dice", "description": COMMIT_ENTROPY_SOURCE},
         "commitment": hx(commitment), "prev": "0" * 64, "seq": 0,
     }
@@ -827,6 +846,12 @@ def main():
             put(f"below({n}) replacement", f"word {w:016x} t={(1 << 64) % n} value={w % n}")
     put("replacement order", ", ".join(order[:3]))
 
+    print("== §9.5 reason commitment")
+    salt = bytes(range(32, 64))
+    rpre = str_("dualdraw/v1/reason") + salt + str_("illness") + str_("住院治疗")
+    put("reason preimage", hx(rpre))
+    put("reason commitment", hx(sha256(rpre)))
+
     if "--check" in sys.argv:
         spec_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "SPEC.md")
         with open(spec_path, encoding="utf-8") as f:
@@ -839,7 +864,11 @@ def main():
             # Values are checked as the hex or text SPEC.md shows; below() traces by their word.
             probe = value.split(" ")[1] if label.startswith("below(") else value
             probe = probe.split(" ")[0] if label == "word" else probe
-            if probe not in spec:
+            # Lists (a path, a checkpoint's lines) are written element by element in SPEC.md.
+            parts = (probe.replace(" / ", ", ").split(", ")
+                     if label == "checkpoint" or label.startswith(("audit path", "consistency"))
+                     else [probe])
+            if any(x and x not in spec for x in parts):
                 missing.append(label)
         if missing:
             print("NOT IN SPEC.md:", ", ".join(missing))

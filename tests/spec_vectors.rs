@@ -120,18 +120,18 @@ const OFFICERS_HEAD: &str = "d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab4851
 const PLAN_DIGEST: &str = "a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a";
 
 const LOG_LINES: [&str; 8] = [
-    r#"{"crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050"},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"}},"event":"header","inspection_date":"2020-10-20","mode":"operator-seed","notice":"the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seed":"2020-10-15 rehearsal","seq":0,"spec":"dualdraw-spec/2"}"#,
-    r#"{"code":"uscc-check","event":"warning","id":"91120116MA05JKLM8C","message":"check character is \"C\" but GB 32100-2015 gives 'J'; kept as an early pilot code","prev":"02905b3c02c3a07e057178416716a697ec93dabc25a14e01076580c5f1dacf17","seq":1,"source":"targets"}"#,
-    r#"{"directed":true,"domain":"无线电","event":"task","exclude_inspected_within_days":180,"excluded_recent":0,"item":{"basis":"《中华人民共和国无线电管理条例》","name":"无线电台（站）设置、使用情况检查"},"key":"d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6","prev":"011d6473a4a82312bf27eccd913f0eab38397e08ca23c39ae94e5db723f9b770","sample":{"ratio":"50%"},"seq":2,"shortfall_rule":"error","strata":[{"cutoff":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb","drawn":2,"eligible":3,"requested":2,"shortfall":0,"stratum":"all"}],"task":"radio","team_rule":{"experts":1,"size":2}}"#,
-    r#"{"event":"target","id":"91120116MA05JKLM8J","prev":"e90520fa0b59f21c0ae89be5a88945dc386b3d7bdc67f51c1492658abf599978","rank":1,"seq":3,"stratum":"all","task":"radio","ticket":"2e1e0d35d0343eb024b4eb6d07b5921a273c310fa93e6ddd5348b61f4360188b"}"#,
-    r#"{"event":"target","id":"91120116MA05JKLM8C","prev":"513809e685d929543de2d0ac5d7895662f2fe2e60788d303aebbfc5c8cdbecd3","rank":2,"seq":4,"stratum":"all","task":"radio","ticket":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"}"#,
-    r#"{"eligible_experts":1,"eligible_officers":2,"enterprise":"91120116MA05JKLM8J","event":"team","experts":["ZJ0001"],"leader":"TJGX0001","officers":["TJGX0001","TJGX0003"],"prev":"4760f0971735307807e6a2b34829e99a1298d7df563594f49721d7d50ef39559","seq":5,"task":"radio"}"#,
-    r#"{"eligible_experts":1,"eligible_officers":3,"enterprise":"91120116MA05JKLM8C","event":"team","experts":["ZJ0001"],"leader":"TJGX0002","officers":["TJGX0002","TJGX0003"],"prev":"dcfe8231a90de336ec526d3f4e4fc3fe13227737fe4839b1352087172f55fc40","seq":6,"task":"radio"}"#,
-    r#"{"event":"footer","prev":"c3c93e4b0d8da669cd55ca917f9a790414788eea659091ec5ebcd9fe1dfcda6c","seq":7,"targets":2,"tasks":1,"teams":2,"warnings":1}"#,
+    r#"{"crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050","supplied":["conflicts","expert"]},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811","supplied":["credit_class","last_inspected"]}},"event":"header","inspection_date":"2020-10-20","mode":"operator-seed","notice":"the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seed":"2020-10-15 rehearsal","seq":0,"spec":"dualdraw-spec/3"}"#,
+    r#"{"code":"uscc-check","event":"warning","id":"91120116MA05JKLM8C","message":"check character is \"C\" but GB 32100-2015 gives 'J'; kept as an early pilot code","prev":"f9b7242e371521c551454101b448aae737b187578f023ccb730aa9af39a46ff9","seq":1,"source":"targets"}"#,
+    r#"{"directed":true,"domain":"无线电","event":"task","exclude_inspected_within_days":180,"excluded_recent":0,"item":{"basis":"《中华人民共和国无线电管理条例》","name":"无线电台（站）设置、使用情况检查"},"key":"d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6","prev":"2a7f6117edee5f3a522307cf56ddd4391722ef0aaec4657a686291b195dfbd41","sample":{"ratio":"50%"},"seq":2,"shortfall_rule":"error","strata":[{"cutoff":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb","drawn":2,"eligible":3,"requested":2,"shortfall":0,"stratum":"all"}],"task":"radio","team_rule":{"experts":1,"size":2}}"#,
+    r#"{"event":"target","id":"91120116MA05JKLM8J","prev":"ac16da03aeb34633b7c49ceb5c44c240036b77a0315e94e2d3c6e52121f2345e","rank":1,"seq":3,"stratum":"all","task":"radio","ticket":"2e1e0d35d0343eb024b4eb6d07b5921a273c310fa93e6ddd5348b61f4360188b"}"#,
+    r#"{"event":"target","id":"91120116MA05JKLM8C","prev":"ff9cf781e357f806f063e8ad01b6d50fd1c5d10818442f10d1664834d4d24824","rank":2,"seq":4,"stratum":"all","task":"radio","ticket":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"}"#,
+    r#"{"eligible_experts":1,"eligible_officers":2,"enterprise":"91120116MA05JKLM8J","event":"team","experts":["ZJ0001"],"leader":"TJGX0001","officers":["TJGX0001","TJGX0003"],"prev":"ab34c15fe1467b4d553a0a6733ec0d6f1ae4a34f532c3bb4e775873f99f9b3c1","seq":5,"task":"radio"}"#,
+    r#"{"eligible_experts":1,"eligible_officers":3,"enterprise":"91120116MA05JKLM8C","event":"team","experts":["ZJ0001"],"leader":"TJGX0002","officers":["TJGX0002","TJGX0003"],"prev":"44edf3cb02f77de5f03097c2a8462f900f309ad3944bfca85638188050464072","seq":6,"task":"radio"}"#,
+    r#"{"event":"footer","prev":"af339c305789efad783f739384ea5a5efa7dee31a9361bb44fd533610fbfe5fa","seq":7,"targets":2,"tasks":1,"teams":2,"warnings":1}"#,
 ];
 const LOG_CHECKPOINT: &str =
-    "dualdraw/TJ-GXJ-2020-SSJ/a31c23816c3e05cb\n8\nhX6IhvmOBI4rTaAQolebCQwKZQlzZpIrAxwSQ95KILY=\n";
-const LOG_HEAD: &str = "857e8886f98e048e2b4da010a2579b090c0a65097366922b031c1243de4a20b6";
+    "dualdraw/TJ-GXJ-2020-SSJ/a31c23816c3e05cb\n8\nW5p+d43dkul1zDT+IAblVPDRSI0ORXRtbm5FwyLl6jc=\n";
+const LOG_HEAD: &str = "5b9a7e778ddd92e975cc34fe2006e554f0d1488d0e45746d6e6e45c322e5ea37";
 
 // ---- helpers ----
 
@@ -367,32 +367,32 @@ fn s8_6_complete_log() {
 // ---- §8.10 ----
 
 const LEAF_HASHES: [&str; 8] = [
-    "02905b3c02c3a07e057178416716a697ec93dabc25a14e01076580c5f1dacf17",
-    "011d6473a4a82312bf27eccd913f0eab38397e08ca23c39ae94e5db723f9b770",
-    "e90520fa0b59f21c0ae89be5a88945dc386b3d7bdc67f51c1492658abf599978",
-    "513809e685d929543de2d0ac5d7895662f2fe2e60788d303aebbfc5c8cdbecd3",
-    "4760f0971735307807e6a2b34829e99a1298d7df563594f49721d7d50ef39559",
-    "dcfe8231a90de336ec526d3f4e4fc3fe13227737fe4839b1352087172f55fc40",
-    "c3c93e4b0d8da669cd55ca917f9a790414788eea659091ec5ebcd9fe1dfcda6c",
-    "9c51191cf99303e4884f93defc9d7f7773edb94db668150f6a18d92aa2cc276d",
+    "f9b7242e371521c551454101b448aae737b187578f023ccb730aa9af39a46ff9",
+    "2a7f6117edee5f3a522307cf56ddd4391722ef0aaec4657a686291b195dfbd41",
+    "ac16da03aeb34633b7c49ceb5c44c240036b77a0315e94e2d3c6e52121f2345e",
+    "ff9cf781e357f806f063e8ad01b6d50fd1c5d10818442f10d1664834d4d24824",
+    "ab34c15fe1467b4d553a0a6733ec0d6f1ae4a34f532c3bb4e775873f99f9b3c1",
+    "44edf3cb02f77de5f03097c2a8462f900f309ad3944bfca85638188050464072",
+    "af339c305789efad783f739384ea5a5efa7dee31a9361bb44fd533610fbfe5fa",
+    "60a1d4fe862b8e9acc6a701aa1064257d199ba9b85ad3c230d65ae1defc6878b",
 ];
 const AUDIT_PATH_LINE_4: [&str; 3] = [
-    "dcfe8231a90de336ec526d3f4e4fc3fe13227737fe4839b1352087172f55fc40",
-    "03432eef4e313f539e7a13c08a438969af31fa9152da2729557159b3f134630f",
-    "8ff5382d363df270bf3f0b657fb3ccb7438547c0d69b4601a4fee1c3b8fe2d43",
+    "44edf3cb02f77de5f03097c2a8462f900f309ad3944bfca85638188050464072",
+    "e4b4d0bc94cb8f7c4fb3ec4979762e48658259e16fabf8a8626dc56e0ae94e8e",
+    "da4143109ce11313a9dbf956ab1904da3a7b80fb875b494932a206a59bec2df0",
 ];
-const ROOT_1: &str = "02905b3c02c3a07e057178416716a697ec93dabc25a14e01076580c5f1dacf17";
-const ROOT_3: &str = "1a77ae6e2c7cb5b2d20628247ebb2ee5848a0a5df96af22ba0d45ed1dbf30d39";
+const ROOT_1: &str = "f9b7242e371521c551454101b448aae737b187578f023ccb730aa9af39a46ff9";
+const ROOT_3: &str = "33acf69898cf22f62a3d11ac4a476fc69db1dc07a87fdd240c1d6f746c7c7be1";
 const CONSISTENCY_1_8: [&str; 3] = [
-    "011d6473a4a82312bf27eccd913f0eab38397e08ca23c39ae94e5db723f9b770",
-    "86c4bf4bece966098445444c3ad571feca951ed15da300f9d826838cb4065701",
-    "4573b4a56fe68df59cdb511100a4c25c0d039a19cd97a848e5ad3cc3fe620f85",
+    "2a7f6117edee5f3a522307cf56ddd4391722ef0aaec4657a686291b195dfbd41",
+    "e12a227789df8ddcc3a08ea7b8256a17b10c8cbf55c05a42c3a3d1b896fa5423",
+    "851bad52df65400963a16bf9409951cacd63842a80bf7fea2f3b0ac0bdb105c7",
 ];
 const CONSISTENCY_3_8: [&str; 4] = [
-    "e90520fa0b59f21c0ae89be5a88945dc386b3d7bdc67f51c1492658abf599978",
-    "513809e685d929543de2d0ac5d7895662f2fe2e60788d303aebbfc5c8cdbecd3",
-    "1ba7d04043d5b39f7c105c5c3374f0e9dd561a639a7f7dcd64d6fc2592183a15",
-    "4573b4a56fe68df59cdb511100a4c25c0d039a19cd97a848e5ad3cc3fe620f85",
+    "ac16da03aeb34633b7c49ceb5c44c240036b77a0315e94e2d3c6e52121f2345e",
+    "ff9cf781e357f806f063e8ad01b6d50fd1c5d10818442f10d1664834d4d24824",
+    "4463daa7e6c28dcc882eae1afe0fff78970b3fc173ab2ece0ae414f0a76f8538",
+    "851bad52df65400963a16bf9409951cacd63842a80bf7fea2f3b0ac0bdb105c7",
 ];
 
 #[test]
@@ -557,14 +557,14 @@ fn s8_7_reserved_expert_is_skipped() {
 // ---- §8.8 ----
 
 const COMMITMENT: &str = "17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09";
-const COMMIT_LINE: &str = r#"{"commitment":"17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09","crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050"},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"}},"entropy_source":{"description":"dice thrown at the public ceremony on 2020-10-15","kind":"dice"},"event":"header","inspection_date":"2020-10-20","mode":"commit-reveal","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":0,"spec":"dualdraw-spec/2"}"#;
-const COMMIT_TREE_HEAD: &str = "499d200a5eb717ae38ebc8ec840900b38b5f65cf29f4a559e76e80c24dfec200";
+const COMMIT_LINE: &str = r#"{"commitment":"17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09","crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050","supplied":["conflicts","expert"]},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811","supplied":["credit_class","last_inspected"]}},"entropy_source":{"description":"dice thrown at the public ceremony on 2020-10-15","kind":"dice"},"event":"header","inspection_date":"2020-10-20","mode":"commit-reveal","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":0,"spec":"dualdraw-spec/3"}"#;
+const COMMIT_TREE_HEAD: &str = "a4a1c130852338618ef1b592d22e8ab25d0a20149e15eb9429a2cd885d9cb588";
 /// SHA-256 of the commit line (not its leaf hash), which the seed derivation takes.
-const COMMIT_HEAD: &str = "a52ff902bb8c2854aacd8f26e29bc258da54611f06b3da067e8da22a007021d8";
-const SEED_PREIMAGE: &str = "000000106475616c647261772f76312f73656564000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000b3320312036203620322035a52ff902bb8c2854aacd8f26e29bc258da54611f06b3da067e8da22a007021d8";
-const COMMITTED_SEED: &str = "bb01001caa996bfe791ba8e81bf6687d947b4c3073fc40a41e8365b8f130af71";
-const REVEAL_LINE: &str = r#"{"entropy":"3 1 6 6 2 5","event":"reveal","prev":"499d200a5eb717ae38ebc8ec840900b38b5f65cf29f4a559e76e80c24dfec200","secret":"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f","seed":"bb01001caa996bfe791ba8e81bf6687d947b4c3073fc40a41e8365b8f130af71","seq":1}"#;
-const COMMITTED_TASK_KEY: &str = "2b980a6cd3a60a717cc8b12a0cac880f8686a9fe0183c06857129e0c9336beec";
+const COMMIT_HEAD: &str = "f72e67102b85592e731f10f843c635c3316b8c489f1f5177b948ac62e05861e1";
+const SEED_PREIMAGE: &str = "000000106475616c647261772f76312f73656564000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000b3320312036203620322035f72e67102b85592e731f10f843c635c3316b8c489f1f5177b948ac62e05861e1";
+const COMMITTED_SEED: &str = "b45a4d9d121fc14139effa19c527328c5cf2cd9cc13f7215bc4d43a45c574af4";
+const REVEAL_LINE: &str = r#"{"entropy":"3 1 6 6 2 5","event":"reveal","prev":"a4a1c130852338618ef1b592d22e8ab25d0a20149e15eb9429a2cd885d9cb588","secret":"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f","seed":"b45a4d9d121fc14139effa19c527328c5cf2cd9cc13f7215bc4d43a45c574af4","seq":1}"#;
+const COMMITTED_TASK_KEY: &str = "1b454f3c358386d6df5a3e3bf7f6ce318d16a9541051a85c5e742b11bd88665a";
 const ENTROPY_VALUE: &str = "3 1 6 6 2 5";
 
 #[test]
@@ -688,4 +688,24 @@ fn s8_9_replacement_order() {
         ["TJGX0002", "TJGX0005", "TJGX0001", "TJGX0007", "TJGX0003"]
     );
     assert!(SPEC.contains("replacement order begins TJGX0002, TJGX0005, TJGX0001"));
+}
+
+#[test]
+fn s9_5_reason_commitment() {
+    use dualdraw::reason::{Category, Reason, commitment};
+    let salt: [u8; 32] = std::array::from_fn(|i| 0x20 + i as u8);
+    let c = hex::encode(commitment(Category::Illness, &salt, "住院治疗"));
+    assert_eq!(
+        c,
+        "a4e233095d3429b4338b2c0834419bc6c3a047a5c9606f8b810bc1079fb80fba"
+    );
+    assert!(SPEC.contains(&c));
+    // The log's reason object, private and public, as SPEC.md §9.5 writes them.
+    let (private, entry) = Reason::parse("病假：住院治疗").unwrap().seal(false, salt);
+    let line = serde_json::to_string(&private).unwrap();
+    assert!(SPEC.contains(&format!("`{line}`")), "{line}");
+    assert_eq!(entry.unwrap().commitment, private.commitment.unwrap());
+    let (public, _) = Reason::parse("病假：住院治疗").unwrap().seal(true, salt);
+    let line = serde_json::to_string(&public).unwrap();
+    assert!(SPEC.contains(&format!("`{line}`")), "{line}");
 }

@@ -130,7 +130,8 @@ struct ReplaceArgs {
     /// The officer who cannot attend.
     #[arg(long)]
     officer: String,
-    /// Why (recorded in the log).
+    /// Why: a category (病假, 休假/事假, 利益冲突/回避, 岗位调整, 其他), then optionally `：` and
+    /// free text, published only with `[publish] reasons = true` (else committed, SPEC §9.5).
     #[arg(long)]
     reason: String,
 }
@@ -235,13 +236,8 @@ fn run(command: Command) -> Result<String, Failure> {
                 .map(|s| s.to_string())
         }
         Command::Replace(a) => {
-            let request = dualdraw::team::ReplacementRequest {
-                task: a.task,
-                enterprise: a.enterprise,
-                out: a.officer,
-                reason: a.reason,
-            };
-            commands::replace(&a.at.log, &a.at.plan, request)
+            dualdraw::team::ReplacementRequest::stated(a.task, a.enterprise, a.officer, &a.reason)
+                .and_then(|request| commands::replace(&a.at.log, &a.at.plan, request))
                 .map(|(r, head)| format!("{r}\nhead {}", hex::encode(head)))
         }
         Command::Publish(a) => commands::publish_on(&a).map(|s| s.to_string()),

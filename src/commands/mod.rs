@@ -219,6 +219,7 @@ fn load_officers(plan_path: &Path, plan: &Plan) -> Result<Officers> {
 fn every_error(e: crate::Error, path: &Path, plan: &Plan) -> crate::Error {
     let in_targets = match e.kind() {
         ErrorKind::InvalidField { pos, .. } | ErrorKind::Csv { pos, .. } => pos.file == path,
+        ErrorKind::RowCells(_) => true,
         _ => false,
     };
     if !in_targets || path == Path::new("-") {
@@ -510,6 +511,17 @@ pub fn verify(
                 .map_err(|e| every_error(e, &path, &plan))?
         }
     };
+    // An auditor holding the private sidecar checks every reason commitment with it (SPEC.md
+    // §9.5); a published folder has none.
+    let mut report = report;
+    let sidecar = log_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(crate::reason::SIDECAR);
+    if sidecar.exists() {
+        let n = crate::reason::check_sidecar(&bytes, &io::read(&sidecar)?)?;
+        report.private_reasons = Some(n);
+    }
     Ok((report, head_source))
 }
 
@@ -622,10 +634,10 @@ mod reveal;
 mod site;
 pub use site::{SiteOptions, VERIFIER_ENV};
 
-#[cfg(feature = "os-rng")]
-pub use reveal::commit;
 pub use reveal::{
-    CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, render, replace,
+    CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, render,
 };
+#[cfg(feature = "os-rng")]
+pub use reveal::{commit, replace};
 mod results;
 pub use results::{PublishArgs, RecordArgs, StatusArgs, publish, publish_on, record, status};

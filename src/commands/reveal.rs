@@ -274,15 +274,21 @@ pub fn draw_committed(plan_path: &Path, r: &RevealOptions) -> Result<DrawSummary
 /// or officer of it, or no lawful officer is left;
 /// [`ErrorKind::OutputExists`](crate::ErrorKind::OutputExists) when the log changed while the
 /// command ran.
+#[cfg(feature = "os-rng")]
 pub fn replace(
     log_path: &Path,
     plan_path: &Path,
-    request: ReplacementRequest,
+    mut request: ReplacementRequest,
 ) -> Result<(Replacement, Hash)> {
     let inputs = io::load_inputs(plan_path)?;
     let store = io::FileStore::new(log_path);
     let mut lock = store.lock()?;
     let old = store.read(&lock)?;
+    // A private text enters the log only as a salted commitment (SPEC.md §9.5).
+    let (sealed, private) = request
+        .reason
+        .seal(inputs.plan.public_reasons, commit::new_secret()?);
+    request.reason = sealed;
     let done = ceremony::replace(
         &old,
         &inputs.plan,
@@ -291,10 +297,25 @@ pub fn replace(
         request,
     )?;
     let new = done.log.to_bytes();
+    let dir = log_path.parent().unwrap_or(Path::new("."));
+    // The text and salt go into the private sidecar before the log names their commitment: a
+    // crash between the two leaves an entry no line uses, never a commitment nobody can open.
+    if let Some(p) = private {
+        let path = dir.join(crate::reason::SIDECAR);
+        let mut bytes = match path.exists() {
+            true => io::read(&path)?,
+            false => Vec::new(),
+        };
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(p.line().as_bytes());
+        bytes.push(b'\n');
+        io::replace_private(&path, &bytes)?;
+    }
     store.append(&mut lock, &old, &new)?;
     // The tables beside the log follow it (in the form they were written: with a BOM for
     // Excel or not); a crash before this is repaired by `render`, which writes the same bytes.
-    let dir = log_path.parent().unwrap_or(Path::new("."));
     if dir.join("teams.csv").exists() || dir.join("draw.head").exists() {
         let excel = dir.join("teams.xlsx").exists()
             || std::fs::read(dir.join("teams.csv"))

@@ -707,19 +707,33 @@ pub(crate) fn parse_target_view<'a>(
     warnings: &mut Vec<Warning>,
     date: Option<NaiveDate>,
 ) -> Result<TargetView<'a>> {
+    // Every cell is checked, so that a row with several bad cells reports each (issue 14).
+    let mut bad = super::report::RowErrors::default();
     let id = row.cell(c[0]);
     let mut uscc = Vec::new();
-    row.code("id", c[0], id, Some(&mut uscc))?;
-    let domains = row.list_borrowed("domains", c[3], true)?;
-    let name = row.text_borrowed("name", c[1])?;
-    let region = row.parse("region", c[2], |s| fields::check_region(s).map(|()| s))?;
-    let credit_class = row.parse("credit_class", c[4], fields::parse_credit_class)?;
-    let status = row.parse("status", c[5], fields::parse_enterprise_status)?;
+    bad.take(row.code("id", c[0], id, Some(&mut uscc)));
+    let domains = bad.take(row.list_borrowed("domains", c[3], true));
+    let name = bad.take(row.text_borrowed("name", c[1]));
+    let region = bad.take(row.parse("region", c[2], |s| fields::check_region(s).map(|()| s)));
+    let credit_class = bad.take(row.parse("credit_class", c[4], fields::parse_credit_class));
+    let status = bad.take(row.parse("status", c[5], fields::parse_enterprise_status));
     let last = row.cell(c[6]);
     let last_inspected = if last.is_empty() {
-        None
+        Some(None)
     } else {
-        Some(row.date("last_inspected", c[6])?)
+        bad.take(row.date("last_inspected", c[6])).map(Some)
+    };
+    bad.finish()?;
+    let (
+        Some(domains),
+        Some(name),
+        Some(region),
+        Some(credit_class),
+        Some(status),
+        Some(last_inspected),
+    ) = (domains, name, region, credit_class, status, last_inspected)
+    else {
+        return Err(ErrorKind::RowCells(Vec::new()).into());
     };
     warnings
         .extend(date.and_then(|d| future_warning_of(id, last_inspected, d, row.file, row.line)));
@@ -1020,27 +1034,69 @@ pub fn read_officers(reader: impl Read, file: &Path) -> Result<Officers> {
         file,
         &OFFICER_COLS,
         |row, c| {
-            let id = row.text("id", c[0])?;
-            if id.contains([';', ',']) {
-                return Err(row.invalid("id", c[0], &id, "a staff number without ';' or ','"));
-            }
-            let domains = row.list("domains", c[6], true)?;
-            let conflicts = row.list("conflicts", c[9], false)?;
-            for code in &conflicts {
-                row.code("conflicts", c[9], code, None)?;
-            }
-            Ok(Officer {
+            // Every cell is checked, so that a row with several bad cells reports each.
+            let mut bad = super::report::RowErrors::default();
+            let id = bad.take(
+                row.text("id", c[0])
+                    .and_then(|id| match id.contains([';', ',']) {
+                        true => {
+                            Err(row.invalid("id", c[0], &id, "a staff number without ';' or ','"))
+                        }
+                        false => Ok(id),
+                    }),
+            );
+            let domains = bad.take(row.list("domains", c[6], true));
+            let conflicts = bad.take(row.list("conflicts", c[9], false).and_then(|cs| {
+                for code in &cs {
+                    row.code("conflicts", c[9], code, None)?;
+                }
+                Ok(cs)
+            }));
+            let name = bad.take(row.text("name", c[1]));
+            let department = bad.take(row.text("department", c[2]));
+            let region = bad.take(row.area("region", c[3]));
+            let cert_no = bad.take(row.text("cert_no", c[4]));
+            let cert_expires = bad.take(row.date("cert_expires", c[5]));
+            let expert = bad.take(row.parse("expert", c[7], fields::parse_bool));
+            let status = bad.take(row.parse("status", c[8], fields::parse_officer_status));
+            bad.finish()?;
+            match (
                 id,
-                name: row.text("name", c[1])?,
-                department: row.text("department", c[2])?,
-                region: row.area("region", c[3])?,
-                cert_no: row.text("cert_no", c[4])?,
-                cert_expires: row.date("cert_expires", c[5])?,
+                name,
+                department,
+                region,
+                cert_no,
+                cert_expires,
                 domains,
-                expert: row.parse("expert", c[7], fields::parse_bool)?,
-                status: row.parse("status", c[8], fields::parse_officer_status)?,
+                expert,
+                status,
                 conflicts,
-            })
+            ) {
+                (
+                    Some(id),
+                    Some(name),
+                    Some(department),
+                    Some(region),
+                    Some(cert_no),
+                    Some(cert_expires),
+                    Some(domains),
+                    Some(expert),
+                    Some(status),
+                    Some(conflicts),
+                ) => Ok(Officer {
+                    id,
+                    name,
+                    department,
+                    region,
+                    cert_no,
+                    cert_expires,
+                    domains,
+                    expert,
+                    status,
+                    conflicts,
+                }),
+                _ => Err(ErrorKind::RowCells(Vec::new()).into()),
+            }
         },
         |o: &Officer| &o.id,
     )?;

@@ -194,16 +194,88 @@ pub struct Warning {
     pub line: u64,
 }
 
-/// A directory's digest: the RFC 6962 head over its canonical records in id order, and the count.
+/// A directory's digest: the RFC 6962 head over its canonical records in id order, the count,
+/// and which optional fields any record fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Digest {
     /// Merkle tree head.
     pub head: Hash,
     /// Number of records.
     pub count: u64,
+    /// The optional fields at least one record has a value for (SPEC.md §3.3).
+    pub supplied: Supplied,
 }
 
-fn digest<'a>(leaves: impl Iterator<Item = Vec<u8>> + 'a) -> Digest {
+/// The optional fields a directory supplies: those at least one record has a value for
+/// (credit class, last inspection; expert flag, declared conflicts). The log header records
+/// them, so that a reader is told "no conflict declarations were supplied" instead of silence
+/// (SPEC.md §3.3, §6.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Supplied(u8);
+
+impl Supplied {
+    /// Targets' optional fields, in byte order of their names.
+    pub const TARGET_FIELDS: [&'static str; 2] = ["credit_class", "last_inspected"];
+    /// Officers' optional fields, in byte order of their names.
+    pub const OFFICER_FIELDS: [&'static str; 2] = ["conflicts", "expert"];
+
+    /// What one enterprise supplies.
+    pub fn of_enterprise(credit_class: bool, last_inspected: bool) -> Self {
+        Supplied(u8::from(credit_class) | u8::from(last_inspected) << 1)
+    }
+
+    /// What one officer supplies.
+    pub fn of_officer(conflicts: bool, expert: bool) -> Self {
+        Supplied(u8::from(conflicts) | u8::from(expert) << 1)
+    }
+
+    /// Both together.
+    pub fn or(self, other: Self) -> Self {
+        Supplied(self.0 | other.0)
+    }
+
+    /// The names supplied out of `fields` (one of the two lists above), in its order.
+    pub fn names(self, fields: &[&'static str; 2]) -> Vec<&'static str> {
+        fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, f)| *f)
+            .collect()
+    }
+}
+
+impl Supplied {
+    /// What a reader is told when a directory supplies no value of the optional `field`: in
+    /// English and in Chinese.
+    pub fn absent_note(field: &str) -> (&'static str, &'static str) {
+        match field {
+            "credit_class" => ("no credit classes were supplied", "未提供信用等级"),
+            "last_inspected" => (
+                "no last-inspection dates were supplied: no enterprise can be excluded as recently inspected",
+                "未提供上次检查日期（无法排除近期已检查的企业）",
+            ),
+            "conflicts" => (
+                "no conflict declarations were supplied",
+                "未提供回避企业申报",
+            ),
+            "expert" => ("no officer is marked as an expert", "未标注专家"),
+            _ => ("", ""),
+        }
+    }
+
+    /// The notes for every optional field of `fields` not supplied.
+    pub fn absent_notes(self, fields: &[&'static str; 2]) -> Vec<(&'static str, &'static str)> {
+        let have = self.names(fields);
+        fields
+            .iter()
+            .filter(|f| !have.contains(f))
+            .map(|f| Supplied::absent_note(f))
+            .collect()
+    }
+}
+
+fn digest<'a>(leaves: impl Iterator<Item = Vec<u8>> + 'a, supplied: Supplied) -> Digest {
     let mut t = TreeBuilder::new();
     for l in leaves {
         t.push(&l);
@@ -211,6 +283,7 @@ fn digest<'a>(leaves: impl Iterator<Item = Vec<u8>> + 'a) -> Digest {
     Digest {
         head: t.head(),
         count: t.len(),
+        supplied,
     }
 }
 
@@ -226,7 +299,16 @@ pub struct Targets {
 impl Targets {
     /// The directory digest (SPEC.md §3).
     pub fn digest(&self) -> Digest {
-        digest(self.records.iter().map(Enterprise::canonical_bytes))
+        let supplied = self.records.iter().fold(Supplied::default(), |s, e| {
+            s.or(Supplied::of_enterprise(
+                e.credit_class.is_some(),
+                e.last_inspected.is_some(),
+            ))
+        });
+        digest(
+            self.records.iter().map(Enterprise::canonical_bytes),
+            supplied,
+        )
     }
 
     /// The enterprise with this unified social credit code, if the directory has it.
@@ -273,7 +355,10 @@ pub struct Officers {
 impl Officers {
     /// The directory digest (SPEC.md §3).
     pub fn digest(&self) -> Digest {
-        digest(self.records.iter().map(Officer::canonical_bytes))
+        let supplied = self.records.iter().fold(Supplied::default(), |s, o| {
+            s.or(Supplied::of_officer(!o.conflicts.is_empty(), o.expert))
+        });
+        digest(self.records.iter().map(Officer::canonical_bytes), supplied)
     }
 
     /// The officer with this staff number, if the directory has one.

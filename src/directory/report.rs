@@ -17,6 +17,27 @@ struct Group {
     examples: Vec<String>,
 }
 
+/// The errors of one row's cells, collected so that every bad cell is reported, not only the
+/// first (issue 14).
+#[derive(Default)]
+pub(crate) struct RowErrors(Vec<crate::Error>);
+
+impl RowErrors {
+    /// The value, or `None` with the error kept.
+    pub(crate) fn take<T>(&mut self, r: crate::error::Result<T>) -> Option<T> {
+        r.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// `Ok` when every cell was good; the one error; or all of them.
+    pub(crate) fn finish(mut self) -> crate::error::Result<()> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.remove(0)),
+            _ => Err(ErrorKind::RowCells(self.0).into()),
+        }
+    }
+}
+
 /// The errors found so far in one directory file.
 pub(crate) struct BadCells {
     file: PathBuf,
@@ -35,8 +56,14 @@ impl BadCells {
         }
     }
 
-    /// Adds an error of one row.
+    /// Adds an error of one row (every cell of it when several are bad).
     pub(crate) fn push(&mut self, e: crate::Error) {
+        if let ErrorKind::RowCells(_) = e.kind() {
+            if let ErrorKind::RowCells(each) = e.into_kind() {
+                each.into_iter().for_each(|e| self.push(e));
+            }
+            return;
+        }
         self.total += 1;
         let (key, example, expected) = match e.kind() {
             ErrorKind::InvalidField {

@@ -508,6 +508,31 @@ pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(&parent_of(path))
 }
 
+/// Atomically replaces a private file kept beside a log (the reasons sidecar, SPEC.md §9.5) by
+/// temporary file, fsync and rename, like [`replace_derived`], and readable by its owner only.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] when the temporary file cannot be created, written, synced or renamed over
+/// `path`.
+pub fn replace_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (mut tmp, _held) = temp_beside(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(io_err(path))?;
+    }
+    step(path)?;
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    step(path)?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    step(path)?;
+    tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
+    sync_dir(&parent_of(path))
+}
+
 /// Writes one file atomically: a temporary file in the same folder, fsync, rename.
 /// Refuses to replace an existing file.
 ///

@@ -228,6 +228,10 @@ pub struct DigestRef {
     pub count: u64,
     /// Merkle head, as hex (text, as the plan digest is).
     pub head: String,
+    /// The optional fields at least one record fills, in byte order (SPEC.md §3.3). Read
+    /// leniently (absent: none); the regenerated header's bytes decide.
+    #[serde(default)]
+    pub supplied: Vec<String>,
 }
 
 /// The public entropy source of a committed draw.
@@ -287,8 +291,8 @@ pub struct RecusalEvent {
     pub enterprise: String,
     /// Officer id.
     pub officer: String,
-    /// Why.
-    pub reason: String,
+    /// Why: the category, and a public text or a commitment (SPEC.md §9.5).
+    pub reason: crate::reason::Reason,
 }
 
 /// A task's rules and strata.
@@ -448,8 +452,8 @@ pub struct ReplacementEvent {
     /// The officer who took the place.
     #[serde(rename = "in")]
     pub incoming: String,
-    /// Why.
-    pub reason: String,
+    /// Why: the category, and a public text or a commitment (SPEC.md §9.5).
+    pub reason: crate::reason::Reason,
     /// The incoming officer's position in the replacement order (SPEC.md §9.3).
     pub order_position: u64,
 }

@@ -39,7 +39,7 @@ pub(crate) use self::write::{
 };
 
 /// The version of SPEC.md this build implements; written in every log header.
-pub const SPEC_VERSION: &str = "dualdraw-spec/2";
+pub const SPEC_VERSION: &str = "dualdraw-spec/3";
 
 /// `prev` of the first line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -63,13 +63,19 @@ pub fn events<'a>(
 }
 
 fn directories(targets: &Digest, officers: &Digest) -> Directories {
-    let d = |d: &Digest| DigestRef {
+    let d = |d: &Digest, fields| DigestRef {
         head: hex::encode(d.head),
         count: d.count,
+        supplied: d
+            .supplied
+            .names(fields)
+            .into_iter()
+            .map(String::from)
+            .collect(),
     };
     Directories {
-        targets: d(targets),
-        officers: d(officers),
+        targets: d(targets, &crate::directory::Supplied::TARGET_FIELDS),
+        officers: d(officers, &crate::directory::Supplied::OFFICER_FIELDS),
     }
 }
 

@@ -65,6 +65,9 @@ pub struct Plan {
     /// draw (`[publish] directories`, default false). Only with every officer field public,
     /// since the officer directory holds them all.
     pub publish_directories: bool,
+    /// Whether reasons' free texts are published (`[publish] reasons`, default false: they are
+    /// logged only as commitments, SPEC.md §9.5).
+    pub public_reasons: bool,
     /// Workload cap per person over the whole plan (`[assignment] max_per_officer`).
     pub max_per_officer: CapRule,
     /// Enterprise recusal requests (`[[recusal]]`): pairs kept apart, with the reason.
@@ -114,15 +117,26 @@ pub enum CapRule {
 }
 
 /// An enterprise's request that an officer not inspect it (企业申请回避).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recusal {
     /// The enterprise's id.
     pub enterprise: String,
     /// The officer's id.
     pub officer: String,
-    /// Why (written into the log).
-    pub reason: String,
+    /// Why (written into the log): a category, and a text only when reasons are public or a
+    /// commitment to a private one (SPEC.md §4.6, §9.5).
+    pub reason: crate::reason::Reason,
+}
+
+/// A `[[recusal]]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecusal {
+    enterprise: String,
+    officer: String,
+    category: Spanned<String>,
+    text: Option<String>,
+    commitment: Option<Spanned<String>>,
 }
 
 /// The area rule of a task (片区).
@@ -326,7 +340,7 @@ struct RawPlan {
     #[serde(default)]
     assignment: RawAssignment,
     #[serde(default)]
-    recusal: Vec<Recusal>,
+    recusal: Vec<RawRecusal>,
     #[serde(default)]
     results: RawResults,
     #[serde(default)]
@@ -367,6 +381,8 @@ struct RawPublish {
     #[serde(default)]
     officer_fields: Vec<Spanned<String>>,
     directories: Option<Spanned<bool>>,
+    #[serde(default)]
+    reasons: bool,
 }
 
 /// Officer fields a plan may mark public (ids and certificate numbers always are).
@@ -854,14 +870,45 @@ impl Plan {
                 }
             },
         };
-        for r in &raw.recusal {
-            if r.reason.trim().is_empty() || r.reason.chars().any(char::is_control) {
+        let public_reasons = raw.publish.reasons;
+        let mut recusals = Vec::with_capacity(raw.recusal.len());
+        for (i, r) in raw.recusal.into_iter().enumerate() {
+            let Some(category) = crate::reason::Category::from_name(r.category.get_ref()) else {
                 return Err(bad(
-                    Position::file(file).in_field("recusal"),
+                    at(r.category.span(), &format!("recusal[{i}].category")),
+                    r.category.get_ref(),
+                    &format!("one of {}", crate::reason::Category::listing()),
+                ));
+            };
+            let commitment = match &r.commitment {
+                None => None,
+                Some(c) => Some(crate::reason::parse_hash(c.get_ref()).ok_or_else(|| {
+                    bad(
+                        at(c.span(), &format!("recusal[{i}].commitment")),
+                        c.get_ref(),
+                        "64 lowercase hex digits (SPEC.md §9.5)",
+                    )
+                })?),
+            };
+            let reason = crate::reason::Reason {
+                category,
+                commitment,
+                text: r.text,
+            };
+            if let Err(m) = reason.check_logged(public_reasons) {
+                return Err(bad(
+                    Position::file(file).in_field(format!("recusal[{i}]")),
                     &format!("{} / {}", r.enterprise, r.officer),
-                    "a recusal with a one-line reason",
+                    &format!(
+                        "a recusal with a category and, since the plan is published as it is, a text only when [publish] reasons = true (else keep the text private: a commitment, SPEC.md §9.5): {m}"
+                    ),
                 ));
             }
+            recusals.push(Recusal {
+                enterprise: r.enterprise,
+                officer: r.officer,
+                reason,
+            });
         }
         let result_categories = match raw.results.categories {
             None => RESULT_CATEGORIES.iter().map(|c| c.to_string()).collect(),
@@ -928,7 +975,8 @@ impl Plan {
             publish_findings: raw.results.publish_findings,
             input,
             max_per_officer,
-            recusals: raw.recusal,
+            recusals,
+            public_reasons,
             public_officer_fields,
             publish_directories,
             id: raw.id.into_inner(),

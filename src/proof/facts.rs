@@ -57,7 +57,7 @@ pub(super) struct ReplacementFacts {
     pub(super) enterprise: String,
     pub(super) out: String,
     pub(super) incoming: String,
-    pub(super) reason: String,
+    pub(super) reason: crate::reason::Reason,
 }
 
 /// A hash written as exactly 64 lowercase hex digits.

@@ -165,8 +165,8 @@ pub struct ReplacementProof {
     /// The officer who took the place.
     #[serde(rename = "in")]
     pub incoming: String,
-    /// The logged reason.
-    pub reason: String,
+    /// The logged reason: its category, and its text only when the plan publishes reasons.
+    pub reason: crate::reason::Reason,
 }
 
 /// The lines of the log that decide the enterprise's fate, each with its inclusion proof

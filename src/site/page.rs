@@ -238,6 +238,22 @@ fn ceremony(h: &mut String, seed: &Value, inputs: &Value, head: &str) {
         s(&dirs["officers"]["head"]),
         s(&dirs["officers"]["count"]),
     );
+    // What the directories did not supply is said, not left to silence (SPEC.md §3.3).
+    use crate::directory::Supplied;
+    let mut notes = Vec::new();
+    for (d, fields) in [
+        ("targets", Supplied::TARGET_FIELDS),
+        ("officers", Supplied::OFFICER_FIELDS),
+    ] {
+        let have = dirs[d]["supplied"].as_array().cloned().unwrap_or_default();
+        for f in fields.iter().filter(|f| !have.iter().any(|x| x == **f)) {
+            let (en, zh) = Supplied::absent_note(f);
+            notes.push(t(zh, en));
+        }
+    }
+    if !notes.is_empty() {
+        let _ = write!(h, "<li class=\"absent\">{}</li>", notes.join("<br>"));
+    }
     if seed["mode"] == "commit-reveal" {
         let _ = write!(
             h,

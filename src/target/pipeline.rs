@@ -80,6 +80,7 @@ struct RowOut {
     id: [u8; 18],
     leaf: Hash,
     rec: u32,
+    supplied: crate::directory::Supplied,
 }
 
 /// Rows of a run of records, parsed, validated and hashed.
@@ -149,6 +150,10 @@ impl Ctx<'_> {
                 id,
                 leaf: leaf_hash(&canon),
                 rec: i as u32,
+                supplied: crate::directory::Supplied::of_enterprise(
+                    v.credit_class.is_some(),
+                    v.last_inspected.is_some(),
+                ),
             });
         }
         part
@@ -201,6 +206,7 @@ impl Merger<'_, '_> {
                 rec.mark.line,
                 row.leaf,
                 &part.hits[k * tasks..(k + 1) * tasks],
+                row.supplied,
                 &mut || {
                     scratch.clear();
                     Ok(ctx.format.view(&rec, &mut scratch)?.to_enterprise())

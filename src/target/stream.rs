@@ -141,6 +141,8 @@ pub struct StreamSelector<'a> {
     plan: &'a Plan,
     pub(super) tasks: Vec<TaskState>,
     tree: TreeBuilder,
+    /// The optional fields the rows so far fill (SPEC.md §3.3).
+    supplied: crate::directory::Supplied,
     /// The previous id and its line (empty before the first row).
     last_id: String,
     last_line: u64,
@@ -174,6 +176,7 @@ impl<'a> StreamSelector<'a> {
             plan,
             tasks,
             tree: TreeBuilder::new(),
+            supplied: crate::directory::Supplied::default(),
             last_id: String::new(),
             last_line: 0,
             file: file.to_path_buf(),
@@ -198,7 +201,11 @@ impl<'a> StreamSelector<'a> {
             .collect();
         let leaf = leaf_hash(&e.canonical_bytes());
         let id = e.id.clone();
-        self.push_parts(&id, line, leaf, &hits, &mut || Ok(e.clone()))
+        let supplied = crate::directory::Supplied::of_enterprise(
+            e.credit_class.is_some(),
+            e.last_inspected.is_some(),
+        );
+        self.push_parts(&id, line, leaf, &hits, supplied, &mut || Ok(e.clone()))
     }
 
     /// Feeds a row given by its id, line, leaf hash and standing in each task; `record` gives
@@ -209,6 +216,7 @@ impl<'a> StreamSelector<'a> {
         line: u64,
         leaf: Hash,
         hits: &[Hit],
+        supplied: crate::directory::Supplied,
         record: &mut dyn FnMut() -> Result<Enterprise>,
     ) -> Result<()> {
         if !self.tree.is_empty() && id <= self.last_id.as_str() {
@@ -230,6 +238,7 @@ impl<'a> StreamSelector<'a> {
             .into());
         }
         self.tree.push_leaf_hash(leaf);
+        self.supplied = self.supplied.or(supplied);
         // The record is built at most once per row, however many keepers take it.
         let mut owned: Option<Enterprise> = None;
         let mut get = |owned: &mut Option<Enterprise>| -> Result<Enterprise> {
@@ -324,6 +333,7 @@ impl<'a> StreamSelector<'a> {
         let digest = Digest {
             head: self.tree.head(),
             count: self.tree.len(),
+            supplied: self.supplied,
         };
         let mut out = Vec::new();
         for (task, st) in self.plan.tasks.iter().zip(self.tasks) {

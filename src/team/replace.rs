@@ -46,8 +46,8 @@ pub struct Replacement {
     pub out: String,
     /// The officer who takes the place.
     pub incoming: String,
-    /// Why (free text, recorded in the log).
-    pub reason: String,
+    /// Why, as the log records it (SPEC.md §9.5).
+    pub reason: crate::reason::Reason,
     /// Index of `incoming` in the enterprise's [`replacement_order`].
     pub position: u64,
 }
@@ -76,8 +76,28 @@ pub struct ReplacementRequest {
     pub enterprise: String,
     /// The officer who cannot attend.
     pub out: String,
-    /// Why.
-    pub reason: String,
+    /// Why. [`apply_replacements`] takes it as the log records it (a text only when the plan
+    /// publishes reasons, else a commitment); `commands::replace` takes the text as stated and
+    /// seals it (SPEC.md §9.5).
+    pub reason: crate::reason::Reason,
+}
+
+impl ReplacementRequest {
+    /// A request with the reason as a person states it (`病假：住院治疗`, see
+    /// [`Reason::parse`](crate::reason::Reason::parse)).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Replacement`] naming the valid categories when the reason names none.
+    pub fn stated(task: String, enterprise: String, out: String, reason: &str) -> Result<Self> {
+        let reason = crate::reason::Reason::parse(reason).map_err(ErrorKind::Replacement)?;
+        Ok(ReplacementRequest {
+            task,
+            enterprise,
+            out,
+            reason,
+        })
+    }
 }
 
 /// Applies replacement requests in order to an outcome's teams (SPEC.md §9.3): each takes the
@@ -108,11 +128,7 @@ pub fn apply_replacements(
         .collect();
     let mut done: Vec<Replacement> = Vec::new();
     for r in requests {
-        if r.reason.trim().is_empty() || r.reason.chars().any(char::is_control) {
-            return Err(fail(
-                "a replacement needs a reason (one line of text)".into(),
-            ));
-        }
+        r.reason.check_logged(plan.public_reasons).map_err(fail)?;
         let ti = plan
             .tasks
             .iter()

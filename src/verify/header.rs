@@ -81,6 +81,14 @@ pub(super) fn check_inputs(
         "officer directory count",
         o.count.to_string(),
         officers.count.to_string(),
+    )?;
+    same(
+        "optional fields the officer directory supplies",
+        o.supplied.join(","),
+        officers
+            .supplied
+            .names(&crate::directory::Supplied::OFFICER_FIELDS)
+            .join(","),
     )
 }
 
@@ -96,6 +104,14 @@ pub(super) fn check_targets(h: &HeaderEvent, targets: &Digest) -> Result<(), Ver
         "target directory count",
         t.count.to_string(),
         targets.count.to_string(),
+    )?;
+    same(
+        "optional fields the target directory supplies",
+        t.supplied.join(","),
+        targets
+            .supplied
+            .names(&crate::directory::Supplied::TARGET_FIELDS)
+            .join(","),
     )
 }
 

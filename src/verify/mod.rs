@@ -52,6 +52,8 @@ pub struct Report {
     pub head_checked: bool,
     /// The earlier draws checked against the log's rotation, if any were given.
     pub history: Option<HistoryReport>,
+    /// Reason commitments opened by the private sidecar, when one was checked (SPEC.md §9.5).
+    pub private_reasons: Option<usize>,
 }
 
 /// What checking a log's rotation against earlier draws established (SPEC.md §5.7).
@@ -118,6 +120,13 @@ impl std::fmt::Display for Report {
                 f,
                 "history: {} earlier logs, their chains intact; the rotation pairs of {} enterprises match the log",
                 h.logs, h.enterprises
+            )?;
+        }
+        if let Some(n) = self.private_reasons {
+            writeln!(
+                f,
+                "private reasons: {n} commitments in the log opened by {}",
+                crate::reason::SIDECAR
             )?;
         }
         write!(f, "head {}", hex::encode(self.head))
@@ -555,6 +564,7 @@ fn verify_inner(
         tasks: plan.tasks.len() as u64,
         head_checked: published_head.is_some(),
         history: None,
+        private_reasons: None,
         targets: count(|t| t.drawn.len()),
         teams: count(|t| t.teams.len()),
         warnings: if drew { warnings } else { 0 },
@@ -578,6 +588,7 @@ fn is_input_error(e: &crate::Error) -> bool {
             | K::MissingColumn { .. }
             | K::DuplicateColumn { .. }
             | K::InvalidField { .. }
+            | K::RowCells(_)
             | K::DuplicateId { .. }
             | K::Unsorted { .. }
             | K::PlanSyntax { .. }
@@ -626,7 +637,7 @@ mod tests {
                     task: outcome.tasks[0].task.clone(),
                     enterprise: team.enterprise.clone(),
                     out: out.clone(),
-                    reason: format!("reason {i}"),
+                    reason: crate::reason::Reason::of(crate::reason::Category::ALL[i % 5]),
                 });
                 // Each replaces the officer the previous one brought in.
                 let mut probe = outcome.clone();

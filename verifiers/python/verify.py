@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent verifier for dualdraw logs (`dualdraw-spec/2`), written from SPEC.md alone.
+"""Independent verifier for dualdraw logs (`dualdraw-spec/3`), written from SPEC.md alone.
 
 Python 3.11+ standard library only. Usage:
 
@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import sys
 import tomllib
@@ -28,7 +29,7 @@ from fractions import Fraction
 from math import ceil
 from pathlib import Path
 
-SPEC = "dualdraw-spec/2"
+SPEC = "dualdraw-spec/3"
 ZERO64 = "0" * 64
 NOTICE = ("the seed was supplied by the operator (rehearsal/test mode); this draw alone does not "
           "prove the seed was not chosen to steer the result")
@@ -431,8 +432,16 @@ def check_consistency_file(old_path, proof_path):
     return (f"consistent: the log of tree size {new['size']} extends the checkpoint of tree size "
             f"{old['size']}; its checkpoint:\n{checkpoint_text(new)}").rstrip("\n")
 
-def directory_digest(records, canon):
-    return {"count": len(records), "head": merkle_head([canon(r) for r in records]).hex()}
+# §3.3: the optional fields a directory supplies (at least one record has a value), sorted.
+SUPPLIED = {"targets": {"credit_class": lambda r: r["credit_class"] != "",
+                        "last_inspected": lambda r: r["last_inspected"] != ""},
+            "officers": {"conflicts": lambda r: bool(r["conflicts"]),
+                         "expert": lambda r: r["expert"] == "1"}}
+
+def directory_digest(records, canon, which):
+    return {"count": len(records), "head": merkle_head([canon(r) for r in records]).hex(),
+            "supplied": sorted(f for f, has in SUPPLIED[which].items()
+                               if any(has(r) for r in records))}
 
 # ---------------------------------------------------------------- §4.1-4.2 plan
 def is_identifier(v):
@@ -588,7 +597,8 @@ def load_plan(path):
         raise BadInput(f"plan.inspection_date: {e}") from None
     if "seed" in doc:
         check_seed(want(doc["seed"], str, "plan.seed"))
-    check_keys(doc.get("publish", {}), ("officer_fields", "directories"), "plan.publish")
+    check_keys(doc.get("publish", {}), ("officer_fields", "directories", "reasons"), "plan.publish")
+    public_reasons = want(doc.get("publish", {}).get("reasons", False), bool, "publish.reasons")
     fields = want(doc.get("publish", {}).get("officer_fields", []), list, "publish.officer_fields")
     if any(f not in ("name", "department", "region") for f in fields) or len(set(fields)) != len(
             fields):
@@ -608,11 +618,22 @@ def load_plan(path):
         raise BadInput("assignment.max_per_officer: balanced, strict, none or an integer >= 1")
     recusals = []
     for k, r in enumerate(want(doc.get("recusal", []), list, "plan.recusal")):
-        check_keys(want(r, dict, f"recusal[{k}]"), ("enterprise", "officer", "reason"),
-                   f"recusal[{k}]", ("enterprise", "officer", "reason"))
-        r = {f: want(r[f], str, f"recusal[{k}].{f}") for f in ("enterprise", "officer", "reason")}
-        if trim(r["reason"]) == "" or has_control(r["reason"]):
-            raise BadInput(f"recusal[{k}].reason must be one line of text")
+        check_keys(want(r, dict, f"recusal[{k}]"),
+                   ("enterprise", "officer", "category", "text", "commitment"),
+                   f"recusal[{k}]", ("enterprise", "officer", "category"))
+        for f in ("enterprise", "officer", "category", "text", "commitment"):
+            if f in r:
+                want(r[f], str, f"recusal[{k}].{f}")
+        cat = REASON_NAMES.get(trim(r["category"]))
+        if cat is None:
+            raise BadInput(f"recusal[{k}].category: one of {', '.join(REASON_CATEGORIES)}")
+        reason = {"category": cat}
+        reason.update({f: r[f] for f in ("text", "commitment") if f in r})
+        try:
+            check_reason(reason, public_reasons)
+        except ValueError as e:
+            raise BadInput(f"recusal[{k}]: {e}") from None
+        r = {"enterprise": r["enterprise"], "officer": r["officer"], "reason": reason}
         recusals.append(r)
     res = want(doc.get("results", {}), dict, "plan.results")                     # §11.2
     check_keys(res, ("categories", "publish_findings"), "plan.results")
@@ -625,7 +646,7 @@ def load_plan(path):
     return {"id": doc["id"], "title": doc["title"], "date": date, "seed": doc.get("seed"),
             "targets": base / doc["targets"], "officers": base / doc["officers"],
             "tasks": tasks, "cap": cap, "recusals": recusals, "categories": categories,
-            "publish_findings": publish_findings}, raw
+            "publish_findings": publish_findings, "public_reasons": public_reasons}, raw
 
 # ---------------------------------------------------------------- §4.3-4.4 pool and strata
 def region_matches(f, r):
@@ -965,19 +986,20 @@ def staff(plan, drawn, records, officers, apart):
     merge_of = {gs[0]["eid"]: [g["task"]["id"] for g in gs] for gs in visits if len(gs) > 1}
     return teams, merge_of, states, cap
 
-def replacement_event(req, teams, line, cap, depts):
+def replacement_event(req, teams, line, cap, depts, public):
     """§9.3 (with the assignment rules): one replacement, recomputed from the request (task, enterprise, out,
     reason): the first lawful officer of the team's replacement order after the position the
     previous replacement in that team took."""
     def fail(msg):
         raise Failed("replacement (§9.3)", line, msg)
     fields = [req.get(k) for k in ("task", "enterprise", "out", "reason")]
-    if req.get("event") != "replacement" or not all(isinstance(f, str) for f in fields):
+    if req.get("event") != "replacement" or not all(isinstance(f, str) for f in fields[:3]):
         fail("not a replacement request (task, enterprise, out, reason)")
     task, eid, out, reason = fields
-    if trim(reason) == "" or has_control(reason):
-        fail("the reason must be one line of text (not empty or all White_Space, no control "
-             "character)")
+    try:
+        check_reason(reason, public)
+    except ValueError as e:
+        fail(str(e))
     team = teams.get((task, eid)) or fail(f"no team for task {task!r}, enterprise {eid!r}")
     if out not in team["current"]:
         fail(f"{out!r} is not one of the team's current officers {team['current']}")
@@ -1007,6 +1029,82 @@ def replacement_event(req, teams, line, cap, depts):
     team["last"] = m
     return {"event": "replacement", "task": task, "enterprise": eid, "out": out, "in": new,
             "reason": reason, "order_position": m}
+
+# ---------------------------------------------------------------- §9.5 reasons
+REASON_CATEGORIES = ("illness", "leave", "conflict_of_interest", "duty_change", "other")
+REASON_LABELS = {"illness": "病假", "leave": "休假/事假", "conflict_of_interest": "利益冲突/回避",
+                 "duty_change": "岗位调整", "other": "其他"}
+REASON_NAMES = {k: k for k in REASON_CATEGORIES}
+REASON_NAMES.update({v: k for k, v in REASON_LABELS.items()})
+REASON_NAMES.update({"休假": "leave", "事假": "leave", "利益冲突": "conflict_of_interest",
+                     "回避": "conflict_of_interest"})
+
+def is_hash(h):
+    return isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h)
+
+def check_reason(r, public):
+    """§9.5: a logged reason {category[, text | commitment]}; raises ValueError."""
+    if not isinstance(r, dict) or "category" not in r or set(r) - {"category", "text",
+                                                                   "commitment"}:
+        raise ValueError("a reason is an object {category, and text or commitment}")
+    if r["category"] not in REASON_CATEGORIES:
+        raise ValueError(f"unknown reason category {r['category']!r}; valid: "
+                         + ", ".join(REASON_CATEGORIES))
+    if "text" in r and not (isinstance(r["text"], str) and trim(r["text"]) != ""
+                            and not has_control(r["text"])):
+        raise ValueError("a reason's text must be one line of text")
+    if "commitment" in r and not is_hash(r["commitment"]):
+        raise ValueError("a reason's commitment must be 64 lowercase hex digits")
+    if "text" in r and "commitment" in r:
+        raise ValueError("a reason has both a text and a commitment")
+    if "text" in r and not public:
+        raise ValueError("the reason's text is in the clear, but the plan keeps reasons private")
+    if "commitment" in r and public:
+        raise ValueError("the plan publishes reasons: a commitment instead of the text")
+
+def reason_commitment(category, salt, text):
+    """§9.5: SHA-256(str("dualdraw/v1/reason") || salt || str(category) || str(text))."""
+    return sha256(enc_str("dualdraw/v1/reason") + salt + enc_str(category) + enc_str(text))
+
+def check_sidecar(log_path, sidecar_path):
+    """§9.5: every entry of the private sidecar opens its commitment, and every commitment in
+    the log has an entry of the same category. Returns the number of commitments checked."""
+    try:
+        text = Path(sidecar_path).read_bytes().decode("utf-8")
+        lines = Path(log_path).read_bytes().decode("utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{sidecar_path}: {e}") from None
+    opened = {}
+    for k, l in enumerate(text.split("\n"), 1):
+        if not l.strip():
+            continue
+        try:
+            e = json.loads(l)
+            ok = (isinstance(e, dict) and set(e) == {"category", "commitment", "salt", "text"}
+                  and e["category"] in REASON_CATEGORIES and is_hash(e["commitment"])
+                  and is_hash(e["salt"]) and isinstance(e["text"], str))
+        except ValueError:
+            ok = False
+        if not ok:
+            raise BadInput(f"{sidecar_path} line {k}: not a sidecar entry (§9.5)")
+        if reason_commitment(e["category"], bytes.fromhex(e["salt"]), e["text"]).hex() != \
+                e["commitment"]:
+            raise Failed("private reasons (§9.5)", 0, f"{sidecar_path} line {k}: the text and "
+                         f"salt do not open the commitment {e['commitment']}")
+        opened[e["commitment"]] = e["category"]
+    n = 0
+    for i, l in enumerate(lines, 1):
+        try:
+            r = json.loads(l).get("reason") if l else None
+        except (ValueError, AttributeError):
+            r = None
+        if not isinstance(r, dict) or "commitment" not in r:
+            continue
+        if opened.get(r["commitment"]) != r.get("category"):
+            raise Failed("private reasons (§9.5)", i, f"the sidecar holds no text of category "
+                         f"{r.get('category')!r} for the commitment {r['commitment']}")
+        n += 1
+    return n
 
 # ---------------------------------------------------------------- §6 log
 RESULT_CATEGORIES = [
@@ -1326,8 +1424,8 @@ def verify(log_path, plan_path, head_arg=None):
         raise Failed("plan digest (§4.5)", 1, f"log has {got!r}, plan file hashes to "
                      f"{sha256(raw).hex()}")
     dirs = h.get("directories") if isinstance(h.get("directories"), dict) else {}
-    digests = {"targets": directory_digest(enterprises, enterprise_record),
-               "officers": directory_digest(officers, officer_record)}
+    digests = {"targets": directory_digest(enterprises, enterprise_record, "targets"),
+               "officers": directory_digest(officers, officer_record, "officers")}
     if dirs.get("officers") != digests["officers"]:                        # step 5
         raise Failed("officer directory digest (§3.3)", 1, f"log has {dirs.get('officers')}, "
                      f"directory gives {digests['officers']}")
@@ -1384,7 +1482,8 @@ def verify(log_path, plan_path, head_arg=None):
             if objs[i].get("event") in ("result", "publication"):
                 events.append(result_event(objs[i], state, plan, i + 1))
             else:
-                events.append(replacement_event(objs[i], teams, i + 1, cap, depts))
+                events.append(replacement_event(objs[i], teams, i + 1, cap, depts,
+                                                 plan["public_reasons"]))
         if i >= len(lines) or i >= len(events):
             raise Failed("regenerated log (§7.8)", i + 1, f"log has {len(lines)} lines, the "
                          f"inputs give {len(events)}")
@@ -1479,7 +1578,7 @@ def check_proof(proof_path, checkpoint_arg):
             raise bad("log inclusion proofs", f"line seq {seq} is not in the checkpoint's log")
         objs[seq] = (text, obj)
     if 0 not in objs or objs[0][1].get("event") != "header" or objs[0][1].get("spec") != SPEC:
-        raise bad("header", "no dualdraw-spec/2 header at seq 0")
+        raise bad("header", f"no {SPEC} header at seq 0")
     h = objs[0][1]
     if h.get("mode") == "operator-seed":
         seed = h.get("seed")
@@ -1603,7 +1702,7 @@ def self_test():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Independent verifier of dualdraw logs "
-                                 "(dualdraw-spec/2), written from SPEC.md alone.")
+                                 "(dualdraw-spec/3), written from SPEC.md alone.")
     ap.add_argument("log", nargs="?", help="the draw log (draw.log)")
     ap.add_argument("--plan", help="the plan (TOML) the draw ran")
     ap.add_argument("--head", help="the published checkpoint: a file, its text, or its root "
@@ -1613,7 +1712,24 @@ def main(argv=None):
     ap.add_argument("--consistency", nargs=2, metavar=("OLD_CHECKPOINT", "PROOF"),
                     help="check a consistency proof file (§6.4) against an earlier checkpoint")
     ap.add_argument("--self-test", action="store_true", help="check RFC 8439 and SPEC §8 vectors")
+    ap.add_argument("--reasons", metavar="SIDECAR",
+                    help="the private reasons sidecar (reasons.private.jsonl): check every "
+                    "reason commitment of the log with it (§9.5)")
+    ap.add_argument("--commit-reason", nargs=2, metavar=("CATEGORY", "TEXT"),
+                    help="print a sidecar line committing to a private text (for a plan's "
+                    "[[recusal]] commitment, §9.5), with a fresh random salt")
     args = ap.parse_args(argv)
+    if args.commit_reason:
+        cat = REASON_NAMES.get(trim(args.commit_reason[0]))
+        if cat is None:
+            print(f"error: category must be one of {', '.join(REASON_CATEGORIES)}",
+                  file=sys.stderr)
+            return 2
+        salt = os.urandom(32)
+        c = reason_commitment(cat, salt, args.commit_reason[1]).hex()
+        print(canonical_json({"category": cat, "commitment": c, "salt": salt.hex(),
+                              "text": args.commit_reason[1]}))
+        return 0
     if args.self_test:
         print(self_test())
         return 0
@@ -1633,6 +1749,9 @@ def main(argv=None):
     try:
         self_test()
         print(verify(args.log, args.plan, args.head))
+        if args.reasons:
+            n = check_sidecar(args.log, args.reasons)
+            print(f"private reasons: {n} commitments in the log opened by {args.reasons}")
         return 0
     except Failed as e:
         print(f"FAILED: {e}", file=sys.stderr)
