@@ -795,7 +795,11 @@ mod tests {
                     .collect()
             } else {
                 (0..40u64)
-                    .map(|s| (0..n as u64).filter(|i| (i * 7 + s) % 5 == 0 || *i == s % n as u64).collect())
+                    .map(|s| {
+                        (0..n as u64)
+                            .filter(|i| (i * 7 + s) % 5 == 0 || *i == s % n as u64)
+                            .collect()
+                    })
                     .collect()
             };
             for s in subsets {
@@ -806,7 +810,10 @@ mod tests {
                     assert_eq!(proof, inclusion_proof(&l, s[0] as usize));
                 }
                 let with: Vec<(u64, Hash)> = s.iter().map(|&i| (i, l[i as usize])).collect();
-                assert_eq!(verify_multi_inclusion(&with, n as u64, &proof, &root), Ok(()));
+                assert_eq!(
+                    verify_multi_inclusion(&with, n as u64, &proof, &root),
+                    Ok(())
+                );
                 for k in 0..proof.len() {
                     let mut p = proof.clone();
                     p[k][k % 32] ^= 1;

@@ -294,10 +294,16 @@ fn crafted_proofs_that_contradict_the_cutoff_fail() {
     // Leaving out the target and team lines (with the inclusion proof of the rest): the
     // ticket is below the cutoff, so the proof must carry them.
     let mut q = p.clone();
-    q.lines.retain(|l| !l.line.contains("\"event\":\"target\"") && !l.line.contains("\"event\":\"team\""));
+    q.lines.retain(|l| {
+        !l.line.contains("\"event\":\"target\"") && !l.line.contains("\"event\":\"team\"")
+    });
     let seqs: Vec<u64> = q.lines.iter().map(|l| l.seq).collect();
     let tree = dualdraw::merkle::Tree::from_leaf_hashes(
-        d.log.lines.iter().map(|l| dualdraw::log::leaf_hash(l)).collect(),
+        d.log
+            .lines
+            .iter()
+            .map(|l| dualdraw::log::leaf_hash(l))
+            .collect(),
     );
     q.lines_proof = tree
         .multi_inclusion_proof(&seqs)
@@ -313,9 +319,17 @@ fn crafted_proofs_that_contradict_the_cutoff_fail() {
         Err(ProofError::Failed { check, .. }) if check.starts_with("task ")
     ));
     // An extra line (another enterprise's target line) is more than the proof may carry.
-    let other = d.log.lines.iter().position(|l| l.contains("\"event\":\"target\"") && !l.contains(&id)).unwrap() as u64;
+    let other = d
+        .log
+        .lines
+        .iter()
+        .position(|l| l.contains("\"event\":\"target\"") && !l.contains(&id))
+        .unwrap() as u64;
     let mut r = p.clone();
-    r.lines.push(proof::LogLine { seq: other, line: d.log.lines[other as usize].clone() });
+    r.lines.push(proof::LogLine {
+        seq: other,
+        line: d.log.lines[other as usize].clone(),
+    });
     r.lines.sort_by_key(|l| l.seq);
     let seqs: Vec<u64> = r.lines.iter().map(|l| l.seq).collect();
     r.lines_proof = tree
@@ -388,12 +402,28 @@ fn spec_example_proof() {
             b64("12b6d0c106b7b8e4864b6579e965fba5e0b30c784194f1e75de43fcec7ada196"),
         ]
     );
+    // MPATH({0, 2, 4, 6}, D[8]) is the leaf hashes of lines 1, 3, 5 and 7 (SPEC.md §10.6).
+    let seqs: Vec<u64> = p.lines.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, [0, 2, 4, 6]);
+    let odd: Vec<String> = [1, 3, 5, 7]
+        .iter()
+        .map(|&i| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .encode(dualdraw::log::leaf_hash(&log.lines[i]))
+        })
+        .collect();
+    assert_eq!(p.lines_proof, odd);
     // The whole file, as SPEC.md §10.6 gives its length and SHA-256.
     let bytes = p.to_bytes();
     eprintln!("{}", p.to_json());
     let spec_len = block("(the whole file is ", " bytes");
-    assert_eq!(bytes.len().to_string(), spec_len, "SPEC.md §10.6 file length");
-    let spec_sha = block("its SHA-256 is `", "`");
+    assert_eq!(
+        bytes.len().to_string(),
+        spec_len,
+        "SPEC.md §10.6 file length"
+    );
+    let spec_sha = block("with its final LF, its SHA-256 is `", "`");
     assert_eq!(
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
         spec_sha,
@@ -596,7 +626,8 @@ fn committed_draw_with_a_replacement() {
     // for the remaining lines shows the team as drawn: inclusion cannot show that no other
     // line exists, which is what `covers` says and `check-proof` prints.)
     let mut q = p.clone();
-    q.lines.retain(|l| !l.line.contains("\"event\":\"replacement\""));
+    q.lines
+        .retain(|l| !l.line.contains("\"event\":\"replacement\""));
     assert_eq!(q.lines.len() + 1, p.lines.len());
     match proof::check(&q.to_bytes(), &log.checkpoint()) {
         Err(ProofError::Failed { check, .. }) if check == "log inclusion proofs" => {}
@@ -604,7 +635,10 @@ fn committed_draw_with_a_replacement() {
     }
     let seqs: Vec<u64> = q.lines.iter().map(|l| l.seq).collect();
     let tree = dualdraw::merkle::Tree::from_leaf_hashes(
-        log.lines.iter().map(|l| dualdraw::log::leaf_hash(l)).collect(),
+        log.lines
+            .iter()
+            .map(|l| dualdraw::log::leaf_hash(l))
+            .collect(),
     );
     q.lines_proof = tree
         .multi_inclusion_proof(&seqs)
@@ -616,7 +650,11 @@ fn committed_draw_with_a_replacement() {
         .collect();
     let shown = proof::check(&q.to_bytes(), &log.checkpoint()).unwrap();
     assert!(shown.to_string().contains("NOT SHOWN by this proof"));
-    assert!(shown.to_string().contains("a replacement of its team not listed here"));
+    assert!(
+        shown
+            .to_string()
+            .contains("a replacement of its team not listed here")
+    );
     // Without the reveal, the seed of a committed draw is unknown.
     let mut r = p.clone();
     r.lines.retain(|l| l.seq != 1);

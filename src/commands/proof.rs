@@ -38,8 +38,8 @@ pub fn prove_command(
             let b = proof.to_bytes();
             // The summary is what the checker derives from the file, so it says nothing the
             // file does not show.
-            let checked = check(&b, prover.checkpoint())
-                .expect("a proof fresh from a verified log checks");
+            let checked =
+                check(&b, prover.checkpoint()).expect("a proof fresh from a verified log checks");
             io::write_new_file(p, &b)?;
             Ok(format!(
                 "{}\nwrote {} ({} bytes); check it with: dualdraw check-proof {} --checkpoint {}",

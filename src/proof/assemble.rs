@@ -16,8 +16,7 @@ use crate::target::{self, Eligibility};
 
 use super::facts::Facts;
 use super::format::{
-    COVERS, DrawnProof, FORMAT, LogLine, Pool, Proof, Record, ReplacementProof, TaskProof,
-    Verdict,
+    COVERS, DrawnProof, FORMAT, LogLine, Pool, Proof, Record, ReplacementProof, TaskProof, Verdict,
 };
 
 pub(super) fn pool_of(e: Eligibility) -> Pool {
@@ -195,30 +194,29 @@ pub(super) fn derive(
                     .find(|x| x.name == s.name())
                     .cloned()
                     .ok_or_else(|| format!("line seq {}: no stratum {:?}", tf.seq, s.name()))?;
-                let drawn = match tf.targets.iter().find(|t| t.id == e.id) {
-                    None => None,
-                    Some(t) => {
-                        let team = tf
-                            .teams
-                            .iter()
-                            .find(|m| m.enterprise == e.id)
-                            .ok_or_else(|| format!("task {}: a target without a team", task.id))?;
-                        let replacements = facts.replacements_of(&task.id, &e.id);
-                        let officers_now = apply_replacements(&team.officers, &replacements)?;
-                        needed.extend([t.seq, team.seq]);
-                        needed.extend(replacements.iter().map(|r| r.seq));
-                        Some(DrawnProof {
-                            rank: t.rank,
-                            target_seq: t.seq,
-                            team_seq: team.seq,
-                            leader: team.leader.clone(),
-                            officers: team.officers.clone(),
-                            experts: team.experts.clone(),
-                            replacements,
-                            officers_now,
-                        })
-                    }
-                };
+                let drawn =
+                    match tf.targets.iter().find(|t| t.id == e.id) {
+                        None => None,
+                        Some(t) => {
+                            let team = tf.teams.iter().find(|m| m.enterprise == e.id).ok_or_else(
+                                || format!("task {}: a target without a team", task.id),
+                            )?;
+                            let replacements = facts.replacements_of(&task.id, &e.id);
+                            let officers_now = apply_replacements(&team.officers, &replacements)?;
+                            needed.extend([t.seq, team.seq]);
+                            needed.extend(replacements.iter().map(|r| r.seq));
+                            Some(DrawnProof {
+                                rank: t.rank,
+                                target_seq: t.seq,
+                                team_seq: team.seq,
+                                leader: team.leader.clone(),
+                                officers: team.officers.clone(),
+                                experts: team.experts.clone(),
+                                replacements,
+                                officers_now,
+                            })
+                        }
+                    };
                 (Some(tf.seq), Some(stratum), drawn)
             }
             _ => (None, None, None),

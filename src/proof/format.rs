@@ -195,7 +195,13 @@ impl Proof {
 }
 
 /// A few lines for people: the enterprise and its verdict in each task.
-pub(super) fn summary(e: &Record, leaf_index: u64, count: u64, dir_head: &str, tasks: &[TaskProof]) -> String {
+pub(super) fn summary(
+    e: &Record,
+    leaf_index: u64,
+    count: u64,
+    dir_head: &str,
+    tasks: &[TaskProof],
+) -> String {
     use fmt::Write;
     let mut s = format!(
         "enterprise {} {}: record {} of {} in the target directory (head {})\n",
