@@ -252,6 +252,7 @@ pub(super) fn b64(h: &[u8]) -> String {
 
 /// The proof file for `e`, from what [`derive`] found: the lines it needs, given by `line_at`,
 /// with their multi-leaf inclusion proof against `checkpoint`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn proof_of(
     derived: &Derived,
     checkpoint: &str,
