@@ -5,7 +5,10 @@
 //!   the whole proof: eligibility, reasons, ticket, directory path, log lines and their paths.
 //! - `log_paths_of_one_proof_2e5_lines`: the log part of a proof for a plan that draws 10^5
 //!   enterprises (a synthetic log of 2·10^5 + 3 lines shaped like a draw's: header, task,
-//!   10^5 target and 10^5 team lines, footer), once its tree is built: four inclusion proofs.
+//!   10^5 target and 10^5 team lines, footer), once its tree is built: the four lines a drawn
+//!   enterprise's proof carries and their multi-leaf inclusion proof.
+//! - `prove_and_serialize_demo_enterprise`: the same as `prove_demo_enterprise`, plus the file
+//!   form.
 //! - Sizes are printed: every demo proof's bytes, and a proof for the 10^5-from-10^7 plan put
 //!   together from a real demo proof with that log's lines and paths and a directory path of
 //!   the length a 10^7-record tree has (no 10^7-row draw is run: the size depends only on the
@@ -40,15 +43,22 @@ fn bench(c: &mut Criterion) {
         .collect();
     let drawn_id = &drawn.outcome.tasks[0].drawn[0].id;
     let sample = prover.prove(drawn_id).expect("proof");
+    let lines_len = |p: &dualdraw::proof::Proof| serde_json::to_string(&p.lines).unwrap().len();
+    let mut sorted = sizes.clone();
+    sorted.sort_unstable();
     eprintln!(
-        "demo proofs: {} enterprises, {}..{} bytes (mean {}); a drawn one {} bytes, of which plan text {} and log lines {}",
+        "demo proofs: {} enterprises, {}..{} bytes (mean {}, median {}); a drawn one {} bytes, of which plan text {}, log lines {} ({} lines), lines_proof {} hashes, record_path {} hashes",
         sizes.len(),
         sizes.iter().min().unwrap(),
         sizes.iter().max().unwrap(),
         sizes.iter().sum::<usize>() / sizes.len(),
+        sorted[sorted.len() / 2],
         sample.to_bytes().len(),
-        sample.plan.text.len(),
-        serde_json::to_string_pretty(&sample.log).unwrap().len()
+        sample.plan.len(),
+        lines_len(&sample),
+        sample.lines.len(),
+        sample.lines_proof.len(),
+        sample.record_path.len()
     );
 
     // A draw of 10^5 enterprises: header, task, targets, teams, footer.
@@ -81,29 +91,43 @@ fn bench(c: &mut Criterion) {
     let size = big.lines.len();
     let tree = Tree::from_leaf_hashes(big.lines.iter().map(|l| log::leaf_hash(l)).collect());
     let k = 54_321usize;
-    let line_at = |seq: usize| LogLine {
-        seq: seq as u64,
-        line: big.lines[seq].clone(),
-        audit_path: tree.inclusion_proof(seq).iter().map(hex::encode).collect(),
+    let b64 = |h: &[u8]| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(h)
+    };
+    // The lines of a drawn enterprise: header, task, its target and team lines.
+    let carried = |k: usize| [0u64, 1, 2 + k as u64, 2 + n + k as u64];
+    let lines_of = |k: usize| {
+        let seqs = carried(k);
+        let lines: Vec<LogLine> = seqs
+            .iter()
+            .map(|&seq| LogLine {
+                seq,
+                line: big.lines[seq as usize].clone(),
+            })
+            .collect();
+        let proof: Vec<String> = tree
+            .multi_inclusion_proof(&seqs)
+            .iter()
+            .map(|h| b64(h))
+            .collect();
+        (lines, proof)
     };
     let mut p = sample.clone();
-    p.log.checkpoint = big.checkpoint().to_text();
-    p.log.lines = vec![
-        line_at(0),
-        line_at(1),
-        line_at(2 + k),
-        line_at(2 + n as usize + k),
-    ];
+    p.checkpoint = big.checkpoint().to_text();
+    (p.lines, p.lines_proof) = lines_of(k);
     let dir_len = inclusion_proof_len(5_000_000, 10_000_000);
-    p.directory.count = 10_000_000;
-    p.directory.audit_path = vec!["ab".repeat(32); dir_len];
+    p.record_path = vec![b64(&[0xab; 32]); dir_len];
     let old_bytes: usize = big.to_bytes().len();
     eprintln!(
-        "10^5 drawn from 10^7 rows ({} log lines, {} directory path hashes): a drawn enterprise's proof {} bytes, of which log lines with paths {}; dualdraw-proof/1 carried the whole log: {} bytes",
+        "10^5 drawn from 10^7 rows ({} log lines, {} directory path hashes): a drawn enterprise's proof {} bytes, of which log lines {} and their multi-leaf proof {} hashes ({} bytes); plan text {}; dualdraw-proof/1 carried the whole log: {} bytes",
         size,
         dir_len,
         p.to_bytes().len(),
-        serde_json::to_string_pretty(&p.log).unwrap().len(),
+        serde_json::to_string(&p.lines).unwrap().len(),
+        p.lines_proof.len(),
+        serde_json::to_string(&p.lines_proof).unwrap().len(),
+        p.plan.len(),
         old_bytes
     );
 
@@ -119,16 +143,18 @@ fn bench(c: &mut Criterion) {
             black_box(prover.prove(&ids[i]).expect("proof"))
         })
     });
+    g.bench_function("prove_and_serialize_demo_enterprise", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % ids.len();
+            black_box(prover.prove(&ids[i]).expect("proof").to_bytes())
+        })
+    });
     g.bench_function("log_paths_of_one_proof_2e5_lines", |b| {
         let mut i = 0usize;
         b.iter(|| {
             i = (i + 7919) % n as usize;
-            black_box([
-                line_at(0),
-                line_at(1),
-                line_at(2 + i),
-                line_at(2 + n as usize + i),
-            ])
+            black_box(lines_of(i))
         })
     });
     g.finish();

@@ -192,7 +192,7 @@ fn lookup(plan_path: &Path, log: &Path, code: &str) -> Result<Vec<u8>, Failure> 
 /// The checker's report, then one line per task for the page: `@ TASK VERDICT TICKET CUTOFF`.
 fn checked_text(checked: &dualdraw::proof::Checked) -> Vec<u8> {
     let mut out = format!("{checked}\n");
-    for t in &checked.proof.tasks {
+    for t in &checked.tasks {
         let verdict = match t.verdict {
             dualdraw::proof::Verdict::Drawn => "drawn",
             dualdraw::proof::Verdict::NotDrawn => "not-drawn",

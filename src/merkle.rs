@@ -339,6 +339,124 @@ pub fn verify_inclusion(
     Ok(())
 }
 
+/// The hashes of a multi-leaf inclusion proof `MPATH(S, D[n])` (SPEC.md §10.2) for the sorted,
+/// distinct leaf indices `S` of a tree of `n` leaves, computed by `subtree(lo, len)`, which gives
+/// `MTH(D[lo .. lo + len])`. `MPATH` follows RFC 6962's split: with `k` the largest power of two
+/// below `n`, the part of `S` left of `k` is proved in `D[0..k]` and the rest in `D[k..n]`; a
+/// side holding no index of `S` is replaced by its head, after the other side's hashes. For one
+/// index it is exactly `PATH(m, D[n])`.
+fn multi_path_into(
+    indices: &[u64],
+    lo: u64,
+    n: u64,
+    subtree: &dyn Fn(u64, u64) -> Hash,
+    out: &mut Vec<Hash>,
+) {
+    if n <= 1 || indices.is_empty() {
+        return;
+    }
+    let k = 1u64 << (63 - (n - 1).leading_zeros());
+    let cut = indices.partition_point(|&i| i < lo + k);
+    let (left, right) = indices.split_at(cut);
+    if right.is_empty() {
+        multi_path_into(left, lo, k, subtree, out);
+        out.push(subtree(lo + k, n - k));
+    } else if left.is_empty() {
+        multi_path_into(right, lo + k, n - k, subtree, out);
+        out.push(subtree(lo, k));
+    } else {
+        multi_path_into(left, lo, k, subtree, out);
+        multi_path_into(right, lo + k, n - k, subtree, out);
+    }
+}
+
+/// The number of hashes of `MPATH(S, D[size])` for sorted, distinct indices below `size`.
+pub fn multi_inclusion_proof_len(indices: &[u64], size: u64) -> usize {
+    fn walk(indices: &[u64], lo: u64, n: u64) -> usize {
+        if n <= 1 || indices.is_empty() {
+            return 0;
+        }
+        let k = 1u64 << (63 - (n - 1).leading_zeros());
+        let cut = indices.partition_point(|&i| i < lo + k);
+        let (left, right) = indices.split_at(cut);
+        match (left.is_empty(), right.is_empty()) {
+            (false, true) => walk(left, lo, k) + 1,
+            (true, false) => walk(right, lo + k, n - k) + 1,
+            _ => walk(left, lo, k) + walk(right, lo + k, n - k),
+        }
+    }
+    walk(indices, 0, size)
+}
+
+/// `MPATH(S, D[n])` by the recursive definition, from all leaf hashes (O(n) per call; the
+/// executable form of the definition, for tests). `indices` sorted and distinct, below n.
+pub fn multi_inclusion_proof(leaves: &[Hash], indices: &[u64]) -> Vec<Hash> {
+    let mut out = Vec::new();
+    let subtree = |lo: u64, len: u64| mth_of_hashes(&leaves[lo as usize..(lo + len) as usize]);
+    multi_path_into(indices, 0, leaves.len() as u64, &subtree, &mut out);
+    out
+}
+
+/// Verifies a multi-leaf inclusion proof (SPEC.md §10.3): the leaves `(index, leaf hash)`, in
+/// strictly increasing index order and all below `size`, are in the tree of `size` leaves
+/// whose head is `root`, and `proof` is exactly `MPATH` of their indices — no hash too many or
+/// too few. For one leaf this is RFC 9162 §2.1.3.2.
+///
+/// # Errors
+///
+/// [`InclusionError::IndexOutOfRange`] for an index not below `size` (or out of order, or no
+/// leaf at all: reported on that index), [`InclusionError::WrongProofLength`] when `proof` has
+/// more or fewer hashes than `MPATH` of these indices, [`InclusionError::RootMismatch`] when the
+/// proof leads to another root.
+pub fn verify_multi_inclusion(
+    leaves: &[(u64, Hash)],
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), InclusionError> {
+    let mut before = None;
+    for &(i, _) in leaves {
+        if i >= size || before.is_some_and(|b| b >= i) {
+            return Err(InclusionError::IndexOutOfRange { index: i, size });
+        }
+        before = Some(i);
+    }
+    let indices: Vec<u64> = leaves.iter().map(|l| l.0).collect();
+    let expected = multi_inclusion_proof_len(&indices, size);
+    if leaves.is_empty() || proof.len() != expected {
+        return Err(InclusionError::WrongProofLength {
+            found: proof.len(),
+            expected,
+            index: leaves.first().map_or(0, |l| l.0),
+            size,
+        });
+    }
+    // The proof's length matches the shape, so the walk consumes it exactly.
+    fn walk(leaves: &[(u64, Hash)], lo: u64, n: u64, proof: &mut std::slice::Iter<Hash>) -> Hash {
+        if n == 1 {
+            return leaves[0].1;
+        }
+        let k = 1u64 << (63 - (n - 1).leading_zeros());
+        let cut = leaves.partition_point(|l| l.0 < lo + k);
+        let (left, right) = leaves.split_at(cut);
+        if right.is_empty() {
+            let l = walk(left, lo, k, proof);
+            node_hash(&l, proof.next().expect("length checked"))
+        } else if left.is_empty() {
+            let r = walk(right, lo + k, n - k, proof);
+            node_hash(proof.next().expect("length checked"), &r)
+        } else {
+            let l = walk(left, lo, k, proof);
+            let r = walk(right, lo + k, n - k, proof);
+            node_hash(&l, &r)
+        }
+    }
+    if walk(leaves, 0, size, &mut proof.iter()) != *root {
+        return Err(InclusionError::RootMismatch);
+    }
+    Ok(())
+}
+
 /// A whole RFC 6962 tree kept in memory, level by level, to give many audit paths cheaply.
 ///
 /// Level 0 holds the leaf hashes; each level above pairs neighbours and carries a last node
@@ -429,6 +547,26 @@ impl Tree {
             i >>= 1;
         }
         path
+    }
+}
+
+impl Tree {
+    /// The multi-leaf inclusion proof `MPATH(S, D[n])` of the sorted, distinct `indices`
+    /// (SPEC.md §10.2), in O(|S| log n); for one index, [`Tree::inclusion_proof`].
+    ///
+    /// # Panics
+    ///
+    /// If an index is not below `self.len()`.
+    pub fn multi_inclusion_proof(&self, indices: &[u64]) -> Vec<Hash> {
+        assert!(
+            indices.iter().all(|&i| i < self.len() as u64),
+            "Tree::multi_inclusion_proof: an index is not below the tree size {}",
+            self.len()
+        );
+        let mut out = Vec::new();
+        let subtree = |lo: u64, len: u64| self.subtree(lo as usize, len as usize);
+        multi_path_into(indices, 0, self.len() as u64, &subtree, &mut out);
+        out
     }
 }
 
@@ -642,6 +780,65 @@ mod tests {
             verify_inclusion(0, 0, &h, &[], &h),
             Err(InclusionError::IndexOutOfRange { index: 0, size: 0 })
         );
+    }
+
+    #[test]
+    fn multi_proofs_match_the_definition_and_fail_when_changed() {
+        for n in 1..=40usize {
+            let l = leaves(n);
+            let root = mth_of_hashes(&l);
+            let tree = Tree::from_leaf_hashes(l.clone());
+            // Every subset for small trees; for larger ones a spread of them.
+            let subsets: Vec<Vec<u64>> = if n <= 8 {
+                (1u32..1 << n)
+                    .map(|m| (0..n as u64).filter(|i| m >> i & 1 == 1).collect())
+                    .collect()
+            } else {
+                (0..40u64)
+                    .map(|s| {
+                        (0..n as u64)
+                            .filter(|i| (i * 7 + s) % 5 == 0 || *i == s % n as u64)
+                            .collect()
+                    })
+                    .collect()
+            };
+            for s in subsets {
+                let proof = multi_inclusion_proof(&l, &s);
+                assert_eq!(tree.multi_inclusion_proof(&s), proof, "n = {n}, {s:?}");
+                assert_eq!(proof.len(), multi_inclusion_proof_len(&s, n as u64));
+                if s.len() == 1 {
+                    assert_eq!(proof, inclusion_proof(&l, s[0] as usize));
+                }
+                let with: Vec<(u64, Hash)> = s.iter().map(|&i| (i, l[i as usize])).collect();
+                assert_eq!(
+                    verify_multi_inclusion(&with, n as u64, &proof, &root),
+                    Ok(())
+                );
+                for k in 0..proof.len() {
+                    let mut p = proof.clone();
+                    p[k][k % 32] ^= 1;
+                    assert!(verify_multi_inclusion(&with, n as u64, &p, &root).is_err());
+                }
+                let mut longer = proof.clone();
+                longer.push(root);
+                assert!(verify_multi_inclusion(&with, n as u64, &longer, &root).is_err());
+                if !proof.is_empty() {
+                    assert!(verify_multi_inclusion(&with, n as u64, &proof[1..], &root).is_err());
+                }
+                let mut other = with.clone();
+                other[0].1[0] ^= 1;
+                assert!(verify_multi_inclusion(&other, n as u64, &proof, &root).is_err());
+                if n > 1 {
+                    // The same leaves claimed at another index, or in a tree of another size.
+                    let mut moved = with.clone();
+                    moved[0].0 = (moved[0].0 + 1) % n as u64;
+                    if moved.windows(2).all(|w| w[0].0 < w[1].0) {
+                        assert!(verify_multi_inclusion(&moved, n as u64, &proof, &root).is_err());
+                    }
+                }
+            }
+        }
+        assert!(verify_multi_inclusion(&[], 3, &[], &leaf_hash(b"x")).is_err());
     }
 
     #[test]

@@ -68,9 +68,9 @@ fn every_enterprise_proof_checks_and_matches_the_log() {
         let checked = proof::check(&bytes, &head)
             .unwrap_or_else(|err| panic!("proof of {} rejected: {err}", e.id));
         assert_eq!(checked.proof, p);
-        assert_eq!(p.directory.leaf_index, i as u64);
-        assert_eq!(p.enterprise.id, e.id);
-        for t in &p.tasks {
+        assert_eq!(p.leaf_index, i as u64);
+        assert_eq!(checked.enterprise.id, e.id);
+        for t in &checked.tasks {
             match t.verdict {
                 Verdict::Drawn => {
                     assert!(drawn.insert((t.task.clone(), e.id.clone())));
@@ -182,16 +182,20 @@ fn every_single_byte_change_is_rejected() {
     ids.dedup();
     ids.extend(records.iter().step_by(120).map(|e| e.id.clone()));
     let proofs: Vec<Proof> = ids.iter().map(|id| d.prover.prove(id).unwrap()).collect();
+    let tasks: Vec<Vec<proof::TaskProof>> = proofs
+        .iter()
+        .map(|p| proof::check(&p.to_bytes(), &head).unwrap().tasks)
+        .collect();
     // For the full sweep: one drawn enterprise, one eligible but not drawn, and one that some
     // task excludes (out of scope or recently inspected).
     let first_drawn = 0;
-    let not_drawn = proofs
+    let not_drawn = tasks
         .iter()
-        .position(|p| p.tasks.iter().any(|t| t.verdict == Verdict::NotDrawn))
+        .position(|p| p.iter().any(|t| t.verdict == Verdict::NotDrawn))
         .unwrap();
-    let recent = proofs
+    let recent = tasks
         .iter()
-        .position(|p| p.tasks.iter().any(|t| t.pool == Pool::RecentlyInspected))
+        .position(|p| p.iter().any(|t| t.pool == Pool::RecentlyInspected))
         .expect("the sample holds a recently inspected enterprise");
     let full: BTreeSet<usize> = [first_drawn, not_drawn, recent].into_iter().collect();
     assert!(full.len() >= 2);
@@ -251,13 +255,13 @@ fn a_proof_does_not_check_against_another_head() {
     cut.lines.pop();
     let id = &d.inputs.targets.records()[0].id;
     let mut p = d.prover.prove(id).unwrap();
-    p.log.checkpoint = cut.checkpoint().to_text();
+    p.checkpoint = cut.checkpoint().to_text();
     assert!(matches!(
         proof::check(&p.to_bytes(), &d.log.checkpoint()),
         Err(ProofError::Failed { check, .. }) if check == "checkpoint"
     ));
     let mut q = other_prover.prove(id).unwrap();
-    q.log.checkpoint = d.log.checkpoint().to_text();
+    q.checkpoint = d.log.checkpoint().to_text();
     assert!(matches!(
         proof::check(&q.to_bytes(), &d.log.checkpoint()),
         Err(ProofError::Failed { check, .. }) if check == "log inclusion proofs"
@@ -282,31 +286,71 @@ fn a_log_that_does_not_verify_is_refused_and_unknown_ids_are_input_errors() {
 #[test]
 fn crafted_proofs_that_contradict_the_cutoff_fail() {
     // Rewriting the proof without touching the log cannot change a verdict: the checker
-    // recomputes it. (Changing the log breaks the chain or the head.)
+    // derives it. (Changing the log breaks the chain or the head.)
     let d = demo();
     let head = d.log.checkpoint();
-    let (task, id) = drawn_in_log(&d.outcome).into_iter().next().unwrap();
-    let mut p = d.prover.prove(&id).unwrap();
-    let t = p.tasks.iter_mut().find(|t| t.task == task).unwrap();
-    t.verdict = Verdict::NotDrawn;
-    t.drawn = None;
+    let (_, id) = drawn_in_log(&d.outcome).into_iter().next().unwrap();
+    let p = d.prover.prove(&id).unwrap();
+    // Leaving out the target and team lines (with the inclusion proof of the rest): the
+    // ticket is below the cutoff, so the proof must carry them.
+    let mut q = p.clone();
+    q.lines.retain(|l| {
+        !l.line.contains("\"event\":\"target\"") && !l.line.contains("\"event\":\"team\"")
+    });
+    let seqs: Vec<u64> = q.lines.iter().map(|l| l.seq).collect();
+    let tree = dualdraw::merkle::Tree::from_leaf_hashes(
+        d.log
+            .lines
+            .iter()
+            .map(|l| dualdraw::log::leaf_hash(l))
+            .collect(),
+    );
+    q.lines_proof = tree
+        .multi_inclusion_proof(&seqs)
+        .iter()
+        .map(|h| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(h)
+        })
+        .collect();
+    assert!(q.lines.len() < p.lines.len());
     assert!(matches!(
-        proof::check(&p.to_bytes(), &head),
-        Err(ProofError::Failed { .. })
+        proof::check(&q.to_bytes(), &head),
+        Err(ProofError::Failed { check, .. }) if check.starts_with("task ")
     ));
+    // An extra line (another enterprise's target line) is more than the proof may carry.
+    let other = d
+        .log
+        .lines
+        .iter()
+        .position(|l| l.contains("\"event\":\"target\"") && !l.contains(&id))
+        .unwrap() as u64;
+    let mut r = p.clone();
+    r.lines.push(proof::LogLine {
+        seq: other,
+        line: d.log.lines[other as usize].clone(),
+    });
+    r.lines.sort_by_key(|l| l.seq);
+    let seqs: Vec<u64> = r.lines.iter().map(|l| l.seq).collect();
+    r.lines_proof = tree
+        .multi_inclusion_proof(&seqs)
+        .iter()
+        .map(|h| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(h)
+        })
+        .collect();
+    assert!(proof::check(&r.to_bytes(), &head).is_err());
     // Another enterprise's record at this leaf index.
     let mut p = d.prover.prove(&id).unwrap();
     let other = d.prover.prove(&d.inputs.targets.records()[0].id).unwrap();
-    p.enterprise = other.enterprise.clone();
-    assert!(matches!(
-        proof::check(&p.to_bytes(), &head),
-        Err(ProofError::Failed { check, .. }) if check == "inclusion proof"
-    ));
+    p.record = other.record.clone();
+    assert!(proof::check(&p.to_bytes(), &head).is_err());
     // A reformatted (but equivalent) proof is not accepted: the file is checked as written.
     let p = d.prover.prove(&id).unwrap();
-    let compact = serde_json::to_vec(&p).unwrap();
+    let pretty = serde_json::to_vec_pretty(&p).unwrap();
     assert!(matches!(
-        proof::check(&compact, &head),
+        proof::check(&pretty, &head),
         Err(ProofError::Failed { check, .. }) if check == "canonical form"
     ));
     // The file form with or without its final newline.
@@ -333,32 +377,62 @@ fn spec_example_proof() {
     let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), &inputs).unwrap();
     let p = prover.prove("91120116MA05JKLM8C").unwrap();
     let checked = proof::check(&p.to_bytes(), &log.checkpoint()).unwrap();
-    let t = &checked.proof.tasks[0];
+    let t = &checked.tasks[0];
     assert_eq!(t.verdict, Verdict::Drawn);
     assert_eq!(t.drawn.as_ref().unwrap().rank, 2);
     assert_eq!(
         t.ticket,
         "49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"
     );
-    assert_eq!(p.directory.leaf_index, 0);
-    assert_eq!(p.directory.count, 3);
+    assert_eq!(p.leaf_index, 0);
+    assert_eq!(checked.directory.1, 3);
     assert_eq!(
-        p.directory.head,
+        checked.directory.0,
         "308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811"
     );
-    // Leaf 0 of 3: the path is leaf 1, then leaf 2 (SPEC.md §8.5).
+    // Leaf 0 of 3: the path is leaf 1, then leaf 2 (SPEC.md §8.5), in base64.
+    let b64 = |h: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(hex::decode(h).unwrap())
+    };
     assert_eq!(
-        p.directory.audit_path,
+        p.record_path,
         vec![
-            "21d3f52679db69ba14bf5c6fae8dc5fa1c2206e4fff94a0054f0d7c71d1146cd".to_string(),
-            "12b6d0c106b7b8e4864b6579e965fba5e0b30c784194f1e75de43fcec7ada196".to_string(),
+            b64("21d3f52679db69ba14bf5c6fae8dc5fa1c2206e4fff94a0054f0d7c71d1146cd"),
+            b64("12b6d0c106b7b8e4864b6579e965fba5e0b30c784194f1e75de43fcec7ada196"),
         ]
+    );
+    // MPATH({0, 2, 4, 6}, D[8]) is the leaf hashes of lines 1, 3, 5 and 7 (SPEC.md §10.6).
+    let seqs: Vec<u64> = p.lines.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, [0, 2, 4, 6]);
+    let odd: Vec<String> = [1, 3, 5, 7]
+        .iter()
+        .map(|&i| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .encode(dualdraw::log::leaf_hash(&log.lines[i]))
+        })
+        .collect();
+    assert_eq!(p.lines_proof, odd);
+    // The whole file, as SPEC.md §10.6 gives its length and SHA-256.
+    let bytes = p.to_bytes();
+    eprintln!("{}", p.to_json());
+    let spec_len = block("(the whole file is ", " bytes");
+    assert_eq!(
+        bytes.len().to_string(),
+        spec_len,
+        "SPEC.md §10.6 file length"
+    );
+    let spec_sha = block("with its final LF, its SHA-256 is `", "`");
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        spec_sha,
+        "SPEC.md §10.6 file SHA-256"
     );
     // 9144030071526726XG is eligible with the largest ticket: not drawn.
     let q = prover.prove("9144030071526726XG").unwrap();
-    assert_eq!(q.tasks[0].verdict, Verdict::NotDrawn);
-    assert!(proof::check(&q.to_bytes(), &log.checkpoint()).is_ok());
-    eprintln!("{}", p.to_json());
+    let checked_q = proof::check(&q.to_bytes(), &log.checkpoint()).unwrap();
+    assert_eq!(checked_q.tasks[0].verdict, Verdict::NotDrawn);
 }
 
 // ---- through the binary ----
@@ -425,7 +499,8 @@ fn prove_and_check_proof_through_the_binary() {
     // Tampered: the enterprise's ticket in the log's target line changed (the file still parses).
     let text = String::from_utf8(bytes.clone()).unwrap();
     let p = d.prover.prove(&id).unwrap();
-    let ticket = &p
+    let checked_p = proof::check(&p.to_bytes(), &d.log.checkpoint()).unwrap();
+    let ticket = &checked_p
         .tasks
         .iter()
         .find(|t| t.verdict == Verdict::Drawn)
@@ -536,29 +611,53 @@ fn committed_draw_with_a_replacement() {
     let prover = Prover::from_inputs(&log.to_bytes(), Some(&log.head()), i)
         .expect("the committed log verifies");
     let p = prover.prove(&id).unwrap();
-    assert_eq!(p.log.mode, "commit-reveal");
-    assert_eq!(p.log.seed, seed);
     let checked = proof::check(&p.to_bytes(), &log.checkpoint()).unwrap();
-    let t = checked.proof.tasks.iter().find(|t| t.task == task).unwrap();
+    assert_eq!(checked.mode, "commit-reveal");
+    assert_eq!(checked.seed, seed);
+    assert!(p.lines.iter().any(|l| l.seq == 1), "the reveal is carried");
+    let t = checked.tasks.iter().find(|t| t.task == task).unwrap();
     let dp = t.drawn.as_ref().unwrap();
     assert_eq!(dp.officers[0], out);
     assert_eq!(dp.replacements.len(), 1);
     assert_eq!(dp.replacements[0].incoming, done[0].incoming);
     assert_eq!(dp.officers_now[0], done[0].incoming);
     assert_ne!(dp.officers_now, dp.officers);
-    // Hiding the replacement from the proof fails.
+    // Dropping the replacement line breaks the inclusion proof. (A prover who recomputes it
+    // for the remaining lines shows the team as drawn: inclusion cannot show that no other
+    // line exists, which is what `covers` says and `check-proof` prints.)
     let mut q = p.clone();
-    let qt = q.tasks.iter_mut().find(|t| t.task == task).unwrap();
-    let qd = qt.drawn.as_mut().unwrap();
-    qd.replacements.clear();
-    qd.officers_now = qd.officers.clone();
-    assert!(matches!(
-        proof::check(&q.to_bytes(), &log.checkpoint()),
-        Err(ProofError::Failed { .. })
-    ));
-    // A log whose reveal names another seed is not a proof of anything.
+    q.lines
+        .retain(|l| !l.line.contains("\"event\":\"replacement\""));
+    assert_eq!(q.lines.len() + 1, p.lines.len());
+    match proof::check(&q.to_bytes(), &log.checkpoint()) {
+        Err(ProofError::Failed { check, .. }) if check == "log inclusion proofs" => {}
+        other => panic!("a proof without its replacement line: {other:?}"),
+    }
+    let seqs: Vec<u64> = q.lines.iter().map(|l| l.seq).collect();
+    let tree = dualdraw::merkle::Tree::from_leaf_hashes(
+        log.lines
+            .iter()
+            .map(|l| dualdraw::log::leaf_hash(l))
+            .collect(),
+    );
+    q.lines_proof = tree
+        .multi_inclusion_proof(&seqs)
+        .iter()
+        .map(|h| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(h)
+        })
+        .collect();
+    let shown = proof::check(&q.to_bytes(), &log.checkpoint()).unwrap();
+    assert!(shown.to_string().contains("NOT SHOWN by this proof"));
+    assert!(
+        shown
+            .to_string()
+            .contains("a replacement of its team not listed here")
+    );
+    // Without the reveal, the seed of a committed draw is unknown.
     let mut r = p.clone();
-    r.log.seed = SEED.into();
+    r.lines.retain(|l| l.seq != 1);
     assert!(proof::check(&r.to_bytes(), &log.checkpoint()).is_err());
     // Every enterprise of the committed draw proves and checks (sampled).
     for e in i.targets.records().iter().step_by(53) {
@@ -609,12 +708,13 @@ fn python_verifier_agrees_on_proofs() {
     ];
     for id in ids {
         let p = d.prover.prove(id).unwrap();
-        let e = &p.enterprise;
+        let checked = proof::check(&p.to_bytes(), &d.log.checkpoint()).unwrap();
+        let e = &checked.enterprise;
         let file = tmp.path().join(format!("{}.json", e.id));
         std::fs::write(&file, p.to_bytes()).unwrap();
         let o = py(&file);
         assert_eq!(code(&o), 0, "{}: {}", e.id, show(&o));
-        for t in &p.tasks {
+        for t in &checked.tasks {
             seen.insert(format!("{:?}", t.verdict));
             if t.verdict == Verdict::Drawn && sample.is_none() {
                 sample = Some(p.clone());
@@ -624,14 +724,14 @@ fn python_verifier_agrees_on_proofs() {
     assert_eq!(seen.len(), 3, "{seen:?}");
     let p = sample.expect("a drawn enterprise");
     let text = p.to_json();
-    let from = text.find("\"directory\"").unwrap();
-    let to = text.find("\"plan\": {").unwrap();
+    let from = text.find("\"record\"").unwrap();
+    let to = text.find("\"plan\":").unwrap();
     let bad = tmp.path().join("bad.json");
     let checkpoint = d.log.checkpoint();
     let mut tried = 0;
-    for at in (from..to).step_by(173) {
+    for at in (from..to).step_by(41) {
         let mut b = text.clone().into_bytes();
-        if !b[at].is_ascii_hexdigit() {
+        if !b[at].is_ascii_alphanumeric() {
             continue;
         }
         b[at] = if b[at] == b'0' { b'1' } else { b'0' };

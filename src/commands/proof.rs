@@ -36,10 +36,14 @@ pub fn prove_command(
         None => Ok(proof.to_json()),
         Some(p) => {
             let b = proof.to_bytes();
+            // The summary is what the checker derives from the file, so it says nothing the
+            // file does not show.
+            let checked =
+                check(&b, prover.checkpoint()).expect("a proof fresh from a verified log checks");
             io::write_new_file(p, &b)?;
             Ok(format!(
                 "{}\nwrote {} ({} bytes); check it with: dualdraw check-proof {} --checkpoint {}",
-                proof.summary(),
+                checked.summary().trim_end(),
                 p.display(),
                 b.len(),
                 p.display(),

@@ -68,7 +68,7 @@ impl Tree {
     /// `MTH(D[start..start + size])` for a subtree that RFC 9162's recursion visits: `start` a
     /// multiple of the smallest power of two `2^k >= size`, and `size = 2^k` or the range ending at
     /// the last leaf. Level `k` of this tree holds exactly those nodes.
-    fn subtree(&self, start: usize, size: usize) -> Hash {
+    pub(super) fn subtree(&self, start: usize, size: usize) -> Hash {
         let k = (usize::BITS - (size - 1).leading_zeros()) as usize;
         self.level(k)[start >> k]
     }

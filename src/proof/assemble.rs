@@ -1,19 +1,22 @@
-//! What a proof must say, derived from the log's facts, the plan, the record and its audit
-//! path: the prover builds proofs with it, and the checker, as a final cross-check, rebuilds
-//! the proof it was given.
+//! What a proof says, derived from the log's facts, the plan and the record: the prover picks
+//! the lines to carry with it, and the checker derives the statement it prints and confirms
+//! that the proof carries exactly those lines.
 
-use sha2::{Digest as _, Sha256};
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 use crate::directory::Enterprise;
 use crate::directory::fields::EnterpriseStatus;
-use crate::merkle::{self, Hash};
+use crate::merkle::Hash;
 use crate::plan::{Plan, Scope, Task};
+use crate::seed;
 use crate::target::{self, Eligibility};
 
-use super::facts::{Facts, parse_hash};
+use super::facts::Facts;
 use super::format::{
-    COVERS, DrawnProof, FORMAT, Inclusion, LogCopy, LogLine, PlanCopy, Pool, Proof, Record,
-    ReplacementProof, TaskProof, Verdict,
+    COVERS, DrawnProof, FORMAT, LogLine, Pool, Proof, Record, ReplacementProof, TaskProof, Verdict,
 };
 
 pub(super) fn pool_of(e: Eligibility) -> Pool {
@@ -150,79 +153,73 @@ pub(super) fn record_of(e: &Enterprise) -> Record {
     }
 }
 
-/// Everything a proof says, derived from the log, the plan, the record and its audit path.
-/// `line_at` gives a log line with its inclusion proof against `checkpoint` (the prover's from
-/// the log's tree, the checker's from the proof it checks), for exactly the lines that decide
-/// the enterprise's fate (SPEC.md §10.2).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn assemble(
+/// What a proof says, derived from the log's facts, the plan and the record: the record's
+/// fields, the enterprise in every task, and the `seq`s of exactly the lines that decide its
+/// fate (SPEC.md §10.2).
+#[derive(Debug, Clone)]
+pub(super) struct Derived {
+    pub(super) record: Record,
+    pub(super) tasks: Vec<TaskProof>,
+    pub(super) needed: BTreeSet<u64>,
+}
+
+/// Derives what a proof says from `facts` (all the log's lines for the prover, the carried
+/// ones for the checker), the plan and the record. A task where the enterprise is eligible
+/// needs its task line among the facts; one where it is not needs none.
+pub(super) fn derive(
     facts: &Facts,
-    line_at: &dyn Fn(u64) -> Option<LogLine>,
-    checkpoint: &str,
     plan: &Plan,
-    plan_text: &str,
     e: &Enterprise,
-    leaf_index: u64,
-    audit_path: &[Hash],
-) -> std::result::Result<Proof, String> {
-    if plan.tasks.len() != facts.tasks.len() {
-        return Err(format!(
-            "the plan has {} tasks but the log {}",
-            plan.tasks.len(),
-            facts.tasks.len()
-        ));
-    }
+) -> std::result::Result<Derived, String> {
     let mut tasks = Vec::new();
-    // The lines that decide the enterprise's fate: header, reveal, every task line, and its
-    // target, team and replacement lines.
-    let mut needed = std::collections::BTreeSet::from([0u64]);
+    // The header, and the reveal that gives the seed of a committed draw.
+    let mut needed = BTreeSet::from([0u64]);
     if facts.mode == crate::log::Mode::CommitReveal.as_str() {
         needed.insert(1);
     }
-    for (task, tf) in plan.tasks.iter().zip(&facts.tasks) {
-        needed.insert(tf.seq);
-        if task.id != tf.id {
-            return Err(format!(
-                "the log's task at seq {} is {:?}, the plan's is {:?}",
-                tf.seq, tf.id, task.id
-            ));
-        }
-        let key = parse_hash(&tf.key)
-            .ok_or_else(|| format!("line seq {}: `key` is not a hash", tf.seq))?;
+    for task in &plan.tasks {
+        let key = seed::task_key(&facts.seed, &plan.id, &task.id);
         let elig = target::eligibility(plan, task, e);
-        let stratum = match elig {
-            Eligibility::Eligible(s) => Some(
-                tf.strata
+        let (task_seq, stratum, drawn) = match elig {
+            Eligibility::Eligible(s) => {
+                let tf = facts
+                    .tasks
+                    .iter()
+                    .find(|t| t.id == task.id)
+                    .ok_or_else(|| format!("no task line of task {:?}", task.id))?;
+                needed.insert(tf.seq);
+                let stratum = tf
+                    .strata
                     .iter()
                     .find(|x| x.name == s.name())
                     .cloned()
-                    .ok_or_else(|| format!("line seq {}: no stratum {:?}", tf.seq, s.name()))?,
-            ),
-            _ => None,
-        };
-        let drawn = match tf.targets.iter().find(|t| t.id == e.id) {
-            None => None,
-            Some(t) => {
-                let team = tf
-                    .teams
-                    .iter()
-                    .find(|m| m.enterprise == e.id)
-                    .ok_or_else(|| format!("task {}: a target without a team", task.id))?;
-                let replacements = facts.replacements_of(&task.id, &e.id);
-                let officers_now = apply_replacements(&team.officers, &replacements)?;
-                needed.extend([t.seq, team.seq]);
-                needed.extend(replacements.iter().map(|r| r.seq));
-                Some(DrawnProof {
-                    rank: t.rank,
-                    target_seq: t.seq,
-                    team_seq: team.seq,
-                    leader: team.leader.clone(),
-                    officers: team.officers.clone(),
-                    experts: team.experts.clone(),
-                    replacements,
-                    officers_now,
-                })
+                    .ok_or_else(|| format!("line seq {}: no stratum {:?}", tf.seq, s.name()))?;
+                let drawn =
+                    match tf.targets.iter().find(|t| t.id == e.id) {
+                        None => None,
+                        Some(t) => {
+                            let team = tf.teams.iter().find(|m| m.enterprise == e.id).ok_or_else(
+                                || format!("task {}: a target without a team", task.id),
+                            )?;
+                            let replacements = facts.replacements_of(&task.id, &e.id);
+                            let officers_now = apply_replacements(&team.officers, &replacements)?;
+                            needed.extend([t.seq, team.seq]);
+                            needed.extend(replacements.iter().map(|r| r.seq));
+                            Some(DrawnProof {
+                                rank: t.rank,
+                                target_seq: t.seq,
+                                team_seq: team.seq,
+                                leader: team.leader.clone(),
+                                officers: team.officers.clone(),
+                                experts: team.experts.clone(),
+                                replacements,
+                                officers_now,
+                            })
+                        }
+                    };
+                (Some(tf.seq), Some(stratum), drawn)
             }
+            _ => (None, None, None),
         };
         let verdict = match (&drawn, elig) {
             (Some(_), _) => Verdict::Drawn,
@@ -231,8 +228,8 @@ pub(super) fn assemble(
         };
         tasks.push(TaskProof {
             task: task.id.clone(),
-            task_seq: tf.seq,
-            key: tf.key.clone(),
+            task_seq,
+            key: hex::encode(key),
             ticket: hex::encode(target::ticket(&key, &e.id)),
             pool: pool_of(elig),
             reason: reason(plan, task, e),
@@ -241,34 +238,49 @@ pub(super) fn assemble(
             drawn,
         });
     }
-    let canonical = e.canonical_bytes();
-    let lines = needed
-        .into_iter()
-        .map(|seq| {
-            line_at(seq).ok_or_else(|| format!("no log line seq {seq} with its inclusion proof"))
+    Ok(Derived {
+        record: record_of(e),
+        tasks,
+        needed,
+    })
+}
+
+/// Hashes as base64 (RFC 4648 §4), as a proof writes them.
+pub(super) fn b64(h: &[u8]) -> String {
+    STANDARD.encode(h)
+}
+
+/// The proof file for `e`, from what [`derive`] found: the lines it needs, given by `line_at`,
+/// with their multi-leaf inclusion proof against `checkpoint`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn proof_of(
+    derived: &Derived,
+    checkpoint: &str,
+    line_at: &dyn Fn(u64) -> Option<String>,
+    lines_proof: &[Hash],
+    plan_text: &str,
+    e: &Enterprise,
+    leaf_index: u64,
+    record_path: &[Hash],
+) -> std::result::Result<Proof, String> {
+    let lines = derived
+        .needed
+        .iter()
+        .map(|&seq| {
+            line_at(seq)
+                .map(|line| LogLine { seq, line })
+                .ok_or_else(|| format!("no log line seq {seq}"))
         })
         .collect::<std::result::Result<Vec<LogLine>, String>>()?;
     Ok(Proof {
         format: FORMAT.to_string(),
-        enterprise: record_of(e),
-        tasks,
-        directory: Inclusion {
-            head: facts.dir_head.clone(),
-            count: facts.dir_count,
-            leaf_index,
-            leaf_hash: hex::encode(merkle::leaf_hash(&canonical)),
-            audit_path: audit_path.iter().map(hex::encode).collect(),
-        },
-        log: LogCopy {
-            checkpoint: checkpoint.to_string(),
-            mode: facts.mode.clone(),
-            seed: facts.seed.clone(),
-            covers: COVERS.to_string(),
-            lines,
-        },
-        plan: PlanCopy {
-            digest: hex::encode(Sha256::digest(plan_text.as_bytes())),
-            text: plan_text.to_string(),
-        },
+        checkpoint: checkpoint.to_string(),
+        covers: COVERS.to_string(),
+        record: b64(&e.canonical_bytes()),
+        leaf_index,
+        record_path: record_path.iter().map(|h| b64(h)).collect(),
+        lines,
+        lines_proof: lines_proof.iter().map(|h| b64(h)).collect(),
+        plan: plan_text.to_string(),
     })
 }

@@ -1,9 +1,11 @@
-//! The checker: a proof's bytes against a published log head (SPEC.md §10.3). It does no
-//! I/O and needs nothing else: the log, the plan and the record all travel in the proof.
+//! The checker: a proof's bytes against a published checkpoint (SPEC.md §10.3). It does no
+//! I/O and needs nothing else: the log lines, the plan and the record all travel in the proof.
 
 use std::fmt;
 use std::path::Path;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -11,14 +13,16 @@ use sha2::{Digest as _, Sha256};
 use crate::directory::Enterprise;
 use crate::directory::fields::{self, EnterpriseStatus};
 use crate::log;
-use crate::merkle;
+use crate::merkle::{self, Hash};
 use crate::plan::{Plan, Task};
 use crate::seed;
 use crate::target::{self, Eligibility};
 
-use super::assemble::{apply_replacements, assemble, pool_of, reason, record_of};
+use super::assemble::{apply_replacements, derive, pool_of, reason};
 use super::facts::{Facts, TargetFacts, TaskFacts, TeamFacts, parse_hash};
-use super::format::{COVERS, FORMAT, LogLine, Proof, StratumProof, TaskProof, Verdict};
+use super::format::{
+    COVERS, COVERS_TEXT, FORMAT, LogLine, Proof, Record, StratumProof, TaskProof, Verdict, summary,
+};
 
 /// Why a proof was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,11 +146,34 @@ pub fn decode_record(b: &[u8]) -> std::result::Result<Enterprise, String> {
     Ok(e)
 }
 
-/// What a successful [`check`] established.
+/// What a successful [`check`] established: the proof, and what it shows, derived from it.
 #[derive(Debug, Clone)]
 pub struct Checked {
-    /// The proof, every field of it confirmed.
+    /// The proof, every member of it confirmed.
     pub proof: Proof,
+    /// The enterprise: its canonical record, decoded.
+    pub enterprise: Record,
+    /// The enterprise in every task of the plan, in plan order.
+    pub tasks: Vec<TaskProof>,
+    /// `operator-seed` or `commit-reveal`.
+    pub mode: String,
+    /// The seed: the header's, or the one derived from the reveal.
+    pub seed: String,
+    /// The target directory's head and record count, as the log header commits to them.
+    pub directory: (String, u64),
+}
+
+impl Checked {
+    /// A few lines for people: the enterprise and its verdict in each task.
+    pub fn summary(&self) -> String {
+        summary(
+            &self.enterprise,
+            self.proof.leaf_index,
+            self.directory.1,
+            &self.directory.0,
+            &self.tasks,
+        )
+    }
 }
 
 impl fmt::Display for Checked {
@@ -154,40 +181,74 @@ impl fmt::Display for Checked {
         let p = &self.proof;
         writeln!(
             f,
-            "OK: the proof checks against the checkpoint ({} log lines, each with its RFC 9162 inclusion proof)",
-            p.log.lines.len()
+            "OK: the proof checks against the checkpoint ({} log lines, one RFC 9162 multi-leaf inclusion proof of {} hashes)",
+            p.lines.len(),
+            p.lines_proof.len()
         )?;
         writeln!(
             f,
-            "plan: SHA-256 {} matches the header; record: leaf {} of {}, RFC 9162 inclusion proof of {} hashes verified against the header's directory head",
-            p.plan.digest,
-            p.directory.leaf_index,
-            p.directory.count,
-            p.directory.audit_path.len()
+            "plan: SHA-256 matches the header's plan.digest; record: leaf {} of {}, RFC 9162 inclusion proof of {} hashes verified against the header's directory head",
+            p.leaf_index,
+            self.directory.1,
+            p.record_path.len()
         )?;
-        writeln!(f, "{}", p.summary())?;
-        write!(f, "NOT SHOWN by this proof: {}", p.log.covers)
+        write!(f, "{}", self.summary())?;
+        writeln!(
+            f,
+            "{} of the log's lines, proved against the checkpoint:\n{}",
+            p.lines.len(),
+            p.checkpoint.trim_end()
+        )?;
+        write!(f, "NOT SHOWN by this proof ({}): {COVERS_TEXT}", p.covers)
     }
 }
 
-/// Each carried log line against the checkpoint (SPEC.md §10.3 step 3): in increasing `seq`
-/// order below the tree size, without LF, a JSON object whose `seq` member is its position,
-/// and its RFC 9162 §2.1.3.2 audit path leads from its leaf hash to the checkpoint's root.
-fn check_lines(lines: &[LogLine], cp: &log::Checkpoint) -> std::result::Result<(), ProofError> {
+/// A hash written as base64 (RFC 4648 §4, padded, canonical: it re-encodes to itself).
+fn parse_b64_hash(s: &str) -> Option<Hash> {
+    let b = parse_b64(s)?;
+    <Hash>::try_from(b.as_slice()).ok()
+}
+
+/// Base64 (RFC 4648 §4) that re-encodes to the same text.
+fn parse_b64(s: &str) -> Option<Vec<u8>> {
+    let b = STANDARD.decode(s).ok()?;
+    (STANDARD.encode(&b) == s).then_some(b)
+}
+
+fn hashes(check: &str, what: &str, list: &[String]) -> std::result::Result<Vec<Hash>, ProofError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, h)| {
+            parse_b64_hash(h).ok_or_else(|| ProofError::Failed {
+                check: check.into(),
+                detail: format!("{what}[{i}] is not a hash in base64 (44 characters)"),
+            })
+        })
+        .collect()
+}
+
+/// The carried log lines against the checkpoint (SPEC.md §10.3 step 3): in increasing `seq`
+/// order, without LF, each a JSON object whose `seq` member is its position, and together in
+/// the log of the checkpoint by the multi-leaf inclusion proof `lines_proof`.
+fn check_lines(
+    lines: &[LogLine],
+    lines_proof: &[String],
+    cp: &log::Checkpoint,
+) -> std::result::Result<(), ProofError> {
     /// The member the check reads; absent or of another type, it is `Null` here.
     #[derive(Deserialize)]
     struct Seq {
         #[serde(default)]
         seq: Value,
     }
+    const C: &str = "log inclusion proofs";
+    if lines.is_empty() {
+        return fail(C, "the proof carries no log line");
+    }
     let mut before: Option<u64> = None;
+    let mut leaves = Vec::with_capacity(lines.len());
     for l in lines {
-        let bad = |detail: String| {
-            fail::<()>(
-                "log inclusion proofs",
-                format!("line seq {}: {detail}", l.seq),
-            )
-        };
+        let bad = |detail: String| fail::<()>(C, format!("line seq {}: {detail}", l.seq));
         if before.is_some_and(|b| b >= l.seq) {
             return bad("the lines are not in increasing seq order".into());
         }
@@ -205,40 +266,37 @@ fn check_lines(lines: &[LogLine], cp: &log::Checkpoint) -> std::result::Result<(
         if seq.as_u64() != Some(l.seq) {
             return bad(format!("the line's `seq` member is not {}", l.seq));
         }
-        let mut path = Vec::with_capacity(l.audit_path.len());
-        for (i, h) in l.audit_path.iter().enumerate() {
-            match parse_hash(h) {
-                Some(h) => path.push(h),
-                None => return bad(format!("audit_path[{i}] is not 64 lowercase hex digits")),
-            }
-        }
-        let leaf = log::leaf_hash(&l.line);
-        if let Err(e) = merkle::verify_inclusion(l.seq, cp.size, &leaf, &path, &cp.root) {
-            return bad(format!(
-                "not in the log of the checkpoint (tree size {}): {e}",
-                cp.size
-            ));
-        }
+        leaves.push((l.seq, log::leaf_hash(&l.line)));
     }
-    Ok(())
+    let proof = hashes(C, "lines_proof", lines_proof)?;
+    merkle::verify_multi_inclusion(&leaves, cp.size, &proof, &cp.root).map_err(|e| {
+        ProofError::Failed {
+            check: C.into(),
+            detail: format!(
+                "the lines are not in the log of the checkpoint (tree size {}): {e}",
+                cp.size
+            ),
+        }
+    })
 }
 
 /// Checks a proof file's bytes against a published checkpoint (SPEC.md §10.3).
 ///
-/// Reads the proof, then checks each carried log line's RFC 9162 inclusion proof against the
-/// checkpoint, the plan digest, the record and its RFC 9162 inclusion proof
-/// under the header's directory head and count, and for every task: the key (recomputed from
-/// the seed), the ticket, the pool (recomputed from the record and the plan), the comparison
-/// with the stratum's cutoff, and that the log draws the enterprise exactly when that
-/// comparison says so, with the rank, team and replacements the proof states; finally that
-/// the proof is exactly what these imply, in its canonical form (optionally followed by one
-/// LF), so that every byte of the file is accounted for.
+/// Reads the proof, then checks the carried log lines' multi-leaf inclusion proof against the
+/// checkpoint, the header and seed, the plan text against the header's digest, the record and
+/// its RFC 9162 inclusion proof under the header's directory head and count, and for every
+/// task: the key (recomputed from the seed), the ticket, the pool (recomputed from the record
+/// and the plan), the comparison with the stratum's cutoff, and that the log draws the
+/// enterprise exactly when that comparison says so, with the rank, team and replacements the
+/// lines state; finally that the proof carries exactly the lines these imply, in its
+/// canonical form (optionally followed by one LF), so that every byte of the file is
+/// accounted for.
 ///
 /// # Errors
 ///
 /// [`ProofError::Unreadable`] when the bytes are not a proof; [`ProofError::Failed`] naming
-/// the first check that fails (head, chain, plan digest, inclusion, ticket, pool, cutoff,
-/// team, replacements, canonical form).
+/// the first check that fails (checkpoint, inclusion, plan digest, record, ticket, pool,
+/// cutoff, team, replacements, lines, canonical form).
 pub fn check(
     bytes: &[u8],
     checkpoint: &log::Checkpoint,
@@ -248,38 +306,30 @@ pub fn check(
         .map_err(|e| ProofError::Unreadable(format!("not UTF-8 ({e})")))?;
     let proof: Proof = serde_json::from_str(text)
         .map_err(|e| ProofError::Unreadable(format!("not a {FORMAT} proof ({e})")))?;
+
+    // 2. Format, the checkpoint (the one published) and what the proof covers.
     if proof.format != FORMAT {
         return fail("format", format!("{:?} is not {FORMAT:?}", proof.format));
     }
-
-    // 2. The checkpoint: the one published.
     same(
         "checkpoint",
-        "log.checkpoint",
-        &proof.log.checkpoint,
+        "checkpoint",
+        &proof.checkpoint,
         &checkpoint.to_text(),
     )?;
-    same(
-        "checkpoint",
-        "log.covers",
-        &proof.log.covers.as_str(),
-        &COVERS,
-    )?;
-    // 3. Every carried line is in the log of the checkpoint, at its seq.
-    let lines = &proof.log.lines;
-    check_lines(lines, checkpoint)?;
+    same("checkpoint", "covers", &proof.covers.as_str(), &COVERS)?;
+    // 3. The carried lines are in the log of the checkpoint, at their seqs.
+    let lines = &proof.lines;
+    check_lines(lines, &proof.lines_proof, checkpoint)?;
     // 4. The header and the seed.
     let numbered: Vec<(u64, &str)> = lines.iter().map(|l| (l.seq, l.line.as_str())).collect();
     let facts = Facts::read(&numbered).map_err(|e| ProofError::Failed {
         check: "log events".into(),
         detail: e,
     })?;
-    same("log header", "log.mode", &proof.log.mode, &facts.mode)?;
-    same("seed", "log.seed", &proof.log.seed, &facts.seed)?;
 
     // 5. The plan.
-    let digest = hex::encode(Sha256::digest(proof.plan.text.as_bytes()));
-    same("plan digest", "plan.digest", &proof.plan.digest, &digest)?;
+    let digest = hex::encode(Sha256::digest(proof.plan.as_bytes()));
     if facts.plan_digest != digest {
         return fail(
             "plan digest",
@@ -290,7 +340,7 @@ pub fn check(
         );
     }
     let plan = Plan::from_toml(
-        proof.plan.text.trim_start_matches('\u{feff}'),
+        proof.plan.trim_start_matches('\u{feff}'),
         Path::new("plan.toml"),
     )
     .map_err(|e| ProofError::Failed {
@@ -311,108 +361,67 @@ pub fn check(
     )?;
 
     // 6. The record.
-    let canonical_record = match parse_even_hex(&proof.enterprise.canonical) {
-        Some(b) => b,
-        None => return fail("record", "enterprise.canonical is not lowercase hex"),
+    let Some(canonical_record) = parse_b64(&proof.record) else {
+        return fail("record", "record is not canonical base64");
     };
     let e = decode_record(&canonical_record).map_err(|d| ProofError::Failed {
         check: "record".into(),
-        detail: format!("enterprise.canonical: {d}"),
+        detail: format!("record: {d}"),
     })?;
-    same(
-        "record",
-        "enterprise fields",
-        &proof.enterprise,
-        &record_of(&e),
-    )?;
 
-    // 7. The inclusion proof (RFC 9162 §2.1.3.2) under the header's head and count.
-    let d = &proof.directory;
-    same("directory head", "directory.head", &d.head, &facts.dir_head)?;
-    same(
-        "directory head",
-        "directory.count",
-        &d.count,
-        &facts.dir_count,
-    )?;
+    // 7. The record's inclusion (RFC 9162 §2.1.3.2) under the header's head and count.
     let dir_head = parse_hash(&facts.dir_head).ok_or_else(|| ProofError::Failed {
-        check: "directory head".into(),
+        check: "inclusion proof".into(),
         detail: "the header's directories.targets.head is not a hash".into(),
     })?;
     let leaf = merkle::leaf_hash(&canonical_record);
-    same(
-        "inclusion proof",
-        "directory.leaf_hash",
-        &d.leaf_hash,
-        &hex::encode(leaf),
-    )?;
-    let mut path = Vec::with_capacity(d.audit_path.len());
-    for (i, h) in d.audit_path.iter().enumerate() {
-        match parse_hash(h) {
-            Some(h) => path.push(h),
-            None => {
-                return fail(
-                    "inclusion proof",
-                    format!("audit_path[{i}] is not 64 lowercase hex digits"),
-                );
-            }
-        }
-    }
-    merkle::verify_inclusion(d.leaf_index, d.count, &leaf, &path, &dir_head).map_err(|err| {
-        ProofError::Failed {
+    let path = hashes("inclusion proof", "record_path", &proof.record_path)?;
+    merkle::verify_inclusion(proof.leaf_index, facts.dir_count, &leaf, &path, &dir_head).map_err(
+        |err| ProofError::Failed {
             check: "inclusion proof".into(),
             detail: format!(
                 "record {} at leaf index {} of {}: {err}",
-                e.id, d.leaf_index, d.count
+                e.id, proof.leaf_index, facts.dir_count
             ),
-        }
-    })?;
+        },
+    )?;
 
-    // 8. Every task.
-    if plan.tasks.len() != facts.tasks.len() {
+    // 8. Every task: the carried task lines are those of the tasks where the enterprise is
+    // eligible, in plan order; in each, the verdict the cutoff gives is the one the lines show.
+    let eligible: Vec<&str> = plan
+        .tasks
+        .iter()
+        .filter(|t| matches!(target::eligibility(&plan, t, &e), Eligibility::Eligible(_)))
+        .map(|t| t.id.as_str())
+        .collect();
+    let carried: Vec<&str> = facts.tasks.iter().map(|t| t.id.as_str()).collect();
+    if carried != eligible {
         return fail(
             "tasks",
             format!(
-                "the plan has {} tasks but the log has {} task events",
-                plan.tasks.len(),
-                facts.tasks.len()
+                "the proof carries the task lines of {carried:?}, but the enterprise is eligible in {eligible:?} (the plan's tasks where §4.3 puts it in the pool)"
             ),
         );
     }
-    if proof.tasks.len() != plan.tasks.len() {
-        return fail(
-            "tasks",
-            format!(
-                "the proof covers {} tasks but the plan has {}",
-                proof.tasks.len(),
-                plan.tasks.len()
-            ),
-        );
-    }
-    for ((task, tf), tp) in plan.tasks.iter().zip(&facts.tasks).zip(&proof.tasks) {
-        check_task(&plan, &facts, task, tf, tp, &e)?;
-    }
-
-    // 9. Nothing else: the whole proof is what the authenticated parts imply.
-    let line_at = |seq: u64| lines.iter().find(|l| l.seq == seq).cloned();
-    let expected = assemble(
-        &facts,
-        &line_at,
-        &proof.log.checkpoint,
-        &plan,
-        &proof.plan.text,
-        &e,
-        d.leaf_index,
-        &path,
-    )
-    .map_err(|detail| ProofError::Failed {
+    let derived = derive(&facts, &plan, &e).map_err(|detail| ProofError::Failed {
         check: "log events".into(),
         detail,
     })?;
-    if expected != proof {
+    for (task, tp) in plan.tasks.iter().zip(&derived.tasks) {
+        if let Some(tf) = facts.tasks.iter().find(|t| t.id == task.id) {
+            check_task(&plan, &facts, task, tf, tp, &e)?;
+        }
+    }
+
+    // 9. Nothing else: exactly the lines that decide the enterprise's fate.
+    let seqs: std::collections::BTreeSet<u64> = lines.iter().map(|l| l.seq).collect();
+    if seqs != derived.needed {
         return fail(
-            "proof fields",
-            "the proof differs from what its log, plan and record imply",
+            "lines",
+            format!(
+                "the proof carries the lines {seqs:?}, but the enterprise's fate is decided by the lines {:?}",
+                derived.needed
+            ),
         );
     }
     // 10. Canonical form: every byte of the file is accounted for.
@@ -429,15 +438,14 @@ pub fn check(
             format!("the file differs from the proof's canonical serialization at byte {at}"),
         );
     }
-    Ok(Checked { proof })
-}
-
-/// Lowercase hex of any even length.
-fn parse_even_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    hex::decode(s).ok()
+    Ok(Checked {
+        proof,
+        enterprise: derived.record,
+        tasks: derived.tasks,
+        mode: facts.mode.clone(),
+        seed: facts.seed.clone(),
+        directory: (facts.dir_head.clone(), facts.dir_count),
+    })
 }
 
 fn check_task(
@@ -452,7 +460,7 @@ fn check_task(
     let c = c.as_str();
     same(c, "task id", &tp.task, &task.id)?;
     same(c, "task id in the log", &tf.id, &task.id)?;
-    same(c, "task_seq", &tp.task_seq, &tf.seq)?;
+    same(c, "task_seq", &tp.task_seq, &Some(tf.seq))?;
     // The log's task event agrees with the plan text.
     same(c, "the task event's domain", &tf.domain, &task.domain)?;
     same(

@@ -5,28 +5,42 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The `format` member of every proof of this version.
-pub const FORMAT: &str = "dualdraw-proof/2";
+pub const FORMAT: &str = "dualdraw-proof/3";
 
-/// What a proof shows and what inclusion alone cannot show (SPEC.md §10.1); every proof
-/// carries this text in `log.covers`, and `check-proof` prints it.
-pub const COVERS: &str = "These log lines are in the log of the checkpoint at their positions (RFC 9162 inclusion proofs). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log and the directories shows those; a later checkpoint needs a new proof.";
+/// The `covers` member of every proof of this version: a code for what inclusion shows and
+/// what it cannot (SPEC.md §10.1); [`COVERS_TEXT`] is its wording, which `check-proof` prints.
+pub const COVERS: &str = "inclusion/1";
 
-/// A per-enterprise proof (SPEC.md §10). Its file form is [`Proof::to_bytes`].
+/// The wording of [`COVERS`] (SPEC.md §10.2).
+pub const COVERS_TEXT: &str = "These log lines are in the log of the checkpoint at their positions (a multi-leaf RFC 9162 inclusion proof). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log and the directories shows those; a later checkpoint needs a new proof.";
+
+/// A per-enterprise proof (SPEC.md §10): the evidence only — the checkpoint it is made against,
+/// the canonical record with its directory path, the log lines that decide the enterprise's
+/// fate with one inclusion proof for them all, and the plan text. Everything a proof *says*
+/// (pool, ticket, verdict, team) is derived from these by [`check`](super::check), which returns
+/// it as [`Checked`](super::Checked). Its file form is [`Proof::to_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Proof {
     /// Always [`FORMAT`].
     pub format: String,
-    /// The enterprise: canonical record and its fields.
-    pub enterprise: Record,
-    /// One entry per task of the plan, in plan order.
-    pub tasks: Vec<TaskProof>,
-    /// The record's inclusion in the target directory the log header commits to.
-    pub directory: Inclusion,
-    /// The log lines that decide the enterprise's fate, with inclusion proofs.
-    pub log: LogCopy,
-    /// The plan file, verbatim.
-    pub plan: PlanCopy,
+    /// The checkpoint text (SPEC.md §6.3) the lines are proved against.
+    pub checkpoint: String,
+    /// Always [`COVERS`]: what the proof shows and does not.
+    pub covers: String,
+    /// The canonical record (SPEC.md §3.1), base64 (RFC 4648 §4).
+    pub record: String,
+    /// The record's 0-based position in the target directory (records in id order).
+    pub leaf_index: u64,
+    /// `PATH(leaf_index, D[count])` of RFC 6962 §2.1.1 in the target directory, leaf level
+    /// first, each hash base64.
+    pub record_path: Vec<String>,
+    /// The log lines that decide the enterprise's fate, in increasing `seq`.
+    pub lines: Vec<LogLine>,
+    /// `MPATH` of the lines' `seq`s in the log's tree (SPEC.md §10.2), each hash base64.
+    pub lines_proof: Vec<String>,
+    /// The plan file's text (UTF-8, a BOM kept); its SHA-256 is the header's `plan.digest`.
+    pub plan: String,
 }
 
 /// The enterprise's canonical record (SPEC.md §3.1) and, for people, its decoded fields.
@@ -51,31 +65,16 @@ pub struct Record {
     pub canonical: String,
 }
 
-/// An RFC 6962 inclusion proof of the record in the target directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Inclusion {
-    /// The directory head, as the log header records it (`directories.targets.head`).
-    pub head: String,
-    /// The number of records, as the log header records it (`directories.targets.count`).
-    pub count: u64,
-    /// The record's 0-based position in the directory (records in id order).
-    pub leaf_index: u64,
-    /// `SHA-256(0x00 || record)`.
-    pub leaf_hash: String,
-    /// `PATH(leaf_index, D[count])` of RFC 6962 §2.1.1, leaf level first.
-    pub audit_path: Vec<String>,
-}
-
 /// The enterprise in one task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskProof {
     /// Task id.
     pub task: String,
-    /// `seq` of the task's `task` event in the log.
-    pub task_seq: u64,
-    /// The task key, as logged.
+    /// `seq` of the task's `task` event in the log, when the proof carries it (the tasks
+    /// where the enterprise is eligible).
+    pub task_seq: Option<u64>,
+    /// The task key (SPEC.md §5.1 of the seed).
     pub key: String,
     /// `SHA-256(hex(key) ":" id)` (SPEC.md §5.2); informative when the enterprise is not
     /// eligible.
@@ -169,25 +168,7 @@ pub struct ReplacementProof {
     pub reason: crate::reason::Reason,
 }
 
-/// The lines of the log that decide the enterprise's fate, each with its inclusion proof
-/// against one checkpoint, and what the log says about the seed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogCopy {
-    /// The checkpoint text (SPEC.md §6.3) the lines are proved against.
-    pub checkpoint: String,
-    /// `operator-seed` or `commit-reveal`.
-    pub mode: String,
-    /// The seed: the header's, or the one derived from the reveal.
-    pub seed: String,
-    /// Exactly [`COVERS`]: what the proof does not show.
-    pub covers: String,
-    /// The header, the reveal (committed draws), every task line, and the enterprise's target,
-    /// team and replacement lines, in log order.
-    pub lines: Vec<LogLine>,
-}
-
-/// One log line with its RFC 9162 §2.1.3 inclusion proof.
+/// One log line, verbatim, at its position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogLine {
@@ -195,25 +176,14 @@ pub struct LogLine {
     pub seq: u64,
     /// The line, without its newline.
     pub line: String,
-    /// `PATH(seq, D[size])` of RFC 9162 §2.1.3.1 over the log's lines, leaf level first.
-    pub audit_path: Vec<String>,
-}
-
-/// The plan file, verbatim.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlanCopy {
-    /// SHA-256 of the file's bytes (the header's `plan.digest`).
-    pub digest: String,
-    /// The file's text (UTF-8, BOM included if the file has one).
-    pub text: String,
 }
 
 impl Proof {
-    /// The canonical JSON text: `serde_json`'s pretty form of the fields in declaration order,
-    /// without a final newline. A proof file holds exactly this, optionally followed by one LF.
+    /// The canonical JSON text: `serde_json`'s compact form of the fields in declaration
+    /// order, without a final newline. A proof file holds exactly this, optionally followed by
+    /// one LF.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a proof always serializes")
+        serde_json::to_string(self).expect("a proof always serializes")
     }
 
     /// The file form: [`Proof::to_json`] followed by one LF.
@@ -222,57 +192,56 @@ impl Proof {
         b.push(b'\n');
         b
     }
+}
 
-    /// A few lines for people: the enterprise and its verdict in each task.
-    pub fn summary(&self) -> String {
-        use fmt::Write;
-        let e = &self.enterprise;
-        let mut s = format!(
-            "enterprise {} {}: record {} of {} in the target directory (head {})\n",
-            e.id, e.name, self.directory.leaf_index, self.directory.count, self.directory.head
-        );
-        for t in &self.tasks {
-            let _ = write!(s, "  task {}: ", t.task);
-            match (&t.verdict, &t.drawn, &t.stratum) {
-                (Verdict::Drawn, Some(d), Some(st)) => {
-                    let _ = write!(
-                        s,
-                        "DRAWN, rank {} of {} in stratum {}; team {}",
-                        d.rank,
-                        st.drawn,
-                        st.name,
-                        d.officers_now.join(", ")
-                    );
-                    if !d.experts.is_empty() {
-                        let _ = write!(s, " + experts {}", d.experts.join(", "));
-                    }
-                    if !d.replacements.is_empty() {
-                        let _ = write!(s, " (after {} replacement(s))", d.replacements.len());
-                    }
+/// A few lines for people: the enterprise and its verdict in each task.
+pub(super) fn summary(
+    e: &Record,
+    leaf_index: u64,
+    count: u64,
+    dir_head: &str,
+    tasks: &[TaskProof],
+) -> String {
+    use fmt::Write;
+    let mut s = format!(
+        "enterprise {} {}: record {} of {} in the target directory (head {})\n",
+        e.id, e.name, leaf_index, count, dir_head
+    );
+    for t in tasks {
+        let _ = write!(s, "  task {}: ", t.task);
+        match (&t.verdict, &t.drawn, &t.stratum) {
+            (Verdict::Drawn, Some(d), Some(st)) => {
+                let _ = write!(
+                    s,
+                    "DRAWN, rank {} of {} in stratum {}; team {}",
+                    d.rank,
+                    st.drawn,
+                    st.name,
+                    d.officers_now.join(", ")
+                );
+                if !d.experts.is_empty() {
+                    let _ = write!(s, " + experts {}", d.experts.join(", "));
                 }
-                (Verdict::NotDrawn, _, Some(st)) => {
-                    let _ = write!(
-                        s,
-                        "not drawn: ticket {} is above the cutoff {} of stratum {} ({} of {} drawn)",
-                        t.ticket,
-                        st.cutoff.as_deref().unwrap_or("(none: nothing drawn)"),
-                        st.name,
-                        st.drawn,
-                        st.eligible
-                    );
-                }
-                _ => {
-                    let _ = write!(s, "not eligible: {}", t.reason);
+                if !d.replacements.is_empty() {
+                    let _ = write!(s, " (after {} replacement(s))", d.replacements.len());
                 }
             }
-            s.push('\n');
+            (Verdict::NotDrawn, _, Some(st)) => {
+                let _ = write!(
+                    s,
+                    "not drawn: ticket {} is above the cutoff {} of stratum {} ({} of {} drawn)",
+                    t.ticket,
+                    st.cutoff.as_deref().unwrap_or("(none: nothing drawn)"),
+                    st.name,
+                    st.drawn,
+                    st.eligible
+                );
+            }
+            _ => {
+                let _ = write!(s, "not eligible: {}", t.reason);
+            }
         }
-        let _ = write!(
-            s,
-            "{} of the log's lines, proved against the checkpoint:\n{}",
-            self.log.lines.len(),
-            self.log.checkpoint.trim_end()
-        );
-        s
+        s.push('\n');
     }
+    s
 }

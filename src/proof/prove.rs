@@ -1,6 +1,6 @@
 //! The prover: verifies a log once, builds its target directory's Merkle tree and the log's
-//! own (RFC 9162 over its lines), then proves any number of its enterprises, each with
-//! O(log n) hashes per line it carries.
+//! own (RFC 9162 over its lines), then proves any number of its enterprises, each with one
+//! multi-leaf inclusion proof of O(k log n) hashes for the k lines it carries.
 
 use std::path::Path;
 
@@ -15,9 +15,9 @@ use crate::merkle::{self, Hash, Tree};
 use crate::plan::Plan;
 use crate::verify;
 
-use super::assemble::assemble;
+use super::assemble::{derive, proof_of};
 use super::facts::Facts;
-use super::format::{LogLine, Proof};
+use super::format::Proof;
 
 /// A verified log with its directory's Merkle tree, ready to prove any of its enterprises.
 #[derive(Debug, Clone)]
@@ -26,6 +26,7 @@ pub struct Prover {
     lines: Vec<String>,
     log_tree: Tree,
     checkpoint: log::Checkpoint,
+    checkpoint_text: String,
     plan: Plan,
     plan_text: String,
     records: Vec<Enterprise>,
@@ -92,6 +93,7 @@ impl Prover {
             "verified log, but the directory tree differs from its header"
         );
         Ok(Prover {
+            checkpoint_text: report.checkpoint.to_text(),
             checkpoint: report.checkpoint,
             log_tree,
             facts,
@@ -163,29 +165,23 @@ impl Prover {
                     self.records.len()
                 ),
             })?;
-        let path = self.tree.inclusion_proof(index);
+        let e = &self.records[index];
+        let derived = derive(&self.facts, &self.plan, e)
+            .map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
+        let seqs: Vec<u64> = derived.needed.iter().copied().collect();
         let line_at = |seq: u64| {
             let i = usize::try_from(seq).ok()?;
-            Some(LogLine {
-                seq,
-                line: self.lines.get(i)?.clone(),
-                audit_path: self
-                    .log_tree
-                    .inclusion_proof(i)
-                    .iter()
-                    .map(hex::encode)
-                    .collect(),
-            })
+            self.lines.get(i).cloned()
         };
-        assemble(
-            &self.facts,
+        proof_of(
+            &derived,
+            &self.checkpoint_text,
             &line_at,
-            &self.checkpoint.to_text(),
-            &self.plan,
+            &self.log_tree.multi_inclusion_proof(&seqs),
             &self.plan_text,
-            &self.records[index],
+            e,
             index as u64,
-            &path,
+            &self.tree.inclusion_proof(index),
         )
         .map_err(|reason| VerifyError::Malformed { line: 1, reason }.into())
     }

@@ -12,8 +12,8 @@ Checks, in SPEC §7 order: the hash chain, the published head (--head, else draw
 log), the header, the plan digest, both directory Merkle heads; then it re-runs the draw
 (operator-seed, or commit-reveal with the reveal opening the commitment, §9.1-9.2), recomputes
 every replacement request after the footer (§9.3) and compares the whole log byte for byte.
-Per-enterprise proof files (§10.3) are checked except the reason texts and the file's canonical
-byte form. Every function cites the SPEC section it implements.
+Per-enterprise proof files (§10.3, dualdraw-proof/3) are checked except the reason texts and the
+file's canonical byte form. Every function cites the SPEC section it implements.
 """
 import argparse
 import csv
@@ -1505,8 +1505,63 @@ def verify(log_path, plan_path, head_arg=None):
             + ("" if head else " (no published head: truncation is not excluded)"))
 
 # ---------------------------------------------------------------- §10.3 per-enterprise proofs
-PROOF_KEYS = ["format", "enterprise", "tasks", "directory", "log", "plan"]
-COVERS = ("These log lines are in the log of the checkpoint at their positions (RFC 9162 inclusion proofs). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log and the directories shows those; a later checkpoint needs a new proof.")
+PROOF_KEYS = ["format", "checkpoint", "covers", "record", "leaf_index", "record_path", "lines",
+              "lines_proof", "plan"]
+COVERS = "inclusion/1"
+COVERS_TEXT = ("These log lines are in the log of the checkpoint at their positions (a multi-leaf RFC 9162 inclusion proof). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log and the directories shows those; a later checkpoint needs a new proof.")
+
+def b64(s):
+    """RFC 4648 §4 base64, canonical (re-encodes to itself) -> bytes, else None."""
+    import base64, binascii
+    if not isinstance(s, str):
+        return None
+    try:
+        b = base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return b if base64.b64encode(b).decode() == s else None
+
+def b64_hashes(xs):
+    hs = [b64(x) for x in xs] if isinstance(xs, list) else [None]
+    return hs if all(h is not None and len(h) == 32 for h in hs) else None
+
+def split_point(n):
+    """§10.2: the largest power of two smaller than n (n >= 2)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+def mpath_len(idx, lo, n):
+    if n <= 1 or not idx:
+        return 0
+    k = split_point(n)
+    left = [i for i in idx if i < lo + k]
+    right = [i for i in idx if i >= lo + k]
+    if not right:
+        return mpath_len(left, lo, k) + 1
+    if not left:
+        return mpath_len(right, lo + k, n - k) + 1
+    return mpath_len(left, lo, k) + mpath_len(right, lo + k, n - k)
+
+def verify_multi_inclusion(leaves, size, proof, root):
+    """§10.3 step 3: leaves [(index, leaf hash)] in strictly increasing index order, all below
+    size, are in the tree of `size` leaves with head `root` by MPATH (§10.2) -> bool."""
+    idx = [i for i, _ in leaves]
+    if not leaves or any(not isinstance(i, int) or i < 0 or i >= size for i in idx) \
+            or any(a >= b for a, b in zip(idx, idx[1:])) or len(proof) != mpath_len(idx, 0, size):
+        return False
+    it = iter(proof)
+    def walk(ls, lo, n):
+        if n == 1:
+            return ls[0][1]
+        k = split_point(n)
+        left = [l for l in ls if l[0] < lo + k]
+        right = [l for l in ls if l[0] >= lo + k]
+        if not right:
+            return node_hash(walk(left, lo, k), next(it))
+        if not left:
+            r = walk(right, lo + k, n - k)
+            return node_hash(next(it), r)
+        return node_hash(walk(left, lo, k), walk(right, lo + k, n - k))
+    return walk(leaves, 0, size) == root
 
 def decode_record(b):
     """§3.1 canonical enterprise record -> dict (raises ValueError)."""
@@ -1533,10 +1588,11 @@ def decode_record(b):
     return e
 
 def check_proof(proof_path, checkpoint_arg):
-    """§10.3 for dualdraw-proof/2, with the checkpoint alone: the carried lines' inclusion,
-    header and seed, plan digest, record and directory inclusion, and per task the key, the
-    ticket, the pool (§4.3), the cutoff and the drawn/not-drawn lines. (Not re-derived here:
-    the §10.4 reason texts and the canonical byte form of the file, steps 9-10.)"""
+    """§10.3 for dualdraw-proof/3, with the checkpoint alone: the carried lines' multi-leaf
+    inclusion, header and seed, plan digest, record and directory inclusion, per task the key,
+    the ticket, the pool (§4.3), the cutoff and the drawn/not-drawn lines, and that exactly the
+    lines of §10.2 are carried. (Not re-derived here: the §10.4 reason texts and the canonical
+    byte form of the file, step 10.)"""
     import tempfile
     if re.fullmatch("[0-9a-fA-F]{64}", checkpoint_arg):
         raise BadInput("give the checkpoint, not only its root: inclusion needs the tree size")
@@ -1546,25 +1602,25 @@ def check_proof(proof_path, checkpoint_arg):
         p = json.loads(read_file_text(proof_path))
     except ValueError as e:
         raise BadInput(f"{proof_path}: not JSON ({e})") from None
-    if not isinstance(p, dict) or list(p) != PROOF_KEYS or not isinstance(p["log"], dict):
+    if not isinstance(p, dict) or list(p) != PROOF_KEYS or not isinstance(p["lines"], list) \
+            or not isinstance(p["plan"], str) or not isinstance(p["leaf_index"], int):
         raise BadInput(f"{proof_path}: not a proof (§10.2)")
     bad = lambda check, why: Failed(check, 0, why)
-    lg = p["log"]
-    if p["format"] != "dualdraw-proof/2":
+    if p["format"] != "dualdraw-proof/3":
         raise bad("format", f"{p['format']!r}")
-    if lg.get("checkpoint") != checkpoint_text(cp):
+    if p["checkpoint"] != checkpoint_text(cp):
         raise bad("checkpoint", "the proof is for another checkpoint")
-    if lg.get("covers") != COVERS:
-        raise bad("checkpoint", "log.covers is not the text of §10.2")
-    lines, prev = lg.get("lines"), -1
-    if not isinstance(lines, list) or not lines:
+    if p["covers"] != COVERS:
+        raise bad("checkpoint", "covers is not the code of §10.2")
+    lines, prev, objs, leaves = p["lines"], -1, {}, []
+    if not lines:
         raise bad("log inclusion proofs", "no lines")
-    objs = {}
     for l in lines:
-        seq, text, path = l.get("seq"), l.get("line"), l.get("audit_path")
-        if not isinstance(seq, int) or seq <= prev or not isinstance(text, str) or "\n" in text \
-                or not isinstance(path, list):
-            raise bad("log inclusion proofs", f"line {l.get('seq')!r} malformed or out of order")
+        if not isinstance(l, dict) or list(l) != ["seq", "line"]:
+            raise bad("log inclusion proofs", "a line is not {seq, line}")
+        seq, text = l["seq"], l["line"]
+        if not isinstance(seq, int) or seq <= prev or not isinstance(text, str) or "\n" in text:
+            raise bad("log inclusion proofs", f"line {seq!r} malformed or out of order")
         prev = seq
         try:
             obj = json.loads(text)
@@ -1572,27 +1628,26 @@ def check_proof(proof_path, checkpoint_arg):
             obj = None
         if not isinstance(obj, dict) or obj.get("seq") != seq:
             raise bad("log inclusion proofs", f"line seq {seq}: not an object with this seq")
-        if not all(isinstance(h, str) and re.fullmatch("[0-9a-f]{64}", h) for h in path) or \
-                not verify_inclusion(seq, cp["size"], leaf_hash(text.encode()),
-                                     [bytes.fromhex(h) for h in path], cp["root"]):
-            raise bad("log inclusion proofs", f"line seq {seq} is not in the checkpoint's log")
         objs[seq] = (text, obj)
+        leaves.append((seq, leaf_hash(text.encode())))
+    lp = b64_hashes(p["lines_proof"])
+    if lp is None or not verify_multi_inclusion(leaves, cp["size"], lp, cp["root"]):
+        raise bad("log inclusion proofs", "the lines are not in the checkpoint's log")
     if 0 not in objs or objs[0][1].get("event") != "header" or objs[0][1].get("spec") != SPEC:
         raise bad("header", f"no {SPEC} header at seq 0")
     h = objs[0][1]
+    needed = {0}
     if h.get("mode") == "operator-seed":
         seed = h.get("seed")
     elif h.get("mode") == "commit-reveal" and 1 in objs:
         _, seed = open_reveal(objs[0][0].encode(), h, objs[1][1])
         if objs[1][1].get("seed") != seed:
             raise bad("seed", "the reveal's seed is not the derived one")
+        needed.add(1)
     else:
         raise bad("header", "unknown mode or no reveal")
-    if (lg.get("mode"), lg.get("seed")) != (h.get("mode"), seed):
-        raise bad("seed", "log.mode or log.seed differ from the header's")
-    text = p["plan"].get("text") if isinstance(p["plan"], dict) else None
-    digest = sha256(text.encode()).hex() if isinstance(text, str) else None
-    if digest is None or digest != p["plan"].get("digest") or digest != h["plan"]["digest"]:
+    text = p["plan"]
+    if sha256(text.encode()).hex() != h["plan"]["digest"]:
         raise bad("plan digest", "the plan text does not hash to the header's digest")
     with tempfile.TemporaryDirectory() as d:
         pp = Path(d) / "plan.toml"
@@ -1600,46 +1655,44 @@ def check_proof(proof_path, checkpoint_arg):
         plan, _ = load_plan(pp)
     if plan["id"] != h["plan"]["id"] or plan["date"] != h.get("inspection_date"):
         raise bad("plan", "plan id or inspection date differ from the header's")
+    rec = b64(p["record"])
     try:
-        rec = bytes.fromhex(p["enterprise"]["canonical"])
-        e = decode_record(rec)
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as err:
+        e = decode_record(rec if rec is not None else b"")
+    except (ValueError, UnicodeDecodeError) as err:
         raise bad("record", str(err)) from None
-    d = p["directory"]
     t = h["directories"]["targets"]
-    if (d.get("head"), d.get("count")) != (t["head"], t["count"]) or \
-            d.get("leaf_hash") != leaf_hash(rec).hex() or not isinstance(d.get("audit_path"), list) \
-            or not all(isinstance(x, str) and re.fullmatch("[0-9a-f]{64}", x)
-                       for x in d["audit_path"]) or not isinstance(d.get("leaf_index"), int) \
-            or not verify_inclusion(d["leaf_index"], t["count"], leaf_hash(rec),
-                                    [bytes.fromhex(x) for x in d["audit_path"]],
-                                    bytes.fromhex(t["head"])):
+    path = b64_hashes(p["record_path"])
+    if path is None or not verify_inclusion(p["leaf_index"], t["count"], leaf_hash(rec), path,
+                                            bytes.fromhex(t["head"])):
         raise bad("inclusion proof", "the record is not in the header's target directory")
-    task_lines = [(q, o) for q, (_, o) in sorted(objs.items()) if o.get("event") == "task"]
-    if [o.get("task") for _, o in task_lines] != [t["id"] for t in plan["tasks"]] or \
-            len(p["tasks"]) != len(plan["tasks"]):
-        raise bad("tasks", "the carried task lines are not the plan's tasks in order")
+    task_lines = {o.get("task"): (q, o) for q, (_, o) in sorted(objs.items())
+                  if o.get("event") == "task"}
+    order = [o.get("task") for q, (_, o) in sorted(objs.items()) if o.get("event") == "task"]
+    pools = {task["id"]: task_pool(task, [e], plan["date"]) for task in plan["tasks"]}
+    if order != [tid for tid, (strata, _) in pools.items() if strata]:
+        raise bad("tasks", "the carried task lines are not those of the tasks where it is eligible")
+    seqs = sorted(objs)
     verdicts = []
-    for k, (task, (tseq, tl), tp) in enumerate(zip(plan["tasks"], task_lines, p["tasks"])):
+    for task in plan["tasks"]:
         c = f"task {task['id']}"
-        end = task_lines[k + 1][0] if k + 1 < len(task_lines) else float("inf")
-        block = [o for q, (_, o) in sorted(objs.items()) if tseq < q < end]
+        strata, excluded = pools[task["id"]]
         key = task_key(seed, plan["id"], task["id"])
         tk = ticket(key, e["id"])
-        if tl.get("key") != key.hex() or tp.get("key") != key.hex() or tp.get("ticket") != tk.hex() \
-                or tp.get("task_seq") != tseq:
-            raise bad(c, "key, ticket or task_seq")
-        strata, excluded = task_pool(task, [e], plan["date"])
-        mine = [o for o in block if o.get("event") == "target" and o.get("id") == e["id"]]
-        teams = [o for o in block if o.get("event") == "team" and o.get("enterprise") == e["id"]]
-        pool = ("eligible" if strata else "recently-inspected" if excluded else "out-of-scope")
-        if tp.get("pool") != pool or len(mine) > 1 or len(teams) > 1:
-            raise bad(c, f"pool is {pool}; or more than one target/team line")
         if not strata:
-            if mine or teams or tp.get("verdict") != "not-eligible":
-                raise bad(c, "not eligible, yet drawn")
-            verdicts.append(f"{task['id']}: not eligible")
+            verdicts.append(f"{task['id']}: not eligible ("
+                            + ("recently inspected" if excluded else "out of scope") + ")")
             continue
+        tseq, tl = task_lines[task["id"]]
+        needed.add(tseq)
+        nxt = [q for q in seqs if q > tseq and objs[q][1].get("event") == "task"]
+        end = nxt[0] if nxt else float("inf")
+        block = [(q, o) for q, (_, o) in sorted(objs.items()) if tseq < q < end]
+        if tl.get("key") != key.hex():
+            raise bad(c, "the task line's key is not §5.1 of the seed")
+        mine = [(q, o) for q, o in block if o.get("event") == "target" and o.get("id") == e["id"]]
+        teams = [(q, o) for q, o in block if o.get("event") == "team" and o.get("enterprise") == e["id"]]
+        if len(mine) > 1 or len(teams) > 1:
+            raise bad(c, "more than one target/team line")
         name = next(iter(strata))
         st = [x for x in tl.get("strata", []) if x.get("stratum") == name]
         if len(st) != 1:
@@ -1649,31 +1702,30 @@ def check_proof(proof_path, checkpoint_arg):
         if (cut is None) != (st.get("drawn") == 0):
             raise bad(c, "cutoff and drawn disagree")
         by_cut = cut is not None and tk.hex() <= cut
-        if by_cut != bool(mine) or by_cut != bool(teams) or \
-                tp.get("verdict") != ("drawn" if by_cut else "not-drawn"):
-            raise bad(c, f"ticket {tk.hex()} vs cutoff {cut}: the carried lines or verdict disagree")
+        if by_cut != bool(mine) or by_cut != bool(teams):
+            raise bad(c, f"ticket {tk.hex()} vs cutoff {cut}: the carried lines disagree")
         if by_cut:
-            t, m, dp = mine[0], teams[0], tp.get("drawn") or {}
-            reps = [o for o in block if o.get("event") == "replacement" and o.get("task") == task["id"]
-                    and o.get("enterprise") == e["id"]]
-            reps += [o for _, (_, o) in sorted(objs.items()) if o.get("event") == "replacement"
-                     and o.get("task") == task["id"] and o.get("enterprise") == e["id"]
-                     and o not in reps]
+            (tq, t), (mq, m) = mine[0], teams[0]
+            reps = [(q, o) for q, (_, o) in sorted(objs.items()) if o.get("event") == "replacement"
+                    and o.get("task") == task["id"] and o.get("enterprise") == e["id"]]
+            needed.update([tq, mq] + [q for q, _ in reps])
             now = list(m.get("officers", []))
-            for r in reps:
+            for _, r in reps:
                 if r.get("out") not in now:
                     raise bad(c, "a replacement's officer is not on the team")
                 now[now.index(r["out"])] = r.get("in")
-            if t.get("ticket") != tk.hex() or not 1 <= t.get("rank", 0) <= st["drawn"] or \
+            if t.get("ticket") != tk.hex() or t.get("stratum") != name or \
+                    not 1 <= t.get("rank", 0) <= st["drawn"] or \
                     (tk.hex() == cut) != (t.get("rank") == st["drawn"]) or \
-                    dp.get("rank") != t.get("rank") or dp.get("officers") != m.get("officers") or \
-                    dp.get("officers_now") != now or len(dp.get("replacements", [])) != len(reps):
-                raise bad(c, "rank, team or replacements")
+                    m.get("leader") != (m.get("officers") or [None])[0]:
+                raise bad(c, "rank, ticket or team")
             verdicts.append(f"{task['id']}: DRAWN, rank {t['rank']}, team {', '.join(now)}")
         else:
             verdicts.append(f"{task['id']}: not drawn (ticket above the cutoff)")
+    if set(seqs) != needed:
+        raise bad("lines", f"the proof carries lines {seqs}, its fate is decided by {sorted(needed)}")
     return (f"proof checks against the checkpoint (tree size {cp['size']}): {e['id']}; "
-            + "; ".join(verdicts) + f"\nNOT SHOWN by this proof: {lg.get('covers')}")
+            + "; ".join(verdicts) + f"\nNOT SHOWN by this proof: {COVERS_TEXT}")
 
 # ---------------------------------------------------------------- self-test (RFC 8439, §8)
 def self_test():
