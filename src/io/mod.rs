@@ -498,14 +498,7 @@ fn temp_beside(path: &Path) -> Result<(tempfile::NamedTempFile, Option<File>)> {
 /// [`ErrorKind::Io`] when the temporary file cannot be created, written, synced or renamed over
 /// `path`.
 pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
-    let (mut tmp, _held) = temp_beside(path)?;
-    step(path)?;
-    tmp.write_all(bytes).map_err(io_err(path))?;
-    step(path)?;
-    tmp.as_file().sync_all().map_err(io_err(path))?;
-    step(path)?;
-    tmp.persist(path).map_err(|e| io_err(path)(e.error))?;
-    sync_dir(&parent_of(path))
+    replace_atomically(path, bytes, false)
 }
 
 /// Atomically replaces a private file kept beside a log (the reasons sidecar, SPEC.md §9.5) by
@@ -516,14 +509,22 @@ pub fn replace_derived(path: &Path, bytes: &[u8]) -> Result<()> {
 /// [`ErrorKind::Io`] when the temporary file cannot be created, written, synced or renamed over
 /// `path`.
 pub fn replace_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_atomically(path, bytes, true)
+}
+
+/// Temporary file beside `path` (owner-only when `private`), write, fsync, rename, folder
+/// sync: each step a fault point (`io::fault`).
+fn replace_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let (mut tmp, _held) = temp_beside(path)?;
     #[cfg(unix)]
-    {
+    if private {
         use std::os::unix::fs::PermissionsExt as _;
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(0o600))
             .map_err(io_err(path))?;
     }
+    #[cfg(not(unix))]
+    let _ = private;
     step(path)?;
     tmp.write_all(bytes).map_err(io_err(path))?;
     step(path)?;
