@@ -268,6 +268,56 @@ fn a_recusal_takes_a_category_and_no_published_text_unless_reasons_are_public() 
     assert_eq!(code(&o), 0, "{}", show(&o));
 }
 
+/// `dualdraw commit-reason` seals a private recusal text: its plan keys draw, and its sidecar
+/// line, kept beside the log, opens the logged commitment for `verify`; a changed text does not.
+#[test]
+fn commit_reason_seals_a_recusal_text_that_verify_opens() {
+    let o = bin()
+        .args(["commit-reason", "利益冲突：其配偶任该企业财务"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let keys: String = out
+        .lines()
+        .skip(1)
+        .take(2)
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    assert!(
+        keys.starts_with("category = \"conflict_of_interest\""),
+        "{out}"
+    );
+    let sidecar = out.lines().last().unwrap().to_string();
+    assert!(
+        !keys.contains("其配偶"),
+        "the plan keys carry no text: {keys}"
+    );
+    let (_dir, plan, log) = drawn(&format!(
+        "\n[[recusal]]\nenterprise = \"91120116MA05JKLM8J\"\nofficer = \"TJGX0001\"\n{keys}"
+    ));
+    assert!(!std::fs::read_to_string(&log).unwrap().contains("其配偶"));
+    let side = log.with_file_name("reasons.private.jsonl");
+    std::fs::write(&side, format!("{sidecar}\n")).unwrap();
+    let o = verify(&log, &plan);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(
+        show(&o).contains("private reasons: 1 commitments"),
+        "{}",
+        show(&o)
+    );
+    std::fs::write(&side, sidecar.replace("其配偶", "其兄弟")).unwrap();
+    assert_eq!(
+        code(&verify(&log, &plan)),
+        1,
+        "a changed text no longer opens it"
+    );
+    let o = bin().args(["commit-reason", "sick: flu"]).output().unwrap();
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    let o = bin().args(["commit-reason", "回避"]).output().unwrap();
+    assert_eq!(code(&o), 2, "nothing to commit: {}", show(&o));
+}
+
 /// Issue 14, item 2: the header records the optional fields each directory supplies; `check`
 /// and the public notice say what is missing; both verifiers check the record.
 #[test]

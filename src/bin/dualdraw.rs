@@ -86,6 +86,8 @@ enum Command {
         #[arg(long, alias = "head")]
         checkpoint: String,
     },
+    /// Seal a private recusal reason (CATEGORY：TEXT) for the plan, with its sidecar line.
+    CommitReason { reason: String },
     /// Prove (RFC 9162) that a log, or a proof file, extends an earlier checkpoint such as the commit's.
     Consistency(commands::ConsistencyArgs),
     /// Write a synthetic target directory, sorted by id, for benches and scale tests.
@@ -262,6 +264,7 @@ fn run(command: Command) -> Result<String, Failure> {
                 .map_err(|e| (e.to_string(), matches!(e, ProofError::Failed { .. })));
         }
         Command::Consistency(a) => commands::consistency(&a),
+        Command::CommitReason { reason } => commands::commit_reason(&reason),
         Command::GenTargets { rows, seed, output } => {
             commands::gen_targets(rows, seed, &output).map(|()| String::new())
         }

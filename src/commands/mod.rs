@@ -638,6 +638,6 @@ pub use reveal::{
     CommitOptions, CommitSummary, PublishSummary, RevealOptions, draw_committed, render,
 };
 #[cfg(feature = "os-rng")]
-pub use reveal::{commit, replace};
+pub use reveal::{commit, commit_reason, replace};
 mod results;
 pub use results::{PublishArgs, RecordArgs, StatusArgs, publish, publish_on, record, status};

@@ -399,3 +399,33 @@ pub(super) fn write_derived(
     }
     Ok(r.head)
 }
+
+/// `dualdraw commit-reason REASON`: a private reason text for a plan's `[[recusal]]` (SPEC.md
+/// §4.6, §9.5), sealed with a fresh salt. Returns the plan keys to write and the sidecar line to
+/// keep beside the log (`reasons.private.jsonl`), never in the published folder.
+///
+/// # Errors
+///
+/// [`ErrorKind::Replacement`] when REASON is not `CATEGORY：TEXT` with a known category and a
+/// one-line text; [`ErrorKind::Io`] when the OS gives no random salt.
+#[cfg(feature = "os-rng")]
+pub fn commit_reason(reason: &str) -> Result<String> {
+    let parsed = crate::reason::Reason::parse(reason).map_err(ErrorKind::Replacement)?;
+    if parsed.text.is_none() {
+        return Err(ErrorKind::Replacement(
+            "nothing to commit: give the category and the private text, e.g. \"利益冲突：其配偶任该企业财务\"".into(),
+        )
+        .into());
+    }
+    let (sealed, private) = parsed.seal(false, commit::new_secret()?);
+    let (Some(c), Some(p)) = (sealed.commitment, private) else {
+        return Err(ErrorKind::Replacement("the reason could not be sealed".into()).into());
+    };
+    Ok(format!(
+        "in the plan's [[recusal]] entry:\n  category = \"{}\"\n  commitment = \"{}\"\n\
+         keep this line in reasons.private.jsonl beside the log (never publish it):\n{}",
+        p.category.key(),
+        hex::encode(c),
+        p.line()
+    ))
+}
