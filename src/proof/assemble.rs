@@ -283,7 +283,7 @@ pub(super) fn record_fields(e: &Enterprise) -> RecordFields {
 
 /// The residual lines of a proof: each `(seq, line)` of `lines` (in increasing seq) without
 /// what the checker derives (SPEC.md §10.2).
-pub(super) fn residual_lines(lines: &[(u64, String)]) -> std::result::Result<Vec<LogLine>, String> {
+pub fn residual_lines(lines: &[(u64, String)]) -> std::result::Result<Vec<LogLine>, String> {
     let mut before: Option<u64> = None;
     lines
         .iter()

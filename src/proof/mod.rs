@@ -38,6 +38,8 @@ mod format;
 mod prove;
 mod residual;
 
+#[doc(hidden)]
+pub use assemble::residual_lines;
 pub use assemble::reason;
 pub use check::{Checked, ProofError, check};
 pub use format::{
