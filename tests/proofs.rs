@@ -419,13 +419,18 @@ fn spec_example_proof() {
     // The whole file, as SPEC.md §10.6 gives its length and SHA-256.
     let bytes = p.to_bytes();
     eprintln!("{}", p.to_json());
-    let spec_len = block("(the whole file is ", " bytes");
+    let example = block("### 10.6 Example", "## 11.");
+    assert!(
+        example.contains(&format!("```json\n{}\n```", p.to_json())),
+        "SPEC.md §10.6 shows the whole proof file"
+    );
+    let spec_len = block("This is the whole\nfile (", " bytes");
     assert_eq!(
         bytes.len().to_string(),
         spec_len,
         "SPEC.md §10.6 file length"
     );
-    let spec_sha = block("with its final LF, its SHA-256 is `", "`");
+    let spec_sha = block("with its final LF; its SHA-256 is `", "`");
     assert_eq!(
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
         spec_sha,
