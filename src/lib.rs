@@ -138,6 +138,7 @@ pub mod internals {
         replacement_event, reveal_event,
     };
     pub use crate::output::spreadsheet_safe;
+    pub use crate::proof::residual_lines;
     pub use crate::target::pipeline::{select_stream, select_stream_chunked, select_stream_with};
     pub use crate::target::select::{
         Eligibility, Selection, eligibility, pool, select, strata_sizes,

@@ -29,6 +29,12 @@ impl std::ops::Deref for Demo {
     }
 }
 
+/// Hashes concatenated in base64, as a proof carries them (SPEC.md §10.2).
+fn b64_concat(hs: &[[u8; 32]]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(hs.concat())
+}
+
 fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
@@ -294,10 +300,24 @@ fn crafted_proofs_that_contradict_the_cutoff_fail() {
     // Leaving out the target and team lines (with the inclusion proof of the rest): the
     // ticket is below the cutoff, so the proof must carry them.
     let mut q = p.clone();
-    q.lines.retain(|l| {
-        !l.line.contains("\"event\":\"target\"") && !l.line.contains("\"event\":\"team\"")
-    });
-    let seqs: Vec<u64> = q.lines.iter().map(|l| l.seq).collect();
+    let seqs: Vec<u64> = p
+        .lines
+        .iter()
+        .filter(|l| l.line["event"] != "target" && l.line["event"] != "team")
+        .map(|l| l.seq)
+        .collect();
+    // The residuals of the lines kept, as a prover would write them (a line whose
+    // predecessor is no longer carried keeps its `prev`).
+    let with_lines = |seqs: &[u64]| {
+        internals::residual_lines(
+            &seqs
+                .iter()
+                .map(|&s| (s, d.log.lines[s as usize].clone()))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap()
+    };
+    q.lines = with_lines(&seqs);
     let tree = dualdraw::merkle::Tree::from_leaf_hashes(
         d.log
             .lines
@@ -305,14 +325,7 @@ fn crafted_proofs_that_contradict_the_cutoff_fail() {
             .map(|l| dualdraw::log::leaf_hash(l))
             .collect(),
     );
-    q.lines_proof = tree
-        .multi_inclusion_proof(&seqs)
-        .iter()
-        .map(|h| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(h)
-        })
-        .collect();
+    q.lines_proof = b64_concat(&tree.multi_inclusion_proof(&seqs));
     assert!(q.lines.len() < p.lines.len());
     assert!(matches!(
         proof::check(&q.to_bytes(), &head),
@@ -326,20 +339,11 @@ fn crafted_proofs_that_contradict_the_cutoff_fail() {
         .position(|l| l.contains("\"event\":\"target\"") && !l.contains(&id))
         .unwrap() as u64;
     let mut r = p.clone();
-    r.lines.push(proof::LogLine {
-        seq: other,
-        line: d.log.lines[other as usize].clone(),
-    });
-    r.lines.sort_by_key(|l| l.seq);
-    let seqs: Vec<u64> = r.lines.iter().map(|l| l.seq).collect();
-    r.lines_proof = tree
-        .multi_inclusion_proof(&seqs)
-        .iter()
-        .map(|h| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(h)
-        })
-        .collect();
+    let mut seqs: Vec<u64> = p.lines.iter().map(|l| l.seq).collect();
+    seqs.push(other);
+    seqs.sort_unstable();
+    r.lines = with_lines(&seqs);
+    r.lines_proof = b64_concat(&tree.multi_inclusion_proof(&seqs));
     assert!(proof::check(&r.to_bytes(), &head).is_err());
     // Another enterprise's record at this leaf index.
     let mut p = d.prover.prove(&id).unwrap();
@@ -397,33 +401,36 @@ fn spec_example_proof() {
     };
     assert_eq!(
         p.record_path,
-        vec![
-            b64("21d3f52679db69ba14bf5c6fae8dc5fa1c2206e4fff94a0054f0d7c71d1146cd"),
-            b64("12b6d0c106b7b8e4864b6579e965fba5e0b30c784194f1e75de43fcec7ada196"),
-        ]
+        b64(concat!(
+            "21d3f52679db69ba14bf5c6fae8dc5fa1c2206e4fff94a0054f0d7c71d1146cd",
+            "12b6d0c106b7b8e4864b6579e965fba5e0b30c784194f1e75de43fcec7ada196"
+        ))
     );
     // MPATH({0, 2, 4, 6}, D[8]) is the leaf hashes of lines 1, 3, 5 and 7 (SPEC.md §10.6).
     let seqs: Vec<u64> = p.lines.iter().map(|l| l.seq).collect();
     assert_eq!(seqs, [0, 2, 4, 6]);
-    let odd: Vec<String> = [1, 3, 5, 7]
-        .iter()
-        .map(|&i| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD
-                .encode(dualdraw::log::leaf_hash(&log.lines[i]))
-        })
-        .collect();
+    let odd = b64_concat(
+        &[1, 3, 5, 7]
+            .iter()
+            .map(|&i| dualdraw::log::leaf_hash(&log.lines[i]))
+            .collect::<Vec<_>>(),
+    );
     assert_eq!(p.lines_proof, odd);
     // The whole file, as SPEC.md §10.6 gives its length and SHA-256.
     let bytes = p.to_bytes();
     eprintln!("{}", p.to_json());
-    let spec_len = block("(the whole file is ", " bytes");
+    let example = block("### 10.6 Example", "## 11.");
+    assert!(
+        example.contains(&format!("```json\n{}\n```", p.to_json())),
+        "SPEC.md §10.6 shows the whole proof file"
+    );
+    let spec_len = block("This is the whole\nfile (", " bytes");
     assert_eq!(
         bytes.len().to_string(),
         spec_len,
         "SPEC.md §10.6 file length"
     );
-    let spec_sha = block("with its final LF, its SHA-256 is `", "`");
+    let spec_sha = block("with its final LF; its SHA-256 is `", "`");
     assert_eq!(
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
         spec_sha,
@@ -496,19 +503,21 @@ fn prove_and_check_proof_through_the_binary() {
     // The checkpoint's text works as well as its file.
     assert_eq!(code(&check(&file, head_text.trim_end())), 0);
 
-    // Tampered: the enterprise's ticket in the log's target line changed (the file still parses).
+    // Tampered: the enterprise's rank in its target line changed (the file still parses).
     let text = String::from_utf8(bytes.clone()).unwrap();
     let p = d.prover.prove(&id).unwrap();
-    let checked_p = proof::check(&p.to_bytes(), &d.log.checkpoint()).unwrap();
-    let ticket = &checked_p
-        .tasks
+    let rank = p
+        .lines
         .iter()
-        .find(|t| t.verdict == Verdict::Drawn)
+        .find(|l| l.line["event"] == "target")
         .unwrap()
-        .ticket;
-    let mut forged = ticket.clone().into_bytes();
-    forged[10] = if forged[10] == b'0' { b'1' } else { b'0' };
-    let tampered = text.replace(ticket.as_str(), std::str::from_utf8(&forged).unwrap());
+        .line["rank"]
+        .as_u64()
+        .unwrap();
+    let tampered = text.replace(
+        &format!("\"rank\":{rank},"),
+        &format!("\"rank\":{},", rank + 1),
+    );
     assert_ne!(tampered, text);
     let bad = tmp.path().join("tampered.json");
     std::fs::write(&bad, tampered).unwrap();
@@ -627,7 +636,7 @@ fn committed_draw_with_a_replacement() {
     // line exists, which is what `covers` says and `check-proof` prints.)
     let mut q = p.clone();
     q.lines
-        .retain(|l| !l.line.contains("\"event\":\"replacement\""));
+        .retain(|l| l.line["event"] != "replacement");
     assert_eq!(q.lines.len() + 1, p.lines.len());
     match proof::check(&q.to_bytes(), &log.checkpoint()) {
         Err(ProofError::Failed { check, .. }) if check == "log inclusion proofs" => {}
@@ -640,14 +649,7 @@ fn committed_draw_with_a_replacement() {
             .map(|l| dualdraw::log::leaf_hash(l))
             .collect(),
     );
-    q.lines_proof = tree
-        .multi_inclusion_proof(&seqs)
-        .iter()
-        .map(|h| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(h)
-        })
-        .collect();
+    q.lines_proof = b64_concat(&tree.multi_inclusion_proof(&seqs));
     let shown = proof::check(&q.to_bytes(), &log.checkpoint()).unwrap();
     assert!(shown.to_string().contains("NOT SHOWN by this proof"));
     assert!(

@@ -120,18 +120,18 @@ const OFFICERS_HEAD: &str = "d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab4851
 const PLAN_DIGEST: &str = "a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a";
 
 const LOG_LINES: [&str; 8] = [
-    r#"{"crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050","supplied":["conflicts","expert"]},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811","supplied":["credit_class","last_inspected"]}},"event":"header","inspection_date":"2020-10-20","mode":"operator-seed","notice":"the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seed":"2020-10-15 rehearsal","seq":0,"spec":"dualdraw-spec/3"}"#,
-    r#"{"code":"uscc-check","event":"warning","id":"91120116MA05JKLM8C","message":"check character is \"C\" but GB 32100-2015 gives 'J'; kept as an early pilot code","prev":"f9b7242e371521c551454101b448aae737b187578f023ccb730aa9af39a46ff9","seq":1,"source":"targets"}"#,
-    r#"{"directed":true,"domain":"无线电","event":"task","exclude_inspected_within_days":180,"excluded_recent":0,"item":{"basis":"《中华人民共和国无线电管理条例》","name":"无线电台（站）设置、使用情况检查"},"key":"d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6","prev":"2a7f6117edee5f3a522307cf56ddd4391722ef0aaec4657a686291b195dfbd41","sample":{"ratio":"50%"},"seq":2,"shortfall_rule":"error","strata":[{"cutoff":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb","drawn":2,"eligible":3,"requested":2,"shortfall":0,"stratum":"all"}],"task":"radio","team_rule":{"experts":1,"size":2}}"#,
-    r#"{"event":"target","id":"91120116MA05JKLM8J","prev":"ac16da03aeb34633b7c49ceb5c44c240036b77a0315e94e2d3c6e52121f2345e","rank":1,"seq":3,"stratum":"all","task":"radio","ticket":"2e1e0d35d0343eb024b4eb6d07b5921a273c310fa93e6ddd5348b61f4360188b"}"#,
-    r#"{"event":"target","id":"91120116MA05JKLM8C","prev":"ff9cf781e357f806f063e8ad01b6d50fd1c5d10818442f10d1664834d4d24824","rank":2,"seq":4,"stratum":"all","task":"radio","ticket":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"}"#,
-    r#"{"eligible_experts":1,"eligible_officers":2,"enterprise":"91120116MA05JKLM8J","event":"team","experts":["ZJ0001"],"leader":"TJGX0001","officers":["TJGX0001","TJGX0003"],"prev":"ab34c15fe1467b4d553a0a6733ec0d6f1ae4a34f532c3bb4e775873f99f9b3c1","seq":5,"task":"radio"}"#,
-    r#"{"eligible_experts":1,"eligible_officers":3,"enterprise":"91120116MA05JKLM8C","event":"team","experts":["ZJ0001"],"leader":"TJGX0002","officers":["TJGX0002","TJGX0003"],"prev":"44edf3cb02f77de5f03097c2a8462f900f309ad3944bfca85638188050464072","seq":6,"task":"radio"}"#,
-    r#"{"event":"footer","prev":"af339c305789efad783f739384ea5a5efa7dee31a9361bb44fd533610fbfe5fa","seq":7,"targets":2,"tasks":1,"teams":2,"warnings":1}"#,
+    r#"{"crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050","supplied":["conflicts","expert"]},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811","supplied":["credit_class","last_inspected"]}},"event":"header","inspection_date":"2020-10-20","mode":"operator-seed","notice":"the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seed":"2020-10-15 rehearsal","seq":0,"spec":"dualdraw-spec/4","tasks":[{"exclude_inspected_within_days":180,"id":"radio","scope":{"domains":["无线电"],"regions":[],"statuses":[]}}]}"#,
+    r#"{"code":"uscc-check","event":"warning","id":"91120116MA05JKLM8C","message":"check character is \"C\" but GB 32100-2015 gives 'J'; kept as an early pilot code","prev":"c4d472e55a07f1aa941082168b9827dea5726191f58e52eec5113cca8d812a7d","seq":1,"source":"targets"}"#,
+    r#"{"directed":true,"domain":"无线电","event":"task","exclude_inspected_within_days":180,"excluded_recent":0,"key":"d5f2f74a13e519ff1e07ec3624df90150464326a975f8ce665fe7dc9e12daed6","prev":"22ff530c2aeb8edee577d8e9e8fefe1b8dc1feb25f029f41eedb14e30b28af60","sample":{"ratio":"50%"},"seq":2,"shortfall_rule":"error","strata":[{"cutoff":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb","drawn":2,"eligible":3,"requested":2,"shortfall":0,"stratum":"all"}],"task":"radio","team_rule":{"experts":1,"size":2}}"#,
+    r#"{"event":"target","id":"91120116MA05JKLM8J","prev":"295d8a4fc0eba050c53343de6d2d1126731b5e680fa7dd226807bc798ea4faca","rank":1,"seq":3,"stratum":"all","task":"radio","ticket":"2e1e0d35d0343eb024b4eb6d07b5921a273c310fa93e6ddd5348b61f4360188b"}"#,
+    r#"{"event":"target","id":"91120116MA05JKLM8C","prev":"1c974ba65fe6756bacb8cccbd4b2e116df683a4d3306cd6bece8eca259a08fd6","rank":2,"seq":4,"stratum":"all","task":"radio","ticket":"49917f3224e2d9849a707a9e10c579d22c551d3585144e574066deef013656cb"}"#,
+    r#"{"eligible_experts":1,"eligible_officers":2,"enterprise":"91120116MA05JKLM8J","event":"team","experts":["ZJ0001"],"leader":"TJGX0001","officers":["TJGX0001","TJGX0003"],"prev":"9cb3079f578b25d2d580c9802065775ef009b41504b4a07c8dab4f96ba4c4d57","seq":5,"task":"radio"}"#,
+    r#"{"eligible_experts":1,"eligible_officers":3,"enterprise":"91120116MA05JKLM8C","event":"team","experts":["ZJ0001"],"leader":"TJGX0002","officers":["TJGX0002","TJGX0003"],"prev":"aac0109f00a5e6b2db324a649e3ede09b0dc9f5525d2672a95178858fce20994","seq":6,"task":"radio"}"#,
+    r#"{"event":"footer","prev":"855f441eb1cdb185cd5275c537beae3907e1de61669e5df167e75e98f62c897e","seq":7,"targets":2,"tasks":1,"teams":2,"warnings":1}"#,
 ];
 const LOG_CHECKPOINT: &str =
-    "dualdraw/TJ-GXJ-2020-SSJ/a31c23816c3e05cb\n8\nW5p+d43dkul1zDT+IAblVPDRSI0ORXRtbm5FwyLl6jc=\n";
-const LOG_HEAD: &str = "5b9a7e778ddd92e975cc34fe2006e554f0d1488d0e45746d6e6e45c322e5ea37";
+    "dualdraw/TJ-GXJ-2020-SSJ/a31c23816c3e05cb\n8\nd3ouPQPS+bE3U0C3mGwJELk8dIkoPEODPMhpMeBgcMU=\n";
+const LOG_HEAD: &str = "777a2e3d03d2f9b1375340b7986c0910b93c7489283c43833cc86931e06070c5";
 
 // ---- helpers ----
 
@@ -367,32 +367,32 @@ fn s8_6_complete_log() {
 // ---- §8.10 ----
 
 const LEAF_HASHES: [&str; 8] = [
-    "f9b7242e371521c551454101b448aae737b187578f023ccb730aa9af39a46ff9",
-    "2a7f6117edee5f3a522307cf56ddd4391722ef0aaec4657a686291b195dfbd41",
-    "ac16da03aeb34633b7c49ceb5c44c240036b77a0315e94e2d3c6e52121f2345e",
-    "ff9cf781e357f806f063e8ad01b6d50fd1c5d10818442f10d1664834d4d24824",
-    "ab34c15fe1467b4d553a0a6733ec0d6f1ae4a34f532c3bb4e775873f99f9b3c1",
-    "44edf3cb02f77de5f03097c2a8462f900f309ad3944bfca85638188050464072",
-    "af339c305789efad783f739384ea5a5efa7dee31a9361bb44fd533610fbfe5fa",
-    "60a1d4fe862b8e9acc6a701aa1064257d199ba9b85ad3c230d65ae1defc6878b",
+    "c4d472e55a07f1aa941082168b9827dea5726191f58e52eec5113cca8d812a7d",
+    "22ff530c2aeb8edee577d8e9e8fefe1b8dc1feb25f029f41eedb14e30b28af60",
+    "295d8a4fc0eba050c53343de6d2d1126731b5e680fa7dd226807bc798ea4faca",
+    "1c974ba65fe6756bacb8cccbd4b2e116df683a4d3306cd6bece8eca259a08fd6",
+    "9cb3079f578b25d2d580c9802065775ef009b41504b4a07c8dab4f96ba4c4d57",
+    "aac0109f00a5e6b2db324a649e3ede09b0dc9f5525d2672a95178858fce20994",
+    "855f441eb1cdb185cd5275c537beae3907e1de61669e5df167e75e98f62c897e",
+    "592c8332064d81ba0eae5235c535ef7ea2047926d808c3a330d4e5547ba17aea",
 ];
 const AUDIT_PATH_LINE_4: [&str; 3] = [
-    "44edf3cb02f77de5f03097c2a8462f900f309ad3944bfca85638188050464072",
-    "e4b4d0bc94cb8f7c4fb3ec4979762e48658259e16fabf8a8626dc56e0ae94e8e",
-    "da4143109ce11313a9dbf956ab1904da3a7b80fb875b494932a206a59bec2df0",
+    "aac0109f00a5e6b2db324a649e3ede09b0dc9f5525d2672a95178858fce20994",
+    "80c71e3ec1e951f7d507e29275b552959975b52637c7ac9dc436a4656b55b8f9",
+    "639ec45b1df9ccae5f3130cdee29c9604a9249fc658e7c8911f964c158ef7a88",
 ];
-const ROOT_1: &str = "f9b7242e371521c551454101b448aae737b187578f023ccb730aa9af39a46ff9";
-const ROOT_3: &str = "33acf69898cf22f62a3d11ac4a476fc69db1dc07a87fdd240c1d6f746c7c7be1";
+const ROOT_1: &str = "c4d472e55a07f1aa941082168b9827dea5726191f58e52eec5113cca8d812a7d";
+const ROOT_3: &str = "17fa3caf28f696393d6051883af44edc052e4f9ef2c7c3ff0950099fdd3cc29f";
 const CONSISTENCY_1_8: [&str; 3] = [
-    "2a7f6117edee5f3a522307cf56ddd4391722ef0aaec4657a686291b195dfbd41",
-    "e12a227789df8ddcc3a08ea7b8256a17b10c8cbf55c05a42c3a3d1b896fa5423",
-    "851bad52df65400963a16bf9409951cacd63842a80bf7fea2f3b0ac0bdb105c7",
+    "22ff530c2aeb8edee577d8e9e8fefe1b8dc1feb25f029f41eedb14e30b28af60",
+    "911a20cb881ea008663a0943a7ecf147357402eabf395b2af721471456a68973",
+    "455f0e3bc55d4419a99651f4927f7acca2daab40cdafb370843099661e70238b",
 ];
 const CONSISTENCY_3_8: [&str; 4] = [
-    "ac16da03aeb34633b7c49ceb5c44c240036b77a0315e94e2d3c6e52121f2345e",
-    "ff9cf781e357f806f063e8ad01b6d50fd1c5d10818442f10d1664834d4d24824",
-    "4463daa7e6c28dcc882eae1afe0fff78970b3fc173ab2ece0ae414f0a76f8538",
-    "851bad52df65400963a16bf9409951cacd63842a80bf7fea2f3b0ac0bdb105c7",
+    "295d8a4fc0eba050c53343de6d2d1126731b5e680fa7dd226807bc798ea4faca",
+    "1c974ba65fe6756bacb8cccbd4b2e116df683a4d3306cd6bece8eca259a08fd6",
+    "8c0c420c9f9032ce5b4f8d9c0f0687c83e667c6a0c67aece45d44f9e645fc673",
+    "455f0e3bc55d4419a99651f4927f7acca2daab40cdafb370843099661e70238b",
 ];
 
 #[test]
@@ -557,14 +557,14 @@ fn s8_7_reserved_expert_is_skipped() {
 // ---- §8.8 ----
 
 const COMMITMENT: &str = "17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09";
-const COMMIT_LINE: &str = r#"{"commitment":"17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09","crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050","supplied":["conflicts","expert"]},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811","supplied":["credit_class","last_inspected"]}},"entropy_source":{"description":"dice thrown at the public ceremony on 2020-10-15","kind":"dice"},"event":"header","inspection_date":"2020-10-20","mode":"commit-reveal","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":0,"spec":"dualdraw-spec/3"}"#;
-const COMMIT_TREE_HEAD: &str = "a4a1c130852338618ef1b592d22e8ab25d0a20149e15eb9429a2cd885d9cb588";
+const COMMIT_LINE: &str = r#"{"commitment":"17d932f868f67768e253ceda93a61e70656d53510c838b894b3a2633b3fced09","crate_version":"0.1.0","directories":{"officers":{"count":4,"head":"d90e1d0d19ca7fae4de71835999887e49e2f69354b0abab48514b3ea57289050","supplied":["conflicts","expert"]},"targets":{"count":3,"head":"308f93ac9acc124522a621283c226ba665bac84b98d7ec4ac6b7a55afd946811","supplied":["credit_class","last_inspected"]}},"entropy_source":{"description":"dice thrown at the public ceremony on 2020-10-15","kind":"dice"},"event":"header","inspection_date":"2020-10-20","mode":"commit-reveal","plan":{"digest":"a31c23816c3e05cba991d89c437df8fc171ac73aa4b52c6389aeb942083ebd1a","id":"TJ-GXJ-2020-SSJ","title":"天津市工信局2020年度\"双随机、一公开\"抽查（规范示例）"},"prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":0,"spec":"dualdraw-spec/4","tasks":[{"exclude_inspected_within_days":180,"id":"radio","scope":{"domains":["无线电"],"regions":[],"statuses":[]}}]}"#;
+const COMMIT_TREE_HEAD: &str = "0415eafd3078cbf2aa64feea2a1357554229076619c465765ad45fe51c4f0d82";
 /// SHA-256 of the commit line (not its leaf hash), which the seed derivation takes.
-const COMMIT_HEAD: &str = "f72e67102b85592e731f10f843c635c3316b8c489f1f5177b948ac62e05861e1";
-const SEED_PREIMAGE: &str = "000000106475616c647261772f76312f73656564000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000b3320312036203620322035f72e67102b85592e731f10f843c635c3316b8c489f1f5177b948ac62e05861e1";
-const COMMITTED_SEED: &str = "b45a4d9d121fc14139effa19c527328c5cf2cd9cc13f7215bc4d43a45c574af4";
-const REVEAL_LINE: &str = r#"{"entropy":"3 1 6 6 2 5","event":"reveal","prev":"a4a1c130852338618ef1b592d22e8ab25d0a20149e15eb9429a2cd885d9cb588","secret":"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f","seed":"b45a4d9d121fc14139effa19c527328c5cf2cd9cc13f7215bc4d43a45c574af4","seq":1}"#;
-const COMMITTED_TASK_KEY: &str = "1b454f3c358386d6df5a3e3bf7f6ce318d16a9541051a85c5e742b11bd88665a";
+const COMMIT_HEAD: &str = "c563b0ae16d9d39f237d396d866759b454678e69ee89333384f7678982397c9c";
+const SEED_PREIMAGE: &str = "000000106475616c647261772f76312f73656564000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000b3320312036203620322035c563b0ae16d9d39f237d396d866759b454678e69ee89333384f7678982397c9c";
+const COMMITTED_SEED: &str = "932770a6a3a3a922c4a7ed92200763edbd1cd46b1d9c75ab03b644f5c55d0b64";
+const REVEAL_LINE: &str = r#"{"entropy":"3 1 6 6 2 5","event":"reveal","prev":"0415eafd3078cbf2aa64feea2a1357554229076619c465765ad45fe51c4f0d82","secret":"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f","seed":"932770a6a3a3a922c4a7ed92200763edbd1cd46b1d9c75ab03b644f5c55d0b64","seq":1}"#;
+const COMMITTED_TASK_KEY: &str = "bd5c05917c7475dd2b77687d2bc6a76c3296160fd7077fdc7b347879ff1233a9";
 const ENTROPY_VALUE: &str = "3 1 6 6 2 5";
 
 #[test]

@@ -190,6 +190,11 @@ pub struct HeaderEvent {
     pub seed: Option<String>,
     /// Both directory digests.
     pub directories: Directories,
+    /// Each task's pool rules, in plan order (SPEC.md §6.2): what a proof needs to place an
+    /// enterprise in or out of a task's pool without the plan. Read leniently (absent: none),
+    /// so an older log is reported by its `spec`, not as malformed.
+    #[serde(default)]
+    pub tasks: Vec<TaskRulesRef>,
     /// The public entropy source, named before it exists (committed draw only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entropy_source: Option<EntropySourceRef>,
@@ -198,6 +203,28 @@ pub struct HeaderEvent {
     /// not opening (SPEC.md §9.2), as every verifier reports it, not as a malformed header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<String>,
+}
+
+/// One task's pool rules as the header states them (SPEC.md §6.2, §4.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRulesRef {
+    /// Task id.
+    pub id: String,
+    /// The task's scope lists.
+    pub scope: ScopeRef,
+    /// Days of the recency exclusion, or null.
+    pub exclude_inspected_within_days: Option<u64>,
+}
+
+/// A task's scope as logged: regions and domains verbatim, statuses by their log names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeRef {
+    /// Division codes.
+    pub regions: Vec<String>,
+    /// Domains.
+    pub domains: Vec<String>,
+    /// `active`, `abnormal` or `closed`, in plan order.
+    pub statuses: Vec<String>,
 }
 
 /// The plan as the header names it.
@@ -300,8 +327,6 @@ pub struct RecusalEvent {
 pub struct TaskEvent {
     /// Task id.
     pub task: String,
-    /// The inspection item.
-    pub item: ItemRef,
     /// Domain.
     pub domain: String,
     /// Whether the task is directed (SPEC.md §4.2).
@@ -321,15 +346,6 @@ pub struct TaskEvent {
     pub key: Hash,
     /// Strata, in log order.
     pub strata: Vec<StratumRef>,
-}
-
-/// An inspection item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemRef {
-    /// Name.
-    pub name: String,
-    /// Legal basis.
-    pub basis: String,
 }
 
 /// A sample rule as logged.

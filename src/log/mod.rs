@@ -33,13 +33,14 @@ pub(crate) use self::read::{
     RevealFault, add_history, apart_from_log, checkpoint_of_entries, open_reveal,
 };
 pub use self::store::{LogStore, MemoryStore, check_append};
+pub use self::write::NOTICE;
 pub(crate) use self::write::{
     CommitHeader, Header, commit_event, draw_events, events, header_event, replacement_event,
     reveal_event,
 };
 
 /// The version of SPEC.md this build implements; written in every log header.
-pub const SPEC_VERSION: &str = "dualdraw-spec/3";
+pub const SPEC_VERSION: &str = "dualdraw-spec/4";
 
 /// `prev` of the first line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use super::event::{
     DigestRef, Directories, EntropySourceRef, Event, FooterEvent, HeaderEvent, HistoryEvent,
-    ItemRef, JointRef, MergeEvent, Mode, PlanRef, RecusalEvent, ReplacementEvent, RevealEvent,
-    RotationEvent, SampleRule, StratumRef, TargetEvent, TaskEvent, TeamEvent, TeamRuleRef,
-    WarningEvent,
+    JointRef, MergeEvent, Mode, PlanRef, RecusalEvent, ReplacementEvent, RevealEvent,
+    RotationEvent, SampleRule, ScopeRef, StratumRef, TargetEvent, TaskEvent, TaskRulesRef,
+    TeamEvent, TeamRuleRef, WarningEvent,
 };
 use super::{Log, SPEC_VERSION, chain};
 use crate::directory::{Digest, Targets, Warning};
@@ -87,8 +87,25 @@ fn plan_ref(plan: &Plan, digest: Hash) -> PlanRef {
     }
 }
 
-/// The notice of every rehearsal header: the seed alone proves nothing about steering.
-const NOTICE: &str = "the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result";
+/// Each task's pool rules, as the header states them (SPEC.md §6.2).
+fn task_rules(plan: &Plan) -> Vec<TaskRulesRef> {
+    plan.tasks
+        .iter()
+        .map(|t| TaskRulesRef {
+            id: t.id.clone(),
+            scope: ScopeRef {
+                regions: t.scope.regions.clone(),
+                domains: t.scope.domains.clone(),
+                statuses: t.scope.statuses.iter().map(|s| s.as_str().into()).collect(),
+            },
+            exclude_inspected_within_days: t.exclude_inspected_within_days.map(u64::from),
+        })
+        .collect()
+}
+
+/// The notice of every rehearsal header (SPEC.md §6.2): the seed alone proves nothing about
+/// steering.
+pub const NOTICE: &str = "the seed was supplied by the operator (rehearsal/test mode); this draw alone does not prove the seed was not chosen to steer the result";
 
 /// The header of a rehearsal draw, whose seed the operator supplied (SPEC.md §6.2).
 pub fn header_event(h: &Header<'_>) -> Value {
@@ -101,6 +118,7 @@ pub fn header_event(h: &Header<'_>) -> Value {
         inspection_date: h.plan.inspection_date.format("%Y-%m-%d").to_string(),
         seed: Some(h.seed.into()),
         directories: directories(&h.targets, &h.officers),
+        tasks: task_rules(h.plan),
         entropy_source: None,
         commitment: None,
     })
@@ -137,6 +155,7 @@ pub fn commit_event(c: &CommitHeader<'_>) -> Value {
         inspection_date: c.plan.inspection_date.format("%Y-%m-%d").to_string(),
         seed: None,
         directories: directories(&c.targets, &c.officers),
+        tasks: task_rules(c.plan),
         entropy_source: Some(EntropySourceRef {
             kind: c.entropy.kind.clone(),
             description: c.entropy.description.clone(),
@@ -228,10 +247,6 @@ fn task_event(task: &crate::plan::Task, t: &crate::draw::outcome::TaskOutcome) -
     };
     Event::Task(TaskEvent {
         task: t.task.clone(),
-        item: ItemRef {
-            name: task.item.name.clone(),
-            basis: task.item.basis.clone(),
-        },
         domain: task.domain.clone(),
         directed: task.is_directed(),
         sample: sample_rule(&task.sample),

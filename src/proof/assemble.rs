@@ -1,4 +1,5 @@
-//! What a proof says, derived from the log's facts, the plan and the record: the prover picks
+//! What a proof says, derived from the log's facts (its header states each task's pool rules)
+//! and the record: the prover picks
 //! the lines to carry with it, and the checker derives the statement it prints and confirms
 //! that the proof carries exactly those lines.
 
@@ -10,14 +11,16 @@ use base64::engine::general_purpose::STANDARD;
 use crate::directory::Enterprise;
 use crate::directory::fields::EnterpriseStatus;
 use crate::merkle::Hash;
-use crate::plan::{Plan, Scope, Task};
+use crate::plan::Scope;
 use crate::seed;
-use crate::target::{self, Eligibility};
+use crate::target::{self, Eligibility, PoolRules};
 
 use super::facts::Facts;
 use super::format::{
-    COVERS, DrawnProof, FORMAT, LogLine, Pool, Proof, Record, ReplacementProof, TaskProof, Verdict,
+    COVERS, DrawnProof, FORMAT, LogLine, Pool, Proof, Record, RecordFields, ReplacementProof,
+    TaskProof, Verdict,
 };
+use super::residual::residual;
 
 pub(super) fn pool_of(e: Eligibility) -> Pool {
     match e {
@@ -29,10 +32,11 @@ pub(super) fn pool_of(e: Eligibility) -> Pool {
 
 /// Why an enterprise stands where it does in a task's pool, in words. Each scope filter is
 /// tested alone through [`Scope::contains`] itself, so the words cannot drift from the rule.
-pub fn reason(plan: &Plan, task: &Task, e: &Enterprise) -> String {
-    let date = plan.inspection_date;
+pub fn reason(rules: &PoolRules, e: &Enterprise) -> String {
+    let date = rules.inspection_date;
     let days_since = |last: chrono::NaiveDate| (date - last).num_days();
-    match target::eligibility(plan, task, e) {
+    let task = rules;
+    match rules.place(e) {
         Eligibility::OutOfScope => {
             let all = vec![
                 EnterpriseStatus::Active,
@@ -153,7 +157,7 @@ pub(super) fn record_of(e: &Enterprise) -> Record {
     }
 }
 
-/// What a proof says, derived from the log's facts, the plan and the record: the record's
+/// What a proof says, derived from the log's facts and the record: the record's
 /// fields, the enterprise in every task, and the `seq`s of exactly the lines that decide its
 /// fate (SPEC.md §10.2).
 #[derive(Debug, Clone)]
@@ -163,30 +167,39 @@ pub(super) struct Derived {
     pub(super) needed: BTreeSet<u64>,
 }
 
+/// The task rules of `facts` with the stratification its task line gives, once the task
+/// line is known (SPEC.md §4.3: the stratum is the class only for a `by_class` sample).
+pub(super) fn stratified(rules: &PoolRules, by_class: bool) -> PoolRules {
+    PoolRules {
+        by_class,
+        ..rules.clone()
+    }
+}
+
 /// Derives what a proof says from `facts` (all the log's lines for the prover, the carried
-/// ones for the checker), the plan and the record. A task where the enterprise is eligible
-/// needs its task line among the facts; one where it is not needs none.
-pub(super) fn derive(
-    facts: &Facts,
-    plan: &Plan,
-    e: &Enterprise,
-) -> std::result::Result<Derived, String> {
+/// ones for the checker) and the record. A task where the enterprise is eligible needs its
+/// task line among the facts; one where it is not needs none.
+pub(super) fn derive(facts: &Facts, e: &Enterprise) -> std::result::Result<Derived, String> {
     let mut tasks = Vec::new();
     // The header, and the reveal that gives the seed of a committed draw.
     let mut needed = BTreeSet::from([0u64]);
     if facts.mode == crate::log::Mode::CommitReveal.as_str() {
         needed.insert(1);
     }
-    for task in &plan.tasks {
-        let key = seed::task_key(&facts.seed, &plan.id, &task.id);
-        let elig = target::eligibility(plan, task, e);
-        let (task_seq, stratum, drawn) = match elig {
-            Eligibility::Eligible(s) => {
+    for (id, rules) in &facts.rules {
+        let key = seed::task_key(&facts.seed, &facts.plan_id, id);
+        let (rules, task_seq, stratum, drawn) = match rules.place(e) {
+            Eligibility::Eligible(_) => {
                 let tf = facts
                     .tasks
                     .iter()
-                    .find(|t| t.id == task.id)
-                    .ok_or_else(|| format!("no task line of task {:?}", task.id))?;
+                    .find(|t| t.id == *id)
+                    .ok_or_else(|| format!("no task line of task {id:?}"))?;
+                let rules = stratified(rules, tf.by_class);
+                // Stratification does not change whether a record is eligible.
+                let Eligibility::Eligible(s) = rules.place(e) else {
+                    return Err(format!("task {id}: eligibility changed with the stratum"));
+                };
                 needed.insert(tf.seq);
                 let stratum = tf
                     .strata
@@ -194,45 +207,47 @@ pub(super) fn derive(
                     .find(|x| x.name == s.name())
                     .cloned()
                     .ok_or_else(|| format!("line seq {}: no stratum {:?}", tf.seq, s.name()))?;
-                let drawn =
-                    match tf.targets.iter().find(|t| t.id == e.id) {
-                        None => None,
-                        Some(t) => {
-                            let team = tf.teams.iter().find(|m| m.enterprise == e.id).ok_or_else(
-                                || format!("task {}: a target without a team", task.id),
-                            )?;
-                            let replacements = facts.replacements_of(&task.id, &e.id);
-                            let officers_now = apply_replacements(&team.officers, &replacements)?;
-                            needed.extend([t.seq, team.seq]);
-                            needed.extend(replacements.iter().map(|r| r.seq));
-                            Some(DrawnProof {
-                                rank: t.rank,
-                                target_seq: t.seq,
-                                team_seq: team.seq,
-                                leader: team.leader.clone(),
-                                officers: team.officers.clone(),
-                                experts: team.experts.clone(),
-                                replacements,
-                                officers_now,
-                            })
-                        }
-                    };
-                (Some(tf.seq), Some(stratum), drawn)
+                let drawn = match tf.targets.iter().find(|t| t.id == e.id) {
+                    None => None,
+                    Some(t) => {
+                        let team = tf
+                            .teams
+                            .iter()
+                            .find(|m| m.enterprise == e.id)
+                            .ok_or_else(|| format!("task {id}: a target without a team"))?;
+                        let replacements = facts.replacements_of(id, &e.id);
+                        let officers_now = apply_replacements(&team.officers, &replacements)?;
+                        needed.extend([t.seq, team.seq]);
+                        needed.extend(replacements.iter().map(|r| r.seq));
+                        Some(DrawnProof {
+                            rank: t.rank,
+                            target_seq: t.seq,
+                            team_seq: team.seq,
+                            leader: team.leader.clone(),
+                            officers: team.officers.clone(),
+                            experts: team.experts.clone(),
+                            replacements,
+                            officers_now,
+                        })
+                    }
+                };
+                (rules, Some(tf.seq), Some(stratum), drawn)
             }
-            _ => (None, None, None),
+            _ => (rules.clone(), None, None, None),
         };
+        let elig = rules.place(e);
         let verdict = match (&drawn, elig) {
             (Some(_), _) => Verdict::Drawn,
             (None, Eligibility::Eligible(_)) => Verdict::NotDrawn,
             (None, _) => Verdict::NotEligible,
         };
         tasks.push(TaskProof {
-            task: task.id.clone(),
+            task: id.clone(),
             task_seq,
             key: hex::encode(key),
             ticket: hex::encode(target::ticket(&key, &e.id)),
             pool: pool_of(elig),
-            reason: reason(plan, task, e),
+            reason: reason(&rules, e),
             stratum,
             verdict,
             drawn,
@@ -245,20 +260,51 @@ pub(super) fn derive(
     })
 }
 
-/// Hashes as base64 (RFC 4648 §4), as a proof writes them.
-pub(super) fn b64(h: &[u8]) -> String {
-    STANDARD.encode(h)
+/// Hashes concatenated, in base64 (RFC 4648 §4), as a proof writes them.
+pub(super) fn b64_concat(hs: &[Hash]) -> String {
+    STANDARD.encode(hs.concat())
+}
+
+/// The record as a proof carries it: its canonical record's strings (SPEC.md §10.2).
+pub(super) fn record_fields(e: &Enterprise) -> RecordFields {
+    RecordFields {
+        id: e.id.clone(),
+        name: e.name.clone(),
+        region: e.region.clone(),
+        domains: e.domains.clone(),
+        credit_class: e.credit_class.map_or("", |c| c.as_str()).to_string(),
+        status: e.status.as_str().to_string(),
+        last_inspected: e
+            .last_inspected
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// The residual lines of a proof: each `(seq, line)` of `lines` (in increasing seq) without
+/// what the checker derives (SPEC.md §10.2).
+pub fn residual_lines(lines: &[(u64, String)]) -> std::result::Result<Vec<LogLine>, String> {
+    let mut before: Option<u64> = None;
+    lines
+        .iter()
+        .map(|(seq, line)| {
+            let prev_carried = before.is_some_and(|b| b + 1 == *seq);
+            before = Some(*seq);
+            Ok(LogLine {
+                seq: *seq,
+                line: residual(line, *seq, prev_carried)?,
+            })
+        })
+        .collect()
 }
 
 /// The proof file for `e`, from what [`derive`] found: the lines it needs, given by `line_at`,
 /// with their multi-leaf inclusion proof against `checkpoint`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn proof_of(
     derived: &Derived,
     checkpoint: &str,
     line_at: &dyn Fn(u64) -> Option<String>,
     lines_proof: &[Hash],
-    plan_text: &str,
     e: &Enterprise,
     leaf_index: u64,
     record_path: &[Hash],
@@ -268,19 +314,18 @@ pub(super) fn proof_of(
         .iter()
         .map(|&seq| {
             line_at(seq)
-                .map(|line| LogLine { seq, line })
+                .map(|line| (seq, line))
                 .ok_or_else(|| format!("no log line seq {seq}"))
         })
-        .collect::<std::result::Result<Vec<LogLine>, String>>()?;
+        .collect::<std::result::Result<Vec<(u64, String)>, String>>()?;
     Ok(Proof {
         format: FORMAT.to_string(),
         checkpoint: checkpoint.to_string(),
         covers: COVERS.to_string(),
-        record: b64(&e.canonical_bytes()),
+        record: record_fields(e),
         leaf_index,
-        record_path: record_path.iter().map(|h| b64(h)).collect(),
-        lines,
-        lines_proof: lines_proof.iter().map(|h| b64(h)).collect(),
-        plan: plan_text.to_string(),
+        record_path: b64_concat(record_path),
+        lines: residual_lines(&lines)?,
+        lines_proof: b64_concat(lines_proof),
     })
 }

@@ -1,28 +1,30 @@
 //! The checker: a proof's bytes against a published checkpoint (SPEC.md §10.3). It does no
-//! I/O and needs nothing else: the log lines, the plan and the record all travel in the proof.
+//! I/O and needs nothing else: the record and the log lines (as residuals, which it restores)
+//! travel in the proof, and the log header states each task's pool rules.
 
 use std::fmt;
-use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
 use crate::directory::Enterprise;
 use crate::directory::fields::{self, EnterpriseStatus};
 use crate::log;
 use crate::merkle::{self, Hash};
-use crate::plan::{Plan, Task};
 use crate::seed;
-use crate::target::{self, Eligibility};
+use crate::target::{self, Eligibility, PoolRules};
 
-use super::assemble::{apply_replacements, derive, pool_of, reason};
+use super::assemble::{
+    apply_replacements, b64_concat, derive, pool_of, reason, record_fields, residual_lines,
+    stratified,
+};
 use super::facts::{Facts, TargetFacts, TaskFacts, TeamFacts, parse_hash};
 use super::format::{
-    COVERS, COVERS_TEXT, FORMAT, LogLine, Proof, Record, StratumProof, TaskProof, Verdict, summary,
+    COVERS, COVERS_TEXT, FORMAT, LogLine, Proof, Record, RecordFields, StratumProof, TaskProof,
+    Verdict, summary,
 };
+use super::residual::{Derivable, event_of, restore};
 
 /// Why a proof was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,85 +69,6 @@ fn same<T: PartialEq + fmt::Debug>(
     }
 }
 
-/// Decodes a canonical enterprise record (SPEC.md §3.1); it must re-encode to the same bytes.
-///
-/// # Errors
-///
-/// A description of the first field that is not as SPEC.md §3.1 encodes it (length
-/// prefix past the end, a status or class out of range, bytes after the record).
-pub fn decode_record(b: &[u8]) -> std::result::Result<Enterprise, String> {
-    struct R<'a>(&'a [u8]);
-    impl R<'_> {
-        fn u32(&mut self) -> std::result::Result<usize, String> {
-            if self.0.len() < 4 {
-                return Err("truncated".into());
-            }
-            let (n, rest) = self.0.split_at(4);
-            self.0 = rest;
-            Ok(u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize)
-        }
-        fn str(&mut self) -> std::result::Result<String, String> {
-            let n = self.u32()?;
-            if self.0.len() < n {
-                return Err("truncated".into());
-            }
-            let (s, rest) = self.0.split_at(n);
-            self.0 = rest;
-            String::from_utf8(s.to_vec()).map_err(|_| "a string is not UTF-8".to_string())
-        }
-    }
-    let mut r = R(b);
-    if r.str()? != "dualdraw/v1/enterprise" {
-        return Err("it does not start with str(\"dualdraw/v1/enterprise\")".into());
-    }
-    let id = r.str()?;
-    let name = r.str()?;
-    let region = r.str()?;
-    let n = r.u32()?;
-    if n > b.len() {
-        return Err("truncated".into());
-    }
-    let domains = (0..n)
-        .map(|_| r.str())
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let class = r.str()?;
-    let status = r.str()?;
-    let date = r.str()?;
-    if !r.0.is_empty() {
-        return Err(format!("{} bytes after the last field", r.0.len()));
-    }
-    let credit_class =
-        fields::parse_credit_class(&class).map_err(|e| format!("credit class: {e}"))?;
-    let status = match status.as_str() {
-        "active" => EnterpriseStatus::Active,
-        "abnormal" => EnterpriseStatus::Abnormal,
-        "closed" => EnterpriseStatus::Closed,
-        other => {
-            return Err(format!(
-                "status {other:?} is not active, abnormal or closed"
-            ));
-        }
-    };
-    let last_inspected = if date.is_empty() {
-        None
-    } else {
-        Some(fields::parse_date(&date).map_err(|e| format!("last_inspected: {e}"))?)
-    };
-    let e = Enterprise {
-        id,
-        name,
-        region,
-        domains,
-        credit_class,
-        status,
-        last_inspected,
-    };
-    if e.canonical_bytes() != b {
-        return Err("the record is not in canonical form (it re-encodes differently)".into());
-    }
-    Ok(e)
-}
-
 /// What a successful [`check`] established: the proof, and what it shows, derived from it.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -159,6 +82,12 @@ pub struct Checked {
     pub mode: String,
     /// The seed: the header's, or the one derived from the reveal.
     pub seed: String,
+    /// The header's plan digest (the plan itself is not in the proof).
+    pub plan_digest: String,
+    /// Hashes in the record's directory path.
+    pub record_hashes: usize,
+    /// Hashes in the lines' multi-leaf inclusion proof.
+    pub lines_hashes: usize,
     /// The target directory's head and record count, as the log header commits to them.
     pub directory: (String, u64),
 }
@@ -183,14 +112,16 @@ impl fmt::Display for Checked {
             f,
             "OK: the proof checks against the checkpoint ({} log lines, one RFC 9162 multi-leaf inclusion proof of {} hashes)",
             p.lines.len(),
-            p.lines_proof.len()
+            self.lines_hashes
         )?;
         writeln!(
             f,
-            "plan: SHA-256 matches the header's plan.digest; record: leaf {} of {}, RFC 9162 inclusion proof of {} hashes verified against the header's directory head",
+            "tasks: the pool rules of {} tasks as the log header states them (plan digest {}); record: leaf {} of {}, RFC 9162 inclusion proof of {} hashes verified against the header's directory head",
+            self.tasks.len(),
+            self.plan_digest,
             p.leaf_index,
             self.directory.1,
-            p.record_path.len()
+            self.record_hashes
         )?;
         write!(f, "{}", self.summary())?;
         writeln!(
@@ -203,71 +134,223 @@ impl fmt::Display for Checked {
     }
 }
 
-/// A hash written as base64 (RFC 4648 §4, padded, canonical: it re-encodes to itself).
-fn parse_b64_hash(s: &str) -> Option<Hash> {
-    let b = parse_b64(s)?;
-    <Hash>::try_from(b.as_slice()).ok()
-}
-
 /// Base64 (RFC 4648 §4) that re-encodes to the same text.
 fn parse_b64(s: &str) -> Option<Vec<u8>> {
     let b = STANDARD.decode(s).ok()?;
     (STANDARD.encode(&b) == s).then_some(b)
 }
 
-fn hashes(check: &str, what: &str, list: &[String]) -> std::result::Result<Vec<Hash>, ProofError> {
-    list.iter()
-        .enumerate()
-        .map(|(i, h)| {
-            parse_b64_hash(h).ok_or_else(|| ProofError::Failed {
-                check: check.into(),
-                detail: format!("{what}[{i}] is not a hash in base64 (44 characters)"),
-            })
-        })
-        .collect()
+/// Hashes concatenated in base64 (SPEC.md §10.2).
+fn hashes(check: &str, what: &str, text: &str) -> std::result::Result<Vec<Hash>, ProofError> {
+    let bytes = parse_b64(text)
+        .filter(|b| b.len().is_multiple_of(32))
+        .ok_or_else(|| ProofError::Failed {
+            check: check.into(),
+            detail: format!("{what} is not canonical base64 of a whole number of 32-byte hashes"),
+        })?;
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| <Hash>::try_from(c).unwrap_or_default())
+        .collect())
 }
 
-/// The carried log lines against the checkpoint (SPEC.md §10.3 step 3): in increasing `seq`
-/// order, without LF, each a JSON object whose `seq` member is its position, and together in
-/// the log of the checkpoint by the multi-leaf inclusion proof `lines_proof`.
-fn check_lines(
+/// The record from the fields a proof carries (SPEC.md §10.3 step 3): each exactly as the
+/// canonical record writes it.
+pub(super) fn record_from_fields(r: &RecordFields) -> std::result::Result<Enterprise, String> {
+    let credit_class = if r.credit_class.is_empty() {
+        None
+    } else {
+        let c = fields::parse_credit_class(&r.credit_class)
+            .ok()
+            .flatten()
+            .filter(|c| c.as_str() == r.credit_class)
+            .ok_or_else(|| format!("credit_class {:?} is not \"\" or A…D", r.credit_class))?;
+        Some(c)
+    };
+    let status = match r.status.as_str() {
+        "active" => EnterpriseStatus::Active,
+        "abnormal" => EnterpriseStatus::Abnormal,
+        "closed" => EnterpriseStatus::Closed,
+        other => {
+            return Err(format!(
+                "status {other:?} is not active, abnormal or closed"
+            ));
+        }
+    };
+    let last_inspected = if r.last_inspected.is_empty() {
+        None
+    } else {
+        let d = fields::parse_date(&r.last_inspected)
+            .ok()
+            .filter(|d| d.format("%Y-%m-%d").to_string() == r.last_inspected)
+            .ok_or_else(|| {
+                format!(
+                    "last_inspected {:?} is not \"\" or a YYYY-MM-DD date",
+                    r.last_inspected
+                )
+            })?;
+        Some(d)
+    };
+    Ok(Enterprise {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        region: r.region.clone(),
+        domains: r.domains.clone(),
+        credit_class,
+        status,
+        last_inspected,
+    })
+}
+
+/// Restores the carried lines from their residuals (SPEC.md §10.3 step 4), in seq order: the
+/// header first (and the reveal of a committed draw, which gives the seed), then each task
+/// line as the next task where `e` is eligible, its target and team lines, and replacements.
+fn restore_lines(
     lines: &[LogLine],
-    lines_proof: &[String],
-    cp: &log::Checkpoint,
-) -> std::result::Result<(), ProofError> {
-    /// The member the check reads; absent or of another type, it is `Null` here.
-    #[derive(Deserialize)]
-    struct Seq {
-        #[serde(default)]
-        seq: Value,
-    }
-    const C: &str = "log inclusion proofs";
+    e: &Enterprise,
+) -> std::result::Result<Vec<(u64, String)>, ProofError> {
+    const C: &str = "log lines";
+    let bad = |detail: String| ProofError::Failed {
+        check: C.into(),
+        detail,
+    };
     if lines.is_empty() {
         return fail(C, "the proof carries no log line");
     }
-    let mut before: Option<u64> = None;
-    let mut leaves = Vec::with_capacity(lines.len());
-    for l in lines {
-        let bad = |detail: String| fail::<()>(C, format!("line seq {}: {detail}", l.seq));
-        if before.is_some_and(|b| b >= l.seq) {
-            return bad("the lines are not in increasing seq order".into());
+    for w in lines.windows(2) {
+        if w[0].seq >= w[1].seq {
+            return fail(
+                C,
+                format!(
+                    "line seq {}: the lines are not in increasing seq order",
+                    w[1].seq
+                ),
+            );
         }
-        before = Some(l.seq);
-        if l.line.contains('\n') {
-            return bad("contains a newline".into());
-        }
-        let seq = match serde_json::from_str(&l.line) {
-            Ok(v @ Value::Object(_)) => {
-                serde_json::from_value::<Seq>(v).map_or(Value::Null, |s| s.seq)
-            }
-            Ok(_) => return bad("not a JSON object".into()),
-            Err(e) => return bad(format!("not JSON ({e})")),
-        };
-        if seq.as_u64() != Some(l.seq) {
-            return bad(format!("the line's `seq` member is not {}", l.seq));
-        }
-        leaves.push((l.seq, log::leaf_hash(&l.line)));
     }
+    let first = &lines[0];
+    if first.seq != 0 || event_of(&first.line) != Some("header") {
+        return fail(C, "the first line is not the header at seq 0");
+    }
+    let mut out: Vec<(u64, String)> = Vec::with_capacity(lines.len());
+    let prev_of = |out: &[(u64, String)], seq: u64| match out.last() {
+        Some((s, l)) if s + 1 == seq => Some(log::leaf_hash(l)),
+        _ => None,
+    };
+    let notice = (first.line.get("mode").and_then(Value::as_str)
+        == Some(log::Mode::OperatorSeed.as_str()))
+    .then_some(log::NOTICE);
+    let header = Derivable {
+        prev: Some([0; 32]),
+        notice,
+        members: Vec::new(),
+    };
+    out.push((0, restore(&first.line, 0, &header).map_err(bad)?));
+    let mut rest = &lines[1..];
+    if first.line.get("mode").and_then(Value::as_str) == Some(log::Mode::CommitReveal.as_str()) {
+        match rest.first() {
+            Some(l) if l.seq == 1 && event_of(&l.line) == Some("reveal") => {
+                let d = Derivable {
+                    prev: prev_of(&out, 1),
+                    ..Derivable::default()
+                };
+                out.push((1, restore(&l.line, 1, &d).map_err(bad)?));
+                rest = &rest[1..];
+            }
+            _ => return fail(C, "line seq 1 of a committed draw is not its reveal"),
+        }
+    }
+    let numbered: Vec<(u64, &str)> = out.iter().map(|(s, l)| (*s, l.as_str())).collect();
+    let start = Facts::read(&numbered).map_err(bad)?;
+    let mut eligible = start
+        .rules
+        .iter()
+        .filter(|(_, r)| matches!(r.place(e), Eligibility::Eligible(_)));
+    // The current task: its id, rules and key.
+    let mut current: Option<(&String, &PoolRules, Hash)> = None;
+    for l in rest {
+        let seq = l.seq;
+        let task_of = |current: &Option<(&String, &PoolRules, Hash)>| {
+            current
+                .map(|(id, _, key)| (id.clone(), key))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "line seq {seq}: a target or team line before any task line"
+                    ))
+                })
+        };
+        let members: Vec<(&'static str, Value)> = match event_of(&l.line) {
+            Some("task") => {
+                let Some((id, rules)) = eligible.next() else {
+                    return fail(
+                        "tasks",
+                        format!(
+                            "line seq {seq}: more task lines than tasks of the header where the enterprise is eligible"
+                        ),
+                    );
+                };
+                let key = seed::task_key(&start.seed, &start.plan_id, id);
+                current = Some((id, rules, key));
+                vec![
+                    ("task", Value::from(id.as_str())),
+                    ("key", Value::from(hex::encode(key))),
+                    ("directed", Value::from(rules.scope.is_filtered())),
+                    (
+                        "exclude_inspected_within_days",
+                        rules
+                            .exclude_inspected_within_days
+                            .map_or(Value::Null, Value::from),
+                    ),
+                ]
+            }
+            Some("target") => {
+                let (id, key) = task_of(&current)?;
+                vec![
+                    ("task", Value::from(id)),
+                    ("id", Value::from(e.id.as_str())),
+                    (
+                        "ticket",
+                        Value::from(hex::encode(target::ticket(&key, &e.id))),
+                    ),
+                ]
+            }
+            Some("team") => {
+                let (id, _) = task_of(&current)?;
+                vec![
+                    ("task", Value::from(id)),
+                    ("enterprise", Value::from(e.id.as_str())),
+                ]
+            }
+            Some("replacement") => vec![("enterprise", Value::from(e.id.as_str()))],
+            other => {
+                return fail(
+                    C,
+                    format!(
+                        "line seq {seq}: a proof carries no {} line (only header, reveal, task, target, team and replacement lines)",
+                        other.unwrap_or("event-less")
+                    ),
+                );
+            }
+        };
+        let d = Derivable {
+            prev: prev_of(&out, seq),
+            notice: None,
+            members,
+        };
+        out.push((seq, restore(&l.line, seq, &d).map_err(bad)?));
+    }
+    Ok(out)
+}
+
+/// The restored lines against the checkpoint (SPEC.md §10.3 step 5): in the log of the
+/// checkpoint at their seqs, by the multi-leaf inclusion proof `lines_proof`.
+fn check_inclusion(
+    lines: &[(u64, String)],
+    lines_proof: &str,
+    cp: &log::Checkpoint,
+) -> std::result::Result<(), ProofError> {
+    const C: &str = "log inclusion proofs";
+    let leaves: Vec<(u64, Hash)> = lines.iter().map(|(s, l)| (*s, log::leaf_hash(l))).collect();
     let proof = hashes(C, "lines_proof", lines_proof)?;
     merkle::verify_multi_inclusion(&leaves, cp.size, &proof, &cp.root).map_err(|e| {
         ProofError::Failed {
@@ -282,20 +365,20 @@ fn check_lines(
 
 /// Checks a proof file's bytes against a published checkpoint (SPEC.md §10.3).
 ///
-/// Reads the proof, then checks the carried log lines' multi-leaf inclusion proof against the
-/// checkpoint, the header and seed, the plan text against the header's digest, the record and
-/// its RFC 9162 inclusion proof under the header's directory head and count, and for every
-/// task: the key (recomputed from the seed), the ticket, the pool (recomputed from the record
-/// and the plan), the comparison with the stratum's cutoff, and that the log draws the
-/// enterprise exactly when that comparison says so, with the rank, team and replacements the
-/// lines state; finally that the proof carries exactly the lines these imply, in its
-/// canonical form (optionally followed by one LF), so that every byte of the file is
-/// accounted for.
+/// Reads the proof, builds the record from its fields, restores the carried log lines from
+/// their residuals and checks their multi-leaf inclusion proof against the checkpoint, the
+/// header and seed, the record's RFC 9162 inclusion proof under the header's directory head
+/// and count, and for every task of the header: the key (recomputed from the seed), the
+/// ticket, the pool (recomputed from the record and the header's pool rules), the comparison
+/// with the stratum's cutoff, and that the log draws the enterprise exactly when that
+/// comparison says so, with the rank, team and replacements the lines state; finally that the
+/// proof carries exactly the lines these imply, in its canonical form (optionally followed by
+/// one LF), so that every byte of the file is accounted for.
 ///
 /// # Errors
 ///
 /// [`ProofError::Unreadable`] when the bytes are not a proof; [`ProofError::Failed`] naming
-/// the first check that fails (checkpoint, inclusion, plan digest, record, ticket, pool,
+/// the first check that fails (checkpoint, record, log lines, inclusion, ticket, pool,
 /// cutoff, team, replacements, lines, canonical form).
 pub fn check(
     bytes: &[u8],
@@ -318,63 +401,26 @@ pub fn check(
         &checkpoint.to_text(),
     )?;
     same("checkpoint", "covers", &proof.covers.as_str(), &COVERS)?;
-    // 3. The carried lines are in the log of the checkpoint, at their seqs.
-    let lines = &proof.lines;
-    check_lines(lines, &proof.lines_proof, checkpoint)?;
-    // 4. The header and the seed.
-    let numbered: Vec<(u64, &str)> = lines.iter().map(|l| (l.seq, l.line.as_str())).collect();
+    // 3. The record.
+    let e = record_from_fields(&proof.record).map_err(|d| ProofError::Failed {
+        check: "record".into(),
+        detail: format!("record: {d}"),
+    })?;
+    // 4. The lines, restored from their residuals; 5. in the log of the checkpoint.
+    let restored = restore_lines(&proof.lines, &e)?;
+    check_inclusion(&restored, &proof.lines_proof, checkpoint)?;
+    let numbered: Vec<(u64, &str)> = restored.iter().map(|(s, l)| (*s, l.as_str())).collect();
     let facts = Facts::read(&numbered).map_err(|e| ProofError::Failed {
         check: "log events".into(),
         detail: e,
     })?;
 
-    // 5. The plan.
-    let digest = hex::encode(Sha256::digest(proof.plan.as_bytes()));
-    if facts.plan_digest != digest {
-        return fail(
-            "plan digest",
-            format!(
-                "the plan text hashes to {digest} but the log header's plan.digest is {}",
-                facts.plan_digest
-            ),
-        );
-    }
-    let plan = Plan::from_toml(
-        proof.plan.trim_start_matches('\u{feff}'),
-        Path::new("plan.toml"),
-    )
-    .map_err(|e| ProofError::Failed {
-        check: "plan".into(),
-        detail: format!("the plan text does not parse: {e}"),
-    })?;
-    same(
-        "plan",
-        "plan id in the log header",
-        &facts.plan_id,
-        &plan.id,
-    )?;
-    same(
-        "plan",
-        "inspection date in the log header",
-        &facts.inspection_date,
-        &plan.inspection_date.format("%Y-%m-%d").to_string(),
-    )?;
-
-    // 6. The record.
-    let Some(canonical_record) = parse_b64(&proof.record) else {
-        return fail("record", "record is not canonical base64");
-    };
-    let e = decode_record(&canonical_record).map_err(|d| ProofError::Failed {
-        check: "record".into(),
-        detail: format!("record: {d}"),
-    })?;
-
-    // 7. The record's inclusion (RFC 9162 §2.1.3.2) under the header's head and count.
+    // 6. The record's inclusion (RFC 9162 §2.1.3.2) under the header's head and count.
     let dir_head = parse_hash(&facts.dir_head).ok_or_else(|| ProofError::Failed {
         check: "inclusion proof".into(),
         detail: "the header's directories.targets.head is not a hash".into(),
     })?;
-    let leaf = merkle::leaf_hash(&canonical_record);
+    let leaf = merkle::leaf_hash(&e.canonical_bytes());
     let path = hashes("inclusion proof", "record_path", &proof.record_path)?;
     merkle::verify_inclusion(proof.leaf_index, facts.dir_count, &leaf, &path, &dir_head).map_err(
         |err| ProofError::Failed {
@@ -386,35 +432,36 @@ pub fn check(
         },
     )?;
 
-    // 8. Every task: the carried task lines are those of the tasks where the enterprise is
-    // eligible, in plan order; in each, the verdict the cutoff gives is the one the lines show.
-    let eligible: Vec<&str> = plan
-        .tasks
+    // 7. Every task: the carried task lines are those of the tasks where the enterprise is
+    // eligible, in the header's order; in each, the verdict the cutoff gives is the one the
+    // lines show.
+    let eligible: Vec<&str> = facts
+        .rules
         .iter()
-        .filter(|t| matches!(target::eligibility(&plan, t, &e), Eligibility::Eligible(_)))
-        .map(|t| t.id.as_str())
+        .filter(|(_, r)| matches!(r.place(&e), Eligibility::Eligible(_)))
+        .map(|(id, _)| id.as_str())
         .collect();
     let carried: Vec<&str> = facts.tasks.iter().map(|t| t.id.as_str()).collect();
     if carried != eligible {
         return fail(
             "tasks",
             format!(
-                "the proof carries the task lines of {carried:?}, but the enterprise is eligible in {eligible:?} (the plan's tasks where §4.3 puts it in the pool)"
+                "the proof carries the task lines of {carried:?}, but the enterprise is eligible in {eligible:?} (the header's tasks where §4.3 puts it in the pool)"
             ),
         );
     }
-    let derived = derive(&facts, &plan, &e).map_err(|detail| ProofError::Failed {
+    let derived = derive(&facts, &e).map_err(|detail| ProofError::Failed {
         check: "log events".into(),
         detail,
     })?;
-    for (task, tp) in plan.tasks.iter().zip(&derived.tasks) {
-        if let Some(tf) = facts.tasks.iter().find(|t| t.id == task.id) {
-            check_task(&plan, &facts, task, tf, tp, &e)?;
+    for ((id, rules), tp) in facts.rules.iter().zip(&derived.tasks) {
+        if let Some(tf) = facts.tasks.iter().find(|t| t.id == *id) {
+            check_task(&facts, id, &stratified(rules, tf.by_class), tf, tp, &e)?;
         }
     }
 
-    // 9. Nothing else: exactly the lines that decide the enterprise's fate.
-    let seqs: std::collections::BTreeSet<u64> = lines.iter().map(|l| l.seq).collect();
+    // 8. Nothing else: exactly the lines that decide the enterprise's fate.
+    let seqs: std::collections::BTreeSet<u64> = restored.iter().map(|(s, _)| *s).collect();
     if seqs != derived.needed {
         return fail(
             "lines",
@@ -424,8 +471,22 @@ pub fn check(
             ),
         );
     }
-    // 10. Canonical form: every byte of the file is accounted for.
-    let canonical = proof.to_json();
+    // 9. Canonical form: the file is the proof made again from what was read, so every byte
+    // of it is accounted for.
+    let again = Proof {
+        format: FORMAT.into(),
+        checkpoint: proof.checkpoint.clone(),
+        covers: COVERS.into(),
+        record: record_fields(&e),
+        leaf_index: proof.leaf_index,
+        record_path: b64_concat(&path),
+        lines: residual_lines(&restored).map_err(|detail| ProofError::Failed {
+            check: "canonical form".into(),
+            detail,
+        })?,
+        lines_proof: proof.lines_proof.clone(),
+    };
+    let canonical = again.to_json();
     let body = text.strip_suffix('\n').unwrap_or(text);
     if body != canonical {
         let at = body
@@ -439,47 +500,42 @@ pub fn check(
         );
     }
     Ok(Checked {
+        record_hashes: path.len(),
+        lines_hashes: hashes("lines_proof", "lines_proof", &proof.lines_proof)?.len(),
         proof,
         enterprise: derived.record,
         tasks: derived.tasks,
         mode: facts.mode.clone(),
         seed: facts.seed.clone(),
+        plan_digest: facts.plan_digest.clone(),
         directory: (facts.dir_head.clone(), facts.dir_count),
     })
 }
 
 fn check_task(
-    plan: &Plan,
     facts: &Facts,
-    task: &Task,
+    id: &str,
+    rules: &PoolRules,
     tf: &TaskFacts,
     tp: &TaskProof,
     e: &Enterprise,
 ) -> std::result::Result<(), ProofError> {
-    let c = format!("task {}", task.id);
+    let c = format!("task {id}");
     let c = c.as_str();
-    same(c, "task id", &tp.task, &task.id)?;
-    same(c, "task id in the log", &tf.id, &task.id)?;
+    same(c, "task id", &tp.task.as_str(), &id)?;
+    same(c, "task id in the log", &tf.id.as_str(), &id)?;
     same(c, "task_seq", &tp.task_seq, &Some(tf.seq))?;
-    // The log's task event agrees with the plan text.
-    same(c, "the task event's domain", &tf.domain, &task.domain)?;
-    same(
-        c,
-        "the task event's exclude_inspected_within_days",
-        &tf.exclude_days,
-        &task.exclude_inspected_within_days.map(u64::from),
-    )?;
     // The key is the one the seed gives (SPEC.md §5.1).
-    let key = seed::task_key(&facts.seed, &plan.id, &task.id);
+    let key = seed::task_key(&facts.seed, &facts.plan_id, id);
     same(c, "the task event's key", &tf.key, &hex::encode(key))?;
     same(c, "key", &tp.key, &tf.key)?;
     // The ticket (SPEC.md §5.2).
     let ticket = target::ticket(&key, &e.id);
     same(c, "ticket", &tp.ticket, &hex::encode(ticket))?;
-    // The pool (SPEC.md §4.3), from the record and the plan.
-    let elig = target::eligibility(plan, task, e);
+    // The pool (SPEC.md §4.3), from the record and the header's rules.
+    let elig = rules.place(e);
     same(c, "pool", &tp.pool, &pool_of(elig))?;
-    same(c, "reason", &tp.reason, &reason(plan, task, e))?;
+    same(c, "reason", &tp.reason, &reason(rules, e))?;
 
     let mine: Vec<&TargetFacts> = tf.targets.iter().filter(|t| t.id == e.id).collect();
     let my_teams: Vec<&TeamFacts> = tf.teams.iter().filter(|t| t.enterprise == e.id).collect();
@@ -613,7 +669,7 @@ fn check_task(
             )?;
             same(c, "officers", &d.officers, &team.officers)?;
             same(c, "experts", &d.experts, &team.experts)?;
-            let logged = facts.replacements_of(&task.id, &e.id);
+            let logged = facts.replacements_of(id, &e.id);
             same(c, "replacements", &d.replacements, &logged)?;
             let now = apply_replacements(&team.officers, &logged).map_err(|detail| {
                 ProofError::Failed {

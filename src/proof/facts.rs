@@ -1,9 +1,14 @@
 //! What a log says, read once from its lines: the header, the seed, every task with its
 //! targets and teams, and the replacements. Both the prover and the checker read it.
 
-use crate::log::event::hex32;
+use chrono::NaiveDate;
+
+use crate::directory::EnterpriseStatus;
+use crate::log::event::{HeaderEvent, SampleRule, hex32};
 use crate::log::{self, Event, Mode, RevealFault, SPEC_VERSION};
 use crate::merkle::Hash;
+use crate::plan::Scope;
+use crate::target::PoolRules;
 
 use super::format::{ReplacementProof, StratumProof};
 
@@ -13,7 +18,8 @@ pub(super) struct Facts {
     pub(super) seed: String,
     pub(super) plan_id: String,
     pub(super) plan_digest: String,
-    pub(super) inspection_date: String,
+    /// Each task's id and pool rules, from the header (SPEC.md §6.2), in plan order.
+    pub(super) rules: Vec<(String, PoolRules)>,
     pub(super) dir_head: String,
     pub(super) dir_count: u64,
     pub(super) tasks: Vec<TaskFacts>,
@@ -25,8 +31,8 @@ pub(super) struct TaskFacts {
     pub(super) seq: u64,
     pub(super) id: String,
     pub(super) key: String,
-    pub(super) domain: String,
-    pub(super) exclude_days: Option<u64>,
+    /// Whether its sample is stratified by credit class.
+    pub(super) by_class: bool,
     pub(super) strata: Vec<StratumProof>,
     pub(super) targets: Vec<TargetFacts>,
     pub(super) teams: Vec<TeamFacts>,
@@ -137,7 +143,7 @@ impl Facts {
             seed,
             plan_id: h.plan.id.clone(),
             plan_digest: h.plan.digest.clone(),
-            inspection_date: h.inspection_date.clone(),
+            rules: rules_of(h)?,
             dir_head: h.directories.targets.head.clone(),
             dir_count: h.directories.targets.count,
             tasks: Vec::new(),
@@ -163,8 +169,7 @@ impl Facts {
                     seq,
                     id: t.task.clone(),
                     key: hex::encode(t.key),
-                    domain: t.domain.clone(),
-                    exclude_days: t.exclude_inspected_within_days,
+                    by_class: matches!(t.sample, SampleRule::ByClass { .. }),
                     strata: t
                         .strata
                         .iter()
@@ -230,6 +235,62 @@ impl Facts {
             })
             .collect()
     }
+}
+
+/// Each task's pool rules as the header states them (SPEC.md §6.2).
+fn rules_of(h: &HeaderEvent) -> std::result::Result<Vec<(String, PoolRules)>, String> {
+    let date = NaiveDate::parse_from_str(&h.inspection_date, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.format("%Y-%m-%d").to_string() == h.inspection_date)
+        .ok_or_else(|| {
+            format!(
+                "line seq 0: inspection_date {:?} is not a YYYY-MM-DD date",
+                h.inspection_date
+            )
+        })?;
+    if h.tasks.is_empty() {
+        return Err("line seq 0: the header lists no task".into());
+    }
+    h.tasks
+        .iter()
+        .map(|t| {
+            let statuses = t
+                .scope
+                .statuses
+                .iter()
+                .map(|s| match s.as_str() {
+                    "active" => Ok(EnterpriseStatus::Active),
+                    "abnormal" => Ok(EnterpriseStatus::Abnormal),
+                    "closed" => Ok(EnterpriseStatus::Closed),
+                    other => Err(format!(
+                        "line seq 0: task {:?}: status {other:?} is not active, abnormal or closed",
+                        t.id
+                    )),
+                })
+                .collect::<std::result::Result<Vec<_>, String>>()?;
+            let days = t
+                .exclude_inspected_within_days
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|_| {
+                    format!(
+                        "line seq 0: task {:?}: exclude_inspected_within_days is above 4294967295",
+                        t.id
+                    )
+                })?;
+            let rules = PoolRules {
+                scope: Scope {
+                    regions: t.scope.regions.clone(),
+                    domains: t.scope.domains.clone(),
+                    statuses,
+                },
+                inspection_date: date,
+                exclude_inspected_within_days: days,
+                by_class: false,
+            };
+            Ok((t.id.clone(), rules))
+        })
+        .collect()
 }
 
 fn event_is_team(e: &Event) -> bool {

@@ -2,23 +2,26 @@
 
 use std::fmt;
 
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The `format` member of every proof of this version.
-pub const FORMAT: &str = "dualdraw-proof/3";
+pub const FORMAT: &str = "dualdraw-proof/4";
 
 /// The `covers` member of every proof of this version: a code for what inclusion shows and
 /// what it cannot (SPEC.md §10.1); [`COVERS_TEXT`] is its wording, which `check-proof` prints.
-pub const COVERS: &str = "inclusion/1";
+pub const COVERS: &str = "inclusion/2";
 
 /// The wording of [`COVERS`] (SPEC.md §10.2).
-pub const COVERS_TEXT: &str = "These log lines are in the log of the checkpoint at their positions (a multi-leaf RFC 9162 inclusion proof). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log and the directories shows those; a later checkpoint needs a new proof.";
+pub const COVERS_TEXT: &str = "These log lines are in the log of the checkpoint at their positions (a multi-leaf RFC 9162 inclusion proof). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the header's task rules and plan digest are the published plan's, or that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log, the plan and the directories shows those; a later checkpoint needs a new proof.";
 
 /// A per-enterprise proof (SPEC.md §10): the evidence only — the checkpoint it is made against,
-/// the canonical record with its directory path, the log lines that decide the enterprise's
-/// fate with one inclusion proof for them all, and the plan text. Everything a proof *says*
-/// (pool, ticket, verdict, team) is derived from these by [`check`](super::check), which returns
-/// it as [`Checked`](super::Checked). Its file form is [`Proof::to_bytes`].
+/// the enterprise's record with its directory path, and the log lines that decide the
+/// enterprise's fate, each as its residual (the line without what the checker derives), with
+/// one inclusion proof for them all. Everything a proof *says* (pool, ticket, verdict, team) is
+/// derived from these by [`check`](super::check), which returns it as
+/// [`Checked`](super::Checked). Its file form is [`Proof::to_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Proof {
@@ -28,19 +31,39 @@ pub struct Proof {
     pub checkpoint: String,
     /// Always [`COVERS`]: what the proof shows and does not.
     pub covers: String,
-    /// The canonical record (SPEC.md §3.1), base64 (RFC 4648 §4).
-    pub record: String,
+    /// The enterprise's record, the strings of its canonical record (SPEC.md §3.1).
+    pub record: RecordFields,
     /// The record's 0-based position in the target directory (records in id order).
     pub leaf_index: u64,
     /// `PATH(leaf_index, D[count])` of RFC 6962 §2.1.1 in the target directory, leaf level
-    /// first, each hash base64.
-    pub record_path: Vec<String>,
-    /// The log lines that decide the enterprise's fate, in increasing `seq`.
+    /// first: the hashes concatenated, in base64.
+    pub record_path: String,
+    /// The log lines that decide the enterprise's fate, in increasing `seq`, as residuals.
     pub lines: Vec<LogLine>,
-    /// `MPATH` of the lines' `seq`s in the log's tree (SPEC.md §10.2), each hash base64.
-    pub lines_proof: Vec<String>,
-    /// The plan file's text (UTF-8, a BOM kept); its SHA-256 is the header's `plan.digest`.
-    pub plan: String,
+    /// `MPATH` of the lines' `seq`s in the log's tree (SPEC.md §10.2): the hashes
+    /// concatenated, in base64.
+    pub lines_proof: String,
+}
+
+/// A record as a proof carries it: the strings of its canonical record (SPEC.md §3.1), `""`
+/// for a class or date not given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordFields {
+    /// Unified social credit code.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Division code.
+    pub region: String,
+    /// Domains, in the record's order.
+    pub domains: Vec<String>,
+    /// `A`…`D`, or `""`.
+    pub credit_class: String,
+    /// `active`, `abnormal` or `closed`.
+    pub status: String,
+    /// `YYYY-MM-DD`, or `""`.
+    pub last_inspected: String,
 }
 
 /// The enterprise's canonical record (SPEC.md §3.1) and, for people, its decoded fields.
@@ -168,14 +191,52 @@ pub struct ReplacementProof {
     pub reason: crate::reason::Reason,
 }
 
-/// One log line, verbatim, at its position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One log line at its position, as its residual (SPEC.md §10.2): the line's members without
+/// those the checker derives, hashes in base64.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogLine {
     /// Its 0-based position: the leaf index.
     pub seq: u64,
-    /// The line, without its newline.
-    pub line: String,
+    /// The residual of the line.
+    pub line: Value,
+}
+
+impl Serialize for LogLine {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("LogLine", 2)?;
+        m.serialize_field("seq", &self.seq)?;
+        m.serialize_field("line", &Sorted(&self.line))?;
+        m.end()
+    }
+}
+
+/// A JSON value with its object members sorted by key bytes (SPEC.md §6.1), whatever order
+/// the map type keeps.
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(o) => {
+                let mut keys: Vec<&String> = o.keys().collect();
+                keys.sort();
+                let mut m = s.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    m.serialize_entry(k, &Sorted(&o[k]))?;
+                }
+                m.end()
+            }
+            Value::Array(a) => {
+                let mut q = s.serialize_seq(Some(a.len()))?;
+                for x in a {
+                    q.serialize_element(&Sorted(x))?;
+                }
+                q.end()
+            }
+            other => other.serialize(s),
+        }
+    }
 }
 
 impl Proof {

@@ -27,8 +27,6 @@ pub struct Prover {
     log_tree: Tree,
     checkpoint: log::Checkpoint,
     checkpoint_text: String,
-    plan: Plan,
-    plan_text: String,
     records: Vec<Enterprise>,
     tree: Tree,
 }
@@ -98,8 +96,6 @@ impl Prover {
             log_tree,
             facts,
             lines,
-            plan,
-            plan_text: plan_text.to_string(),
             records: targets.records.clone(),
             tree,
         })
@@ -166,8 +162,8 @@ impl Prover {
                 ),
             })?;
         let e = &self.records[index];
-        let derived = derive(&self.facts, &self.plan, e)
-            .map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
+        let derived =
+            derive(&self.facts, e).map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
         let seqs: Vec<u64> = derived.needed.iter().copied().collect();
         let line_at = |seq: u64| {
             let i = usize::try_from(seq).ok()?;
@@ -178,7 +174,6 @@ impl Prover {
             &self.checkpoint_text,
             &line_at,
             &self.log_tree.multi_inclusion_proof(&seqs),
-            &self.plan_text,
             e,
             index as u64,
             &self.tree.inclusion_proof(index),

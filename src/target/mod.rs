@@ -8,6 +8,6 @@ mod tickets;
 
 pub(crate) use pipeline::*;
 pub(crate) use select::*;
-pub use select::{Stratum, StratumPool};
+pub use select::{PoolRules, Stratum, StratumPool};
 pub use stream::Progress;
 pub use tickets::*;

@@ -9,7 +9,7 @@ use crate::directory::{CreditClass, Enterprise, EnterpriseStatus, Targets};
 use crate::draw::outcome::{Pick, StratumResult};
 use crate::error::{ErrorKind, Result};
 use crate::merkle::Hash;
-use crate::plan::{Plan, Sample, Shortfall, Task};
+use crate::plan::{Plan, Sample, Scope, Shortfall, Task};
 use crate::seed;
 use crate::target::{Ticket, TicketHasher, bottom_k};
 
@@ -111,19 +111,84 @@ pub(crate) fn eligibility_of<S: AsRef<str>>(
     credit_class: Option<CreditClass>,
     last_inspected: Option<NaiveDate>,
 ) -> Eligibility {
-    if !task.scope.contains_parts(region, domains, status) {
-        Eligibility::OutOfScope
-    } else if recently_inspected(
-        last_inspected,
+    place(
+        &task.scope,
         plan.inspection_date,
         task.exclude_inspected_within_days,
-    ) {
+        matches!(task.sample, Sample::ByClass(_)),
+        (region, domains, status, credit_class, last_inspected),
+    )
+}
+
+/// SPEC.md §4.3 on the rules alone and a record's fields.
+fn place<S: AsRef<str>>(
+    scope: &Scope,
+    date: NaiveDate,
+    days: Option<u32>,
+    by_class: bool,
+    (region, domains, status, credit_class, last_inspected): (
+        &str,
+        &[S],
+        EnterpriseStatus,
+        Option<CreditClass>,
+        Option<NaiveDate>,
+    ),
+) -> Eligibility {
+    if !scope.contains_parts(region, domains, status) {
+        Eligibility::OutOfScope
+    } else if recently_inspected(last_inspected, date, days) {
         Eligibility::Recent
     } else {
-        Eligibility::Eligible(match task.sample {
-            Sample::ByClass(_) => Stratum::Class(credit_class),
-            _ => Stratum::All,
+        Eligibility::Eligible(if by_class {
+            Stratum::Class(credit_class)
+        } else {
+            Stratum::All
         })
+    }
+}
+
+/// One task's pool rules alone (SPEC.md §4.3): what places an enterprise in or out of its
+/// pool, as a plan gives them or a log header states them (SPEC.md §6.2) — so a proof can
+/// be checked without the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolRules {
+    /// The task's scope.
+    pub scope: Scope,
+    /// The plan's inspection date.
+    pub inspection_date: NaiveDate,
+    /// The recency exclusion in days, if any.
+    pub exclude_inspected_within_days: Option<u32>,
+    /// Whether the sample is stratified by credit class (`by_class`).
+    pub by_class: bool,
+}
+
+impl PoolRules {
+    /// The rules of a task of a plan.
+    pub fn of(plan: &Plan, task: &Task) -> PoolRules {
+        PoolRules {
+            scope: task.scope.clone(),
+            inspection_date: plan.inspection_date,
+            exclude_inspected_within_days: task.exclude_inspected_within_days,
+            by_class: matches!(task.sample, Sample::ByClass(_)),
+        }
+    }
+
+    /// The enterprise's place in the pool (SPEC.md §4.3); the same as [`eligibility`] for
+    /// the task these rules are of.
+    pub fn place(&self, e: &Enterprise) -> Eligibility {
+        place(
+            &self.scope,
+            self.inspection_date,
+            self.exclude_inspected_within_days,
+            self.by_class,
+            (
+                &e.region,
+                &e.domains,
+                e.status,
+                e.credit_class,
+                e.last_inspected,
+            ),
+        )
     }
 }
 
