@@ -989,7 +989,7 @@ def main():
     cp = checkpoint(PLAN_ID, sha256(PLAN_TOML.encode()), lines)
     proof = prove(lines, targets, "91120116MA05JKLM8C", cp)
     pobj = json.loads(proof)
-    print(f"proof (not checked against SPEC.md): {proof}")
+    put("proof", proof)
     put("proof seqs", ", ".join(str(l["seq"]) for l in pobj["lines"]))
     put("proof record_path", pobj["record_path"])
     put("proof lines_proof", pobj["lines_proof"])
