@@ -635,8 +635,7 @@ fn committed_draw_with_a_replacement() {
     // for the remaining lines shows the team as drawn: inclusion cannot show that no other
     // line exists, which is what `covers` says and `check-proof` prints.)
     let mut q = p.clone();
-    q.lines
-        .retain(|l| l.line["event"] != "replacement");
+    q.lines.retain(|l| l.line["event"] != "replacement");
     assert_eq!(q.lines.len() + 1, p.lines.len());
     match proof::check(&q.to_bytes(), &log.checkpoint()) {
         Err(ProofError::Failed { check, .. }) if check == "log inclusion proofs" => {}

@@ -1409,3 +1409,305 @@ fn generate_case(case: u64, dir: &Path) -> Case {
         cli_seed: (!in_plan).then_some(seed),
     }
 }
+
+// ------------------------------------------------------------------------- proofs (SPEC §10)
+
+/// `dualdraw prove LOG --plan PLAN --enterprise ID --out FILE`.
+fn prove_to(log: &Path, plan: &Path, id: &str, file: &Path) -> Run {
+    let mut c = bin();
+    c.arg("prove").arg(log).arg("--plan").arg(plan);
+    run(c.args(["--enterprise", id]).arg("--out").arg(file))
+}
+
+/// Runs both proof checkers (`dualdraw check-proof`, `verify.py --check-proof`) on `file`
+/// against the checkpoint file `head`; `Err` unless both exit `want`, or with `want` `None` the
+/// same nonzero code (2 unreadable, 1 a failed check, SPEC §10.3).
+fn both_proof(
+    py: &str,
+    file: &Path,
+    head: &Path,
+    want: Option<i32>,
+    what: &str,
+) -> Result<(), String> {
+    let mut rust = bin();
+    rust.arg("check-proof")
+        .arg(file)
+        .arg("--checkpoint")
+        .arg(head);
+    let mut pyc = Command::new(py);
+    pyc.arg(script())
+        .arg("--check-proof")
+        .arg(file)
+        .arg("--head")
+        .arg(head);
+    let (r, p) = (run(&mut rust), run(&mut pyc));
+    let ok = match want {
+        Some(w) => r.code == w && p.code == w,
+        None => r.code != 0 && r.code == p.code,
+    };
+    if ok {
+        return Ok(());
+    }
+    let want = want.map_or("the same nonzero code".to_string(), |w| w.to_string());
+    Err(format!(
+        "{what}: expected exit {want} from both proof checkers\n--- dualdraw check-proof: exit {}\n{}\n--- verify.py --check-proof: exit {}\n{}",
+        r.code, r.text, p.code, p.text
+    ))
+}
+
+/// Structural changes of a proof that keep it JSON of the shape of SPEC §10.2, each of which
+/// §10.3 rejects with exit 1: (what, changed proof bytes).
+fn proof_mutations(bytes: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    use base64::Engine as _;
+    use dualdraw::proof::Proof;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let p: Proof = serde_json::from_slice(bytes).expect("a proof");
+    let mut out: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    let mut m = |what, f: &dyn Fn(&mut Proof)| {
+        let mut q = p.clone();
+        f(&mut q);
+        out.push((what, q.to_bytes()));
+    };
+    m("the last line dropped", &|q| _ = q.lines.pop());
+    m("the residual of the last line keeps its seq", &|q| {
+        let l = q.lines.last_mut().unwrap();
+        l.line["seq"] = l.seq.into();
+    });
+    m("the header's residual keeps its spec", &|q| {
+        q.lines[0].line["spec"] = "dualdraw-spec/4".into();
+    });
+    m("a carried prev in hex", &|q| {
+        if let Some(l) = q.lines.iter_mut().find(|l| l.line.get("prev").is_some()) {
+            let h = b64.decode(l.line["prev"].as_str().unwrap()).unwrap();
+            l.line["prev"] = hex::encode(h).into();
+        } else {
+            q.lines[0].line["prev"] = "0".repeat(64).into();
+        }
+    });
+    m("the first two lines swapped", &|q| {
+        if q.lines.len() > 1 {
+            q.lines.swap(0, 1);
+        } else {
+            q.lines[0].seq = 1;
+        }
+    });
+    m("the last hash of lines_proof dropped", &|q| {
+        let mut h = b64.decode(&q.lines_proof).unwrap();
+        if h.len() >= 32 {
+            h.truncate(h.len() - 32);
+        } else {
+            h = vec![0; 32];
+        }
+        q.lines_proof = b64.encode(h);
+    });
+    m("the record path with a hash added", &|q| {
+        let mut h = b64.decode(&q.record_path).unwrap();
+        h.extend([7u8; 32]);
+        q.record_path = b64.encode(h);
+    });
+    m("leaf_index + 1", &|q| q.leaf_index += 1);
+    m("the record's status in Chinese", &|q| {
+        q.record.status = "存续".into()
+    });
+    m("the record's last inspection a day later", &|q| {
+        q.record.last_inspected = if q.record.last_inspected.is_empty() {
+            "2020-01-01".into()
+        } else {
+            q.record.last_inspected.replace('-', "/")
+        };
+    });
+    m("covers inclusion/1", &|q| q.covers = "inclusion/1".into());
+    m("format dualdraw-proof/3", &|q| {
+        q.format = "dualdraw-proof/3".into()
+    });
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&text).unwrap())
+            .unwrap();
+    out.push(("pretty-printed", pretty.into_bytes()));
+    out.push(("two final line feeds", format!("{text}\n").into_bytes()));
+    out
+}
+
+/// Proves each of `ids` from the log in `dir` (its `draw.head` the checkpoint) through the
+/// binary; both checkers accept each proof and reject `flips` random single-byte changes of it
+/// with the same exit code; with `mutate`, the first proof also without its final LF (accepted)
+/// and with the structural changes of [`proof_mutations`] (exit 1). (Each Python run costs a
+/// process start, so the numbers are small.)
+fn check_proofs(
+    py: &str,
+    dir: &Path,
+    plan: &Path,
+    ids: &[String],
+    (flips, mutate): (usize, bool),
+    r: &mut Rng,
+    name: &str,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    let (log, head) = (dir.join("draw.log"), dir.join("draw.head"));
+    let pdir = dir.join("proofs");
+    std::fs::create_dir_all(&pdir).unwrap();
+    for (k, id) in ids.iter().enumerate() {
+        let file = pdir.join(format!("p{k}.json"));
+        let o = prove_to(&log, plan, id, &file);
+        if o.code != 0 {
+            errors.push(format!("{name}: prove {id} exited {}:\n{}", o.code, o.text));
+            continue;
+        }
+        let what = format!("{name}: proof of {id}");
+        if let Err(e) = both_proof(py, &file, &head, Some(0), &what) {
+            errors.push(e);
+            continue;
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        let bad = pdir.join(format!("p{k}-bad.json"));
+        for _ in 0..flips {
+            let at = r.below(bytes.len());
+            let mut b = bytes.clone();
+            flip(&mut b, at);
+            std::fs::write(&bad, &b).unwrap();
+            let w = format!("{what}, byte {at} flipped");
+            if let Err(e) = both_proof(py, &bad, &head, None, &w) {
+                errors.push(e);
+            }
+        }
+        if mutate && k == 0 {
+            std::fs::write(&bad, &bytes[..bytes.len() - 1]).unwrap();
+            if let Err(e) = both_proof(py, &bad, &head, Some(0), &format!("{what}, no final LF")) {
+                errors.push(e);
+            }
+            for (m, b) in proof_mutations(&bytes) {
+                std::fs::write(&bad, &b).unwrap();
+                if let Err(e) = both_proof(py, &bad, &head, Some(1), &format!("{what}, {m}")) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// The enterprises of a log's `target` lines (the drawn ones), in log order, once each.
+fn drawn_ids(log: &[u8]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for line in split(log) {
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        if v["event"] == "target" {
+            let id = v["id"].as_str().unwrap().to_string();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+/// Up to `n` enterprises: the drawn ones first, then others of the directory, picked at random.
+fn proof_ids(plan: &Path, log: &[u8], n: usize, r: &mut Rng) -> Vec<String> {
+    let mut ids = drawn_ids(log);
+    ids.truncate(n / 2);
+    let mut all: Vec<String> = common::load(plan)
+        .targets
+        .records()
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    r.shuffle(&mut all);
+    for id in all {
+        if ids.len() >= n {
+            break;
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// SPEC §10: every proof `dualdraw prove` makes is accepted by both proof checkers, and changed
+/// bytes and structural changes are rejected by both with the same exit code — on the demo
+/// (operator seed), the demo committed with replacements, and random draws (by-class strata,
+/// scopes by status and region, several tasks, recency rules), in two threads.
+#[test]
+fn proofs_agree() {
+    let Some(py) = python() else { return };
+    let started = Instant::now();
+    let tmp = common::tmp();
+    let errors = Mutex::new(Vec::<String>::new());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let plan = demo_path("plan.toml");
+            let mut r = Rng::new(10);
+            let out = tmp.path().join("demo");
+            let d = draw(&plan, None, &out);
+            assert_eq!(d.code, 0, "demo draw failed:\n{}", d.text);
+            let log = std::fs::read(out.join("draw.log")).unwrap();
+            let ids = proof_ids(&plan, &log, 3, &mut r);
+            let e = check_proofs(py, &out, &plan, &ids, (6, true), &mut r, "demo");
+            errors.lock().unwrap().extend(e);
+            let committed = tmp.path().join("committed");
+            let c = commit_reveal(&plan, &committed, "3 1 6 6 2 5");
+            assert_eq!(c.code, 0, "demo commit-reveal failed:\n{}", c.text);
+            let replaced = replace_some(&plan, &committed.join("draw.log"), 3, &mut r).unwrap();
+            assert!(replaced > 0, "no replacement could be made in the demo");
+            let log = std::fs::read(committed.join("draw.log")).unwrap();
+            // The enterprises whose teams were replaced first: their proofs carry the reveal
+            // and replacement lines.
+            let mut ids: Vec<String> = split(&log)
+                .iter()
+                .map(|l| serde_json::from_slice::<serde_json::Value>(l).unwrap())
+                .filter(|v| v["event"] == "replacement")
+                .map(|v| v["enterprise"].as_str().unwrap().to_string())
+                .collect();
+            ids.dedup();
+            ids.extend(proof_ids(&plan, &log, 1, &mut r));
+            let e = check_proofs(py, &committed, &plan, &ids, (3, true), &mut r, "committed");
+            errors.lock().unwrap().extend(e);
+        });
+        s.spawn(|| {
+            let (mut tried, mut drawn) = (0u64, 0);
+            while drawn < 6 && tried < 40 {
+                let case = 1000 + tried;
+                tried += 1;
+                let dir = tmp.path().join(format!("proof-case{case}"));
+                let input = generate_case(case, &dir);
+                let out = dir.join("out");
+                let mut r = Rng::new(0xB0B ^ case);
+                let d = if r.chance(35) {
+                    commit_reveal(&input.plan, &out, "4 4 2")
+                } else {
+                    draw(&input.plan, input.cli_seed.as_deref(), &out)
+                };
+                if d.code != 0 {
+                    continue;
+                }
+                drawn += 1;
+                if r.chance(50)
+                    && let Err(e) = replace_some(&input.plan, &out.join("draw.log"), 2, &mut r)
+                {
+                    errors.lock().unwrap().push(format!("case {case}: {e}"));
+                }
+                let log = std::fs::read(out.join("draw.log")).unwrap();
+                let ids = proof_ids(&input.plan, &log, 2, &mut r);
+                let name = format!("case {case}");
+                let e = check_proofs(py, &out, &input.plan, &ids, (1, false), &mut r, &name);
+                errors.lock().unwrap().extend(e);
+            }
+            assert!(
+                drawn >= 4,
+                "only {drawn} of {tried} random plans could be drawn"
+            );
+        });
+    });
+    eprintln!("proof agreement: {:.1?}", started.elapsed());
+    let errors = errors.into_inner().unwrap();
+    if !errors.is_empty() {
+        let kept = tmp.keep();
+        panic!(
+            "{} disagreement(s); files kept in {}\n\n{}",
+            errors.len(),
+            kept.display(),
+            errors.join("\n\n")
+        );
+    }
+}
