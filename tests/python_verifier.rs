@@ -66,7 +66,8 @@ fn both(
     // Both report the first failing line (SPEC §7); when both name one, it must be the same,
     // including a refused replacement request (its own line, or an earlier differing line).
     let same_line = !matches!(lines, (Some(a), Some(b)) if a != b);
-    if r.code == want && p.code == want && same_line {
+    // A Python exception is exit 1 too; it must not count as a failed check.
+    if r.code == want && p.code == want && same_line && !p.text.contains("Traceback") {
         return Ok(());
     }
     let why = if same_line {
@@ -1441,10 +1442,12 @@ fn both_proof(
         .arg("--head")
         .arg(head);
     let (r, p) = (run(&mut rust), run(&mut pyc));
-    let ok = match want {
-        Some(w) => r.code == w && p.code == w,
-        None => r.code != 0 && r.code == p.code,
-    };
+    // A Python exception is exit 1 too; it must not count as a failed check.
+    let ok = !p.text.contains("Traceback")
+        && match want {
+            Some(w) => r.code == w && p.code == w,
+            None => r.code != 0 && r.code == p.code,
+        };
     if ok {
         return Ok(());
     }
@@ -1529,10 +1532,88 @@ fn proof_mutations(bytes: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     out
 }
 
+/// Proofs made for other sets of lines of the same log, as a dishonest prover could (the
+/// lines genuine, their residuals and `MPATH` recomputed, SPEC §10.2), with the exit code §10.3
+/// gives each: (what, proof bytes, exit code). `bytes` is the proof of a drawn enterprise.
+fn reproved(bytes: &[u8], log: &[u8]) -> Vec<(&'static str, Vec<u8>, i32)> {
+    use base64::Engine as _;
+    use dualdraw::proof::Proof;
+    let p: Proof = serde_json::from_slice(bytes).expect("a proof");
+    let lines: Vec<String> = split(log)
+        .into_iter()
+        .map(|l| String::from_utf8(l).unwrap())
+        .collect();
+    let event = |s: u64| {
+        serde_json::from_str::<serde_json::Value>(&lines[s as usize]).unwrap()["event"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let seqs: Vec<u64> = p.lines.iter().map(|l| l.seq).collect();
+    let leaves: Vec<[u8; 32]> = lines.iter().map(|l| dualdraw::log::leaf_hash(l)).collect();
+    let make = |mut s: Vec<u64>| {
+        s.sort_unstable();
+        s.dedup();
+        let carried: Vec<(u64, String)> =
+            s.iter().map(|&i| (i, lines[i as usize].clone())).collect();
+        let mut q = p.clone();
+        q.lines = dualdraw::proof::residual_lines(&carried).unwrap();
+        let hashes = dualdraw::merkle::multi_inclusion_proof(&leaves, &s).concat();
+        q.lines_proof = base64::engine::general_purpose::STANDARD.encode(hashes);
+        q.to_bytes()
+    };
+    let without =
+        |ev: &str| -> Vec<u64> { seqs.iter().copied().filter(|&s| event(s) != ev).collect() };
+    let mut out = vec![
+        // Hiding that it was drawn: step 7 (the ticket is within the cutoff).
+        (
+            "re-proved without its target line",
+            make(without("target")),
+            1,
+        ),
+        ("re-proved without its team line", make(without("team")), 1),
+        // An eligible task left out: step 7.
+        ("re-proved without a task line", make(without("task")), 1),
+        // A line §10.2 does not list: step 4 (the footer's event is not carried).
+        (
+            "re-proved with the footer",
+            make([seqs.clone(), vec![lines.len() as u64 - 1]].concat()),
+            1,
+        ),
+    ];
+    // Another enterprise's target line (the one after its own, or before): restored as this
+    // enterprise's, it is not the logged line (step 5).
+    if let Some(&t) = seqs.iter().find(|&&s| event(s) == "target") {
+        let other = if event(t + 1) == "target" {
+            t + 1
+        } else {
+            t - 1
+        };
+        if event(other) == "target" {
+            out.push((
+                "re-proved with another target line",
+                make([seqs.clone(), vec![other]].concat()),
+                1,
+            ));
+        }
+    }
+    // A replacement left out: inclusion cannot show absence (SPEC §10.1); both accept and say
+    // so under NOT SHOWN.
+    if seqs.iter().any(|&s| event(s) == "replacement") {
+        out.push((
+            "re-proved without its replacements",
+            make(without("replacement")),
+            0,
+        ));
+    }
+    out
+}
+
 /// Proves each of `ids` from the log in `dir` (its `draw.head` the checkpoint) through the
 /// binary; both checkers accept each proof and reject `flips` random single-byte changes of it
-/// with the same exit code; with `mutate`, the first proof also without its final LF (accepted)
-/// and with the structural changes of [`proof_mutations`] (exit 1). (Each Python run costs a
+/// with the same exit code; with `mutate`, the first proof (of a drawn enterprise) also without
+/// its final LF (accepted), with the structural changes of [`proof_mutations`] (exit 1) and
+/// re-proved for other sets of lines ([`reproved`]). (Each Python run costs a
 /// process start, so the numbers are small.)
 fn check_proofs(
     py: &str,
@@ -1579,6 +1660,13 @@ fn check_proofs(
             for (m, b) in proof_mutations(&bytes) {
                 std::fs::write(&bad, &b).unwrap();
                 if let Err(e) = both_proof(py, &bad, &head, Some(1), &format!("{what}, {m}")) {
+                    errors.push(e);
+                }
+            }
+            let log = std::fs::read(&log).unwrap();
+            for (m, b, want) in reproved(&bytes, &log) {
+                std::fs::write(&bad, &b).unwrap();
+                if let Err(e) = both_proof(py, &bad, &head, Some(want), &format!("{what}, {m}")) {
                     errors.push(e);
                 }
             }
