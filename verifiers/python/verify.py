@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent verifier for dualdraw logs (`dualdraw-spec/3`), written from SPEC.md alone.
+"""Independent verifier for dualdraw logs (`dualdraw-spec/4`), written from SPEC.md alone.
 
 Python 3.11+ standard library only. Usage:
 
@@ -12,8 +12,11 @@ Checks, in SPEC §7 order: the hash chain, the published head (--head, else draw
 log), the header, the plan digest, both directory Merkle heads; then it re-runs the draw
 (operator-seed, or commit-reveal with the reveal opening the commitment, §9.1-9.2), recomputes
 every replacement request after the footer (§9.3) and compares the whole log byte for byte.
-Per-enterprise proof files (§10.3, dualdraw-proof/3) are checked except the reason texts and the
-file's canonical byte form. Every function cites the SPEC section it implements.
+Per-enterprise proof files (dualdraw-proof/4) are checked by every step of §10.3 with the
+checkpoint alone: the residual lines restored (§10.2), their multi-leaf inclusion, the record's
+directory inclusion, the pools from the header's `tasks`, tickets and cutoffs, and the file's
+canonical byte form; what the proof shows is printed with the texts of §10.4. Every function
+cites the SPEC section it implements.
 """
 import argparse
 import csv
@@ -1699,8 +1702,7 @@ def residual_of(obj, prev_carried):
     """§10.2: the residual of a (restored) line: its derived members removed, hashes in base64."""
     r = _deep_copy(obj)
     event = r.get("event")
-    r.pop("seq", None)
-    if r.get("seq", obj.get("seq")) == 0 or prev_carried:
+    if r.pop("seq", None) == 0 or prev_carried:
         r.pop("prev", None)
     for k in DERIVED.get(event, ()):
         r.pop(k, None)
@@ -1752,7 +1754,8 @@ def _header_ok(h):
               "tasks", "seq", "prev"}
     mode = h.get("mode")
     extra = {"operator-seed": {"notice", "seed"},
-             "commit-reveal": {"entropy_source", "commitment"}}.get(mode)
+             "commit-reveal": {"entropy_source", "commitment"}}.get(
+                 mode if isinstance(mode, str) else None)
     if extra is None:
         return f"mode {mode!r} is neither operator-seed nor commit-reveal"
     if set(h) != common | extra:
@@ -1993,13 +1996,11 @@ def check_proof(proof_path, checkpoint_arg):
         tid = task["id"]
         key = keys[tid]
         tk = ticket(key, e["id"]).hex()
-        out = [f"task {tid}:"]
         if pool != "eligible":
-            report.append(f"task {tid}: key {key.hex()}, ticket {tk}; {pool}: {why}; "
+            report.append(f"task {tid}: key {key.hex()}, ticket {tk}; pool {pool} ({why}); "
                           "verdict not-eligible")
             continue
         tseq = next(s for s, x in task_at.items() if x is task)
-        out.append(f"task line seq {tseq}, key {key.hex()}, ticket {tk};")
         nxt = [s for s in task_seqs if s > tseq]
         block = [(s, o) for s, o in objs if tseq < s < (nxt[0] if nxt else float("inf"))]
         tl = restored[tseq][1]
@@ -2010,7 +2011,6 @@ def check_proof(proof_path, checkpoint_arg):
             fail(S7, f"{c}: more than one target or team line")
         name = ("none" if not e["credit_class"] else e["credit_class"]) \
             if "by_class" in tl["sample"] else "all"
-        out.append(f"eligible in stratum {name}: in scope; {why};")
         st = [x for x in tl["strata"] if x["stratum"] == name]
         if len(st) != 1:
             fail(S7, f"{c}: the task line has {len(st)} strata named {name}, need exactly one")
@@ -2018,8 +2018,10 @@ def check_proof(proof_path, checkpoint_arg):
         cut = st["cutoff"]
         if (cut is None) != (st["drawn"] == 0):
             fail(S7, f"{c}: cutoff {cut} and drawn {st['drawn']} disagree")
-        out.append(f"stratum {name}, eligible {st['eligible']}, requested {st['requested']}, "
-                   f"drawn {st['drawn']}, cutoff {cut};")
+        out = (f"task {tid} (task line seq {tseq}): key {key.hex()}, ticket {tk}; pool eligible "
+               f"(eligible in stratum {name}: in scope; {why}); stratum {name} (eligible "
+               f"{st['eligible']}, requested {st['requested']}, drawn {st['drawn']}, cutoff "
+               f"{cut}); verdict ")
         by_cut = cut is not None and tk <= cut
         if by_cut != bool(mine):
             fail(S7, f"{c}: ticket {tk} vs cutoff {cut}: the proof "
@@ -2027,7 +2029,7 @@ def check_proof(proof_path, checkpoint_arg):
         if not by_cut:
             if teams:
                 fail(S7, f"{c}: a team line for an enterprise not drawn")
-            report.append(" ".join(out) + " verdict not-drawn (ticket above the cutoff)")
+            report.append(out + "not-drawn (the ticket is above the cutoff)")
             continue
         (tq, tg) = mine[0]
         if tg["stratum"] != name:
@@ -2047,14 +2049,15 @@ def check_proof(proof_path, checkpoint_arg):
                 fail(S7, f"{c}: the replacement at seq {s} takes out {r['out']}, not on the "
                      f"team {now}")
             now[now.index(r["out"])] = r["in"]
-            shown.append(f"seq {s}: {r['out']} -> {r['in']} ({canonical_json(r['reason'])})")
+            shown.append(f"seq {s}: {r['out']} out, {r['in']} in, reason "
+                         f"{canonical_json(r['reason'])}")
         needed.update([tq, mq] + [s for s, _ in reps])
-        out.append(f"verdict drawn, rank {tg['rank']} (target line seq {tq}, team line seq "
-                   f"{mq}); leader {m['leader']}, officers {', '.join(m['officers'])}, experts "
-                   f"{', '.join(m['experts']) or 'none'}")
+        out += (f"drawn: rank {tg['rank']} (target line seq {tq}, team line seq {mq}); leader "
+                f"{m['leader']}, officers {', '.join(m['officers'])}, experts "
+                f"{', '.join(m['experts']) or 'none'}")
         if reps:
-            out.append(f"; replacements {'; '.join(shown)}; officers now {', '.join(now)}")
-        report.append(" ".join(out))
+            out += f"; replacements: {'; '.join(shown)}; officers now {', '.join(now)}"
+        report.append(out)
     if carried != needed:                                                 # step 8
         fail(S8, f"the proof carries lines {sorted(carried - needed)} that §10.2 does not list "
              f"for {e['id']}")
