@@ -209,7 +209,7 @@ mod tests {
         bad["prev"] =
             Value::from("245494de0615b83dded7df9ea31f317aa837a3c0c394c8eb227d7772a183a1e7");
         assert!(restore(&bad, 9, &d).is_err());
-        bad["prev"] = Value::from("JFSU3gYVuD3e19+eox8xeqg3o8DDlMjrIn13cqGDoeg=");
+        bad["prev"] = Value::from("JFSU3gYVuD3e19+eox8xeqg3o8DDlMjrIn13cqGDoed=");
         assert!(restore(&bad, 9, &d).is_err());
     }
 }
