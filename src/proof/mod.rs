@@ -38,9 +38,9 @@ mod format;
 mod prove;
 mod residual;
 
+pub use assemble::reason;
 #[doc(hidden)]
 pub use assemble::residual_lines;
-pub use assemble::reason;
 pub use check::{Checked, ProofError, check};
 pub use format::{
     COVERS, COVERS_TEXT, DrawnProof, FORMAT, LogLine, Pool, Proof, Record, RecordFields,
