@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent re-implementation of SPEC.md (dualdraw-spec/3) for its §8 known-answer vectors.
+"""Independent re-implementation of SPEC.md (dualdraw-spec/4) for its §8 known-answer vectors.
 
 Written from the text of SPEC.md alone, with the Python 3.11+ standard library only (hashlib,
 tomllib, decimal, csv); ChaCha20 is the pure-Python RFC 8439 block function below, checked
@@ -7,6 +7,7 @@ against RFC 8439 §2.3.2 and Appendix A.1 before use.
 
     python3 tests/spec_vectors.py            # print every vector
     python3 tests/spec_vectors.py --check    # also require each value to appear in SPEC.md
+    python3 tests/spec_vectors.py --write DIR  # also write the §8.6 files and the §10.6 proof
 
 The Rust side is tests/spec_vectors.rs, which asserts the library gives the hex written in
 SPEC.md. The two are independent: this file does not import or run any Rust code.
@@ -530,6 +531,24 @@ def canon(v) -> str:
     raise TypeError(v)
 
 
+SPEC_VERSION = "dualdraw-spec/4"
+
+
+def header_tasks(plan):
+    """§6.2 the header's `tasks`: per task its id, scope lists (regions and domains verbatim,
+    statuses canonical in plan order, [] when not given) and exclude_inspected_within_days."""
+    out = []
+    for task in plan["task"]:
+        scope = task.get("scope", {})
+        out.append({"id": task["id"],
+                    "scope": {"regions": list(scope.get("regions", [])),
+                              "domains": list(scope.get("domains", [])),
+                              "statuses": [ENT_STATUS[x.lower() if x.isascii() else x]
+                                           for x in scope.get("statuses", [])]},
+                    "exclude_inspected_within_days": task.get("exclude_inspected_within_days")})
+    return out
+
+
 NOTICE = ("the seed was supplied by the operator (rehearsal/test mode); this draw alone does not "
           "prove the seed was not chosen to steer the result")
 
@@ -542,7 +561,7 @@ def run_log(plan_bytes: bytes, targets_csv: str, officers_csv: str, seed: str, c
     td = mth([enterprise_bytes(e) for e in targets])
     od = mth([officer_bytes(o) for o in officers])
     ev = [{
-        "event": "header", "spec": "dualdraw-spec/3", "crate_version": crate_version,
+        "event": "header", "spec": SPEC_VERSION, "crate_version": crate_version,
         "mode": "operator-seed", "notice": NOTICE,
         "plan": {"id": plan["id"], "title": plan["title"], "digest": hx(sha256(plan_bytes))},
         "inspection_date": date.isoformat(), "seed": seed,
@@ -550,6 +569,7 @@ def run_log(plan_bytes: bytes, targets_csv: str, officers_csv: str, seed: str, c
                                     "supplied": supplied_targets(targets)},
                         "officers": {"head": hx(od), "count": len(officers),
                                      "supplied": supplied_officers(officers)}},
+        "tasks": header_tasks(plan),
     }]
     ev += warnings
     n_targets = n_teams = 0
@@ -577,9 +597,7 @@ def run_log(plan_bytes: bytes, targets_csv: str, officers_csv: str, seed: str, c
         winners = entries[:requested]
         team_rule = {"size": task["team"]["size"], "experts": task["team"].get("experts", 0)}
         ev.append({
-            "event": "task", "task": task["id"],
-            "item": {"name": task["item"]["name"], "basis": task["item"]["basis"]},
-            "domain": task["domain"],
+            "event": "task", "task": task["id"], "domain": task["domain"],
             "directed": bool(scope.get("regions") or scope.get("domains") or scope.get("statuses")),
             "sample": sample_json, "shortfall_rule": task.get("shortfall", "error"),
             "team_rule": team_rule, "exclude_inspected_within_days": days,
@@ -608,6 +626,126 @@ def run_log(plan_bytes: bytes, targets_csv: str, officers_csv: str, seed: str, c
         lines.append(line)
         prev = hx(leaf_hash(line.encode("utf-8")))
     return lines, hx(mth([l.encode("utf-8") for l in lines])), targets
+
+
+# ---------------------------------------------------------------------------------------------
+# §10 per-enterprise proofs (dualdraw-proof/4)
+
+PROOF_FORMAT = "dualdraw-proof/4"
+PROOF_COVERS = "inclusion/2"
+# §10.2 residuals: members the checker derives (besides seq and, when derivable, prev) and the
+# hash members written in base64 (besides prev and a task's stratum cutoffs), by event.
+RESIDUAL_REMOVED = {"header": ["spec", "notice"], "reveal": [],
+                    "task": ["task", "key", "directed", "exclude_inspected_within_days"],
+                    "target": ["task", "id", "ticket"], "team": ["task", "enterprise", "leader"],
+                    "replacement": ["enterprise"]}
+RESIDUAL_HASHES = {"header": [["plan", "digest"], ["directories", "officers", "head"],
+                              ["directories", "targets", "head"], ["commitment"]],
+                   "reveal": [["secret"], ["seed"]], "replacement": [["reason", "commitment"]]}
+
+
+def b64_of_hex(h: str) -> str:
+    return base64.b64encode(bytes.fromhex(h)).decode()
+
+
+def residual(line: str, seq: int, prev_carried: bool):
+    """§10.2: the line's event object without the members the checker derives, hashes base64."""
+    obj = json.loads(line)
+    ev = obj["event"]
+    del obj["seq"]
+    if seq == 0 or prev_carried:
+        del obj["prev"]
+    else:
+        obj["prev"] = b64_of_hex(obj["prev"])
+    for k in RESIDUAL_REMOVED[ev]:
+        obj.pop(k, None)
+    for path in RESIDUAL_HASHES.get(ev, []):
+        holder = obj
+        for k in path[:-1]:
+            holder = holder.get(k, {}) if isinstance(holder, dict) else {}
+        if isinstance(holder, dict) and isinstance(holder.get(path[-1]), str):
+            holder[path[-1]] = b64_of_hex(holder[path[-1]])
+    if ev == "task":
+        for st in obj["strata"]:
+            if st["cutoff"] is not None:
+                st["cutoff"] = b64_of_hex(st["cutoff"])
+    return obj
+
+
+def mpath(idx, leaves):
+    """MPATH(S, D[n]) of SPEC.md §10.2, S given as sorted indices into `leaves`."""
+    n = len(leaves)
+    if n <= 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    left = [i for i in idx if i < k]
+    right = [i - k for i in idx if i >= k]
+    if not right:
+        return mpath(left, leaves[:k]) + [mth(leaves[k:])]
+    if not left:
+        return mpath(right, leaves[k:]) + [mth(leaves[:k])]
+    return mpath(left, leaves[:k]) + mpath(right, leaves[k:])
+
+
+def ordered(v, sort: bool) -> str:
+    """serde_json::to_string of a value: members in the order given (sorted in a residual)."""
+    if isinstance(v, dict):
+        keys = sorted(v, key=lambda k: k.encode("utf-8")) if sort else list(v)
+        return "{" + ",".join(jstr(k) + ":" + ordered(v[k], sort) for k in keys) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(ordered(x, sort) for x in v) + "]"
+    return canon(v)
+
+
+def pool_of(task, e, date) -> bool:
+    """§4.3 from the header's `tasks` element: is the enterprise eligible?"""
+    scope = {k: v for k, v in task["scope"].items() if v}
+    if not in_scope(scope, e):
+        return False
+    n = task["exclude_inspected_within_days"]
+    return not (n is not None and e["last_inspected"] is not None
+                and (date - e["last_inspected"]).days < n)
+
+
+def prove(lines, targets, eid: str, checkpoint_text: str) -> str:
+    """The dualdraw-proof/4 file (without its final LF) for enterprise `eid` (§10.2)."""
+    objs = [json.loads(l) for l in lines]
+    header = objs[0]
+    e = next(t for t in targets if t["id"] == eid)
+    idx = [t["id"] for t in targets].index(eid)
+    date = parse_date(header["inspection_date"])
+    eligible = {t["id"] for t in header["tasks"] if pool_of(t, e, date)}
+    seqs = [0] + ([1] if header["mode"] == "commit-reveal" else [])
+    current, drawn = None, set()
+    for o in objs:
+        ev = o["event"]
+        if ev == "task":
+            current = o["task"]
+            if current in eligible:
+                seqs.append(o["seq"])
+        elif ev == "target" and o["id"] == eid:
+            seqs.append(o["seq"])
+            drawn.add(current)
+        elif ev == "team" and o["enterprise"] == eid:
+            seqs.append(o["seq"])
+        elif ev == "replacement" and o["enterprise"] == eid and o["task"] in drawn:
+            seqs.append(o["seq"])
+    seqs.sort()
+    blines = [l.encode("utf-8") for l in lines]
+    records = [enterprise_bytes(t) for t in targets]
+    rec = {"id": e["id"], "name": e["name"], "region": e["region"], "domains": e["domains"],
+           "credit_class": e["credit_class"], "status": e["status"],
+           "last_inspected": iso(e["last_inspected"])}
+    head = ordered({"format": PROOF_FORMAT, "checkpoint": checkpoint_text,
+                    "covers": PROOF_COVERS, "record": rec, "leaf_index": idx,
+                    "record_path": base64.b64encode(b"".join(audit_path(idx, records))).decode()},
+                   False)
+    body = ",".join('{"seq":%d,"line":%s}' % (s, ordered(residual(lines[s], s, s - 1 in seqs),
+                                                          True)) for s in seqs)
+    lp = base64.b64encode(b"".join(mpath(seqs, blines))).decode()
+    return head[:-1] + ',"lines":[' + body + '],"lines_proof":' + jstr(lp) + "}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -809,7 +947,7 @@ def main():
     plan = tomllib.loads(PLAN_TOML)
     offs_recs = read_officers(OFFICERS_CSV)
     commit_event = {
-        "event": "header", "spec": "dualdraw-spec/3", "crate_version": CRATE_VERSION,
+        "event": "header", "spec": SPEC_VERSION, "crate_version": CRATE_VERSION,
         "mode": "commit-reveal",
         "plan": {"id": plan["id"], "title": plan["title"],
                  "digest": hx(sha256(PLAN_TOML.encode()))},
@@ -820,6 +958,7 @@ def main():
                         "officers": {"head": hx(mth([officer_bytes(o) for o in offs_recs])),
                                      "count": len(offs_recs),
                                      "supplied": supplied_officers(offs_recs)}},
+        "tasks": header_tasks(plan),
         "entropy_source": {"kind": "dice", "description": COMMIT_ENTROPY_SOURCE},
         "commitment": hx(commitment), "prev": "0" * 64, "seq": 0,
     }
@@ -845,6 +984,26 @@ def main():
         if w is not None:
             put(f"below({n}) replacement", f"word {w:016x} t={(1 << 64) % n} value={w % n}")
     put("replacement order", ", ".join(order[:3]))
+
+    print("== §10.6 proof example (dualdraw-proof/4)")
+    cp = checkpoint(PLAN_ID, sha256(PLAN_TOML.encode()), lines)
+    proof = prove(lines, targets, "91120116MA05JKLM8C", cp)
+    pobj = json.loads(proof)
+    put("proof", proof)
+    put("proof seqs", ", ".join(str(l["seq"]) for l in pobj["lines"]))
+    put("proof record_path", pobj["record_path"])
+    put("proof lines_proof", pobj["lines_proof"])
+    put("proof bytes", f"{len(proof.encode()) + 1} bytes")
+    put("proof SHA-256", hx(sha256(proof.encode() + b"\n")))
+    if "--write" in sys.argv:
+        # The §8.6 inputs, log and checkpoint and the §10.6 proof, as files, for a verifier.
+        out_dir = sys.argv[sys.argv.index("--write") + 1]
+        os.makedirs(out_dir, exist_ok=True)
+        for name, blob in [("plan.toml", PLAN_TOML), ("targets.csv", TARGETS_CSV),
+                           ("officers.csv", OFFICERS_CSV), ("draw.log", "\n".join(lines) + "\n"),
+                           ("draw.head", cp), ("proof.json", proof + "\n")]:
+            with open(os.path.join(out_dir, name), "w", encoding="utf-8", newline="") as f:
+                f.write(blob)
 
     print("== §9.5 reason commitment")
     salt = bytes(range(32, 64))

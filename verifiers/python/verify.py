@@ -29,7 +29,7 @@ from fractions import Fraction
 from math import ceil
 from pathlib import Path
 
-SPEC = "dualdraw-spec/3"
+SPEC = "dualdraw-spec/4"
 ZERO64 = "0" * 64
 NOTICE = ("the seed was supplied by the operator (rehearsal/test mode); this draw alone does not "
           "prove the seed was not chosen to steer the result")
@@ -1201,10 +1201,18 @@ def header_event(plan, raw, digests, crate_version, seed=None, commit=None):
     """§6.2 header (operator-seed), or §9.1 commit header (commit = (entropy_source, commitment))."""
     h = {"event": "header", "spec": SPEC, "crate_version": crate_version,
          "plan": {"id": plan["id"], "title": plan["title"], "digest": sha256(raw).hex()},
-         "inspection_date": plan["date"], "directories": digests}
+         "inspection_date": plan["date"], "directories": digests,
+         "tasks": [header_task(t) for t in plan["tasks"]]}
     if commit is None:
         return dict(h, mode="operator-seed", notice=NOTICE, seed=seed)
     return dict(h, mode="commit-reveal", entropy_source=commit[0], commitment=commit[1])
+
+def header_task(task):
+    """§6.2 one element of the header's `tasks`: the task's pool rules (§4.3) as the plan gives
+    them (statuses canonical, in plan order)."""
+    return {"id": task["id"], "scope": {"regions": task["regions"], "domains": task["domains"],
+                                        "statuses": task["statuses"]},
+            "exclude_inspected_within_days": task["exclude"]}
 
 ENTROPY_KINDS = ("dice", "beacon", "stock-index", "other")
 
@@ -1272,8 +1280,7 @@ def draw_targets(plan, enterprises, seed):
                            "cutoff": chosen[-1][0].hex() if chosen else None})
             targets += [{"event": "target", "task": task["id"], "stratum": name, "rank": r,
                          "id": eid, "ticket": t.hex()} for r, (t, eid) in enumerate(chosen, 1)]
-        event = {"event": "task", "task": task["id"], "item": task["item"],
-                 "domain": task["domain"], "directed": task["directed"],
+        event = {"event": "task", "task": task["id"], "domain": task["domain"], "directed": task["directed"],
                  "sample": task["sample"]["log"], "shortfall_rule": task["shortfall"],
                  "team_rule": team_rule(task),
                  "exclude_inspected_within_days": task["exclude"], "excluded_recent": excluded,
@@ -1505,10 +1512,21 @@ def verify(log_path, plan_path, head_arg=None):
             + ("" if head else " (no published head: truncation is not excluded)"))
 
 # ---------------------------------------------------------------- §10.3 per-enterprise proofs
+PROOF_FORMAT = "dualdraw-proof/4"
 PROOF_KEYS = ["format", "checkpoint", "covers", "record", "leaf_index", "record_path", "lines",
-              "lines_proof", "plan"]
-COVERS = "inclusion/1"
-COVERS_TEXT = ("These log lines are in the log of the checkpoint at their positions (a multi-leaf RFC 9162 inclusion proof). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log and the directories shows those; a later checkpoint needs a new proof.")
+              "lines_proof"]
+RECORD_KEYS = ["id", "name", "region", "domains", "credit_class", "status", "last_inspected"]
+COVERS = "inclusion/2"
+COVERS_TEXT = ("These log lines are in the log of the checkpoint at their positions (a multi-leaf RFC 9162 inclusion proof). Inclusion alone does not show that the log has no other line about this enterprise: a second target or team line, or a replacement of its team not listed here, before or after the checkpoint's tree size; nor that the header's task rules and plan digest are the published plan's, or that the task lines' counts and cutoffs are right for the whole directory. `dualdraw verify` with the full log, the plan and the directories shows those; a later checkpoint needs a new proof.")
+# §10.2 residuals: the members the checker derives (besides `seq` and, where derivable, `prev`)
+# and the members written as base64 hashes (besides `prev` and a task's stratum cutoffs).
+DERIVED = {"header": ("spec", "notice"), "reveal": (),
+           "task": ("task", "key", "directed", "exclude_inspected_within_days"),
+           "target": ("task", "id", "ticket"), "team": ("task", "enterprise", "leader"),
+           "replacement": ("enterprise",)}
+HASH_PATHS = {"header": (("plan", "digest"), ("directories", "officers", "head"),
+                         ("directories", "targets", "head"), ("commitment",)),
+              "reveal": (("secret",), ("seed",)), "replacement": (("reason", "commitment"),)}
 
 def b64(s):
     """RFC 4648 §4 base64, canonical (re-encodes to itself) -> bytes, else None."""
@@ -1521,9 +1539,16 @@ def b64(s):
         return None
     return b if base64.b64encode(b).decode() == s else None
 
-def b64_hashes(xs):
-    hs = [b64(x) for x in xs] if isinstance(xs, list) else [None]
-    return hs if all(h is not None and len(h) == 32 for h in hs) else None
+def b64_hashes(s):
+    """§10.2 *hashes*: zero or more 32-byte hashes concatenated, canonical base64 -> list."""
+    b = b64(s)
+    if b is None or len(b) % 32:
+        return None
+    return [b[i:i + 32] for i in range(0, len(b), 32)]
+
+def b64_text(b):
+    import base64
+    return base64.b64encode(b).decode()
 
 def split_point(n):
     """§10.2: the largest power of two smaller than n (n >= 2)."""
@@ -1542,8 +1567,8 @@ def mpath_len(idx, lo, n):
     return mpath_len(left, lo, k) + mpath_len(right, lo + k, n - k)
 
 def verify_multi_inclusion(leaves, size, proof, root):
-    """§10.3 step 3: leaves [(index, leaf hash)] in strictly increasing index order, all below
-    size, are in the tree of `size` leaves with head `root` by MPATH (§10.2) -> bool."""
+    """§10.2: leaves [(index, leaf hash)] in strictly increasing index order, all below size,
+    are in the tree of `size` leaves with head `root` by MPATH -> bool."""
     idx = [i for i, _ in leaves]
     if not leaves or any(not isinstance(i, int) or i < 0 or i >= size for i in idx) \
             or any(a >= b for a, b in zip(idx, idx[1:])) or len(proof) != mpath_len(idx, 0, size):
@@ -1563,169 +1588,490 @@ def verify_multi_inclusion(leaves, size, proof, root):
         return node_hash(walk(left, lo, k), walk(right, lo + k, n - k))
     return walk(leaves, 0, size) == root
 
-def decode_record(b):
-    """§3.1 canonical enterprise record -> dict (raises ValueError)."""
-    at = 0
-    def u32():
-        nonlocal at
-        if at + 4 > len(b):
-            raise ValueError("record ends early")
-        at += 4
-        return int.from_bytes(b[at - 4:at], "big")
-    def s():
-        nonlocal at
-        n = u32()
-        if at + n > len(b):
-            raise ValueError("record ends early")
-        at += n
-        return b[at - n:at].decode("utf-8")
-    if s() != "dualdraw/v1/enterprise":
-        raise ValueError("not an enterprise record")
-    e = {"id": s(), "name": s(), "region": s(), "domains": [s() for _ in range(u32())],
-         "credit_class": s(), "status": s(), "last_inspected": s()}
-    if at != len(b) or enterprise_record(e) != b:
-        raise ValueError("not canonical")
-    return e
+class _Obj(dict):
+    """A JSON object as read; `dup` says whether a key appeared twice (§10.3 step 1 / 9)."""
+    dup = False
+
+def _pairs(pairs):
+    o = _Obj(pairs)
+    o.dup = len(o) != len(pairs)
+    return o
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+def _utf8_strings(v):
+    """Every string (and key) encodes as UTF-8 (no lone surrogate from a \\u escape)."""
+    if isinstance(v, str):
+        v.encode("utf-8")
+    elif isinstance(v, list):
+        for x in v:
+            _utf8_strings(x)
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            k.encode("utf-8")
+            _utf8_strings(x)
+
+def is_u64(v):
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**64
+
+def is_str_list(v):
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+def is_iso_date(v):
+    """A valid date written YYYY-MM-DD (§1), years 0001-9999."""
+    if not (isinstance(v, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v)):
+        return False
+    try:
+        return parse_date(v) == v
+    except ValueError:
+        return False
+
+def read_proof(proof_path):
+    """§10.3 step 1: UTF-8 JSON of the shape of §10.2 (else BadInput, exit 2) -> (text, dict)."""
+    try:
+        data = Path(proof_path).read_bytes()
+    except OSError as e:
+        raise BadInput(f"{proof_path}: {e}") from None
+    converted = converted_by(data)  # §7 "Converted logs": the same holds for a proof file
+    if converted:
+        raise BadInput(f"{proof_path}: this proof was converted ({converted}), as a Windows "
+                       f"download or git's autocrlf does; re-download it, or convert it back "
+                       f"with `dos2unix {proof_path}`")
+    try:
+        text = data.decode("utf-8")
+        p = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant)
+        _utf8_strings(p)
+    except (UnicodeError, ValueError) as e:
+        raise BadInput(f"{proof_path}: not UTF-8 JSON ({e})") from None
+    def shape(ok, what):
+        if not ok:
+            raise BadInput(f"{proof_path}: not a proof of the shape of §10.2: {what}")
+    shape(isinstance(p, dict) and not p.dup and set(p) == set(PROOF_KEYS),
+          f"an object with exactly the members {', '.join(PROOF_KEYS)}")
+    for k in ("format", "checkpoint", "covers", "record_path", "lines_proof"):
+        shape(isinstance(p[k], str), f"{k} must be a string")
+    r = p["record"]
+    shape(isinstance(r, dict) and not r.dup and set(r) == set(RECORD_KEYS)
+          and all(isinstance(r[k], str) for k in RECORD_KEYS if k != "domains")
+          and is_str_list(r["domains"]),
+          f"record must be an object of the strings {', '.join(RECORD_KEYS)} (domains a list)")
+    shape(is_u64(p["leaf_index"]), "leaf_index must be an integer 0 <= n < 2^64")
+    shape(isinstance(p["lines"], list) and all(
+        isinstance(l, dict) and not l.dup and set(l) == {"seq", "line"} and is_u64(l["seq"])
+        for l in p["lines"]), "lines must be a list of {seq, line}, seq an integer")
+    return text, p
+
+def has_dup(v):
+    if isinstance(v, dict):
+        return getattr(v, "dup", False) or any(has_dup(x) for x in v.values())
+    if isinstance(v, list):
+        return any(has_dup(x) for x in v)
+    return False
+
+def _at(obj, path):
+    """The object holding path[-1] in obj (or None)."""
+    for k in path[:-1]:
+        obj = obj.get(k) if isinstance(obj, dict) else None
+    return obj if isinstance(obj, dict) else None
+
+def _convert(obj, event, f):
+    """Applies f (base64 <-> hex) to every hash member of an event that is a string (§10.2)."""
+    paths = [("prev",)] + list(HASH_PATHS.get(event, ()))
+    if event == "task" and isinstance(obj.get("strata"), list):
+        paths += [("strata", i, "cutoff") for i in range(len(obj["strata"]))]
+    for path in paths:
+        holder = obj
+        for k in path[:-1]:
+            if isinstance(holder, dict) and isinstance(k, str):
+                holder = holder.get(k)
+            elif isinstance(holder, list) and isinstance(k, int):
+                holder = holder[k]
+            else:
+                holder = None
+        if isinstance(holder, dict) and isinstance(holder.get(path[-1]), str):
+            holder[path[-1]] = f(holder[path[-1]])
+
+def _deep_copy(v):
+    return json.loads(json.dumps(v))
+
+def residual_of(obj, prev_carried):
+    """§10.2: the residual of a (restored) line: its derived members removed, hashes in base64."""
+    r = _deep_copy(obj)
+    event = r.get("event")
+    r.pop("seq", None)
+    if r.get("seq", obj.get("seq")) == 0 or prev_carried:
+        r.pop("prev", None)
+    for k in DERIVED.get(event, ()):
+        r.pop(k, None)
+    _convert(r, event, lambda h: b64_text(bytes.fromhex(h)) if is_hash(h) else h)
+    return r
+
+class ProofFailed(Failed):
+    """A §10.3 check failed: exit code 1, naming the step."""
+
+    def __init__(self, step, message):
+        Exception.__init__(self, f"{step}: {message}")
+
+def pool_reason(task, e, date):
+    """§4.3 the enterprise's place in a task's pool, from the header's `tasks` element, and the
+    §10.4 text -> (pool, text, stratum-less eligible?)."""
+    sc = task["scope"]
+    regions, domains, statuses = sc["regions"], sc["domains"], sc["statuses"]
+    lst = lambda xs: "[" + ", ".join(xs) + "]"
+    fails = []
+    if regions and not any(region_matches(f, e["region"]) for f in regions):
+        fails.append(f"region {e['region']} is not covered by scope.regions {lst(regions)}")
+    if domains and not set(domains) & set(e["domains"]):
+        fails.append(f"its domains {lst(e['domains'])} include none of scope.domains "
+                     f"{lst(domains)}")
+    if not statuses and e["status"] not in ("active", "abnormal"):
+        fails.append(f"status {e['status']} is neither active nor abnormal (the default scope)")
+    elif statuses and e["status"] not in statuses:
+        fails.append(f"status {e['status']} is not among scope.statuses {lst(statuses)}")
+    if fails:
+        return "out-of-scope", "out of scope: " + "; ".join(fails)
+    n, last = task["exclude_inspected_within_days"], e["last_inspected"]
+    if n is not None and last:
+        d = date_number(date) - date_number(last)
+        when = f"{d} days before" if d >= 0 else f"{-d} days after"
+        if d < n:
+            return "recently-inspected", (f"recently inspected: last inspected {last}, {when} "
+                                          f"the inspection date {date}; the task excludes "
+                                          f"enterprises inspected within {n} days")
+        return "eligible", (f"last inspected {last}, {when} the inspection date {date}, not "
+                            f"within {n} days")
+    if n is None:
+        return "eligible", "the task excludes no recently inspected enterprise"
+    return "eligible", (f"no earlier inspection on record (the task excludes those inspected "
+                        f"within {n} days)")
+
+def _header_ok(h):
+    """§6.2 (§9.1): a restored header line reads as a header of this version."""
+    common = {"event", "spec", "crate_version", "mode", "plan", "inspection_date", "directories",
+              "tasks", "seq", "prev"}
+    mode = h.get("mode")
+    extra = {"operator-seed": {"notice", "seed"},
+             "commit-reveal": {"entropy_source", "commitment"}}.get(mode)
+    if extra is None:
+        return f"mode {mode!r} is neither operator-seed nor commit-reveal"
+    if set(h) != common | extra:
+        return f"members {sorted(h)}, need {sorted(common | extra)}"
+    if h["spec"] != SPEC or not isinstance(h["crate_version"], str):
+        return f"not a {SPEC} header"
+    if mode == "operator-seed" and not (h["notice"] == NOTICE and isinstance(h["seed"], str)):
+        return "an operator-seed header needs the notice and a seed"
+    if mode == "commit-reveal":
+        src = h["entropy_source"]
+        if not (isinstance(src, dict) and set(src) == {"kind", "description"}
+                and src["kind"] in ENTROPY_KINDS and isinstance(src["description"], str)
+                and is_hash(h["commitment"])):
+            return "a commit header needs entropy_source {kind, description} and a commitment"
+    p = h["plan"]
+    if not (isinstance(p, dict) and set(p) == {"id", "title", "digest"}
+            and isinstance(p["id"], str) and isinstance(p["title"], str)
+            and is_hash(p["digest"])):
+        return "plan must be {id, title, digest}"
+    if not is_iso_date(h["inspection_date"]):
+        return "inspection_date is not a YYYY-MM-DD date"
+    d = h["directories"]
+    if not (isinstance(d, dict) and set(d) == {"targets", "officers"} and all(
+            isinstance(d[k], dict) and set(d[k]) == {"head", "count", "supplied"}
+            and is_hash(d[k]["head"]) and is_u64(d[k]["count"]) and is_str_list(d[k]["supplied"])
+            for k in d)):
+        return "directories must be {targets, officers} of {head, count, supplied}"
+    ts = h["tasks"]
+    if not (isinstance(ts, list) and ts and all(
+            isinstance(t, dict) and set(t) == {"id", "scope", "exclude_inspected_within_days"}
+            and isinstance(t["id"], str) and isinstance(t["scope"], dict)
+            and set(t["scope"]) == {"regions", "domains", "statuses"}
+            and all(is_str_list(t["scope"][k]) for k in t["scope"])
+            and all(s in ("active", "abnormal", "closed") for s in t["scope"]["statuses"])
+            and (t["exclude_inspected_within_days"] is None
+                 or is_u64(t["exclude_inspected_within_days"])) for t in ts)):
+        return "tasks must be a list of {id, scope {regions, domains, statuses}, " \
+               "exclude_inspected_within_days}"
+    if len({t["id"] for t in ts}) != len(ts):
+        return "two tasks have the same id"
+    return None
+
+def _event_ok(o):
+    """§6.2 (§9.2, §9.3): a restored reveal, task, target, team or replacement line reads as
+    its event -> None, or what is wrong."""
+    ev = o.get("event")
+    keys = {"reveal": {"secret", "entropy", "seed"},
+            "task": {"task", "domain", "directed", "sample", "shortfall_rule", "team_rule",
+                     "exclude_inspected_within_days", "excluded_recent", "key", "strata"},
+            "target": {"task", "stratum", "rank", "id", "ticket"},
+            "team": {"task", "enterprise", "leader", "officers", "experts", "eligible_officers",
+                     "eligible_experts"},
+            "replacement": {"task", "enterprise", "out", "in", "reason", "order_position"}}[ev]
+    want = keys | {"event", "seq", "prev"}
+    if set(o) != want:
+        return f"a {ev} line has the members {sorted(o)}, need {sorted(want)}"
+    if not is_hash(o["prev"]):
+        return "prev is not a hash"
+    ok = True
+    if ev == "reveal":
+        ok = is_hash(o["secret"]) and isinstance(o["entropy"], str) and is_hash(o["seed"])
+    elif ev == "task":
+        ok = (isinstance(o["domain"], str) and isinstance(o["directed"], bool)
+              and isinstance(o["sample"], dict) and o["shortfall_rule"] in ("error", "take-all")
+              and isinstance(o["team_rule"], dict) and is_u64(o["excluded_recent"])
+              and isinstance(o["strata"], list) and all(
+                  isinstance(s, dict) and set(s) == {"stratum", "eligible", "requested", "drawn",
+                                                     "shortfall", "cutoff"}
+                  and isinstance(s["stratum"], str)
+                  and all(is_u64(s[k]) for k in ("eligible", "requested", "drawn", "shortfall"))
+                  and (s["cutoff"] is None or is_hash(s["cutoff"])) for s in o["strata"]))
+    elif ev == "target":
+        ok = isinstance(o["stratum"], str) and is_u64(o["rank"])
+    elif ev == "team":
+        ok = (is_str_list(o["officers"]) and o["officers"] and is_str_list(o["experts"])
+              and is_u64(o["eligible_officers"]) and is_u64(o["eligible_experts"]))
+    elif ev == "replacement":
+        ok = isinstance(o["task"], str) and isinstance(o["out"], str) and isinstance(
+            o["in"], str) and is_u64(o["order_position"])
+        try:
+            check_reason(o["reason"], "text" in (o["reason"] or {}))
+        except (ValueError, TypeError):
+            ok = False
+    return None if ok else f"a {ev} line whose members do not read as §6.2 says"
 
 def check_proof(proof_path, checkpoint_arg):
-    """§10.3 for dualdraw-proof/3, with the checkpoint alone: the carried lines' multi-leaf
-    inclusion, header and seed, plan digest, record and directory inclusion, per task the key,
-    the ticket, the pool (§4.3), the cutoff and the drawn/not-drawn lines, and that exactly the
-    lines of §10.2 are carried. (Not re-derived here: the §10.4 reason texts and the canonical
-    byte form of the file, step 10.)"""
-    import tempfile
+    """§10.3 for dualdraw-proof/4 with the checkpoint alone (no plan, log or directory): every
+    step in order; returns what the proof shows (§10.2's derived values, §10.4's texts)."""
     if re.fullmatch("[0-9a-fA-F]{64}", checkpoint_arg):
         raise BadInput("give the checkpoint, not only its root: inclusion needs the tree size")
     cp = (parse_checkpoint(checkpoint_arg.rstrip("\n") + "\n", "--head") if "\n" in checkpoint_arg
           else parse_checkpoint(read_file_text(checkpoint_arg), checkpoint_arg))
-    try:
-        p = json.loads(read_file_text(proof_path))
-    except ValueError as e:
-        raise BadInput(f"{proof_path}: not JSON ({e})") from None
-    if not isinstance(p, dict) or list(p) != PROOF_KEYS or not isinstance(p["lines"], list) \
-            or not isinstance(p["plan"], str) or not isinstance(p["leaf_index"], int):
-        raise BadInput(f"{proof_path}: not a proof (§10.2)")
-    bad = lambda check, why: Failed(check, 0, why)
-    if p["format"] != "dualdraw-proof/3":
-        raise bad("format", f"{p['format']!r}")
+    text, p = read_proof(proof_path)                                      # step 1
+    def fail(step, why):
+        raise ProofFailed(step, why)
+    S2, S3, S4, S5, S6, S7, S8, S9 = (
+        "format and checkpoint (§10.3 step 2)", "record (§10.3 step 3)",
+        "restore the lines (§10.3 step 4)", "inclusion of the lines (§10.3 step 5)",
+        "inclusion of the record (§10.3 step 6)", "tasks (§10.3 step 7)",
+        "nothing else (§10.3 step 8)", "canonical form (§10.3 step 9)")
+    if p["format"] != PROOF_FORMAT:                                       # step 2
+        fail(S2, f"format is {p['format']!r}, not {PROOF_FORMAT}")
     if p["checkpoint"] != checkpoint_text(cp):
-        raise bad("checkpoint", "the proof is for another checkpoint")
+        fail(S2, "the proof is for another checkpoint")
     if p["covers"] != COVERS:
-        raise bad("checkpoint", "covers is not the code of §10.2")
-    lines, prev, objs, leaves = p["lines"], -1, {}, []
+        fail(S2, f"covers is {p['covers']!r}, not {COVERS}")
+    e = {k: p["record"][k] for k in RECORD_KEYS}                          # step 3
+    if e["credit_class"] not in ("", "A", "B", "C", "D"):
+        fail(S3, f"credit_class {e['credit_class']!r} is not \"\" or A-D")
+    if e["status"] not in ("active", "abnormal", "closed"):
+        fail(S3, f"status {e['status']!r} is not active, abnormal or closed")
+    if e["last_inspected"] != "" and not is_iso_date(e["last_inspected"]):
+        fail(S3, f"last_inspected {e['last_inspected']!r} is not \"\" or a YYYY-MM-DD date")
+    record = enterprise_record(e)
+    lines = p["lines"]                                                    # step 4
+    seqs = [l["seq"] for l in lines]
     if not lines:
-        raise bad("log inclusion proofs", "no lines")
-    for l in lines:
-        if not isinstance(l, dict) or list(l) != ["seq", "line"]:
-            raise bad("log inclusion proofs", "a line is not {seq, line}")
-        seq, text = l["seq"], l["line"]
-        if not isinstance(seq, int) or seq <= prev or not isinstance(text, str) or "\n" in text:
-            raise bad("log inclusion proofs", f"line {seq!r} malformed or out of order")
-        prev = seq
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            obj = None
-        if not isinstance(obj, dict) or obj.get("seq") != seq:
-            raise bad("log inclusion proofs", f"line seq {seq}: not an object with this seq")
-        objs[seq] = (text, obj)
-        leaves.append((seq, leaf_hash(text.encode())))
-    lp = b64_hashes(p["lines_proof"])
-    if lp is None or not verify_multi_inclusion(leaves, cp["size"], lp, cp["root"]):
-        raise bad("log inclusion proofs", "the lines are not in the checkpoint's log")
-    if 0 not in objs or objs[0][1].get("event") != "header" or objs[0][1].get("spec") != SPEC:
-        raise bad("header", f"no {SPEC} header at seq 0")
-    h = objs[0][1]
-    needed = {0}
-    if h.get("mode") == "operator-seed":
-        seed = h.get("seed")
-    elif h.get("mode") == "commit-reveal" and 1 in objs:
-        _, seed = open_reveal(objs[0][0].encode(), h, objs[1][1])
-        if objs[1][1].get("seed") != seed:
-            raise bad("seed", "the reveal's seed is not the derived one")
-        needed.add(1)
+        fail(S4, "no lines")
+    if any(a >= b for a, b in zip(seqs, seqs[1:])):
+        fail(S4, f"the seqs {seqs} do not increase strictly")
+    carried = set(seqs)
+    restored = {}  # seq -> (line bytes, object)
+
+    def restore(l, derived):
+        seq, res = l["seq"], l["line"]
+        if not isinstance(res, dict) or not isinstance(res.get("event"), str):
+            fail(S4, f"seq {seq}: the residual is not an object with a string event")
+        event = res["event"]
+        removed = ["seq"] + (["prev"] if seq == 0 or seq - 1 in carried else []) \
+            + list(DERIVED.get(event, ()))
+        kept = [k for k in removed if k in res]
+        if kept:
+            fail(S4, f"seq {seq}: the residual keeps {', '.join(kept)}, which the checker derives")
+        obj = _deep_copy(res)
+
+        def hexed(s):
+            h = b64(s)
+            if h is None or len(h) != 32:
+                fail(S4, f"seq {seq}: {s!r} is not a hash in canonical base64")
+            return h.hex()
+        _convert(obj, event, hexed)
+        obj["seq"] = seq
+        if seq == 0:
+            obj["prev"] = ZERO64
+        elif seq - 1 in carried:
+            obj["prev"] = leaf_hash(restored[seq - 1][0]).hex()
+        obj.update(derived)
+        if event == "team":
+            if not (isinstance(obj.get("officers"), list) and obj["officers"]):
+                fail(S4, f"seq {seq}: a team without officers")
+            obj["leader"] = obj["officers"][0]
+        line = canonical_json(obj).encode()
+        restored[seq] = (line, obj)
+        return obj
+
+    if seqs[0] != 0 or not isinstance(lines[0]["line"], dict) \
+            or lines[0]["line"].get("event") != "header":
+        fail(S4, "the first line is not the header (seq 0)")
+    mode = lines[0]["line"].get("mode")
+    h = restore(lines[0], {"spec": SPEC, **({"notice": NOTICE} if mode == "operator-seed"
+                                            else {})})
+    why = _header_ok(h)
+    if why:
+        fail(S4, f"seq 0: {why}")
+    rest = lines[1:]
+    if mode == "operator-seed":
+        seed = h["seed"]
     else:
-        raise bad("header", "unknown mode or no reveal")
-    text = p["plan"]
-    if sha256(text.encode()).hex() != h["plan"]["digest"]:
-        raise bad("plan digest", "the plan text does not hash to the header's digest")
-    with tempfile.TemporaryDirectory() as d:
-        pp = Path(d) / "plan.toml"
-        pp.write_bytes(text.encode())
-        plan, _ = load_plan(pp)
-    if plan["id"] != h["plan"]["id"] or plan["date"] != h.get("inspection_date"):
-        raise bad("plan", "plan id or inspection date differ from the header's")
-    rec = b64(p["record"])
-    try:
-        e = decode_record(rec if rec is not None else b"")
-    except (ValueError, UnicodeDecodeError) as err:
-        raise bad("record", str(err)) from None
-    t = h["directories"]["targets"]
-    path = b64_hashes(p["record_path"])
-    if path is None or not verify_inclusion(p["leaf_index"], t["count"], leaf_hash(rec), path,
-                                            bytes.fromhex(t["head"])):
-        raise bad("inclusion proof", "the record is not in the header's target directory")
-    task_lines = {o.get("task"): (q, o) for q, (_, o) in sorted(objs.items())
-                  if o.get("event") == "task"}
-    order = [o.get("task") for q, (_, o) in sorted(objs.items()) if o.get("event") == "task"]
-    pools = {task["id"]: task_pool(task, [e], plan["date"]) for task in plan["tasks"]}
-    if order != [tid for tid, (strata, _) in pools.items() if strata]:
-        raise bad("tasks", "the carried task lines are not those of the tasks where it is eligible")
-    seqs = sorted(objs)
-    verdicts = []
-    for task in plan["tasks"]:
-        c = f"task {task['id']}"
-        strata, excluded = pools[task["id"]]
-        key = task_key(seed, plan["id"], task["id"])
-        tk = ticket(key, e["id"])
-        if not strata:
-            verdicts.append(f"{task['id']}: not eligible ("
-                            + ("recently inspected" if excluded else "out of scope") + ")")
-            continue
-        tseq, tl = task_lines[task["id"]]
-        needed.add(tseq)
-        nxt = [q for q in seqs if q > tseq and objs[q][1].get("event") == "task"]
-        end = nxt[0] if nxt else float("inf")
-        block = [(q, o) for q, (_, o) in sorted(objs.items()) if tseq < q < end]
-        if tl.get("key") != key.hex():
-            raise bad(c, "the task line's key is not §5.1 of the seed")
-        mine = [(q, o) for q, o in block if o.get("event") == "target" and o.get("id") == e["id"]]
-        teams = [(q, o) for q, o in block if o.get("event") == "team" and o.get("enterprise") == e["id"]]
-        if len(mine) > 1 or len(teams) > 1:
-            raise bad(c, "more than one target/team line")
-        name = next(iter(strata))
-        st = [x for x in tl.get("strata", []) if x.get("stratum") == name]
-        if len(st) != 1:
-            raise bad(c, f"no stratum {name}")
-        st = st[0]
-        cut = st.get("cutoff")
-        if (cut is None) != (st.get("drawn") == 0):
-            raise bad(c, "cutoff and drawn disagree")
-        by_cut = cut is not None and tk.hex() <= cut
-        if by_cut != bool(mine) or by_cut != bool(teams):
-            raise bad(c, f"ticket {tk.hex()} vs cutoff {cut}: the carried lines disagree")
-        if by_cut:
-            (tq, t), (mq, m) = mine[0], teams[0]
-            reps = [(q, o) for q, (_, o) in sorted(objs.items()) if o.get("event") == "replacement"
-                    and o.get("task") == task["id"] and o.get("enterprise") == e["id"]]
-            needed.update([tq, mq] + [q for q, _ in reps])
-            now = list(m.get("officers", []))
-            for _, r in reps:
-                if r.get("out") not in now:
-                    raise bad(c, "a replacement's officer is not on the team")
-                now[now.index(r["out"])] = r.get("in")
-            if t.get("ticket") != tk.hex() or t.get("stratum") != name or \
-                    not 1 <= t.get("rank", 0) <= st["drawn"] or \
-                    (tk.hex() == cut) != (t.get("rank") == st["drawn"]) or \
-                    m.get("leader") != (m.get("officers") or [None])[0]:
-                raise bad(c, "rank, ticket or team")
-            verdicts.append(f"{task['id']}: DRAWN, rank {t['rank']}, team {', '.join(now)}")
+        if not rest or rest[0]["seq"] != 1 or not isinstance(rest[0]["line"], dict) \
+                or rest[0]["line"].get("event") != "reveal":
+            fail(S4, "a commit-reveal proof carries the reveal at seq 1")
+        rv = restore(rest[0], {})
+        why = _event_ok(rv)
+        if why:
+            fail(S4, f"seq 1: {why}")
+        secret = bytes.fromhex(rv["secret"])
+        if sha256(enc_str("dualdraw/v1/commitment") + secret).hex() != h["commitment"]:
+            fail(S4, "the revealed secret does not open the header's commitment")
+        seed = sha256(enc_str("dualdraw/v1/seed") + secret + enc_str(rv["entropy"])
+                      + sha256(restored[0][0])).hex()
+        if rv["seed"] != seed:
+            fail(S4, "the reveal's seed is not the one derived from the secret and entropy")
+        rest = rest[1:]
+    date, plan_id = h["inspection_date"], h["plan"]["id"]
+    pools = [(t, *pool_reason(t, e, date)) for t in h["tasks"]]
+    elig = [t for t, pool, _ in pools if pool == "eligible"]
+    keys = {t["id"]: task_key(seed, plan_id, t["id"]) for t in h["tasks"]}
+    task_at, current = {}, None   # seq of a task line -> header task; the current task
+    for l in rest:
+        res = l["line"]
+        event = res.get("event") if isinstance(res, dict) else None
+        if event not in ("task", "target", "team", "replacement"):
+            fail(S4, f"seq {l['seq']}: the residual's event is {event!r}, not task, target, "
+                 "team or replacement")
+        if event == "task":
+            if len(task_at) >= len(elig):
+                fail(S4, f"seq {l['seq']}: more task lines than tasks where {e['id']} is "
+                     f"eligible ({len(elig)})")
+            current = elig[len(task_at)]
+            task_at[l["seq"]] = current
+            tid = current["id"]
+            o = restore(l, {"task": tid, "key": keys[tid].hex(),
+                            "directed": any(current["scope"].values()),
+                            "exclude_inspected_within_days":
+                                current["exclude_inspected_within_days"]})
+        elif event in ("target", "team"):
+            if current is None:
+                fail(S4, f"seq {l['seq']}: a {event} line before any task line")
+            tid = current["id"]
+            o = restore(l, {"task": tid, "id": e["id"], "ticket": ticket(keys[tid], e["id"]).hex()}
+                        if event == "target" else {"task": tid, "enterprise": e["id"]})
         else:
-            verdicts.append(f"{task['id']}: not drawn (ticket above the cutoff)")
-    if set(seqs) != needed:
-        raise bad("lines", f"the proof carries lines {seqs}, its fate is decided by {sorted(needed)}")
-    return (f"proof checks against the checkpoint (tree size {cp['size']}): {e['id']}; "
-            + "; ".join(verdicts) + f"\nNOT SHOWN by this proof: {COVERS_TEXT}")
+            o = restore(l, {"enterprise": e["id"]})
+        why = _event_ok(o)
+        if why:
+            fail(S4, f"seq {l['seq']}: {why}")
+    lp = b64_hashes(p["lines_proof"])                                     # step 5
+    if lp is None:
+        fail(S5, "lines_proof is not hashes in canonical base64")
+    leaves = [(s, leaf_hash(restored[s][0])) for s in seqs]
+    if not verify_multi_inclusion(leaves, cp["size"], lp, cp["root"]):
+        fail(S5, "the restored lines are not in the checkpoint's log at their seqs")
+    t = h["directories"]["targets"]                                       # step 6
+    path = b64_hashes(p["record_path"])
+    if path is None:
+        fail(S6, "record_path is not hashes in canonical base64")
+    if not verify_inclusion(p["leaf_index"], t["count"], leaf_hash(record), path,
+                            bytes.fromhex(t["head"])):
+        fail(S6, "the record is not leaf leaf_index of the header's target directory")
+    if len(task_at) != len(elig):                                         # step 7
+        fail(S7, f"{len(task_at)} task lines carried; {e['id']} is eligible in "
+             f"{len(elig)} tasks ({', '.join(t['id'] for t in elig) or 'none'})")
+    objs = [(s, restored[s][1]) for s in seqs]
+    task_seqs = sorted(task_at)
+    needed = {0} | ({1} if mode == "commit-reveal" else set()) | set(task_seqs)
+    report = []
+    for task, pool, why in pools:
+        tid = task["id"]
+        key = keys[tid]
+        tk = ticket(key, e["id"]).hex()
+        out = [f"task {tid}:"]
+        if pool != "eligible":
+            report.append(f"task {tid}: key {key.hex()}, ticket {tk}; {pool}: {why}; "
+                          "verdict not-eligible")
+            continue
+        tseq = next(s for s, x in task_at.items() if x is task)
+        out.append(f"task line seq {tseq}, key {key.hex()}, ticket {tk};")
+        nxt = [s for s in task_seqs if s > tseq]
+        block = [(s, o) for s, o in objs if tseq < s < (nxt[0] if nxt else float("inf"))]
+        tl = restored[tseq][1]
+        mine = [(s, o) for s, o in block if o["event"] == "target"]
+        teams = [(s, o) for s, o in block if o["event"] == "team"]
+        c = f"task {tid}"
+        if len(mine) > 1 or len(teams) > 1:
+            fail(S7, f"{c}: more than one target or team line")
+        name = ("none" if not e["credit_class"] else e["credit_class"]) \
+            if "by_class" in tl["sample"] else "all"
+        out.append(f"eligible in stratum {name}: in scope; {why};")
+        st = [x for x in tl["strata"] if x["stratum"] == name]
+        if len(st) != 1:
+            fail(S7, f"{c}: the task line has {len(st)} strata named {name}, need exactly one")
+        st = st[0]
+        cut = st["cutoff"]
+        if (cut is None) != (st["drawn"] == 0):
+            fail(S7, f"{c}: cutoff {cut} and drawn {st['drawn']} disagree")
+        out.append(f"stratum {name}, eligible {st['eligible']}, requested {st['requested']}, "
+                   f"drawn {st['drawn']}, cutoff {cut};")
+        by_cut = cut is not None and tk <= cut
+        if by_cut != bool(mine):
+            fail(S7, f"{c}: ticket {tk} vs cutoff {cut}: the proof "
+                 + ("carries no target line" if by_cut else "carries a target line"))
+        if not by_cut:
+            if teams:
+                fail(S7, f"{c}: a team line for an enterprise not drawn")
+            report.append(" ".join(out) + " verdict not-drawn (ticket above the cutoff)")
+            continue
+        (tq, tg) = mine[0]
+        if tg["stratum"] != name:
+            fail(S7, f"{c}: the target line's stratum is {tg['stratum']!r}, not {name}")
+        if not 1 <= tg["rank"] <= st["drawn"]:
+            fail(S7, f"{c}: rank {tg['rank']} is not within 1..{st['drawn']}")
+        if (tg["rank"] == st["drawn"]) != (tk == cut):
+            fail(S7, f"{c}: rank {tg['rank']} of {st['drawn']}, but the ticket "
+                 + ("is" if tk == cut else "is not") + " the cutoff")
+        if not teams:
+            fail(S7, f"{c}: drawn, but no team line")
+        mq, m = teams[0]
+        reps = [(s, o) for s, o in objs if o["event"] == "replacement" and o["task"] == tid]
+        now, shown = list(m["officers"]), []
+        for s, r in reps:
+            if r["out"] not in now:
+                fail(S7, f"{c}: the replacement at seq {s} takes out {r['out']}, not on the "
+                     f"team {now}")
+            now[now.index(r["out"])] = r["in"]
+            shown.append(f"seq {s}: {r['out']} -> {r['in']} ({canonical_json(r['reason'])})")
+        needed.update([tq, mq] + [s for s, _ in reps])
+        out.append(f"verdict drawn, rank {tg['rank']} (target line seq {tq}, team line seq "
+                   f"{mq}); leader {m['leader']}, officers {', '.join(m['officers'])}, experts "
+                   f"{', '.join(m['experts']) or 'none'}")
+        if reps:
+            out.append(f"; replacements {'; '.join(shown)}; officers now {', '.join(now)}")
+        report.append(" ".join(out))
+    if carried != needed:                                                 # step 8
+        fail(S8, f"the proof carries lines {sorted(carried - needed)} that §10.2 does not list "
+             f"for {e['id']}")
+    prev_carried = lambda s: s - 1 in carried                             # step 9
+    remade = {"format": p["format"], "checkpoint": p["checkpoint"], "covers": p["covers"],
+              "record": e, "leaf_index": p["leaf_index"],
+              "record_path": b64_text(b"".join(path)),
+              "lines": [{"seq": s, "line": residual_of(restored[s][1], prev_carried(s))}
+                        for s in seqs],
+              "lines_proof": b64_text(b"".join(lp))}
+    canon = json.dumps(remade, ensure_ascii=False, separators=(",", ":"))
+    if has_dup(p) or text not in (canon, canon + "\n"):
+        fail(S9, "the file is not the canonical form of the proof made from what it carries "
+             "(re-formatted, or a residual keeps a member the checker derives)")
+    return (f"proof checks against the checkpoint (tree size {cp['size']}, {mode}): "
+            f"{e['id']} {e['name']} (leaf {p['leaf_index']} of {t['count']})\n"
+            + "\n".join(report) + f"\nNOT SHOWN by this proof: {COVERS_TEXT}")
 
 # ---------------------------------------------------------------- self-test (RFC 8439, §8)
 def self_test():
@@ -1754,7 +2100,7 @@ def self_test():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Independent verifier of dualdraw logs "
-                                 "(dualdraw-spec/3), written from SPEC.md alone.")
+                                 "(dualdraw-spec/4), written from SPEC.md alone.")
     ap.add_argument("log", nargs="?", help="the draw log (draw.log)")
     ap.add_argument("--plan", help="the plan (TOML) the draw ran")
     ap.add_argument("--head", help="the published checkpoint: a file, its text, or its root "
