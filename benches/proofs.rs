@@ -44,26 +44,32 @@ fn bench(c: &mut Criterion) {
     let drawn_id = &drawn.outcome.tasks[0].drawn[0].id;
     let sample = prover.prove(drawn_id).expect("proof");
     let lines_len = |p: &dualdraw::proof::Proof| serde_json::to_string(&p.lines).unwrap().len();
+    // Hashes in a concatenated base64 member.
+    let count = |b64: &str| b64.len() / 4 * 3 / 32;
     let mut sorted = sizes.clone();
     sorted.sort_unstable();
     eprintln!(
-        "demo proofs: {} enterprises, {}..{} bytes (mean {}, median {}); a drawn one {} bytes, of which plan text {}, log lines {} ({} lines), lines_proof {} hashes, record_path {} hashes",
+        "demo proofs: {} enterprises, {}..{} bytes (mean {}, median {}, {} over 3,000 bytes); a drawn one {} bytes, of which record {}, log line residuals {} ({} lines, header {}), lines_proof {} hashes, record_path {} hashes",
         sizes.len(),
         sizes.iter().min().unwrap(),
         sizes.iter().max().unwrap(),
         sizes.iter().sum::<usize>() / sizes.len(),
         sorted[sorted.len() / 2],
+        sizes.iter().filter(|&&n| n > 3000).count(),
         sample.to_bytes().len(),
-        sample.plan.len(),
+        serde_json::to_string(&sample.record).unwrap().len(),
         lines_len(&sample),
         sample.lines.len(),
-        sample.lines_proof.len(),
-        sample.record_path.len()
+        serde_json::to_string(&sample.lines[0]).unwrap().len(),
+        count(&sample.lines_proof),
+        count(&sample.record_path)
     );
 
     // A draw of 10^5 enterprises: header, task, targets, teams, footer.
     let n = 100_000u64;
-    let header = drawn.log.lines[0].clone();
+    // The header of a plan of one task: the demo's, with its first task's pool rules only.
+    let mut header: serde_json::Value = serde_json::from_str(&drawn.log.lines[0]).unwrap();
+    header["tasks"] = json!([header["tasks"][0].clone()]);
     let task_line = drawn
         .log
         .lines
@@ -71,10 +77,7 @@ fn bench(c: &mut Criterion) {
         .find(|l| l.contains("\"event\":\"task\""))
         .expect("a task line");
     let task: serde_json::Value = serde_json::from_str(task_line).expect("JSON");
-    let mut events = vec![
-        serde_json::from_str::<serde_json::Value>(&header).unwrap(),
-        task,
-    ];
+    let mut events = vec![header, task];
     for i in 0..n {
         events.push(json!({"event": "target", "task": "radio", "stratum": "all", "rank": i + 1,
             "id": format!("91120116MA{i:08}"), "ticket": hex::encode(Sha256::digest(i.to_be_bytes()))}));
@@ -91,43 +94,37 @@ fn bench(c: &mut Criterion) {
     let size = big.lines.len();
     let tree = Tree::from_leaf_hashes(big.lines.iter().map(|l| log::leaf_hash(l)).collect());
     let k = 54_321usize;
-    let b64 = |h: &[u8]| {
+    let b64 = |hs: &[[u8; 32]]| {
         use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(h)
+        base64::engine::general_purpose::STANDARD.encode(hs.concat())
     };
     // The lines of a drawn enterprise: header, task, its target and team lines.
     let carried = |k: usize| [0u64, 1, 2 + k as u64, 2 + n + k as u64];
     let lines_of = |k: usize| {
         let seqs = carried(k);
-        let lines: Vec<LogLine> = seqs
-            .iter()
-            .map(|&seq| LogLine {
-                seq,
-                line: big.lines[seq as usize].clone(),
-            })
-            .collect();
-        let proof: Vec<String> = tree
-            .multi_inclusion_proof(&seqs)
-            .iter()
-            .map(|h| b64(h))
-            .collect();
-        (lines, proof)
+        let lines: Vec<LogLine> = dualdraw::proof::residual_lines(
+            &seqs
+                .iter()
+                .map(|&seq| (seq, big.lines[seq as usize].clone()))
+                .collect::<Vec<_>>(),
+        )
+        .expect("residuals");
+        (lines, b64(&tree.multi_inclusion_proof(&seqs)))
     };
     let mut p = sample.clone();
     p.checkpoint = big.checkpoint().to_text();
     (p.lines, p.lines_proof) = lines_of(k);
     let dir_len = inclusion_proof_len(5_000_000, 10_000_000);
-    p.record_path = vec![b64(&[0xab; 32]); dir_len];
+    p.record_path = b64(&vec![[0xab; 32]; dir_len]);
     let old_bytes: usize = big.to_bytes().len();
     eprintln!(
-        "10^5 drawn from 10^7 rows ({} log lines, {} directory path hashes): a drawn enterprise's proof {} bytes, of which log lines {} and their multi-leaf proof {} hashes ({} bytes); plan text {}; dualdraw-proof/1 carried the whole log: {} bytes",
+        "10^5 drawn from 10^7 rows ({} log lines, {} directory path hashes): a drawn enterprise's proof {} bytes, of which log line residuals {} and their multi-leaf proof {} hashes ({} bytes); dualdraw-proof/1 carried the whole log: {} bytes",
         size,
         dir_len,
         p.to_bytes().len(),
         serde_json::to_string(&p.lines).unwrap().len(),
-        p.lines_proof.len(),
-        serde_json::to_string(&p.lines_proof).unwrap().len(),
-        p.plan.len(),
+        count(&p.lines_proof),
+        p.lines_proof.len() + 2,
         old_bytes
     );
 

@@ -1066,7 +1066,7 @@ fn spec_vector_joint_demo() {
     assert_eq!(log.lines.len(), 36);
     assert_eq!(
         hex::encode(log.head()),
-        "9d6d80da427d77d591bc960be4faf355605276a647491094e392246a8266ddfc"
+        "b3db3af228d909c09e13ebd2046f1be39e6c31b76feaa1bfbea9da84fa7d4c2c"
     );
     let strip = |l: &str| {
         let mut v: serde_json::Value = serde_json::from_str(l).unwrap();

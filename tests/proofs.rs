@@ -744,3 +744,91 @@ fn python_verifier_agrees_on_proofs() {
     }
     assert!(tried > 12, "{tried}");
 }
+
+#[test]
+fn residuals_carry_exactly_what_the_checker_cannot_derive() {
+    // SPEC.md §10.2: a residual that keeps a member the checker derives, lacks one it cannot,
+    // or carries a hash in hex, is rejected; the proof as the prover wrote it is the only one.
+    let d = demo();
+    let head = d.log.checkpoint();
+    let (_, id) = drawn_in_log(&d.outcome).into_iter().next().unwrap();
+    let p = d.prover.prove(&id).unwrap();
+    assert!(proof::check(&p.to_bytes(), &head).is_ok());
+    let target = p
+        .lines
+        .iter()
+        .position(|l| l.line["event"] == "target")
+        .unwrap();
+    let task = p
+        .lines
+        .iter()
+        .position(|l| l.line["event"] == "task")
+        .unwrap();
+    let full: serde_json::Value =
+        serde_json::from_str(&d.log.lines[p.lines[target].seq as usize]).unwrap();
+    let rejected = |q: &Proof, what: &str| {
+        let r = proof::check(&q.to_bytes(), &head);
+        assert!(matches!(r, Err(ProofError::Failed { .. })), "{what}: {r:?}");
+    };
+    // A derived member kept (even with its right value): not the canonical residual.
+    for member in ["ticket", "id", "task", "seq"] {
+        let mut q = p.clone();
+        q.lines[target].line[member] = full[member].clone();
+        rejected(&q, member);
+    }
+    // The key of the task line, kept.
+    let mut q = p.clone();
+    let task_line: serde_json::Value =
+        serde_json::from_str(&d.log.lines[p.lines[task].seq as usize]).unwrap();
+    q.lines[task].line["key"] = task_line["key"].clone();
+    rejected(&q, "key");
+    // A member the checker cannot derive, left out.
+    let mut q = p.clone();
+    q.lines[target].line.as_object_mut().unwrap().remove("rank");
+    rejected(&q, "rank left out");
+    // A hash in hex rather than base64, or a cutoff changed in one bit.
+    let mut q = p.clone();
+    q.lines[task].line["strata"][0]["cutoff"] = task_line["strata"][0]["cutoff"].clone();
+    rejected(&q, "cutoff in hex");
+    let mut q = p.clone();
+    let cut = q.lines[task].line["strata"][0]["cutoff"]
+        .as_str()
+        .unwrap()
+        .replacen('A', "B", 1);
+    q.lines[task].line["strata"][0]["cutoff"] = cut.into();
+    rejected(&q, "another cutoff");
+    // The header's notice or spec kept; a task's pool rules changed in the header.
+    for (member, value) in [
+        ("spec", serde_json::Value::from("dualdraw-spec/4")),
+        ("notice", dualdraw::log::NOTICE.into()),
+    ] {
+        let mut q = p.clone();
+        q.lines[0].line[member] = value;
+        rejected(&q, member);
+    }
+    let mut q = p.clone();
+    q.lines[0].line["tasks"][0]["exclude_inspected_within_days"] = 1.into();
+    rejected(&q, "header tasks");
+}
+
+#[test]
+fn prev_is_derived_exactly_when_the_line_before_is_carried() {
+    // A line right after a carried one (a target line after its task line, the reveal after
+    // the header) has its `prev` derived; a line whose predecessor is not carried keeps it.
+    let d = demo();
+    for p in (0..d.inputs.targets.records().len())
+        .step_by(97)
+        .map(|i| d.prover.prove(&d.inputs.targets.records()[i].id).unwrap())
+    {
+        let seqs: Vec<u64> = p.lines.iter().map(|l| l.seq).collect();
+        for (i, l) in p.lines.iter().enumerate() {
+            let before_carried = i > 0 && seqs[i - 1] + 1 == l.seq;
+            assert_eq!(
+                l.line.get("prev").is_none(),
+                l.seq == 0 || before_carried,
+                "seq {}",
+                l.seq
+            );
+        }
+    }
+}

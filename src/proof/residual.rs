@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn a_line_restores_from_its_residual() {
-        let line = r#"{"enterprise":"E1","event":"team","eligible_experts":0,"eligible_officers":3,"experts":[],"leader":"O2","officers":["O2","O1"],"prev":"245494de0615b83dded7df9ea31f317aa837a3c0c394c8eb227d7772a183a1e7","seq":9,"task":"radio"}"#;
+        let line = r#"{"eligible_experts":0,"eligible_officers":3,"enterprise":"E1","event":"team","experts":[],"leader":"O2","officers":["O2","O1"],"prev":"245494de0615b83dded7df9ea31f317aa837a3c0c394c8eb227d7772a183a1e7","seq":9,"task":"radio"}"#;
         let r = residual(line, 9, false).unwrap();
         assert_eq!(
             log::canonical(&r),
@@ -209,7 +209,7 @@ mod tests {
         bad["prev"] =
             Value::from("245494de0615b83dded7df9ea31f317aa837a3c0c394c8eb227d7772a183a1e7");
         assert!(restore(&bad, 9, &d).is_err());
-        bad["prev"] = Value::from("JFSU3gYVuD3e19+eox8xeqg3o8DDlMjrIn13cqGDoeg=");
+        bad["prev"] = Value::from("JFSU3gYVuD3e19+eox8xeqg3o8DDlMjrIn13cqGDoed=");
         assert!(restore(&bad, 9, &d).is_err());
     }
 }
