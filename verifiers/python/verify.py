@@ -1672,12 +1672,6 @@ def has_dup(v):
         return any(has_dup(x) for x in v)
     return False
 
-def _at(obj, path):
-    """The object holding path[-1] in obj (or None)."""
-    for k in path[:-1]:
-        obj = obj.get(k) if isinstance(obj, dict) else None
-    return obj if isinstance(obj, dict) else None
-
 def _convert(obj, event, f):
     """Applies f (base64 <-> hex) to every hash member of an event that is a string (§10.2)."""
     paths = [("prev",)] + list(HASH_PATHS.get(event, ()))
