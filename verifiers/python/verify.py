@@ -1872,6 +1872,7 @@ def check_proof(proof_path, checkpoint_arg):
         fail(S4, f"the seqs {seqs} do not increase strictly")
     carried = set(seqs)
     restored = {}  # seq -> (line bytes, object)
+    kept = []      # members a residual keeps that the checker derives (step 9)
 
     def restore(l, derived):
         seq, res = l["seq"], l["line"]
@@ -1880,9 +1881,9 @@ def check_proof(proof_path, checkpoint_arg):
         event = res["event"]
         removed = ["seq"] + (["prev"] if seq == 0 or seq - 1 in carried else []) \
             + list(DERIVED.get(event, ()))
-        kept = [k for k in removed if k in res]
-        if kept:
-            fail(S4, f"seq {seq}: the residual keeps {', '.join(kept)}, which the checker derives")
+        # A member the checker derives is overwritten here and caught by step 9 (the residual
+        # re-made from the restored line lacks it), as §10.2 says.
+        kept.extend(f"{k} (seq {seq})" for k in removed if k in res)
         obj = _deep_copy(res)
 
         def hexed(s):
@@ -2063,6 +2064,8 @@ def check_proof(proof_path, checkpoint_arg):
                         for s in seqs],
               "lines_proof": b64_text(b"".join(lp))}
     canon = json.dumps(remade, ensure_ascii=False, separators=(",", ":"))
+    if kept:
+        fail(S9, f"a residual keeps members the checker derives: {', '.join(kept)}")
     if has_dup(p) or text not in (canon, canon + "\n"):
         fail(S9, "the file is not the canonical form of the proof made from what it carries "
              "(re-formatted, or a residual keeps a member the checker derives)")
