@@ -1929,6 +1929,10 @@ def check_proof(proof_path, checkpoint_arg):
         secret = bytes.fromhex(rv["secret"])
         if sha256(enc_str("dualdraw/v1/commitment") + secret).hex() != h["commitment"]:
             fail(S4, "the revealed secret does not open the header's commitment")
+        ent = rv["entropy"]
+        if not 1 <= len(ent.encode()) <= 4096 or has_control(ent) or trim(ent) == "":
+            fail(S4, "seq 1: the entropy is not one §9.2 accepts (1-4096 bytes of text, not all "
+                     "White_Space, without control characters)")
         seed = sha256(enc_str("dualdraw/v1/seed") + secret + enc_str(rv["entropy"])
                       + sha256(restored[0][0])).hex()
         if rv["seed"] != seed:
