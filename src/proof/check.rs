@@ -202,6 +202,27 @@ pub(super) fn record_from_fields(r: &RecordFields) -> std::result::Result<Enterp
     })
 }
 
+/// A restored line has exactly the members SPEC.md §6.2 lists for its event, of their types
+/// (plus `seq` and `prev`): read as its event and written again, it is the same line.
+fn exact(line: &str, seq: u64) -> std::result::Result<(), String> {
+    let not =
+        || format!("line seq {seq}: not exactly the members SPEC.md §6.2 lists for its event");
+    let v: Value = serde_json::from_str(line).map_err(|_| not())?;
+    let prev = v.get("prev").cloned().ok_or_else(not)?;
+    let event: log::Event = serde_json::from_value(v).map_err(|e| format!("{}: {e}", not()))?;
+    let mut again = event.to_value();
+    let Some(m) = again.as_object_mut() else {
+        return Err(not());
+    };
+    m.insert("seq".into(), Value::from(seq));
+    m.insert("prev".into(), prev);
+    if log::canonical(&again) == line {
+        Ok(())
+    } else {
+        Err(not())
+    }
+}
+
 /// Restores the carried lines from their residuals (SPEC.md §10.3 step 4), in seq order: the
 /// header first (and the reveal of a committed draw, which gives the seed), then each task
 /// line as the next task where `e` is eligible, its target and team lines, and replacements.
@@ -246,6 +267,7 @@ fn restore_lines(
         members: Vec::new(),
     };
     out.push((0, restore(&first.line, 0, &header).map_err(bad)?));
+    exact(&out[0].1, 0).map_err(bad)?;
     let mut rest = &lines[1..];
     if first.line.get("mode").and_then(Value::as_str) == Some(log::Mode::CommitReveal.as_str()) {
         match rest.first() {
@@ -255,6 +277,7 @@ fn restore_lines(
                     ..Derivable::default()
                 };
                 out.push((1, restore(&l.line, 1, &d).map_err(bad)?));
+                exact(&out[1].1, 1).map_err(bad)?;
                 rest = &rest[1..];
             }
             _ => return fail(C, "line seq 1 of a committed draw is not its reveal"),
@@ -337,7 +360,9 @@ fn restore_lines(
             notice: None,
             members,
         };
-        out.push((seq, restore(&l.line, seq, &d).map_err(bad)?));
+        let line = restore(&l.line, seq, &d).map_err(bad)?;
+        exact(&line, seq).map_err(bad)?;
+        out.push((seq, line));
     }
     Ok(out)
 }
