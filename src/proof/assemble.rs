@@ -3,10 +3,11 @@
 //! the lines to carry with it, and the checker derives the statement it prints and confirms
 //! that the proof carries exactly those lines.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
 
 use crate::directory::Enterprise;
 use crate::directory::fields::EnterpriseStatus;
@@ -284,26 +285,64 @@ pub(super) fn record_fields(e: &Enterprise) -> RecordFields {
 /// The residual lines of a proof: each `(seq, line)` of `lines` (in increasing seq) without
 /// what the checker derives (SPEC.md §10.2).
 pub fn residual_lines(lines: &[(u64, String)]) -> std::result::Result<Vec<LogLine>, String> {
-    let mut before: Option<u64> = None;
-    lines
-        .iter()
-        .map(|(seq, line)| {
-            let prev_carried = before.is_some_and(|b| b + 1 == *seq);
-            before = Some(*seq);
-            Ok(LogLine {
-                seq: *seq,
-                line: residual(line, *seq, prev_carried)?,
+    Residuals::default().lines(lines.iter().map(|(s, l)| (*s, l.as_str())))
+}
+
+/// The residuals of the lines that many proofs carry (the header, the reveal, the task
+/// lines), made once: a prover makes a proof from them and a few lines of its own.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default)]
+pub struct Residuals(BTreeMap<u64, Value>);
+
+impl Residuals {
+    /// Makes the residuals of these lines once, each with its `prev` (dropped later where the
+    /// line before is carried).
+    pub fn of<'a>(
+        lines: impl IntoIterator<Item = (u64, &'a str)>,
+    ) -> std::result::Result<Residuals, String> {
+        lines
+            .into_iter()
+            .map(|(seq, line)| Ok((seq, residual(line, seq, false)?)))
+            .collect::<std::result::Result<_, String>>()
+            .map(Residuals)
+    }
+
+    /// The residual lines of `(seq, line)` in increasing seq, from those made already where
+    /// there are any.
+    pub fn lines<'a>(
+        &self,
+        lines: impl IntoIterator<Item = (u64, &'a str)>,
+    ) -> std::result::Result<Vec<LogLine>, String> {
+        let mut before: Option<u64> = None;
+        lines
+            .into_iter()
+            .map(|(seq, line)| {
+                let prev_carried = before.is_some_and(|b| b + 1 == seq);
+                before = Some(seq);
+                let line = match self.0.get(&seq) {
+                    Some(r) => {
+                        let mut r = r.clone();
+                        if prev_carried && let Value::Object(m) = &mut r {
+                            m.remove("prev");
+                        }
+                        r
+                    }
+                    None => residual(line, seq, prev_carried)?,
+                };
+                Ok(LogLine { seq, line })
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 /// The proof file for `e`, from what [`derive`] found: the lines it needs, given by `line_at`,
 /// with their multi-leaf inclusion proof against `checkpoint`.
-pub(super) fn proof_of(
+#[allow(clippy::too_many_arguments)]
+pub(super) fn proof_of<'a>(
     derived: &Derived,
     checkpoint: &str,
-    line_at: &dyn Fn(u64) -> Option<String>,
+    residuals: &Residuals,
+    line_at: &dyn Fn(u64) -> Option<&'a str>,
     lines_proof: &[Hash],
     e: &Enterprise,
     leaf_index: u64,
@@ -317,7 +356,7 @@ pub(super) fn proof_of(
                 .map(|line| (seq, line))
                 .ok_or_else(|| format!("no log line seq {seq}"))
         })
-        .collect::<std::result::Result<Vec<(u64, String)>, String>>()?;
+        .collect::<std::result::Result<Vec<(u64, &'a str)>, String>>()?;
     Ok(Proof {
         format: FORMAT.to_string(),
         checkpoint: checkpoint.to_string(),
@@ -325,7 +364,7 @@ pub(super) fn proof_of(
         record: record_fields(e),
         leaf_index,
         record_path: b64_concat(record_path),
-        lines: residual_lines(&lines)?,
+        lines: residuals.lines(lines)?,
         lines_proof: b64_concat(lines_proof),
     })
 }

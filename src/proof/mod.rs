@@ -40,7 +40,7 @@ mod residual;
 
 pub use assemble::reason;
 #[doc(hidden)]
-pub use assemble::residual_lines;
+pub use assemble::{Residuals, residual_lines};
 pub use check::{Checked, ProofError, check};
 pub use format::{
     COVERS, COVERS_TEXT, DrawnProof, FORMAT, LogLine, Pool, Proof, Record, RecordFields,

@@ -15,7 +15,7 @@ use crate::merkle::{self, Hash, Tree};
 use crate::plan::Plan;
 use crate::verify;
 
-use super::assemble::{derive, proof_of};
+use super::assemble::{Residuals, derive, proof_of};
 use super::facts::Facts;
 use super::format::Proof;
 
@@ -27,6 +27,7 @@ pub struct Prover {
     log_tree: Tree,
     checkpoint: log::Checkpoint,
     checkpoint_text: String,
+    residuals: Residuals,
     records: Vec<Enterprise>,
     tree: Tree,
 }
@@ -90,7 +91,18 @@ impl Prover {
             facts.dir_head,
             "verified log, but the directory tree differs from its header"
         );
+        // The lines most proofs carry, made into residuals once.
+        let common = std::iter::once(0)
+            .chain((facts.mode == log::Mode::CommitReveal.as_str()).then_some(1))
+            .chain(facts.tasks.iter().map(|t| t.seq));
+        let residuals = Residuals::of(common.filter_map(|seq| {
+            lines
+                .get(usize::try_from(seq).ok()?)
+                .map(|l| (seq, l.as_str()))
+        }))
+        .map_err(|reason| VerifyError::Malformed { line: 1, reason })?;
         Ok(Prover {
+            residuals,
             checkpoint_text: report.checkpoint.to_text(),
             checkpoint: report.checkpoint,
             log_tree,
@@ -167,11 +179,12 @@ impl Prover {
         let seqs: Vec<u64> = derived.needed.iter().copied().collect();
         let line_at = |seq: u64| {
             let i = usize::try_from(seq).ok()?;
-            self.lines.get(i).cloned()
+            self.lines.get(i).map(String::as_str)
         };
         proof_of(
             &derived,
             &self.checkpoint_text,
+            &self.residuals,
             &line_at,
             &self.log_tree.multi_inclusion_proof(&seqs),
             e,
