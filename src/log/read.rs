@@ -113,7 +113,8 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Entry<'_>>, VerifyError> {
 /// ```
 /// use dualdraw::log;
 /// let l = log::chain(vec![serde_json::json!({"event": "history", "head": "00".repeat(32)})]);
-/// let (entries, checkpoint) = log::read_with_checkpoint(&l.to_bytes()).unwrap();
+/// let bytes = l.to_bytes();
+/// let (entries, checkpoint) = log::read_with_checkpoint(&bytes).unwrap();
 /// assert_eq!((entries.len(), checkpoint.size, checkpoint.root), (1, 1, l.head()));
 /// ```
 pub fn read_with_checkpoint(
