@@ -63,8 +63,12 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct TreeBuilder {
-    /// Roots of complete subtrees, largest first, with their heights (a binary counter).
+    /// Roots of complete subtrees, leftmost first, with their heights. From leaf 0 this is a
+    /// binary counter of the leaves; from a later leaf ([`starting_at`](Self::starting_at)) the
+    /// first roots may be smaller than the ones after them.
     stack: Vec<(u32, Hash)>,
+    /// The index, in the whole tree, of the first leaf pushed here.
+    first: u64,
     count: u64,
 }
 
@@ -74,6 +78,17 @@ impl TreeBuilder {
         Self::default()
     }
 
+    /// A run of leaves of a larger tree whose first leaf is leaf `first` of that tree: it keeps
+    /// the roots of the complete subtrees of RFC 9162 that lie inside the run, so that runs
+    /// built on several threads [`append`](Self::append) into the builder of the whole tree.
+    /// Its own [`head`](Self::head) means nothing unless `first` is 0.
+    pub(crate) fn starting_at(first: u64) -> Self {
+        Self {
+            first,
+            ..Self::default()
+        }
+    }
+
     /// Appends a leaf given by its data.
     pub fn push(&mut self, data: &[u8]) {
         self.push_leaf_hash(leaf_hash(data));
@@ -81,16 +96,38 @@ impl TreeBuilder {
 
     /// Appends a leaf given by its leaf hash.
     pub fn push_leaf_hash(&mut self, leaf: Hash) {
-        let mut node = (0u32, leaf);
-        while let Some(&(height, left)) = self.stack.last() {
-            if height != node.0 {
+        self.push_subtree(0, leaf);
+    }
+
+    /// Appends the root of a complete subtree of 2^`height` leaves, which starts at a multiple
+    /// of 2^`height` (the next leaf's index is one), as the roots a run keeps do.
+    fn push_subtree(&mut self, height: u32, root: Hash) {
+        let (mut node, mut start) = ((height, root), self.first + self.count);
+        debug_assert!(start.is_multiple_of(1 << height), "an unaligned subtree");
+        // A root joins its left neighbour of the same height when the two make one complete
+        // subtree of RFC 9162, that is when the pair starts at a multiple of its size: then
+        // `start`, the right one's first leaf, has bit `height` set. From leaf 0 that is always
+        // so (the stack is a binary counter); a run's first roots may have no such neighbour.
+        while let Some(&(h, left)) = self.stack.last() {
+            if h != node.0 || (start >> h) & 1 == 0 {
                 break;
             }
             self.stack.pop();
-            node = (height + 1, node_hash(&left, &node.1));
+            start -= 1 << h;
+            node = (h + 1, node_hash(&left, &node.1));
         }
         self.stack.push(node);
-        self.count += 1;
+        self.count += 1 << height;
+    }
+
+    /// Appends the leaves of `later`, a run that starts where this one ends (built with
+    /// [`starting_at`](Self::starting_at) the index after this run's last leaf), through the
+    /// roots of its complete subtrees: O(log n) node hashes, not one per leaf.
+    pub(crate) fn append(&mut self, later: &TreeBuilder) {
+        debug_assert_eq!(later.first, self.first + self.count, "runs out of order");
+        for &(height, root) in &later.stack {
+            self.push_subtree(height, root);
+        }
     }
 
     /// Number of leaves pushed.
@@ -604,6 +641,43 @@ mod tests {
                 b.push(l);
             }
             assert_eq!(b.head(), mth(&leaves), "n = {n}");
+        }
+    }
+
+    /// Runs built from any leaf and appended in order give the head of the definition: every
+    /// cut of trees of up to 40 leaves into two and three runs, and into runs of every length.
+    #[test]
+    fn appended_runs_match_the_definition() {
+        let data: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 3]).collect();
+        let run = |lo: usize, hi: usize| {
+            let mut t = TreeBuilder::starting_at(lo as u64);
+            for d in &data[lo..hi] {
+                t.push(d);
+            }
+            t
+        };
+        for n in 0..=data.len() {
+            let leaves: Vec<&[u8]> = data[..n].iter().map(|v| v.as_slice()).collect();
+            let want = mth(&leaves);
+            for a in 0..=n {
+                for b in a..=n {
+                    let mut t = run(0, a);
+                    t.append(&run(a, b));
+                    t.append(&run(b, n));
+                    assert_eq!(
+                        (t.head(), t.len()),
+                        (want, n as u64),
+                        "n = {n}, cuts {a}, {b}"
+                    );
+                }
+            }
+            for len in 1..=n.max(1) {
+                let mut t = TreeBuilder::new();
+                for lo in (0..n).step_by(len) {
+                    t.append(&run(lo, (lo + len).min(n)));
+                }
+                assert_eq!(t.head(), want, "n = {n}, runs of {len}");
+            }
         }
     }
 

@@ -4,10 +4,10 @@
 use serde_json::{Value, json};
 
 use super::scan::{fast_line, prev_and_seq};
-use super::{GENESIS, Log, leaf_hash};
+use super::{Entry, GENESIS, Log, leaf_hash};
 use crate::error::VerifyError;
 use crate::hash::sha256_leaf as line_sha256;
-use crate::merkle::Hash;
+use crate::merkle::{Hash, TreeBuilder};
 use crate::pool;
 
 /// Writes a JSON value in the canonical form of SPEC.md §6.1.
@@ -122,8 +122,9 @@ const WINDOW: usize = 1 << 16;
 
 /// How the lines of one piece of a log fared.
 enum Piece {
-    /// Every line passed, and there were as many as the piece was given slots.
-    Passed,
+    /// Every line passed, and there were as many as the piece was given slots; with the roots
+    /// of the complete subtrees of the log's tree inside the piece, when the head was asked for.
+    Passed(Option<TreeBuilder>),
     /// A line failed; this is the first failure in the piece.
     Failed(VerifyError),
     /// The piece has more or fewer lines than slots: the line numbers it was given are wrong,
@@ -134,7 +135,8 @@ enum Piece {
 }
 
 /// Checks the lines of `piece` (lines of a log joined by LF), the first of them 0-based line
-/// `first`, given the hash of the line before them; puts each line in its slot of `out`.
+/// `first`, given the hash of the line before them; puts each line in its slot of `out`, and
+/// its leaf hash into the piece's run of the Merkle tree when `tree` is set.
 ///
 /// UTF-8 is validated a window of lines at a time: a line inside the valid prefix is valid on
 /// its own (lines are cut at an ASCII byte), and the line holding the first invalid byte is
@@ -143,9 +145,11 @@ fn check_piece<'a>(
     piece: &'a [u8],
     first: usize,
     mut prev_hash: Hash,
-    out: &mut [(&'a str, Hash)],
+    out: &mut [Entry<'a>],
     window: usize,
+    tree: bool,
 ) -> Piece {
+    let mut run = tree.then(|| TreeBuilder::starting_at(first as u64));
     let mut slots = out.iter_mut().enumerate();
     let mut start = 0;
     loop {
@@ -155,10 +159,15 @@ fn check_piece<'a>(
             None => piece.len(),
         };
         let bytes = &piece[start..end];
-        let text = match std::str::from_utf8(bytes) {
+        // simdutf8's validation is several times std's on long ASCII text; its verdict is the
+        // same, and the valid prefix of an invalid window is std's to find.
+        let text = match simdutf8::basic::from_utf8(bytes) {
             Ok(t) => t,
-            // The valid prefix re-validates; should it not, every line goes to `check_line`.
-            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+            Err(_) => match std::str::from_utf8(bytes) {
+                Ok(t) => t,
+                // The valid prefix re-validates; should it not, every line goes to `check_line`.
+                Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+            },
         };
         let mut at = 0;
         loop {
@@ -177,7 +186,14 @@ fn check_piece<'a>(
                 }
             };
             prev_hash = line_sha256(line.as_bytes());
-            *slot = (line, prev_hash);
+            *slot = Entry {
+                seq: i as u64,
+                line,
+                leaf: prev_hash,
+            };
+            if let Some(run) = &mut run {
+                run.push_leaf_hash(prev_hash);
+            }
             at += line.len();
             if at == bytes.len() {
                 break;
@@ -186,7 +202,7 @@ fn check_piece<'a>(
         }
         if end == piece.len() {
             return match slots.next() {
-                None => Piece::Passed,
+                None => Piece::Passed(run),
                 Some(_) => Piece::Miscounted,
             };
         }
@@ -194,7 +210,8 @@ fn check_piece<'a>(
     }
 }
 
-/// Checks the hash chain of a log without interpreting its events, and returns its lines.
+/// Checks the hash chain of a log without interpreting its events, and returns its lines, and
+/// the RFC 9162 tree head over them when `tree` is set.
 ///
 /// The log must be non-empty and end with a newline; each line must be UTF-8 and a JSON object
 /// whose `prev` is the lowercase hex SHA-256 of the previous line (64 zeros on the first) and
@@ -202,6 +219,10 @@ fn check_piece<'a>(
 /// at newlines into pieces that are checked on all available cores, each piece starting from
 /// the hash of the last line of the piece before it; the verdict and the error are those of
 /// checking line by line.
+///
+/// The tree head is built in the same pass: each piece keeps the roots of the complete
+/// subtrees of RFC 9162 §2.1.1 that lie inside it (a tree is a left-to-right sequence of
+/// complete subtrees), and the pieces' roots are joined in order, O(log n) hashes each.
 ///
 /// # Errors
 ///
@@ -213,14 +234,17 @@ fn check_piece<'a>(
 /// assert_eq!(dualdraw::log::read(&log.to_bytes()).unwrap().len(), 1);
 /// assert!(dualdraw::log::read(b"{}\n").is_err());
 /// ```
-pub fn check_chain(bytes: &[u8]) -> Result<Vec<(&str, Hash)>, VerifyError> {
+pub(crate) fn check_chain(bytes: &[u8], tree: bool) -> Result<Checked<'_>, VerifyError> {
     // Below 1 MiB one piece; above it, 8 pieces a thread so that a busy core holds up little.
     if bytes.len() < 1 << 20 {
-        return chain_in(bytes, 1, 1, WINDOW);
+        return chain_in(bytes, 1, 1, WINDOW, tree);
     }
     let threads = pool::threads().min(16);
-    chain_in(bytes, threads * 8, threads, WINDOW)
+    chain_in(bytes, threads * 8, threads, WINDOW, tree)
 }
+
+/// The lines of a log whose chain passed, and the tree head over them if it was asked for.
+pub(crate) type Checked<'a> = (Vec<Entry<'a>>, Option<Hash>);
 
 /// [`check_chain`] with the log cut into about `pieces` pieces, checked on `threads` threads, each
 /// validating UTF-8 `window` bytes at a time.
@@ -229,7 +253,8 @@ fn chain_in(
     pieces: usize,
     threads: usize,
     window: usize,
-) -> Result<Vec<(&str, Hash)>, VerifyError> {
+    tree: bool,
+) -> Result<Checked<'_>, VerifyError> {
     if bytes.is_empty() {
         return Err(VerifyError::Empty);
     }
@@ -255,7 +280,7 @@ fn chain_in(
     // lines, which a valid log gets right; every piece then confirms that it has exactly the
     // lines this gives it. Otherwise they are counted, and the pieces checked again.
     if let Some(starts) = guess_starts(&parts)
-        && let Some(verdict) = check_parts(&parts, &starts, threads, window)
+        && let Some(verdict) = check_parts(&parts, &starts, threads, window, tree)
     {
         return verdict;
     }
@@ -268,7 +293,7 @@ fn chain_in(
             Some(*n)
         }))
         .collect();
-    check_parts(&parts, &starts, threads, window)
+    check_parts(&parts, &starts, threads, window, tree)
         .unwrap_or_else(|| unreachable!("a piece has the lines counted in it"))
 }
 
@@ -300,8 +325,14 @@ fn check_parts<'a>(
     starts: &[usize],
     threads: usize,
     window: usize,
-) -> Option<Result<Vec<(&'a str, Hash)>, VerifyError>> {
-    let mut lines = vec![("", [0; 32]); starts[starts.len() - 1]];
+    tree: bool,
+) -> Option<Result<Checked<'a>, VerifyError>> {
+    let empty = Entry {
+        seq: 0,
+        line: "",
+        leaf: [0; 32],
+    };
+    let mut lines = vec![empty; starts[starts.len() - 1]];
     let mut jobs = Vec::with_capacity(parts.len());
     let mut slots = &mut lines[..];
     for (j, (&part, s)) in parts.iter().zip(starts.windows(2)).enumerate() {
@@ -321,29 +352,34 @@ fn check_parts<'a>(
             return Piece::Skipped;
         }
         let start = before.map_or([0; 32], line_sha256);
-        let r = check_piece(part, first, start, mine, window);
+        let r = check_piece(part, first, start, mine, window, tree);
         if matches!(r, Piece::Failed(_)) {
             failed.fetch_min(j, Relaxed);
         }
         r
     });
-    // In order: the pieces before a failure all passed, so their line numbers were right.
+    // In order: the pieces before a failure all passed, so their line numbers were right, and
+    // their runs of the tree follow one another.
+    let mut whole = TreeBuilder::new();
     for r in results {
         match r {
-            Piece::Passed => {}
+            Piece::Passed(run) => {
+                if let Some(run) = run {
+                    whole.append(&run);
+                }
+            }
             Piece::Failed(e) => return Some(Err(e)),
             Piece::Miscounted => return None,
             Piece::Skipped => unreachable!("a piece is skipped only after a piece that failed"),
         }
     }
-    Some(Ok(lines))
+    Some(Ok((lines, tree.then(|| whole.head()))))
 }
 
 /// The fast chain check against the definition: the chain check as it was before the fast
 /// path (sequential, one serde_json parse per line), kept here as the reference.
 #[cfg(test)]
 mod tests {
-    use super::check_chain as chain;
     use super::*;
     use crate::log;
     use proptest::prelude::*;
@@ -357,9 +393,33 @@ mod tests {
         seq: Option<u64>,
     }
 
+    /// The check as the library runs it, with the tree head.
+    fn chain(bytes: &[u8]) -> Result<Checked<'_>, VerifyError> {
+        check_chain(bytes, true)
+    }
+
+    /// The reference's lines as entries, and the tree head over their leaf hashes by
+    /// [`crate::merkle::head_of_leaf_hashes`] (tested against RFC 9162's definition there).
+    fn reference(bytes: &[u8]) -> Result<Checked<'_>, VerifyError> {
+        let lines = reference_lines(bytes)?;
+        let leaves: Vec<Hash> = lines.iter().map(|&(_, h)| h).collect();
+        let entries = (0..)
+            .zip(lines)
+            .map(|(seq, (line, leaf))| Entry { seq, line, leaf })
+            .collect();
+        Ok((entries, Some(crate::merkle::head_of_leaf_hashes(&leaves))))
+    }
+
+    /// `expected` as the check gives it without the tree head.
+    fn headless<'a>(
+        expected: &Result<Checked<'a>, VerifyError>,
+    ) -> Result<Checked<'a>, VerifyError> {
+        expected.clone().map(|(entries, _)| (entries, None))
+    }
+
     /// The reference: SPEC.md §7 step 1 line by line, the code of the chain check before the
     /// fast path, without its two threads.
-    fn reference(bytes: &[u8]) -> Result<Vec<(&str, Hash)>, VerifyError> {
+    fn reference_lines(bytes: &[u8]) -> Result<Vec<(&str, Hash)>, VerifyError> {
         if bytes.is_empty() {
             return Err(VerifyError::Empty);
         }
@@ -417,13 +477,19 @@ mod tests {
             (16, 3, 7),
         ] {
             assert_eq!(
-                chain_in(bytes, pieces, threads, window),
+                chain_in(bytes, pieces, threads, window, true),
                 expected,
                 "{what}: {pieces} pieces, {threads} threads, window {window}\n{}",
                 String::from_utf8_lossy(bytes)
             );
+            assert_eq!(
+                chain_in(bytes, pieces, threads, window, false),
+                headless(&expected),
+                "{what}: {pieces} pieces, {threads} threads, window {window}, no head"
+            );
         }
         assert_eq!(chain(bytes), expected, "{what}");
+        assert_eq!(check_chain(bytes, false), headless(&expected), "{what}");
     }
 
     /// splitmix64.
@@ -758,12 +824,33 @@ mod tests {
                 m[at] = b;
                 let expected = reference(&m);
                 for (pieces, window) in [(1, WINDOW), (4, 64)] {
-                    let found = chain_in(&m, pieces, 1, window);
+                    let found = chain_in(&m, pieces, 1, window, true);
                     assert_eq!(found, expected, "byte {at} to {b:#x}, {pieces} pieces");
                 }
             }
         }
         assert!(bytes.len() > 500, "{}", bytes.len());
+    }
+
+    /// The tree head built with the chain check is `head_of_leaf_hashes` of the lines' leaf
+    /// hashes for logs of 1 to 70 lines and around powers of two, however they are cut into
+    /// pieces (cuts falling at every line, inside and between complete subtrees).
+    #[test]
+    fn fused_head_is_the_head_of_the_leaves() {
+        let mut r = Rng(13);
+        let all = valid_log(&mut r, 260);
+        for n in (1..=70).chain([127, 128, 129, 255, 256, 257]) {
+            let bytes = join(&all[..n]);
+            let leaves: Vec<Hash> = all[..n].iter().map(|l| leaf(l)).collect();
+            let want = Some(crate::merkle::head_of_leaf_hashes(&leaves));
+            for pieces in (1..=9).chain([16, 31, n, n + 3]) {
+                for threads in [1, 2] {
+                    let (entries, head) = chain_in(&bytes, pieces, threads, 97, true).unwrap();
+                    assert_eq!(entries.len(), n);
+                    assert_eq!(head, want, "{n} lines, {pieces} pieces, {threads} threads");
+                }
+            }
+        }
     }
 
     /// Lines the fast scan must leave to serde_json, each as line 2 of an otherwise valid log.

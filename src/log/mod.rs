@@ -28,10 +28,8 @@ pub(crate) use self::checkpoint::checkpoint_of;
 pub use self::checkpoint::{Checkpoint, CheckpointError};
 pub use self::consistency::{CONSISTENCY_FORMAT, ConsistencyProof};
 pub use self::event::{Event, Mode};
-pub use self::read::{Entry, read};
-pub(crate) use self::read::{
-    RevealFault, add_history, apart_from_log, checkpoint_of_entries, open_reveal,
-};
+pub use self::read::{Entry, read, read_with_checkpoint};
+pub(crate) use self::read::{RevealFault, add_history, apart_from_log, open_reveal};
 pub use self::store::{LogStore, MemoryStore, check_append};
 pub use self::write::NOTICE;
 pub(crate) use self::write::{

@@ -99,21 +99,36 @@ fn event_name(line: &str) -> String {
 /// assert!(matches!(entries[0].event(), Ok(Event::History(_))));
 /// ```
 pub fn read(bytes: &[u8]) -> Result<Vec<Entry<'_>>, VerifyError> {
-    Ok(check_chain(bytes)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, (line, leaf))| Entry {
-            seq: i as u64,
-            line,
-            leaf,
-        })
-        .collect())
+    Ok(check_chain(bytes, false)?.0)
 }
 
-/// The RFC 9162 tree head over checked entries (their leaf hashes, computed by the chain check).
-pub(crate) fn root_of(entries: &[Entry<'_>]) -> crate::merkle::Hash {
-    let leaves: Vec<_> = entries.iter().map(|e| e.leaf).collect();
-    crate::merkle::head_of_leaf_hashes(&leaves)
+/// [`read`], and the log's checkpoint (SPEC.md §6.3): its tree head is built in the same pass
+/// as the chain check, on the same threads, from the leaf hashes the chain needs anyway.
+/// This is what verification runs first.
+///
+/// # Errors
+///
+/// Those of [`read`].
+///
+/// ```
+/// use dualdraw::log;
+/// let l = log::chain(vec![serde_json::json!({"event": "history", "head": "00".repeat(32)})]);
+/// let bytes = l.to_bytes();
+/// let (entries, checkpoint) = log::read_with_checkpoint(&bytes).unwrap();
+/// assert_eq!((entries.len(), checkpoint.size, checkpoint.root), (1, 1, l.head()));
+/// ```
+pub fn read_with_checkpoint(
+    bytes: &[u8],
+) -> Result<(Vec<Entry<'_>>, super::Checkpoint), VerifyError> {
+    let (entries, root) = check_chain(bytes, true)?;
+    let root = root.unwrap_or_else(|| unreachable!("the head was asked for"));
+    // The origin from the header; the size and the root from the pass above.
+    let checkpoint = super::Checkpoint {
+        size: entries.len() as u64,
+        root,
+        ..super::checkpoint_of(entries.first().map_or("", |e| e.line), [])
+    };
+    Ok((entries, checkpoint))
 }
 
 /// The checkpoint of checked entries (SPEC.md §6.3).
@@ -216,7 +231,7 @@ pub fn apart_from_log(plan: &Plan, entries: &[Entry<'_>]) -> Apart {
 /// its hash-chain check or is empty.
 pub fn add_history(apart: &mut Apart, logs: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
     for (path, bytes) in logs {
-        let entries = read(bytes).map_err(|e| {
+        let (entries, checkpoint) = read_with_checkpoint(bytes).map_err(|e| {
             crate::Error::from(ErrorKind::History(format!(
                 "{}: the earlier draw log fails its chain check, so it is not used: {e}",
                 path.display()
@@ -225,7 +240,7 @@ pub fn add_history(apart: &mut Apart, logs: &[(std::path::PathBuf, Vec<u8>)]) ->
         if entries.is_empty() {
             return Err(ErrorKind::History(format!("{}: empty log", path.display())).into());
         }
-        apart.history.push(root_of(&entries));
+        apart.history.push(checkpoint.root);
         for e in &entries {
             let (enterprise, officers) = match e.try_event() {
                 Some(Event::Team(t)) => (t.enterprise, [t.officers, t.experts].concat()),

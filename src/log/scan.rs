@@ -58,6 +58,31 @@ fn string_end(s: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
+/// The index of the closing quote of a JSON string whose contents start at `i` and hold no
+/// escape; `None` at a backslash or a control character (the line is then left to serde_json,
+/// as the fast scan leaves every top-level key with an escape).
+#[inline]
+fn plain_string_end(s: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let stops = match s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(w) => string_stops(u64::from_le_bytes(*w)),
+            // Fewer than eight bytes left: one at a time.
+            None => {
+                let at = i + s
+                    .get(i..)?
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+                return (s[at] == b'"').then_some(at);
+            }
+        };
+        if stops != 0 {
+            let at = i + stops.trailing_zeros() as usize / 8;
+            return (s[at] == b'"').then_some(at);
+        }
+        i += 8;
+    }
+}
+
 /// A JSON integer below 2^64 without a sign or a leading zero, starting at `i`: its value and
 /// the index after it. What follows it is the caller's to check (a digit, `.`, `e` or anything
 /// else that is not `,`, `}` or `]` makes the scan give up).
@@ -161,7 +186,8 @@ pub(super) fn prev_and_seq(s: &[u8]) -> Option<(&[u8], u64, usize)> {
         if *s.get(i)? != b'"' {
             return None;
         }
-        let end = string_end(s, i + 1)?;
+        // A key with an escape could read as `prev` or `seq`: left to serde_json.
+        let end = plain_string_end(s, i + 1)?;
         let key = &s[i + 1..end];
         if *s.get(end + 1)? != b':' {
             return None;
@@ -180,10 +206,8 @@ pub(super) fn prev_and_seq(s: &[u8]) -> Option<(&[u8], u64, usize)> {
                 seq = Some(v);
                 i = end;
             }
-            // A second `prev` or `seq`, a `prev` that is not a string, or a key that an escape
-            // could make one of them.
+            // A second `prev` or `seq`, or a `prev` that is not a string.
             b"prev" | b"seq" => return None,
-            _ if key.contains(&b'\\') => return None,
             _ => i = value_end(s, i)?,
         }
         match *s.get(i)? {

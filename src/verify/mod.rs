@@ -476,8 +476,7 @@ fn verify_inner(
     }
     // 1. The chain, then the head: a log cut after a line is a valid shorter log, which only
     // the published head tells.
-    let entries = log::read(bytes)?;
-    let checkpoint = log::checkpoint_of_entries(&entries);
+    let (entries, checkpoint) = log::read_with_checkpoint(bytes)?;
     let head = checkpoint.root;
     if let Some(p) = published_head.filter(|p| **p != head) {
         return Err(VerifyError::HeadMismatch {
